@@ -97,8 +97,22 @@ pub struct Intrinsics {
 impl Intrinsics {
     /// Validated intrinsics: finite, positive focal lengths, principal point within one image
     /// size of the image (allows off-centre crops), size within [`MAX_IMAGE_SIDE`].
-    pub fn new(width: u32, height: u32, fx: f64, fy: f64, cx: f64, cy: f64) -> Result<Self, FrameError> {
-        let k = Self { width, height, fx, fy, cx, cy };
+    pub fn new(
+        width: u32,
+        height: u32,
+        fx: f64,
+        fy: f64,
+        cx: f64,
+        cy: f64,
+    ) -> Result<Self, FrameError> {
+        let k = Self {
+            width,
+            height,
+            fx,
+            fy,
+            cx,
+            cy,
+        };
         k.validate()?;
         Ok(k)
     }
@@ -106,9 +120,16 @@ impl Intrinsics {
     /// Checks the invariants documented on [`Intrinsics::new`].
     pub fn validate(&self) -> Result<(), FrameError> {
         check_size(self.width, self.height)?;
-        for (name, v) in [("fx", self.fx), ("fy", self.fy), ("cx", self.cx), ("cy", self.cy)] {
+        for (name, v) in [
+            ("fx", self.fx),
+            ("fy", self.fy),
+            ("cx", self.cx),
+            ("cy", self.cy),
+        ] {
             if !v.is_finite() {
-                return Err(FrameError::Intrinsics(format!("{name} is {v}, must be finite")));
+                return Err(FrameError::Intrinsics(format!(
+                    "{name} is {v}, must be finite"
+                )));
             }
         }
         if self.fx <= 0.0 || self.fy <= 0.0 {
@@ -154,7 +175,10 @@ impl Intrinsics {
         if p.z <= 0.0 {
             return None;
         }
-        Some(Point2::new(self.fx * p.x / p.z + self.cx, self.fy * p.y / p.z + self.cy))
+        Some(Point2::new(
+            self.fx * p.x / p.z + self.cx,
+            self.fy * p.y / p.z + self.cy,
+        ))
     }
 
     /// Unit ray direction (camera frame) through pixel (u, v).
@@ -205,7 +229,13 @@ impl DepthFrame {
                 rejected += 1;
             }
         }
-        Ok(Self { width, height, depth_m, confidence: None, rejected_non_finite: rejected })
+        Ok(Self {
+            width,
+            height,
+            depth_m,
+            confidence: None,
+            rejected_non_finite: rejected,
+        })
     }
 
     /// Attaches a confidence map in `[0, 1]` (1 = fully trusted), one value per pixel.
@@ -223,7 +253,13 @@ impl DepthFrame {
         }
         let confidence = confidence
             .into_iter()
-            .map(|c| if c.is_finite() { c.clamp(0.0, 1.0) } else { 0.0 })
+            .map(|c| {
+                if c.is_finite() {
+                    c.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
             .collect();
         self.confidence = Some(confidence);
         Ok(self)
@@ -296,7 +332,9 @@ impl Landmarks {
         let mut out = [Point2::origin(); LANDMARK_COUNT];
         for (i, p) in points.iter().enumerate() {
             if !p[0].is_finite() || !p[1].is_finite() {
-                return Err(FrameError::Landmarks(format!("point {i} is not finite: {p:?}")));
+                return Err(FrameError::Landmarks(format!(
+                    "point {i} is not finite: {p:?}"
+                )));
             }
             out[i] = Point2::new(p[0], p[1]);
         }
@@ -306,11 +344,20 @@ impl Landmarks {
     /// From Apple Vision joints: normalised `[0, 1]` coordinates with the origin at the
     /// bottom-left, in MediaPipe order (Vision's joints map one to one). `None` entries
     /// (joints Vision did not report) make the whole set invalid.
-    pub fn from_apple_vision(normalised: &[[f64; 2]], width: u32, height: u32) -> Result<Self, FrameError> {
+    pub fn from_apple_vision(
+        normalised: &[[f64; 2]],
+        width: u32,
+        height: u32,
+    ) -> Result<Self, FrameError> {
         check_size(width, height)?;
         let px: Vec<[f64; 2]> = normalised
             .iter()
-            .map(|p| [p[0] * width as f64 - 0.5, (1.0 - p[1]) * height as f64 - 0.5])
+            .map(|p| {
+                [
+                    p[0] * width as f64 - 0.5,
+                    (1.0 - p[1]) * height as f64 - 0.5,
+                ]
+            })
             .collect();
         Self::new(&px)
     }
@@ -351,8 +398,16 @@ impl Frame {
             pose::validate(p)?;
         }
         if !timestamp.is_finite() {
-            return Err(FrameError::Pose(format!("timestamp {timestamp} is not finite")));
+            return Err(FrameError::Pose(format!(
+                "timestamp {timestamp} is not finite"
+            )));
         }
-        Ok(Self { depth, intrinsics, pose, landmarks, timestamp })
+        Ok(Self {
+            depth,
+            intrinsics,
+            pose,
+            landmarks,
+            timestamp,
+        })
     }
 }

@@ -3,7 +3,7 @@
 //! The modules read as the pipeline, and data flows one way:
 //! [`frame`] → [`track`] → [`fuse`] → [`mesh`] → [`measure`] → [`seal`].
 //! [`scan`] reads and writes scan folders; [`sim`] is the virtual depth sensor used by
-//! tests, benchmarks and the demo; [`session`] strings the stages together for a live scan.
+//! tests, benchmarks and the demo.
 //!
 //! The crate opens no sockets, spawns no threads it does not join, and writes files only
 //! through functions whose purpose is to write them (scan and mesh writers).
@@ -11,4 +11,10 @@
 #![warn(missing_docs)]
 
 pub mod frame;
+pub mod fuse;
+pub mod measure;
+pub mod mesh;
 pub mod scan;
+pub mod seal;
+pub mod sim;
+pub mod track;

@@ -140,17 +140,34 @@ impl ScanFolder {
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, ScanError> {
         let dir = dir.as_ref().to_path_buf();
         let path = dir.join("scan.json");
-        let text = std::fs::read_to_string(&path).map_err(|source| ScanError::Io { path: path.clone(), source })?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|e| ScanError::Manifest { path: path.clone(), message: e.to_string() })?;
-        let bad = |message: String| ScanError::Manifest { path: path.clone(), message };
+        let text = std::fs::read_to_string(&path).map_err(|source| ScanError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ScanError::Manifest {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let bad = |message: String| ScanError::Manifest {
+            path: path.clone(),
+            message,
+        };
         if manifest.format != FORMAT {
-            return Err(bad(format!("format is {:?}, expected {FORMAT:?}", manifest.format)));
+            return Err(bad(format!(
+                "format is {:?}, expected {FORMAT:?}",
+                manifest.format
+            )));
         }
         if manifest.version != VERSION {
-            return Err(bad(format!("version {} is not supported (this build reads {VERSION})", manifest.version)));
+            return Err(bad(format!(
+                "version {} is not supported (this build reads {VERSION})",
+                manifest.version
+            )));
         }
-        manifest.intrinsics.validate().map_err(|e| bad(e.to_string()))?;
+        manifest
+            .intrinsics
+            .validate()
+            .map_err(|e| bad(e.to_string()))?;
         if !manifest.depth_scale.is_finite() || manifest.depth_scale <= 0.0 {
             return Err(bad(FrameError::DepthScale(manifest.depth_scale).to_string()));
         }
@@ -159,7 +176,10 @@ impl ScanFolder {
         }
         for (i, f) in manifest.frames.iter().enumerate() {
             if Path::new(&f.depth).is_absolute() || f.depth.split(['/', '\\']).any(|c| c == "..") {
-                return Err(bad(format!("frame {i}: depth path {:?} must stay inside the scan folder", f.depth)));
+                return Err(bad(format!(
+                    "frame {i}: depth path {:?} must stay inside the scan folder",
+                    f.depth
+                )));
             }
         }
         Ok(Self { dir, manifest })
@@ -179,12 +199,36 @@ impl ScanFolder {
     pub fn frame(&self, index: usize) -> Result<Frame, ScanError> {
         let entry = &self.manifest.frames[index];
         let path = self.dir.join(&entry.depth);
-        let wrap = |source: FrameError| ScanError::Frame { index, path: path.clone(), source };
-        let bytes = std::fs::read(&path).map_err(|source| ScanError::Io { path: path.clone(), source })?;
+        let wrap = |source: FrameError| ScanError::Frame {
+            index,
+            path: path.clone(),
+            source,
+        };
+        let bytes = std::fs::read(&path).map_err(|source| ScanError::Io {
+            path: path.clone(),
+            source,
+        })?;
         let depth = formats::png16(&bytes, self.manifest.depth_scale).map_err(wrap)?;
-        let pose = entry.pose.as_deref().map(pose::from_row_major).transpose().map_err(wrap)?;
-        let landmarks = entry.landmarks.as_deref().map(Landmarks::new).transpose().map_err(wrap)?;
-        Frame::new(depth, self.manifest.intrinsics, pose, landmarks, entry.timestamp).map_err(wrap)
+        let pose = entry
+            .pose
+            .as_deref()
+            .map(pose::from_row_major)
+            .transpose()
+            .map_err(wrap)?;
+        let landmarks = entry
+            .landmarks
+            .as_deref()
+            .map(Landmarks::new)
+            .transpose()
+            .map_err(wrap)?;
+        Frame::new(
+            depth,
+            self.manifest.intrinsics,
+            pose,
+            landmarks,
+            entry.timestamp,
+        )
+        .map_err(wrap)
     }
 
     /// Iterates over all frames in order, loading each on demand.
@@ -206,22 +250,35 @@ pub fn write_scan(
     let first = frames.first().ok_or(ScanError::Empty)?;
     let intrinsics = first.intrinsics;
     let depth_dir = dir.join("depth");
-    std::fs::create_dir_all(&depth_dir).map_err(|source| ScanError::Io { path: depth_dir.clone(), source })?;
+    std::fs::create_dir_all(&depth_dir).map_err(|source| ScanError::Io {
+        path: depth_dir.clone(),
+        source,
+    })?;
     let mut entries = Vec::with_capacity(frames.len());
     let mut clipped = 0;
     for (i, f) in frames.iter().enumerate() {
         let rel = format!("depth/{i:06}.png");
         let path = dir.join(&rel);
-        let wrap = |source: FrameError| ScanError::Frame { index: i, path: path.clone(), source };
+        let wrap = |source: FrameError| ScanError::Frame {
+            index: i,
+            path: path.clone(),
+            source,
+        };
         f.depth.check_matches(&intrinsics).map_err(wrap)?;
         let (png, c) = formats::encode_png16(&f.depth, depth_scale).map_err(wrap)?;
         clipped += c;
-        std::fs::write(&path, png).map_err(|source| ScanError::Io { path: path.clone(), source })?;
+        std::fs::write(&path, png).map_err(|source| ScanError::Io {
+            path: path.clone(),
+            source,
+        })?;
         entries.push(FrameEntry {
             depth: rel,
             timestamp: f.timestamp,
             pose: f.pose.as_ref().map(|p| pose::to_row_major(p).to_vec()),
-            landmarks: f.landmarks.as_ref().map(|l| l.points().iter().map(|p| [p.x, p.y]).collect()),
+            landmarks: f
+                .landmarks
+                .as_ref()
+                .map(|l| l.points().iter().map(|p| [p.x, p.y]).collect()),
         });
     }
     let manifest = Manifest {
@@ -234,7 +291,10 @@ pub fn write_scan(
         frames: entries,
     };
     let path = dir.join("scan.json");
-    let text = serde_json::to_string_pretty(&manifest).map_err(|e| ScanError::Manifest { path: path.clone(), message: e.to_string() })?;
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| ScanError::Manifest {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
     std::fs::write(&path, text).map_err(|source| ScanError::Io { path, source })?;
     Ok(clipped)
 }

@@ -46,17 +46,45 @@ fn missing_and_malformed_manifests_are_typed_errors() {
     let e = ScanFolder::open(&d).unwrap_err();
     assert!(e.to_string().contains("focal"), "{e}");
 
-    fs::write(d.join("scan.json"), good.replace("\"fx\":0.0", "\"fx\":5.0").replace("\"version\":1", "\"version\":7")).unwrap();
-    assert!(ScanFolder::open(&d).unwrap_err().to_string().contains("version 7"));
+    fs::write(
+        d.join("scan.json"),
+        good.replace("\"fx\":0.0", "\"fx\":5.0")
+            .replace("\"version\":1", "\"version\":7"),
+    )
+    .unwrap();
+    assert!(ScanFolder::open(&d)
+        .unwrap_err()
+        .to_string()
+        .contains("version 7"));
 
-    fs::write(d.join("scan.json"), good.replace("\"fx\":0.0", "\"fx\":5.0").replace("\"ring\"", "\"toe\"")).unwrap();
-    assert!(matches!(ScanFolder::open(&d).unwrap_err(), ScanError::Manifest { .. }));
+    fs::write(
+        d.join("scan.json"),
+        good.replace("\"fx\":0.0", "\"fx\":5.0")
+            .replace("\"ring\"", "\"toe\""),
+    )
+    .unwrap();
+    assert!(matches!(
+        ScanFolder::open(&d).unwrap_err(),
+        ScanError::Manifest { .. }
+    ));
 
-    fs::write(d.join("scan.json"), good.replace("\"fx\":0.0", "\"fx\":5.0").replace("depth/000000.png", "../../etc/passwd")).unwrap();
-    assert!(ScanFolder::open(&d).unwrap_err().to_string().contains("inside the scan folder"));
+    fs::write(
+        d.join("scan.json"),
+        good.replace("\"fx\":0.0", "\"fx\":5.0")
+            .replace("depth/000000.png", "../../etc/passwd"),
+    )
+    .unwrap();
+    assert!(ScanFolder::open(&d)
+        .unwrap_err()
+        .to_string()
+        .contains("inside the scan folder"));
 
     // Valid manifest, missing PNG: opening works, loading the frame names the file.
-    fs::write(d.join("scan.json"), good.replace("\"fx\":0.0", "\"fx\":5.0")).unwrap();
+    fs::write(
+        d.join("scan.json"),
+        good.replace("\"fx\":0.0", "\"fx\":5.0"),
+    )
+    .unwrap();
     let scan = ScanFolder::open(&d).unwrap();
     let e = scan.frame(0).unwrap_err();
     assert!(e.to_string().contains("000000.png"), "{e}");
@@ -64,23 +92,40 @@ fn missing_and_malformed_manifests_are_typed_errors() {
     // A bad pose in a frame is reported with its index.
     fs::write(
         d.join("scan.json"),
-        good.replace("\"fx\":0.0", "\"fx\":5.0").replace("\"pose\":null", "\"pose\":[1,0,0,0,0,1,0,0,0,0,1,0,0,0,0]"),
+        good.replace("\"fx\":0.0", "\"fx\":5.0")
+            .replace("\"pose\":null", "\"pose\":[1,0,0,0,0,1,0,0,0,0,1,0,0,0,0]"),
     )
     .unwrap();
-    assert!(matches!(ScanFolder::open(&d).unwrap().frame(0), Err(ScanError::Io { .. }) | Err(ScanError::Frame { .. })));
+    assert!(matches!(
+        ScanFolder::open(&d).unwrap().frame(0),
+        Err(ScanError::Io { .. }) | Err(ScanError::Frame { .. })
+    ));
 
-    fs::write(d.join("scan.json"), good.replace("\"fx\":0.0", "\"fx\":5.0").replace(
-        r#"[{"depth":"depth/000000.png","timestamp":0.0,"pose":null,"landmarks":null}]"#, "[]")).unwrap();
-    assert!(matches!(ScanFolder::open(&d).unwrap_err(), ScanError::Empty));
+    fs::write(
+        d.join("scan.json"),
+        good.replace("\"fx\":0.0", "\"fx\":5.0").replace(
+            r#"[{"depth":"depth/000000.png","timestamp":0.0,"pose":null,"landmarks":null}]"#,
+            "[]",
+        ),
+    )
+    .unwrap();
+    assert!(matches!(
+        ScanFolder::open(&d).unwrap_err(),
+        ScanError::Empty
+    ));
 }
 
 #[test]
 fn write_then_read_round_trips() {
-    let Some(src) = common::shared_scan("td-full-pose-01") else { return };
+    let Some(src) = common::shared_scan("td-full-pose-01") else {
+        return;
+    };
     let scan = ScanFolder::open(&src).unwrap();
     let frames: Vec<_> = scan.frames().take(3).map(|f| f.unwrap()).collect();
     let d = tmp("roundtrip");
-    let clipped = mandrel_core::scan::write_scan(&d, "synthetic", scan.manifest.target, 10000.0, &frames).unwrap();
+    let clipped =
+        mandrel_core::scan::write_scan(&d, "synthetic", scan.manifest.target, 10000.0, &frames)
+            .unwrap();
     assert_eq!(clipped, 0);
     let back = ScanFolder::open(&d).unwrap();
     assert_eq!(back.len(), 3);

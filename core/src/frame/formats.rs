@@ -76,18 +76,37 @@ pub fn arkit_scene_depth(
     height: u32,
     layout: RowLayout,
 ) -> Result<DepthFrame, FrameError> {
-    let depth = read_samples::<4, f32>("ARKit depth", depth_bytes, width, height, layout, f32::from_le_bytes)?;
+    let depth = read_samples::<4, f32>(
+        "ARKit depth",
+        depth_bytes,
+        width,
+        height,
+        layout,
+        f32::from_le_bytes,
+    )?;
     let frame = DepthFrame::from_metres(width, height, depth)?;
     match confidence {
         None => Ok(frame),
         Some(c) => {
-            let levels = read_samples::<1, u8>("ARKit confidence", c, width, height, RowLayout::Packed, |b| b[0])?;
+            let levels = read_samples::<1, u8>(
+                "ARKit confidence",
+                c,
+                width,
+                height,
+                RowLayout::Packed,
+                |b| b[0],
+            )?;
             if let Some((i, bad)) = levels.iter().enumerate().find(|(_, &l)| l > 2) {
                 return Err(FrameError::Image(format!(
                     "ARKit confidence at pixel {i} is {bad}; ARConfidenceLevel is 0, 1 or 2"
                 )));
             }
-            frame.with_confidence(levels.iter().map(|&l| [0.2, 0.6, 1.0][l as usize]).collect())
+            frame.with_confidence(
+                levels
+                    .iter()
+                    .map(|&l| [0.2, 0.6, 1.0][l as usize])
+                    .collect(),
+            )
         }
     }
 }
@@ -116,18 +135,33 @@ pub fn truedepth(
 ) -> Result<DepthFrame, FrameError> {
     use TrueDepthFormat::*;
     let raw: Vec<f32> = match format {
-        DepthFloat32 | DisparityFloat32 => {
-            read_samples::<4, f32>("TrueDepth", bytes, width, height, layout, f32::from_le_bytes)?
-        }
+        DepthFloat32 | DisparityFloat32 => read_samples::<4, f32>(
+            "TrueDepth",
+            bytes,
+            width,
+            height,
+            layout,
+            f32::from_le_bytes,
+        )?,
         DepthFloat16 | DisparityFloat16 => {
-            read_samples::<2, f32>("TrueDepth", bytes, width, height, layout, |b| f16::from_le_bytes(b).to_f32())?
+            read_samples::<2, f32>("TrueDepth", bytes, width, height, layout, |b| {
+                f16::from_le_bytes(b).to_f32()
+            })?
         }
     };
     let metres = match format {
         DepthFloat32 | DepthFloat16 => raw,
         DisparityFloat32 | DisparityFloat16 => raw
             .into_iter()
-            .map(|d| if d.is_finite() && d > 0.0 { 1.0 / d } else if d == 0.0 { 0.0 } else { f32::NAN })
+            .map(|d| {
+                if d.is_finite() && d > 0.0 {
+                    1.0 / d
+                } else if d == 0.0 {
+                    0.0
+                } else {
+                    f32::NAN
+                }
+            })
             .collect(),
     };
     DepthFrame::from_metres(width, height, metres)
@@ -143,14 +177,30 @@ pub fn arcore_depth16(
     height: u32,
     layout: RowLayout,
 ) -> Result<DepthFrame, FrameError> {
-    let mm = read_samples::<2, u16>("ARCore depth", depth_bytes, width, height, layout, u16::from_le_bytes)?;
-    let frame = DepthFrame::from_metres(width, height, mm.into_iter().map(|v| (v as f64 / 1000.0) as f32).collect())?;
+    let mm = read_samples::<2, u16>(
+        "ARCore depth",
+        depth_bytes,
+        width,
+        height,
+        layout,
+        u16::from_le_bytes,
+    )?;
+    let frame = DepthFrame::from_metres(
+        width,
+        height,
+        mm.into_iter().map(|v| (v as f64 / 1000.0) as f32).collect(),
+    )?;
     match confidence {
         None => Ok(frame),
         Some(c) => {
-            let conf = read_samples::<1, f32>("ARCore confidence", c, width, height, RowLayout::Packed, |b| {
-                b[0] as f32 / 255.0
-            })?;
+            let conf = read_samples::<1, f32>(
+                "ARCore confidence",
+                c,
+                width,
+                height,
+                RowLayout::Packed,
+                |b| b[0] as f32 / 255.0,
+            )?;
             frame.with_confidence(conf)
         }
     }
@@ -158,7 +208,12 @@ pub fn arcore_depth16(
 
 /// Depth from 16-bit samples with a scale in units per metre (`value / depth_scale` metres,
 /// 0 = no depth): the scan folder's PNG convention.
-pub fn from_u16_scaled(values: &[u16], width: u32, height: u32, depth_scale: f64) -> Result<DepthFrame, FrameError> {
+pub fn from_u16_scaled(
+    values: &[u16],
+    width: u32,
+    height: u32,
+    depth_scale: f64,
+) -> Result<DepthFrame, FrameError> {
     if !depth_scale.is_finite() || depth_scale <= 0.0 {
         return Err(FrameError::DepthScale(depth_scale));
     }
@@ -173,7 +228,14 @@ pub fn from_u16_scaled(values: &[u16], width: u32, height: u32, depth_scale: f64
             bytes_per_sample: 2,
         });
     }
-    DepthFrame::from_metres(width, height, values.iter().map(|&v| (v as f64 / depth_scale) as f32).collect())
+    DepthFrame::from_metres(
+        width,
+        height,
+        values
+            .iter()
+            .map(|&v| (v as f64 / depth_scale) as f32)
+            .collect(),
+    )
 }
 
 /// Decodes a 16-bit grayscale PNG (bytes in memory) with `depth_scale` units per metre.
@@ -213,8 +275,9 @@ pub fn encode_png16(frame: &DepthFrame, depth_scale: f64) -> Result<(Vec<u8>, us
             }
         })
         .collect();
-    let img = image::ImageBuffer::<image::Luma<u16>, _>::from_raw(frame.width(), frame.height(), values)
-        .ok_or_else(|| FrameError::Image("buffer size mismatch while encoding".into()))?;
+    let img =
+        image::ImageBuffer::<image::Luma<u16>, _>::from_raw(frame.width(), frame.height(), values)
+            .ok_or_else(|| FrameError::Image("buffer size mismatch while encoding".into()))?;
     let mut out = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
         .map_err(|e| FrameError::Image(format!("cannot encode PNG: {e}")))?;
@@ -236,17 +299,36 @@ mod tests {
         assert_eq!(f.depth_m(), &[0.3, 0.0, 0.0, 0.25, 0.0, 0.31]);
         assert_eq!(f.rejected_non_finite(), 2);
         assert_eq!(f.confidence().unwrap()[1], 0.6);
-        assert!(matches!(arkit_scene_depth(&d, Some(&[3; 6]), 3, 2, RowLayout::Packed), Err(FrameError::Image(_))));
+        assert!(matches!(
+            arkit_scene_depth(&d, Some(&[3; 6]), 3, 2, RowLayout::Packed),
+            Err(FrameError::Image(_))
+        ));
     }
 
     #[test]
     fn wrong_buffer_length_is_typed() {
         let d = f32_bytes(&[0.3; 5]);
         let e = arkit_scene_depth(&d, None, 3, 2, RowLayout::Packed).unwrap_err();
-        assert!(matches!(e, FrameError::BufferLength { actual: 20, expected: 24, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                FrameError::BufferLength {
+                    actual: 20,
+                    expected: 24,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert!(e.to_string().contains("expected 24"));
-        assert!(matches!(arcore_depth16(&[0; 12], Some(&[0; 5]), 3, 2, RowLayout::Packed), Err(FrameError::BufferLength { .. })));
-        assert!(matches!(truedepth(&[], TrueDepthFormat::DepthFloat16, 0, 2, RowLayout::Packed), Err(FrameError::ImageSize { .. })));
+        assert!(matches!(
+            arcore_depth16(&[0; 12], Some(&[0; 5]), 3, 2, RowLayout::Packed),
+            Err(FrameError::BufferLength { .. })
+        ));
+        assert!(matches!(
+            truedepth(&[], TrueDepthFormat::DepthFloat16, 0, 2, RowLayout::Packed),
+            Err(FrameError::ImageSize { .. })
+        ));
     }
 
     #[test]
@@ -256,9 +338,23 @@ mod tests {
         b.extend(f32_bytes(&[0.1, 0.2]));
         b.extend([9u8; 4]);
         b.extend(f32_bytes(&[0.3, 0.4]));
-        let f = truedepth(&b, TrueDepthFormat::DepthFloat32, 2, 2, RowLayout::Stride(12)).unwrap();
+        let f = truedepth(
+            &b,
+            TrueDepthFormat::DepthFloat32,
+            2,
+            2,
+            RowLayout::Stride(12),
+        )
+        .unwrap();
         assert_eq!(f.depth_m(), &[0.1, 0.2, 0.3, 0.4]);
-        assert!(truedepth(&b, TrueDepthFormat::DepthFloat32, 2, 2, RowLayout::Stride(4)).is_err());
+        assert!(truedepth(
+            &b,
+            TrueDepthFormat::DepthFloat32,
+            2,
+            2,
+            RowLayout::Stride(4)
+        )
+        .is_err());
     }
 
     #[test]
@@ -267,14 +363,24 @@ mod tests {
             .iter()
             .flat_map(|&x| f16::from_f32(x).to_le_bytes())
             .collect();
-        let f = truedepth(&b, TrueDepthFormat::DisparityFloat16, 2, 2, RowLayout::Packed).unwrap();
+        let f = truedepth(
+            &b,
+            TrueDepthFormat::DisparityFloat16,
+            2,
+            2,
+            RowLayout::Packed,
+        )
+        .unwrap();
         assert_eq!(f.depth_m(), &[0.25, 0.0, 0.0, 0.4]);
         assert_eq!(f.rejected_non_finite(), 1);
     }
 
     #[test]
     fn arcore_millimetres_and_png_round_trip() {
-        let mm: Vec<u8> = [300u16, 0, 1234, 65535].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let mm: Vec<u8> = [300u16, 0, 1234, 65535]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         let f = arcore_depth16(&mm, Some(&[255, 0, 128, 255]), 2, 2, RowLayout::Packed).unwrap();
         assert!((f.depth_m()[0] - 0.3).abs() < 1e-6);
         let (png, clipped) = encode_png16(&f, 1000.0).unwrap();
@@ -282,6 +388,9 @@ mod tests {
         let back = png16(&png, 1000.0).unwrap();
         assert_eq!(back.depth_m(), f.depth_m());
         assert!(matches!(png16(&png, 0.0), Err(FrameError::DepthScale(_))));
-        assert!(matches!(png16(b"not a png", 1000.0), Err(FrameError::Image(_))));
+        assert!(matches!(
+            png16(b"not a png", 1000.0),
+            Err(FrameError::Image(_))
+        ));
     }
 }

@@ -35,7 +35,10 @@ pub fn validate(pose: &Isometry3<f64>) -> Result<(), FrameError> {
 /// checking it is a finite rigid transform with bottom row (0, 0, 0, 1).
 pub fn from_row_major(m: &[f64]) -> Result<Isometry3<f64>, FrameError> {
     if m.len() != 16 {
-        return Err(FrameError::Pose(format!("expected 16 numbers (4x4 row-major), got {}", m.len())));
+        return Err(FrameError::Pose(format!(
+            "expected 16 numbers (4x4 row-major), got {}",
+            m.len()
+        )));
     }
     from_matrix(&Matrix4::from_row_slice(m))
 }
@@ -44,7 +47,10 @@ pub fn from_row_major(m: &[f64]) -> Result<Isometry3<f64>, FrameError> {
 /// of ARCore's `Pose.toMatrix`), checking it is rigid.
 pub fn from_column_major(m: &[f64]) -> Result<Isometry3<f64>, FrameError> {
     if m.len() != 16 {
-        return Err(FrameError::Pose(format!("expected 16 numbers (4x4 column-major), got {}", m.len())));
+        return Err(FrameError::Pose(format!(
+            "expected 16 numbers (4x4 column-major), got {}",
+            m.len()
+        )));
     }
     from_matrix(&Matrix4::from_column_slice(m))
 }
@@ -56,7 +62,9 @@ pub fn from_matrix(m: &Matrix4<f64>) -> Result<Isometry3<f64>, FrameError> {
     }
     let bottom = m.fixed_view::<1, 4>(3, 0);
     if (bottom[0].abs() + bottom[1].abs() + bottom[2].abs() + (bottom[3] - 1.0).abs()) > 1e-6 {
-        return Err(FrameError::Pose(format!("bottom row must be (0, 0, 0, 1), got {bottom}")));
+        return Err(FrameError::Pose(format!(
+            "bottom row must be (0, 0, 0, 1), got {bottom}"
+        )));
     }
     let r: Matrix3<f64> = m.fixed_view::<3, 3>(0, 0).into_owned();
     let ortho_err = (r.transpose() * r - Matrix3::identity()).abs().max();
@@ -108,16 +116,26 @@ pub fn from_arcore_column_major(m: &[f64]) -> Result<Isometry3<f64>, FrameError>
 
 /// ARCore pose given as translation (tx, ty, tz) and quaternion (qx, qy, qz, qw), the
 /// layout of `Pose.getTranslation()`/`getRotationQuaternion()`.
-pub fn from_arcore_translation_quaternion(t: [f64; 3], q: [f64; 4]) -> Result<Isometry3<f64>, FrameError> {
+pub fn from_arcore_translation_quaternion(
+    t: [f64; 3],
+    q: [f64; 4],
+) -> Result<Isometry3<f64>, FrameError> {
     if !t.iter().chain(q.iter()).all(|v| v.is_finite()) {
-        return Err(FrameError::Pose("translation/quaternion has non-finite entries".into()));
+        return Err(FrameError::Pose(
+            "translation/quaternion has non-finite entries".into(),
+        ));
     }
     let quat = nalgebra::Quaternion::new(q[3], q[0], q[1], q[2]);
     let n = quat.norm();
     if (n - 1.0).abs() > 1e-2 {
-        return Err(FrameError::Pose(format!("quaternion norm is {n:.4}, expected 1")));
+        return Err(FrameError::Pose(format!(
+            "quaternion norm is {n:.4}, expected 1"
+        )));
     }
-    let pose = Isometry3::from_parts(Translation3::new(t[0], t[1], t[2]), UnitQuaternion::from_quaternion(quat));
+    let pose = Isometry3::from_parts(
+        Translation3::new(t[0], t[1], t[2]),
+        UnitQuaternion::from_quaternion(quat),
+    );
     validate(&pose)?;
     Ok(pose * flip_yz())
 }

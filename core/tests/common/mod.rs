@@ -11,9 +11,15 @@ pub fn shared_dir() -> Option<PathBuf> {
         return Some(dir.canonicalize().unwrap_or(dir));
     }
     if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
-        panic!("CI=true but {} is missing: CI must provide ../shared", dir.display());
+        panic!(
+            "CI=true but {} is missing: CI must provide ../shared",
+            dir.display()
+        );
     }
-    eprintln!("SKIP: {} not found; shared-data tests skipped", dir.display());
+    eprintln!(
+        "SKIP: {} not found; shared-data tests skipped",
+        dir.display()
+    );
     None
 }
 

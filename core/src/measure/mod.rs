@@ -1,0 +1,4 @@
+//! Finding the target finger, measuring its cross-section, uncertainty and status.
+//! (Being built: issue 4.)
+
+pub mod sizes;
