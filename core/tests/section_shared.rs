@@ -62,6 +62,11 @@ fn run(dir: &Path) -> Outcome {
     let t1 = Instant::now();
     let sc = SectionConfig {
         refine_axis: std::env::var("SECTION_NOREFINE").is_err(),
+        frame_shifts: std::env::var("SECTION_SHIFTS").is_ok(),
+        frame_depth_shift_prior_m: std::env::var("SECTION_DEPTHPRIOR")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0002),
         ..Default::default()
     };
     let m = SectionMeasurer::new(&obs, &axis, &sc).expect("measurer");
@@ -83,12 +88,13 @@ fn run(dir: &Path) -> Outcome {
     };
     let bytes: usize = obs.iter().map(|o| o.heap_bytes()).sum();
     eprintln!(
-        "{name}: ring {:.2} mm (truth {truth_ring:.2}) err {:+.3} sigma {:.3} [fit {:.3} frames {:.3}] cov {:.0} (surface {:.0}) pts {} tan {} frames {} rms {:.3} mm shifts {:.3} mm bias {:.2} px tilt {:.2} deg | knuckle err {:+.3} sigma {:.3} | obs {:.0} ms ({:.1} MB) fit {:.0} ms",
+        "{name}: ring {:.2} mm (truth {truth_ring:.2}) err {:+.3} sigma {:.3} [fit {:.3} frames {:.3} pose {:.3}] cov {:.0} (surface {:.0}) pts {} tan {} frames {} rms {:.3} mm shifts {:.3} mm bias {:.2} px tilt {:.2} deg | knuckle err {:+.3} sigma {:.3} | obs {:.0} ms ({:.1} MB) fit {:.0} ms",
         ring.perimeter_m * 1e3,
         o.ring_err_mm,
         o.ring_sigma_mm,
         ring.sigma_parts.fit_m * 1e3,
         ring.sigma_parts.frames_m * 1e3,
+        ring.sigma_parts.pose_m * 1e3,
         ring.coverage_deg,
         ring.surface_coverage_deg,
         ring.points_used,

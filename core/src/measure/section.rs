@@ -146,6 +146,9 @@ pub struct SectionConfig {
     pub refine_axis: bool,
     /// Largest axis correction accepted (degrees); beyond it the given axis is kept.
     pub max_tilt_deg: f64,
+    /// Surface samples whose in-plane normal points towards the axis (cosine below this)
+    /// are dropped as another surface's (a neighbouring finger facing this one).
+    pub min_facing_cos: f64,
     /// Estimate a per-frame in-plane offset (pose error) in every slice fit. Off by default:
     /// on the sample scans the offsets trade with the section's size (see the module docs).
     pub frame_shifts: bool,
@@ -179,6 +182,7 @@ impl Default for SectionConfig {
             edge_sigma_px: 0.35,
             refine_axis: true,
             max_tilt_deg: 12.0,
+            min_facing_cos: 0.3,
             frame_shifts: false,
             frame_shift_prior_m: 0.001,
             edge_bias_prior_px: 1.5,
@@ -243,6 +247,11 @@ pub struct SigmaParts {
     pub fit_m: f64,
     /// Delete-a-group jackknife over frames.
     pub frames_m: f64,
+    /// Per-frame pose errors along the line of sight: a common depth offset of all frames
+    /// cannot be told from a different size, so the spread of the frames' depth offsets
+    /// (observable from their disagreement) bounds it as `2π · sd / √(frames)`, inflated
+    /// for frame-to-frame correlation (drift).
+    pub pose_m: f64,
     /// Fixed floor.
     pub floor_m: f64,
 }
@@ -294,7 +303,7 @@ pub struct SectionResult {
 
 /// Observations gathered around the finger once, in world coordinates.
 struct Cloud {
-    points: Vec<(Point3<f64>, f64, u32)>, // position, sigma, frame
+    points: Vec<(Point3<f64>, f64, u32, Vector3<f32>)>, // position, sigma, frame, normal
     tangents: Vec<CloudTangent>,
     cameras: Vec<Point3<f64>>,
 }
@@ -339,7 +348,7 @@ impl Cloud {
                 }
                 let range = (p - o.camera_centre).norm();
                 let s = (o.noise_sigma_m(range).powi(2) + cfg.noise_floor_m.powi(2)).sqrt();
-                points.push((p, s, fi));
+                points.push((p, s, fi, sp.normal));
             }
             for t in &o.tangents {
                 let p: Point3<f64> = t.point.cast();
@@ -410,14 +419,22 @@ impl Plane {
 
 fn slice_obs(cloud: &Cloud, plane: &Plane, cfg: &SectionConfig) -> Vec<Obs2> {
     let mut out = Vec::new();
-    for &(p, sigma, frame) in &cloud.points {
+    for &(p, sigma, frame, normal) in &cloud.points {
         let d = p - plane.origin;
         let s = d.dot(&plane.n);
         if s.abs() > cfg.slab_half_width_m {
             continue;
         }
         let q = Vector2::new(d.dot(&plane.e1), d.dot(&plane.e2));
-        if q.norm() > cfg.max_radius_m {
+        let qn = q.norm();
+        if qn > cfg.max_radius_m {
+            continue;
+        }
+        // A surface facing the axis is not this finger's (a neighbour's flank across the
+        // gap): the finger's own surface faces away from its axis.
+        let n3: Vector3<f64> = normal.cast();
+        let n2 = Vector2::new(n3.dot(&plane.e1), n3.dot(&plane.e2));
+        if qn > 1e-4 && n2.norm() > 0.3 && n2.dot(&q) / (n2.norm() * qn) < cfg.min_facing_cos {
             continue;
         }
         out.push(Obs2 {
@@ -1102,6 +1119,44 @@ fn steiner_world(plane: &Plane, f: &Fit) -> Point3<f64> {
     plane.origin + plane.e1 * f.x[1] + plane.e2 * f.x[2]
 }
 
+/// Uncertainty of the perimeter from per-frame depth-direction pose errors (see
+/// [`SigmaParts::pose_m`]).
+fn pose_depth_sigma(obs: &[Obs2], f: &Fit) -> f64 {
+    use std::collections::BTreeMap;
+    // Per frame: least-squares depth offset of its surface samples' residuals.
+    let mut acc: BTreeMap<u32, (f64, f64, usize)> = BTreeMap::new();
+    for (i, o) in obs.iter().enumerate() {
+        if o.is_line || f.weight[i] < 0.5 {
+            continue;
+        }
+        let t = f.idx[i] as f64 * TAU / GRID as f64;
+        let c = t.cos() * o.view.x + t.sin() * o.view.y;
+        let e = acc.entry(o.frame).or_insert((0.0, 0.0, 0));
+        e.0 += f.resid[i] * c;
+        e.1 += c * c;
+        e.2 += 1;
+    }
+    let d: Vec<f64> = acc
+        .values()
+        .filter(|(_, cc, n)| *n >= 20 && *cc > 5.0)
+        .map(|(rc, cc, _)| rc / cc)
+        .collect();
+    let n = d.len();
+    if n < 3 {
+        return 0.0;
+    }
+    let mean = d.iter().sum::<f64>() / n as f64;
+    let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    // Lag-1 autocorrelation in capture order (drift makes neighbouring frames agree).
+    let num: f64 = d.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
+    let rho = if var > 0.0 {
+        (num / ((n - 1) as f64 * var)).clamp(0.0, 0.9)
+    } else {
+        0.0
+    };
+    TAU * (var * (1.0 + 2.0 * rho) / n as f64).sqrt()
+}
+
 /// A fitted slice before its uncertainty is worked out.
 struct Slice {
     plane: Plane,
@@ -1137,7 +1192,12 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
                 ((n - 1.0) / n * est.iter().map(|e| (e - m).powi(2)).sum::<f64>()).sqrt();
         }
     }
-    let sigma = (sigma_fit.powi(2) + sigma_frames.powi(2) + cfg.sigma_floor_m.powi(2)).sqrt();
+    let sigma_pose = pose_depth_sigma(obs, f);
+    let sigma = (sigma_fit.powi(2)
+        + sigma_frames.powi(2)
+        + sigma_pose.powi(2)
+        + cfg.sigma_floor_m.powi(2))
+    .sqrt();
     let centre_off = Vector2::new(f.x[1], f.x[2]);
     let centre = steiner_world(plane, f);
     let mut points_2d = Vec::new();
@@ -1203,6 +1263,7 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
         sigma_parts: SigmaParts {
             fit_m: sigma_fit,
             frames_m: sigma_frames,
+            pose_m: sigma_pose,
             floor_m: cfg.sigma_floor_m,
         },
         coverage_deg: coverage(obs, f, true),
