@@ -591,9 +591,14 @@ fn assign_theta(obs: &[Obs2], x: &DVector<f64>, hg: &[f64], tab: &Table, idx: &m
             continue;
         }
         let q = o.q + shift(o.lf);
-        let d = q - centre;
-        let a = d.y.atan2(d.x).rem_euclid(TAU);
-        let mut i = ((a / TAU * GRID as f64).round() as usize) % GRID;
+        // Warm start from the previous assignment when there is one.
+        let mut i = if *th < GRID {
+            *th
+        } else {
+            let d = q - centre;
+            let a = d.y.atan2(d.x).rem_euclid(TAU);
+            ((a / TAU * GRID as f64).round() as usize) % GRID
+        };
         let mut best = f(&q, i);
         for _ in 0..GRID / 2 {
             let ip = (i + 1) % GRID;
@@ -938,7 +943,7 @@ fn fit(
     };
     let mut idx = match start {
         Some(f) => f.idx.clone(),
-        None => vec![0usize; obs.len()],
+        None => vec![usize::MAX; obs.len()],
     };
     let mut weight = vec![1.0; obs.len()];
     let mut scale = start.map_or(1.0, |f| f.scale);
@@ -1007,7 +1012,7 @@ fn fit(
         }
         let added = !convex_pen.is_empty();
         it += 1;
-        converged = it > stage1 && step < 2e-7 && !(added && it < iterations + stage1 - 1);
+        converged = it > stage1 && step < 1e-6 && !(added && it < iterations + stage1 - 1);
     }
     if !x.iter().all(|v| v.is_finite()) || !(x[0] > 0.002 && x[0] < 0.03) {
         return Err(SectionError::FitFailed(format!(
@@ -1086,7 +1091,7 @@ fn check_enough(obs: &[Obs2], position_m: f64) -> Result<(), SectionError> {
 /// Fits one slice; returns the fit and its observations.
 /// Most surface samples used per slice (an even subsample beyond this): the fit is limited by
 /// systematic errors long before this many samples.
-const MAX_SLICE_POINTS: usize = 6000;
+const MAX_SLICE_POINTS: usize = 3000;
 
 /// Fits one slice; returns its observations and fit.
 fn fit_slice(
@@ -1489,7 +1494,7 @@ impl<'a> SectionMeasurer<'a> {
         let mut last_err = None;
         for j in -n..=n {
             let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
-            match self.slice(&(p0 + dir.into_inner() * t), &dir, t, true) {
+            match self.slice(&(p0 + dir.into_inner() * t), &dir, t, false) {
                 Ok(s) => {
                     if best.as_ref().is_none_or(|b| s.fit.x[0] > b.fit.x[0]) {
                         best = Some(s);
@@ -1499,7 +1504,13 @@ impl<'a> SectionMeasurer<'a> {
             }
         }
         match best {
-            Some(s) => Ok(finish(&s, self.cfg, &self.tab, self.correction_deg(&dir))),
+            Some(b) => {
+                // Re-centre the largest slice on the finger before reporting it.
+                let s = self
+                    .slice(&b.plane.origin, &dir, b.position_m, true)
+                    .unwrap_or(b);
+                Ok(finish(&s, self.cfg, &self.tab, self.correction_deg(&dir)))
+            }
             None => Err(last_err.unwrap_or(SectionError::NoObservations)),
         }
     }
