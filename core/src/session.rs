@@ -22,7 +22,7 @@ use crate::measure::{
 };
 use crate::mesh::{self, Mesh};
 use crate::scan::Target;
-use crate::track::{TrackConfig, TrackError, TrackStatus, Tracker};
+use crate::track::{ModelMap, TrackConfig, TrackError, TrackStatus, Tracker};
 use nalgebra::{Isometry3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -332,9 +332,14 @@ impl ScanSession {
                     self.state = TrackingState::Tracking;
                     Some(self.tracker.bootstrap(&frame.depth, None).pose)
                 } else {
-                    let r = self
-                        .tracker
-                        .track(&frame.depth, &frame.intrinsics, &self.volume, None)?;
+                    // Frame-to-model: render the fused surface from the predicted pose.
+                    let predicted = self.tracker.predict(None);
+                    let img = self.volume.raycast(&frame.intrinsics, &predicted);
+                    let model =
+                        ModelMap::new(frame.intrinsics, predicted, img.points, img.normals)?;
+                    let r =
+                        self.tracker
+                            .track_map(&frame.depth, &frame.intrinsics, &model, None)?;
                     if r.health.status == TrackStatus::Ok {
                         self.state = TrackingState::Tracking;
                         self.residuals.push(r.health.residual_m);
@@ -366,7 +371,9 @@ impl ScanSession {
 
         // 2. Fuse.
         let t = Instant::now();
-        let stats = self.volume.integrate(&frame.depth, &frame.intrinsics, &pose)?;
+        let stats = self
+            .volume
+            .integrate(&frame.depth, &frame.intrinsics, &pose)?;
         self.timings.fuse += ms(t);
         if stats.pixels_used == 0 {
             self.frames.push(FrameMeta {
@@ -382,8 +389,12 @@ impl ScanSession {
         let obs = FrameObservations::extract_with(&frame, &pose, &self.observe_config())?;
         self.observations.push(obs);
         if let Some(l) = frame.landmarks.clone() {
-            self.views
-                .push(LandmarkView::new(pose, frame.intrinsics, l, Some(&frame.depth)));
+            self.views.push(LandmarkView::new(
+                pose,
+                frame.intrinsics,
+                l,
+                Some(&frame.depth),
+            ));
         }
         self.frames.push(FrameMeta {
             pose: Some(pose),
@@ -399,14 +410,24 @@ impl ScanSession {
     /// Adds landmarks detected on frame `index` (push order) after it was pushed. The depth
     /// is gone by then, so these landmarks carry no depth sample (triangulation does not need
     /// one). Replaces landmarks already given for that frame.
-    pub fn push_landmarks(&mut self, index: usize, landmarks: Landmarks) -> Result<(), SessionError> {
+    pub fn push_landmarks(
+        &mut self,
+        index: usize,
+        landmarks: Landmarks,
+    ) -> Result<(), SessionError> {
         let meta = self.frames.get(index).cloned().ok_or_else(|| {
             SessionError::NotEnoughData(format!(
                 "landmarks for frame {index}, but only {} frames were pushed",
                 self.frames.len()
             ))
         })?;
-        Landmarks::new(&landmarks.points().iter().map(|p| [p.x, p.y]).collect::<Vec<_>>())?;
+        Landmarks::new(
+            &landmarks
+                .points()
+                .iter()
+                .map(|p| [p.x, p.y])
+                .collect::<Vec<_>>(),
+        )?;
         let Some(pose) = meta.pose else {
             return Err(SessionError::NotEnoughData(format!(
                 "frame {index} has no pose (tracking was lost), its landmarks cannot be used"
@@ -438,8 +459,7 @@ impl ScanSession {
             Hint::SlowDown
         } else if let Some(h) = self.last_hint_range {
             h
-        } else if fused >= self.config.min_frames && coverage >= self.config.target_coverage_deg
-        {
+        } else if fused >= self.config.min_frames && coverage >= self.config.target_coverage_deg {
             Hint::Done
         } else if self.located.is_some() && coverage < 200.0 && fused >= 5 {
             Hint::ShowPalmSide

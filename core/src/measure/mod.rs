@@ -86,8 +86,7 @@ impl MeasureOptions {
                 self.min_coverage_deg
             )));
         }
-        if !(self.max_lost_fraction.is_finite() && (0.0..=1.0).contains(&self.max_lost_fraction))
-        {
+        if !(self.max_lost_fraction.is_finite() && (0.0..=1.0).contains(&self.max_lost_fraction)) {
             return Err(MeasureError::Options(format!(
                 "max_lost_fraction {} must be within 0..=1",
                 self.max_lost_fraction
@@ -282,9 +281,11 @@ pub fn measure_detailed(
     };
     let finish = |mut m: Measurement, timings: Timings, t0: Instant| {
         let mut t = timings;
-        t.total = input.upstream.total.max(
-            input.upstream.track + input.upstream.fuse + input.upstream.observe,
-        ) + ms(t0);
+        t.total = input
+            .upstream
+            .total
+            .max(input.upstream.track + input.upstream.fuse + input.upstream.observe)
+            + ms(t0);
         m.timings_ms = t;
         m
     };
@@ -303,11 +304,7 @@ pub fn measure_detailed(
     let tl = Instant::now();
     let located: Result<LocatedFinger, LocateError> =
         if options.use_landmarks && !input.landmark_views.is_empty() {
-            locate::from_landmarks(
-                input.landmark_views,
-                options.target.finger,
-                &options.locate,
-            )
+            locate::from_landmarks(input.landmark_views, options.target.finger, &options.locate)
         } else {
             locate::geometric::locate(input.observations, options.target)
         };
@@ -328,13 +325,12 @@ pub fn measure_detailed(
         mcp: found.mcp.position,
         pip: found.pip.position,
     };
-    let sections = SectionMeasurer::new(input.observations, &axis, &options.section).and_then(
-        |sm| {
+    let sections =
+        SectionMeasurer::new(input.observations, &axis, &options.section).and_then(|sm| {
             let (ring, ax) = sm.ring()?;
             let knuckle = sm.knuckle(Some(&ax)).ok();
             Ok((ring, knuckle))
-        },
-    );
+        });
     timings.section = ms(ts);
     let (ring, knuckle) = match sections {
         Ok(v) => v,
@@ -367,8 +363,11 @@ pub fn measure_detailed(
     }
     if m.reasons.is_empty() {
         m.status = Status::Ok;
-        let (labels, rec) =
-            size_outputs(ring_mm, m.knuckle_circumference_mm.unwrap_or(ring_mm), sigma_mm);
+        let (labels, rec) = size_outputs(
+            ring_mm,
+            m.knuckle_circumference_mm.unwrap_or(ring_mm),
+            sigma_mm,
+        );
         m.sizes = labels;
         m.recommended = rec;
     }
@@ -381,7 +380,8 @@ pub fn measure_detailed(
 /// so tilt contributes only through the part it cannot correct (none is assumed).
 fn combined_sigma_mm(ring: &SectionResult, found: &LocatedFinger) -> f64 {
     const TAPER_MM_PER_MM: f64 = 0.05;
-    let pos_sigma_mm = 0.5 * (found.mcp.sigma_m.powi(2) + found.pip.sigma_m.powi(2)).sqrt() * 1000.0;
+    let pos_sigma_mm =
+        0.5 * (found.mcp.sigma_m.powi(2) + found.pip.sigma_m.powi(2)).sqrt() * 1000.0;
     let loc = TAPER_MM_PER_MM * pos_sigma_mm;
     ((ring.sigma_m * 1000.0).powi(2) + loc * loc).sqrt()
 }
