@@ -495,9 +495,21 @@ impl ScanSession {
         tracking.median_residual_m = median(&self.residuals);
         let mut upstream = self.timings;
         upstream.total = upstream.track + upstream.fuse + upstream.observe;
+        // The surface is only needed (and only extracted) for landmark-free localisation.
+        let t = Instant::now();
+        let surface = if !self.config.use_landmarks || self.views.is_empty() {
+            let mut m = mesh::extract(&self.volume);
+            m.remove_small_components(200);
+            Some(m)
+        } else {
+            None
+        };
+        upstream.fuse += ms(t);
+        upstream.total = upstream.track + upstream.fuse + upstream.observe;
         let input = MeasureInput {
             observations: &self.observations,
             landmark_views: &self.views,
+            surface: surface.as_ref(),
             tracking,
             upstream,
         };

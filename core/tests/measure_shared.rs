@@ -7,7 +7,9 @@ mod common;
 use mandrel_core::frame::pose;
 use mandrel_core::measure::locate::LandmarkView;
 use mandrel_core::measure::observe::{FrameObservations, ObserveConfig};
-use mandrel_core::measure::{measure_detailed, MeasureInput, MeasureOptions, Status, TrackingSummary};
+use mandrel_core::measure::{
+    measure_detailed, MeasureInput, MeasureOptions, Status, TrackingSummary,
+};
 use mandrel_core::scan::ScanFolder;
 use std::path::Path;
 
@@ -49,6 +51,7 @@ fn run(dir: &Path, use_landmarks: bool) -> Row {
     let input = MeasureInput {
         observations: &obs,
         landmark_views: &views,
+        surface: None,
         tracking: TrackingSummary {
             frames_total: scan.len(),
             ..Default::default()
@@ -88,13 +91,21 @@ fn shared_scans_with_landmarks() {
         let r = run(&dir, true);
         let err = r.err_mm.expect("a ring circumference");
         if name.starts_with("td-") {
-            assert!(err.abs() <= 0.3, "{}: ring error {err:.3} mm > 0.3 mm", r.name);
+            assert!(
+                err.abs() <= 0.3,
+                "{}: ring error {err:.3} mm > 0.3 mm",
+                r.name
+            );
         } else {
             // LiDAR: within 1 mm, or honestly needs_rescan / an uncertainty covering the error.
             let honest = r.status == Status::NeedsRescan
                 || err.abs() <= 1.0
                 || err.abs() <= 2.0 * r.sigma_mm.unwrap_or(0.0);
-            assert!(honest, "{}: confident wrong size: err {err:.3} sigma {:?}", r.name, r.sigma_mm);
+            assert!(
+                honest,
+                "{}: confident wrong size: err {err:.3} sigma {:?}",
+                r.name, r.sigma_mm
+            );
         }
         let _ = r.knuckle_err_mm;
     }

@@ -15,6 +15,7 @@ pub mod observe;
 pub mod section;
 pub mod sizes;
 
+use crate::mesh::Mesh;
 use crate::scan::{Finger, Hand, Target};
 use locate::{LandmarkView, LocateConfig, LocateError, LocateMethod, LocatedFinger};
 use observe::FrameObservations;
@@ -225,6 +226,8 @@ pub struct MeasureInput<'a> {
     pub observations: &'a [FrameObservations],
     /// Frames with landmarks and a pose.
     pub landmark_views: &'a [LandmarkView],
+    /// The fused surface, for landmark-free localisation (`None`: landmarks only).
+    pub surface: Option<&'a Mesh>,
     /// Tracking summary.
     pub tracking: TrackingSummary,
     /// Time already spent upstream (track, fuse, observe), carried into the result.
@@ -302,12 +305,18 @@ pub fn measure_detailed(
 
     // 1. Locate the finger.
     let tl = Instant::now();
-    let located: Result<LocatedFinger, LocateError> =
-        if options.use_landmarks && !input.landmark_views.is_empty() {
-            locate::from_landmarks(input.landmark_views, options.target.finger, &options.locate)
-        } else {
-            locate::geometric::locate(input.observations, options.target)
-        };
+    let located: Result<LocatedFinger, LocateError> = if options.use_landmarks
+        && !input.landmark_views.is_empty()
+    {
+        locate::from_landmarks(input.landmark_views, options.target.finger, &options.locate)
+    } else {
+        match input.surface {
+            Some(mesh) => locate::geometric::locate(&mesh.vertices, &mesh.normals, options.target),
+            None => Err(LocateError::NotFound(
+                "no landmarks and no fused surface to search".into(),
+            )),
+        }
+    };
     timings.locate = ms(tl);
     let found = match located {
         Ok(f) => f,
