@@ -213,6 +213,8 @@ pub enum FrameOutcome {
     TrackingLost,
     /// Not fused: no depth in the working range.
     NoUsableDepth,
+    /// Measured but not fused: the volume reached its memory cap (the mesh stops growing).
+    ObservedVolumeFull,
 }
 
 /// Report for one pushed frame.
@@ -254,6 +256,7 @@ pub struct ScanSession {
     state: TrackingState,
     last_hint_range: Option<Hint>,
     last_motion_fast: bool,
+    memory_full: bool,
     timings: Timings,
 }
 
@@ -283,6 +286,7 @@ impl ScanSession {
             state: TrackingState::NotStarted,
             last_hint_range: None,
             last_motion_fast: false,
+            memory_full: false,
             timings: Timings::default(),
         })
     }
@@ -295,6 +299,11 @@ impl ScanSession {
     /// Frames pushed so far.
     pub fn frames_pushed(&self) -> usize {
         self.frames.len()
+    }
+
+    /// Whether the volume hit its memory cap (later frames were measured but not fused).
+    pub fn volume_full(&self) -> bool {
+        self.memory_full
     }
 
     /// Bytes held by kept observations (the per-frame data that outlives the depth).
@@ -371,11 +380,21 @@ impl ScanSession {
 
         // 2. Fuse.
         let t = Instant::now();
-        let stats = self
+        let fused = match self
             .volume
-            .integrate(&frame.depth, &frame.intrinsics, &pose)?;
+            .integrate(&frame.depth, &frame.intrinsics, &pose)
+        {
+            Ok(stats) => Some(stats.pixels_used),
+            // A full volume stops growing the mesh, not the measurement: the frame's
+            // observations are still kept (the pose does not depend on the volume when given).
+            Err(FuseError::MemoryCap { .. }) if frame.pose.is_some() => {
+                self.memory_full = true;
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.timings.fuse += ms(t);
-        if stats.pixels_used == 0 {
+        if fused == Some(0) {
             self.frames.push(FrameMeta {
                 pose: Some(pose),
                 intrinsics: frame.intrinsics,
@@ -404,7 +423,10 @@ impl ScanSession {
         self.relocate();
         self.timings.observe += ms(t);
         // `frame` (and its depth) is dropped here.
-        Ok(self.report(index, FrameOutcome::Fused, Some(pose), stats.pixels_used))
+        Ok(match fused {
+            Some(px) => self.report(index, FrameOutcome::Fused, Some(pose), px),
+            None => self.report(index, FrameOutcome::ObservedVolumeFull, Some(pose), 0),
+        })
     }
 
     /// Adds landmarks detected on frame `index` (push order) after it was pushed. The depth
