@@ -256,9 +256,15 @@ pub struct ScanSession {
     state: TrackingState,
     last_hint_range: Option<Hint>,
     last_motion_fast: bool,
+    last_posed: Option<(Isometry3<f64>, f64)>,
     memory_full: bool,
     timings: Timings,
 }
+
+/// Camera speed above which guidance asks to slow down (metres per second).
+const MAX_SPEED_M_S: f64 = 0.5;
+/// Camera turn rate above which guidance asks to slow down (degrees per second).
+const MAX_TURN_DEG_S: f64 = 360.0;
 
 /// Radius of the region of interest kept around the finger (metres).
 const ROI_RADIUS_M: f64 = 0.03;
@@ -286,6 +292,7 @@ impl ScanSession {
             state: TrackingState::NotStarted,
             last_hint_range: None,
             last_motion_fast: false,
+            last_posed: None,
             memory_full: false,
             timings: Timings::default(),
         })
@@ -362,13 +369,25 @@ impl ScanSession {
             }
         };
         self.timings.track += ms(t);
-        self.last_motion_fast = match (pose, self.frames.iter().rev().find_map(|f| f.pose)) {
-            (Some(a), Some(b)) => {
+        // Motion speed between consecutive posed frames (per second when timestamps
+        // advance; otherwise per frame at an assumed 30 fps).
+        self.last_motion_fast = match (pose, self.last_posed) {
+            (Some(a), Some((b, tb))) => {
                 let d = a.inverse() * b;
-                d.translation.vector.norm() > 0.03 || d.rotation.angle() > 0.35
+                let dt = frame.timestamp - tb;
+                let dt = if dt > 1e-3 && dt < 5.0 {
+                    dt
+                } else {
+                    1.0 / 30.0
+                };
+                d.translation.vector.norm() / dt > MAX_SPEED_M_S
+                    || d.rotation.angle().to_degrees() / dt > MAX_TURN_DEG_S
             }
             _ => false,
         };
+        if let Some(p) = pose {
+            self.last_posed = Some((p, frame.timestamp));
+        }
         let Some(pose) = pose else {
             self.frames.push(FrameMeta {
                 pose: None,
@@ -475,14 +494,15 @@ impl ScanSession {
     pub fn guidance(&self) -> Guidance {
         let fused = self.observations.len();
         let coverage = self.coverage_deg();
+        let done = fused >= self.config.min_frames && coverage >= self.config.target_coverage_deg;
         let hint = if self.frames.is_empty() {
             Hint::HoldStill
+        } else if done && self.state != TrackingState::Lost {
+            Hint::Done
         } else if self.state == TrackingState::Lost || self.last_motion_fast {
             Hint::SlowDown
         } else if let Some(h) = self.last_hint_range {
             h
-        } else if fused >= self.config.min_frames && coverage >= self.config.target_coverage_deg {
-            Hint::Done
         } else if self.located.is_some() && coverage < 200.0 && fused >= 5 {
             Hint::ShowPalmSide
         } else {
