@@ -1,4 +1,5 @@
 //! Finding the target finger, measuring its cross-section, uncertainty and status.
 //! (Being built: issue 4.)
 
+pub mod locate;
 pub mod sizes;
