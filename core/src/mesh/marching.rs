@@ -61,6 +61,14 @@ fn edge_between(a: usize, b: usize) -> usize {
         .unwrap_or(0)
 }
 
+/// True when cube edges `a` and `b` lie on a common face.
+fn share_face(a: u8, b: u8) -> bool {
+    FACES.iter().any(|f| {
+        let on = |e: u8| (0..4).any(|i| edge_between(f[i], f[(i + 1) % 4]) == e as usize);
+        on(a) && on(b)
+    })
+}
+
 /// Triangles (as cube edge indices) for each of the 256 inside/outside corner patterns
 /// (bit i set = corner i inside, i.e. negative distance).
 pub(crate) fn table() -> &'static [Vec<[u8; 3]>; 256] {
@@ -106,7 +114,14 @@ fn case_triangles(mask: u8) -> Vec<[u8; 3]> {
             lp.push(e as u8);
             e = next[e];
         }
-        for i in 1..lp.len().saturating_sub(1) {
+        // Fan from a vertex whose diagonals all cross the cube's interior: a diagonal lying
+        // on a face could be drawn by the neighbouring cube too (an edge of 4 triangles).
+        let n = lp.len();
+        let start = (0..n)
+            .find(|&s| (2..n.saturating_sub(1)).all(|j| !share_face(lp[s], lp[(s + j) % n])))
+            .unwrap_or(0);
+        lp.rotate_left(start);
+        for i in 1..n.saturating_sub(1) {
             tris.push([lp[0], lp[i], lp[i + 1]]);
         }
     }
@@ -326,6 +341,20 @@ mod tests {
                 .count();
             let used: std::collections::HashSet<u8> = tris.iter().flatten().copied().collect();
             assert_eq!(used.len(), crossings, "case {m}");
+            // Every triangle edge between two vertices on one face must be a boundary
+            // segment (used once in this cube), never an interior fan diagonal.
+            let mut count = std::collections::HashMap::new();
+            for t in tris {
+                for i in 0..3 {
+                    let (a, b) = (t[i], t[(i + 1) % 3]);
+                    *count.entry((a.min(b), a.max(b))).or_insert(0) += 1;
+                }
+            }
+            for (&(a, b), &c) in &count {
+                if share_face(a, b) {
+                    assert_eq!(c, 1, "case {m}: face-lying edge {a}-{b} used {c} times");
+                }
+            }
         }
     }
 }
