@@ -3,6 +3,7 @@
 
 use mandrel_core::frame::{DepthFrame, Intrinsics};
 use mandrel_core::fuse::{FuseError, TsdfConfig, TsdfVolume};
+use mandrel_core::mesh;
 use nalgebra::{Isometry3, Matrix3, Point3, Rotation3, Translation3, UnitQuaternion, Vector3};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -258,4 +259,110 @@ fn flying_pixels_are_rejected() {
     // No voxel near the flying pixels' depth was observed as surface.
     let p = Point3::new((320.0 - 319.5) / 590.0 * 0.35, 0.0, 0.35f32);
     assert!(vol.sdf_at(&p).is_none_or(|s| s.abs() > 0.002));
+}
+
+/// Mesh vertex errors (metres) to the true surface, for vertices `keep` selects.
+fn mesh_errors(
+    vol: &TsdfVolume,
+    shape: &Shape,
+    keep: impl Fn(&Point3<f64>) -> bool,
+) -> (Vec<f64>, mesh::Mesh) {
+    let m = mesh::extract(vol);
+    let errs = m
+        .vertices
+        .iter()
+        .map(|p| p.cast::<f64>())
+        .filter(|p| keep(p))
+        .map(|p| shape.distance(&p))
+        .collect();
+    (errs, m)
+}
+
+fn check_shape(
+    name: &str,
+    shape: &Shape,
+    poses: &[Isometry3<f64>],
+    keep: impl Fn(&Point3<f64>) -> bool + Copy,
+) -> Vec<mesh::Mesh> {
+    let mut meshes = Vec::new();
+    for (noise, limit_mm) in [(0.0, 0.15), (0.0006, 0.35)] {
+        let vol = fuse(shape, poses, noise);
+        let (errs, m) = mesh_errors(&vol, shape, keep);
+        let e = rms(&errs) * 1000.0;
+        let bias = errs.iter().sum::<f64>() / errs.len() as f64 * 1000.0;
+        let max = errs.iter().fold(0.0f64, |a, e| a.max(e.abs())) * 1000.0;
+        eprintln!(
+            "{name} noise {:.1} mm: {} vertices checked, rms {e:.4} mm, bias {bias:+.4} mm, max {max:.3} mm, {} triangles, {} blocks",
+            noise * 1000.0,
+            errs.len(),
+            m.triangles.len(),
+            vol.block_count()
+        );
+        assert!(errs.len() > 2000, "{name}: only {} vertices", errs.len());
+        assert!(
+            e <= limit_mm,
+            "{name} noise {noise}: rms {e} mm > {limit_mm} mm"
+        );
+        meshes.push(m);
+    }
+    meshes
+}
+
+#[test]
+fn sphere_mesh_is_accurate_and_closed() {
+    let c = Point3::new(0.01, 0.02, -0.03);
+    let shape = Shape::Sphere { c, r: 0.025 };
+    let mut poses = orbit(c, 0.3, 20, 0.5);
+    // Views from above and below close the poles.
+    poses.push(look_at(c + Vector3::new(0.01, 0.0, 0.3), c));
+    poses.push(look_at(c + Vector3::new(0.0, 0.01, -0.3), c));
+    let meshes = check_shape("sphere r 25 mm", &shape, &poses, |_| true);
+    for m in &meshes {
+        let topo = m.topology();
+        eprintln!("sphere topology: {topo:?}");
+        assert_eq!(topo.components, 1, "{topo:?}");
+        assert_eq!(topo.boundary_edges, 0, "{topo:?}");
+        assert_eq!(topo.non_manifold_edges, 0, "{topo:?}");
+        // Normals point away from the centre.
+        let outward = m
+            .vertices
+            .iter()
+            .zip(&m.normals)
+            .filter(|(p, n)| (p.cast::<f64>() - c).normalize().dot(&n.cast::<f64>()) > 0.9)
+            .count();
+        assert!(outward as f64 > 0.99 * m.vertices.len() as f64);
+        // Area within 1 % of 4 pi r^2.
+        let area = m.area_m2();
+        let truth = 4.0 * std::f64::consts::PI * 0.025f64.powi(2);
+        assert!((area / truth - 1.0).abs() < 0.01, "area {area} vs {truth}");
+    }
+}
+
+#[test]
+fn finger_cylinder_mesh_is_accurate() {
+    let c = Point3::new(0.0, 0.0, 0.0);
+    let shape = Shape::Cylinder {
+        c,
+        axis: Vector3::z(),
+        r: 0.009,
+    };
+    let poses = orbit(c, 0.25, 24, 0.35);
+    check_shape("cylinder r 9 mm", &shape, &poses, |p| p.z.abs() < 0.02);
+}
+
+#[test]
+fn plane_mesh_is_accurate() {
+    let c = Point3::new(0.0, 0.0, 0.0);
+    let n = Vector3::new(0.2, -0.1, 1.0).normalize();
+    let shape = Shape::Plane { c, n };
+    let poses: Vec<_> = (0..16)
+        .map(|i| {
+            let a = i as f64 / 16.0 * std::f64::consts::TAU;
+            let tilt = 0.6 * (i % 3) as f64 / 2.0;
+            let dir =
+                (n * tilt.cos() + Vector3::new(a.cos(), a.sin(), 0.0) * tilt.sin()).normalize();
+            look_at(c + dir * 0.3, c)
+        })
+        .collect();
+    check_shape("plane", &shape, &poses, |p| (p - c).norm() < 0.04);
 }

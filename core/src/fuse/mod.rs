@@ -391,12 +391,6 @@ impl TsdfVolume {
         let i = *self.map.get(&pack_key(key))?;
         self.blocks.get(i as usize)
     }
-
-    /// The block at position `i` of [`TsdfVolume::block_keys`].
-    #[inline]
-    pub(crate) fn block_by_index(&self, i: usize) -> Option<&Block> {
-        self.blocks.get(i)
-    }
 }
 
 /// Block coordinates of global voxel `g`.

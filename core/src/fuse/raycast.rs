@@ -201,7 +201,12 @@ impl TsdfVolume {
                     prev = None;
                 }
                 Some(vox) => {
-                    let s = vox.sdf_m;
+                    // Trilinear distance where all 8 neighbours are observed, else the
+                    // nearest voxel's.
+                    let (s, exact) = match self.sdf_at(&Point3::from(p)) {
+                        Some(s) => (s, true),
+                        None => (vox.sdf_m, false),
+                    };
                     if s < 0.0 {
                         if let Some((tp, sp)) = prev {
                             if sp >= 0.0 {
@@ -213,7 +218,8 @@ impl TsdfVolume {
                     } else {
                         prev = Some((t, s));
                         // Distances are truncated and projective: step conservatively.
-                        t += (0.8 * s).clamp(vs, trunc);
+                        let step = if exact { 0.8 * s } else { 0.5 * s };
+                        t += step.clamp(0.5 * vs, trunc);
                     }
                 }
             }
