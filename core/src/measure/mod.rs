@@ -2,4 +2,6 @@
 //! (Being built: issue 4.)
 
 pub mod locate;
+pub mod observe;
+pub mod section;
 pub mod sizes;

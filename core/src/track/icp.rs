@@ -233,6 +233,7 @@ pub(crate) fn run(
     let mut iterations = 0u32;
     let mut last = Accum::default();
     let mut singular = false;
+    let mut last_level0 = false;
     for level in (0..pyramid.len()).rev() {
         let iters = params.iterations.get(level).copied().unwrap_or(0);
         let max_d = *params.max_distance_m.get(level).unwrap_or(&0.01);
@@ -248,6 +249,7 @@ pub(crate) fn run(
                 params.huber_delta_m,
             );
             iterations += 1;
+            last_level0 = level == 0;
             let n = acc.count as f64;
             if acc.count < 6 && params.prior.is_none() {
                 if level == 0 {
@@ -296,11 +298,15 @@ pub(crate) fn run(
             }
         }
     }
-    // Final statistics at the finest level and the final pose.
-    let max_d = *params.max_distance_m.first().unwrap_or(&0.01);
-    let min_cos = *params.min_normal_cos.first().unwrap_or(&0.7);
-    let fin = accumulate(finest, model, &t, &c, max_d, min_cos, params.huber_delta_m);
-    let _ = last;
+    // Statistics of the last finest-level pass (taken at the pose before the last, converged,
+    // increment), or a fresh pass if the finest level never ran.
+    let fin = if last_level0 {
+        last
+    } else {
+        let max_d = *params.max_distance_m.first().unwrap_or(&0.01);
+        let min_cos = *params.min_normal_cos.first().unwrap_or(&0.7);
+        accumulate(finest, model, &t, &c, max_d, min_cos, params.huber_delta_m)
+    };
     let rms = if fin.count > 0 {
         (fin.sum_r2 / fin.count as f64).sqrt()
     } else {
