@@ -155,6 +155,13 @@ pub struct SectionConfig {
     /// Prior 1-sigma of each frame's in-plane pose error (metres): every frame's
     /// observations may shift together by an unknown offset (platform pose noise, drift).
     pub frame_shift_prior_m: f64,
+    /// 1-sigma of the pose error common to all frames along their lines of sight that the
+    /// data cannot reveal (metres): platform trackers drift, and a drift that moves every
+    /// view's surface towards or away from its camera looks exactly like a smaller or larger
+    /// finger. Contributes `2π ×` this to the perimeter sigma. The default (0.3 mm) suits
+    /// raw platform poses; set it near 0 only when poses were refined against the fused
+    /// model (tracking) or are otherwise known to be mutually consistent.
+    pub pose_drift_sigma_m: f64,
     /// Prior 1-sigma of the silhouette placement bias (pixels): depth sensors drop pixels at
     /// grazing angles, so the last foreground pixel may sit inside the true outline; the bias
     /// is estimated jointly, calibrated by surface samples in the same directions.
@@ -185,6 +192,7 @@ impl Default for SectionConfig {
             min_facing_cos: 0.3,
             frame_shifts: false,
             frame_shift_prior_m: 0.001,
+            pose_drift_sigma_m: 0.0003,
             edge_bias_prior_px: 1.5,
             frame_depth_shift_prior_m: 0.0002,
             jackknife_groups: 8,
@@ -221,6 +229,7 @@ impl SectionConfig {
             || !pos(self.knuckle_step_m)
             || !pos(self.frame_shift_prior_m)
             || !pos(self.frame_depth_shift_prior_m)
+            || !(self.pose_drift_sigma_m.is_finite() && self.pose_drift_sigma_m >= 0.0)
         {
             return Err(SectionError::Config(
                 "floors, tilt and knuckle range must be finite and >= 0 (step > 0)".into(),
@@ -249,8 +258,8 @@ pub struct SigmaParts {
     pub frames_m: f64,
     /// Per-frame pose errors along the line of sight: a common depth offset of all frames
     /// cannot be told from a different size, so the spread of the frames' depth offsets
-    /// (observable from their disagreement) bounds it as `2π · sd / √(frames)`, inflated
-    /// for frame-to-frame correlation (drift).
+    /// (observable from their disagreement) bounds it as `2π · sd / √(n_eff)`, with `n_eff`
+    /// the effective number of independent frames given their lag-1 correlation (drift).
     pub pose_m: f64,
     /// Fixed floor.
     pub floor_m: f64,
@@ -1152,14 +1161,16 @@ fn pose_depth_sigma(obs: &[Obs2], f: &Fit) -> f64 {
     }
     let mean = d.iter().sum::<f64>() / n as f64;
     let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    // Lag-1 autocorrelation in capture order (drift makes neighbouring frames agree).
+    // Lag-1 autocorrelation in capture order (drift makes neighbouring frames agree): the
+    // effective number of independent frames of an AR(1) sequence is n (1 − ρ) / (1 + ρ).
     let num: f64 = d.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
     let rho = if var > 0.0 {
-        (num / ((n - 1) as f64 * var)).clamp(0.0, 0.9)
+        (num / ((n - 1) as f64 * var)).clamp(0.0, 0.99)
     } else {
         0.0
     };
-    TAU * (var * (1.0 + 2.0 * rho) / n as f64).sqrt()
+    let n_eff = (n as f64 * (1.0 - rho) / (1.0 + rho)).max(1.0);
+    TAU * (var / n_eff).sqrt()
 }
 
 /// A fitted slice before its uncertainty is worked out.
@@ -1197,12 +1208,10 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
                 ((n - 1.0) / n * est.iter().map(|e| (e - m).powi(2)).sum::<f64>()).sqrt();
         }
     }
-    let sigma_pose = pose_depth_sigma(obs, f);
-    let sigma = (sigma_fit.powi(2)
-        + sigma_frames.powi(2)
-        + sigma_pose.powi(2)
-        + cfg.sigma_floor_m.powi(2))
-    .sqrt();
+    let sigma_pose = pose_depth_sigma(obs, f).hypot(TAU * cfg.pose_drift_sigma_m);
+    let sigma =
+        (sigma_fit.powi(2) + sigma_frames.powi(2) + sigma_pose.powi(2) + cfg.sigma_floor_m.powi(2))
+            .sqrt();
     let centre_off = Vector2::new(f.x[1], f.x[2]);
     let centre = steiner_world(plane, f);
     let mut points_2d = Vec::new();
@@ -1624,6 +1633,32 @@ mod tests {
         out
     }
 
+    fn exact_poses() -> SectionConfig {
+        SectionConfig {
+            pose_drift_sigma_m: 0.0,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn unrefined_poses_carry_drift_uncertainty() {
+        let obs = cylinder_obs(0.0095, 0.008, 16, 360.0, 0.0003, 4);
+        let exact = SectionMeasurer::new(&obs, &axis(), &exact_poses())
+            .unwrap()
+            .ring()
+            .unwrap()
+            .0;
+        let cfg = SectionConfig::default();
+        let raw = SectionMeasurer::new(&obs, &axis(), &cfg)
+            .unwrap()
+            .ring()
+            .unwrap()
+            .0;
+        assert!(raw.sigma_m >= TAU * cfg.pose_drift_sigma_m);
+        assert!(raw.sigma_m > exact.sigma_m);
+        assert_eq!(raw.perimeter_m, exact.perimeter_m);
+    }
+
     fn axis() -> FingerAxis {
         FingerAxis::new(Point3::new(0.0, 0.0, -0.02), Point3::new(0.0, 0.0, 0.02)).unwrap()
     }
@@ -1632,7 +1667,7 @@ mod tests {
     fn full_coverage_ellipse_perimeter_within_a_tenth_of_a_millimetre() {
         let (a, b) = (0.0095, 0.0080);
         let obs = cylinder_obs(a, b, 16, 360.0, 0.0003, 1);
-        let cfg = SectionConfig::default();
+        let cfg = exact_poses();
         let m = SectionMeasurer::new(&obs, &axis(), &cfg).unwrap();
         let (r, ax) = m.ring().unwrap();
         let truth = ellipse_perimeter(a, b);
@@ -1658,7 +1693,7 @@ mod tests {
         let (a, b) = (0.0095, 0.0080);
         let full = cylinder_obs(a, b, 16, 360.0, 0.0003, 2);
         let half = cylinder_obs(a, b, 16, 100.0, 0.0003, 2);
-        let cfg = SectionConfig::default();
+        let cfg = exact_poses();
         let rf = SectionMeasurer::new(&full, &axis(), &cfg)
             .unwrap()
             .ring()
