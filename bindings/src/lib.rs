@@ -1,0 +1,26 @@
+//! mandrel-ffi: the API an iOS or Android shell links, generated for Swift, Kotlin and
+//! Python by UniFFI (proc-macros, library mode).
+//!
+//! This crate only translates: it turns platform buffers, poses and records into
+//! `mandrel-core` types and back, and maps every core error onto one [`MandrelError`].
+//! Guarantees: no panic crosses the boundary (core calls run under `catch_unwind`, a panic
+//! becomes [`MandrelError::Internal`]); bad input is always a typed error naming the
+//! problem; exported objects are `Send + Sync`.
+#![warn(missing_docs)]
+
+mod convert;
+mod error;
+
+pub use convert::{
+    landmarks_from_apple_vision, pose_to_opencv_row_major, BufferLayout, CameraIntrinsics,
+    CameraPose, PixelPoint, PoseConvention,
+};
+pub use error::MandrelError;
+
+uniffi::setup_scaffolding!();
+
+/// The version of the mandrel library (the Rust crate version).
+#[uniffi::export]
+pub fn mandrel_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
