@@ -411,3 +411,73 @@ impl Frame {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intrinsics_reject_zero_nan_and_absurd_values() {
+        assert!(Intrinsics::new(640, 480, 590.0, 590.0, 319.5, 239.5).is_ok());
+        for (fx, fy, cx, cy) in [
+            (0.0, 590.0, 319.5, 239.5),
+            (590.0, -1.0, 319.5, 239.5),
+            (f64::NAN, 590.0, 319.5, 239.5),
+            (590.0, 590.0, f64::INFINITY, 239.5),
+            (590.0, 590.0, 5000.0, 239.5),
+        ] {
+            let e = Intrinsics::new(640, 480, fx, fy, cx, cy).unwrap_err();
+            assert!(matches!(e, FrameError::Intrinsics(_)), "{e}");
+        }
+        assert!(matches!(Intrinsics::new(0, 480, 590.0, 590.0, 0.0, 0.0), Err(FrameError::ImageSize { .. })));
+        assert!(matches!(Intrinsics::new(100_000, 480, 590.0, 590.0, 0.0, 0.0), Err(FrameError::ImageSize { .. })));
+    }
+
+    #[test]
+    fn scaling_intrinsics_keeps_pixel_centres_consistent() {
+        // ARKit: colour intrinsics at 1920x1440 scaled to the 256x192 depth map.
+        let k = Intrinsics::new(1920, 1440, 1500.0, 1500.0, 959.5, 719.5).unwrap();
+        let d = k.scaled_to(256, 192).unwrap();
+        assert!((d.fx - 200.0).abs() < 1e-9 && (d.cx - 127.5).abs() < 1e-9 && (d.cy - 95.5).abs() < 1e-9);
+        let p = d.unproject(10.0, 20.0, 0.3);
+        let q = d.project(&p).unwrap();
+        assert!((q.x - 10.0).abs() < 1e-9 && (q.y - 20.0).abs() < 1e-9);
+        assert!(d.project(&Point3::new(0.0, 0.0, -1.0)).is_none());
+    }
+
+    #[test]
+    fn frame_checks_size_pose_and_depth_values() {
+        let k = Intrinsics::new(4, 2, 5.0, 5.0, 1.5, 0.5).unwrap();
+        let d = DepthFrame::from_metres(4, 2, vec![0.3, f32::NAN, -0.1, f32::INFINITY, 0.2, 0.0, 0.25, 0.3]).unwrap();
+        assert_eq!(d.rejected_non_finite(), 3);
+        assert_eq!(d.valid_count(), 4);
+        assert!(Frame::new(d.clone(), k, None, None, 0.0).is_ok());
+        let k2 = Intrinsics::new(8, 2, 5.0, 5.0, 1.5, 0.5).unwrap();
+        assert!(matches!(Frame::new(d.clone(), k2, None, None, 0.0), Err(FrameError::SizeMismatch { .. })));
+        let far = Isometry3::translation(1e4, 0.0, 0.0);
+        assert!(matches!(Frame::new(d.clone(), k, Some(far), None, 0.0), Err(FrameError::Pose(_))));
+        assert!(Frame::new(d.clone(), k, None, None, f64::NAN).is_err());
+        assert!(matches!(DepthFrame::from_metres(4, 2, vec![0.3; 7]), Err(FrameError::BufferLength { .. })));
+        assert!(matches!(d.clone().with_confidence(vec![1.0; 3]), Err(FrameError::BufferLength { .. })));
+        let c = d.with_confidence(vec![2.0, -1.0, f32::NAN, 0.5, 1.0, 1.0, 1.0, 1.0]).unwrap();
+        assert_eq!(&c.confidence().unwrap()[..4], &[1.0, 0.0, 0.0, 0.5]);
+    }
+
+    #[test]
+    fn landmarks_validate_and_convert_from_apple_vision() {
+        let pts = vec![[10.0, 20.0]; LANDMARK_COUNT];
+        assert!(Landmarks::new(&pts).is_ok());
+        assert!(matches!(Landmarks::new(&pts[..20]), Err(FrameError::Landmarks(_))));
+        let mut bad = pts.clone();
+        bad[7] = [f64::NAN, 1.0];
+        assert!(Landmarks::new(&bad).unwrap_err().to_string().contains("point 7"));
+        // Vision: (0, 0) is the bottom-left corner of the image, y up.
+        let mut v = vec![[0.5, 0.5]; LANDMARK_COUNT];
+        v[0] = [0.0, 0.0];
+        v[1] = [1.0, 1.0];
+        let l = Landmarks::from_apple_vision(&v, 640, 480).unwrap();
+        assert_eq!(l.points()[0], Point2::new(-0.5, 479.5));
+        assert_eq!(l.points()[1], Point2::new(639.5, -0.5));
+        assert_eq!(l.points()[2], Point2::new(319.5, 239.5));
+    }
+}

@@ -1,2 +1,469 @@
-//! Truncated signed distance fusion into sparse voxel blocks, and raycasting the fused
-//! model. (Being built: issue 2.)
+//! Truncated signed distance fusion into sparse hashed voxel blocks, and raycasting the
+//! fused model.
+//!
+//! Guarantees:
+//! - Voxels live in blocks of [`BLOCK_SIDE`]³ and a block is allocated only where some depth
+//!   sample's truncation band (the segment `depth ± truncation` along its ray) passes: free
+//!   space and unobserved space cost nothing.
+//! - Voxel `g` (integer grid coordinates) has its centre at `g * voxel_size_m` in world
+//!   coordinates; its signed distance is in metres, positive in front of the surface (free
+//!   space), clamped to `±truncation`, and its weight is `0` until a sample has seen it.
+//! - Every input is checked: an invalid [`TsdfConfig`], a frame whose size does not match
+//!   its intrinsics, invalid intrinsics or a non-finite / non-rigid pose give a [`FuseError`]
+//!   and leave the volume untouched. Exceeding [`TsdfConfig::memory_cap_bytes`] is
+//!   [`FuseError::MemoryCap`], reported before anything of that frame is written.
+//! - Depth samples outside the working range, below the confidence floor, seen at grazing
+//!   incidence, or at depth discontinuities (flying pixels) are dropped before integration,
+//!   and counted in [`IntegrateStats`].
+//! - The volume keeps no depth image: after [`TsdfVolume::integrate`] returns, the raw
+//!   depth is not referenced anywhere.
+
+mod integrate;
+mod raycast;
+
+pub use raycast::RaycastImage;
+
+use crate::frame::{DepthFrame, FrameError, Intrinsics};
+use nalgebra::{Isometry3, Point3};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Voxels per block side.
+pub const BLOCK_SIDE: usize = 8;
+/// Voxels per block.
+pub const BLOCK_VOXELS: usize = BLOCK_SIDE * BLOCK_SIDE * BLOCK_SIDE;
+/// Bytes of voxel data per block.
+pub const BLOCK_BYTES: usize = BLOCK_VOXELS * std::mem::size_of::<Voxel>();
+/// Block coordinates must stay within `±BLOCK_COORD_LIMIT` (kilometres at any voxel size).
+pub const BLOCK_COORD_LIMIT: i32 = (1 << 20) - 2;
+/// Smallest accepted voxel size, metres.
+pub const MIN_VOXEL_SIZE_M: f32 = 0.0005;
+/// Largest accepted voxel size, metres.
+pub const MAX_VOXEL_SIZE_M: f32 = 0.004;
+/// Distance at which a frontal, fully confident sample has weight 1 (metres).
+pub const REFERENCE_DEPTH_M: f32 = 0.3;
+
+/// Errors from building a volume or integrating a frame.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FuseError {
+    /// A configuration value is out of its allowed range.
+    #[error("invalid fusion config: {0}")]
+    Config(String),
+    /// The frame, its intrinsics or its pose are invalid (size mismatch, zero focal length...).
+    #[error("invalid frame for fusion: {0}")]
+    Frame(#[from] FrameError),
+    /// The camera pose is not a finite rigid transform.
+    #[error("invalid camera pose for fusion: {0}")]
+    Pose(String),
+    /// Integrating the frame would exceed the configured voxel memory cap.
+    #[error("voxel memory cap exceeded: {needed_bytes} bytes needed ({blocks} blocks), cap is {cap_bytes} bytes; raise memory_cap_bytes or use larger voxels")]
+    MemoryCap {
+        /// Voxel bytes the volume would hold after this frame.
+        needed_bytes: usize,
+        /// The cap.
+        cap_bytes: usize,
+        /// Blocks the volume would hold.
+        blocks: usize,
+    },
+    /// A surface sample lies so far from the world origin that block coordinates overflow.
+    #[error("surface sample at {0:?} m is too far from the world origin for the voxel grid")]
+    OutOfRange([f32; 3]),
+}
+
+/// Fusion parameters. Lengths in metres.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TsdfConfig {
+    /// Voxel edge length, 0.5–4 mm. Default 1 mm.
+    pub voxel_size_m: f32,
+    /// Truncation distance in voxels (1–16). Default 4.
+    pub truncation_voxels: f32,
+    /// Depth samples nearer than this are dropped. Default 0.1 m.
+    pub min_depth_m: f32,
+    /// Depth samples farther than this are dropped. Default 0.6 m.
+    pub max_depth_m: f32,
+    /// Cap on the accumulated per-voxel weight, so late frames still move the surface.
+    /// A frontal, fully confident sample at [`REFERENCE_DEPTH_M`] weighs 1. Default 64.
+    pub max_weight: f32,
+    /// Cap on voxel memory (bytes). Default 64 MiB.
+    pub memory_cap_bytes: usize,
+    /// A sample whose depth differs from any 8-neighbour by more than this fraction of its
+    /// depth sits on a discontinuity (flying pixel) and is dropped. Default 0.02.
+    pub edge_jump_fraction: f32,
+    /// Samples with confidence below this are dropped (ARKit "low" is 0.2). Default 0.25.
+    pub min_confidence: f32,
+    /// Samples whose surface normal makes an angle with the ray whose cosine is below this
+    /// are dropped (grazing incidence). Default 0.1 (about 84°).
+    pub min_incidence_cos: f32,
+}
+
+impl Default for TsdfConfig {
+    fn default() -> Self {
+        Self {
+            voxel_size_m: 0.001,
+            truncation_voxels: 4.0,
+            min_depth_m: 0.1,
+            max_depth_m: 0.6,
+            max_weight: 64.0,
+            memory_cap_bytes: 64 << 20,
+            edge_jump_fraction: 0.02,
+            min_confidence: 0.25,
+            min_incidence_cos: 0.1,
+        }
+    }
+}
+
+impl TsdfConfig {
+    /// Default config with another voxel size.
+    pub fn with_voxel_size_m(voxel_size_m: f32) -> Self {
+        Self {
+            voxel_size_m,
+            ..Self::default()
+        }
+    }
+
+    /// Truncation distance in metres.
+    pub fn truncation_m(&self) -> f32 {
+        self.truncation_voxels * self.voxel_size_m
+    }
+
+    /// Checks every field's range; the message names the field and its allowed range.
+    pub fn validate(&self) -> Result<(), FuseError> {
+        let bad = |s: String| Err(FuseError::Config(s));
+        let v = self.voxel_size_m;
+        if !(v.is_finite() && (MIN_VOXEL_SIZE_M..=MAX_VOXEL_SIZE_M).contains(&v)) {
+            return bad(format!(
+                "voxel_size_m = {v} must be within {MIN_VOXEL_SIZE_M}..={MAX_VOXEL_SIZE_M} m (0.5-4 mm)"
+            ));
+        }
+        let t = self.truncation_voxels;
+        if !(t.is_finite() && (1.0..=16.0).contains(&t)) {
+            return bad(format!("truncation_voxels = {t} must be within 1..=16"));
+        }
+        let (lo, hi) = (self.min_depth_m, self.max_depth_m);
+        if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && hi > lo && hi <= 20.0) {
+            return bad(format!(
+                "depth range {lo}..{hi} m must satisfy 0 < min_depth_m < max_depth_m <= 20"
+            ));
+        }
+        let w = self.max_weight;
+        if !(w.is_finite() && w >= 1.0) {
+            return bad(format!("max_weight = {w} must be finite and >= 1"));
+        }
+        if self.memory_cap_bytes < BLOCK_BYTES {
+            return bad(format!(
+                "memory_cap_bytes = {} is smaller than one block ({BLOCK_BYTES} bytes)",
+                self.memory_cap_bytes
+            ));
+        }
+        let e = self.edge_jump_fraction;
+        if !(e.is_finite() && e > 0.0) {
+            return bad(format!("edge_jump_fraction = {e} must be finite and > 0"));
+        }
+        let c = self.min_confidence;
+        if !(c.is_finite() && (0.0..=1.0).contains(&c)) {
+            return bad(format!("min_confidence = {c} must be within 0..=1"));
+        }
+        let i = self.min_incidence_cos;
+        if !(i.is_finite() && (0.0..1.0).contains(&i)) {
+            return bad(format!("min_incidence_cos = {i} must be within 0..1"));
+        }
+        Ok(())
+    }
+}
+
+/// One voxel: truncated signed distance (metres, positive in free space) and its weight.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Voxel {
+    /// Signed distance to the surface in metres, clamped to ±truncation.
+    pub sdf_m: f32,
+    /// Accumulated observation weight; `0` = never observed.
+    pub weight: f32,
+}
+
+/// A block of voxels, indexed `x + 8 * (y + 8 * z)`.
+pub(crate) type Block = [Voxel; BLOCK_VOXELS];
+
+/// What one [`TsdfVolume::integrate`] call did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct IntegrateStats {
+    /// Pixels with a depth sample (before filtering).
+    pub pixels_with_depth: usize,
+    /// Pixels integrated after filtering.
+    pub pixels_used: usize,
+    /// Pixels outside the working depth range.
+    pub rejected_range: usize,
+    /// Pixels below the confidence floor.
+    pub rejected_confidence: usize,
+    /// Pixels at depth discontinuities (flying pixels).
+    pub rejected_edge: usize,
+    /// Pixels seen at grazing incidence.
+    pub rejected_grazing: usize,
+    /// Blocks touched by this frame's truncation bands.
+    pub blocks_touched: usize,
+    /// Blocks newly allocated by this frame.
+    pub blocks_allocated: usize,
+    /// Voxels whose distance was updated.
+    pub voxels_updated: usize,
+}
+
+/// Hasher for packed block keys (a 64-bit mix; std's SipHash is far slower here).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        let mut h = (self.0 ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^= h >> 29;
+        h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^= h >> 32;
+        self.0 = h;
+    }
+}
+
+pub(crate) type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+
+/// Packs block coordinates (each within ±[`BLOCK_COORD_LIMIT`]) into one `u64`.
+#[inline]
+pub(crate) fn pack_key(k: [i32; 3]) -> u64 {
+    const OFF: i64 = 1 << 20;
+    let f = |c: i32| ((c as i64 + OFF) as u64) & 0x1F_FFFF;
+    f(k[0]) | (f(k[1]) << 21) | (f(k[2]) << 42)
+}
+
+/// A sparse TSDF volume of hashed voxel blocks.
+#[derive(Debug, Clone)]
+pub struct TsdfVolume {
+    config: TsdfConfig,
+    map: KeyMap<u32>,
+    keys: Vec<[i32; 3]>,
+    blocks: Vec<Block>,
+    bounds: Option<([i32; 3], [i32; 3])>,
+    frames: usize,
+}
+
+impl TsdfVolume {
+    /// An empty volume; fails if the config is out of range.
+    pub fn new(config: TsdfConfig) -> Result<Self, FuseError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            map: KeyMap::default(),
+            keys: Vec::new(),
+            blocks: Vec::new(),
+            bounds: None,
+            frames: 0,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TsdfConfig {
+        &self.config
+    }
+
+    /// Number of allocated blocks.
+    pub fn block_count(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Bytes of voxel data held (blocks × [`BLOCK_BYTES`]). Blocks are never freed, so this
+    /// is also the peak.
+    pub fn voxel_bytes(&self) -> usize {
+        self.blocks.len() * BLOCK_BYTES
+    }
+
+    /// Frames integrated so far.
+    pub fn frames_integrated(&self) -> usize {
+        self.frames
+    }
+
+    /// Fuses one depth frame seen from `camera_to_world` (OpenCV camera axes, metres).
+    pub fn integrate(
+        &mut self,
+        depth: &DepthFrame,
+        k: &Intrinsics,
+        camera_to_world: &Isometry3<f64>,
+    ) -> Result<IntegrateStats, FuseError> {
+        let stats = integrate::integrate(self, depth, k, camera_to_world)?;
+        self.frames += 1;
+        Ok(stats)
+    }
+
+    /// Trilinearly interpolated signed distance (metres) at a world point; `None` where any
+    /// of the 8 surrounding voxels is unallocated or unobserved.
+    pub fn sdf_at(&self, p: &Point3<f32>) -> Option<f32> {
+        let vs = self.config.voxel_size_m;
+        let g = [p.x / vs, p.y / vs, p.z / vs];
+        if !g.iter().all(|c| c.is_finite()) {
+            return None;
+        }
+        let lim = (BLOCK_COORD_LIMIT as f32 - 2.0) * BLOCK_SIDE as f32;
+        if g.iter().any(|c| c.abs() > lim) {
+            return None;
+        }
+        let b = [g[0].floor(), g[1].floor(), g[2].floor()];
+        let f = [g[0] - b[0], g[1] - b[1], g[2] - b[2]];
+        let base = [b[0] as i32, b[1] as i32, b[2] as i32];
+        let mut c = [0.0f32; 8];
+        let local = [
+            base[0].rem_euclid(BLOCK_SIDE as i32),
+            base[1].rem_euclid(BLOCK_SIDE as i32),
+            base[2].rem_euclid(BLOCK_SIDE as i32),
+        ];
+        if local.iter().all(|&l| l < BLOCK_SIDE as i32 - 1) {
+            // Fast path: all 8 corners in one block.
+            let block = self.block_at(block_of(base))?;
+            for (i, ci) in c.iter_mut().enumerate() {
+                let (dx, dy, dz) = (i & 1, (i >> 1) & 1, (i >> 2) & 1);
+                let v = block[voxel_index(
+                    local[0] as usize + dx,
+                    local[1] as usize + dy,
+                    local[2] as usize + dz,
+                )];
+                if v.weight <= 0.0 {
+                    return None;
+                }
+                *ci = v.sdf_m;
+            }
+        } else {
+            for (i, ci) in c.iter_mut().enumerate() {
+                let gv = [
+                    base[0] + (i & 1) as i32,
+                    base[1] + ((i >> 1) & 1) as i32,
+                    base[2] + ((i >> 2) & 1) as i32,
+                ];
+                let v = self.voxel(gv)?;
+                if v.weight <= 0.0 {
+                    return None;
+                }
+                *ci = v.sdf_m;
+            }
+        }
+        let lerp = |a: f32, b: f32, t: f32| a + (b - a) * t;
+        let x00 = lerp(c[0], c[1], f[0]);
+        let x10 = lerp(c[2], c[3], f[0]);
+        let x01 = lerp(c[4], c[5], f[0]);
+        let x11 = lerp(c[6], c[7], f[0]);
+        let y0 = lerp(x00, x10, f[1]);
+        let y1 = lerp(x01, x11, f[1]);
+        Some(lerp(y0, y1, f[2]))
+    }
+
+    /// The voxel at global voxel coordinates `g`, if its block is allocated.
+    pub fn voxel(&self, g: [i32; 3]) -> Option<Voxel> {
+        let b = self.block_at(block_of(g))?;
+        let s = BLOCK_SIDE as i32;
+        Some(
+            b[voxel_index(
+                g[0].rem_euclid(s) as usize,
+                g[1].rem_euclid(s) as usize,
+                g[2].rem_euclid(s) as usize,
+            )],
+        )
+    }
+
+    /// Block keys (block coordinates) of all allocated blocks, in allocation order.
+    pub fn block_keys(&self) -> &[[i32; 3]] {
+        &self.keys
+    }
+
+    /// Inclusive min/max block coordinates of allocated blocks, if any.
+    pub fn block_bounds(&self) -> Option<([i32; 3], [i32; 3])> {
+        self.bounds
+    }
+
+    /// The block with block coordinates `key`, if allocated.
+    #[inline]
+    pub(crate) fn block_at(&self, key: [i32; 3]) -> Option<&Block> {
+        if key.iter().any(|c| c.abs() > BLOCK_COORD_LIMIT) {
+            return None;
+        }
+        let i = *self.map.get(&pack_key(key))?;
+        self.blocks.get(i as usize)
+    }
+}
+
+/// Block coordinates of global voxel `g`.
+#[inline]
+pub(crate) fn block_of(g: [i32; 3]) -> [i32; 3] {
+    let s = BLOCK_SIDE as i32;
+    [g[0].div_euclid(s), g[1].div_euclid(s), g[2].div_euclid(s)]
+}
+
+/// Index of local voxel (x, y, z) inside a block.
+#[inline]
+pub(crate) fn voxel_index(x: usize, y: usize, z: usize) -> usize {
+    x + BLOCK_SIDE * (y + BLOCK_SIDE * z)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_ranges_are_checked() {
+        assert!(TsdfVolume::new(TsdfConfig::default()).is_ok());
+        for v in [0.0, 0.0001, 0.005, f32::NAN, -0.001] {
+            let e = TsdfVolume::new(TsdfConfig::with_voxel_size_m(v)).unwrap_err();
+            assert!(e.to_string().contains("voxel_size_m"), "{e}");
+        }
+        let c = TsdfConfig {
+            min_depth_m: 0.5,
+            max_depth_m: 0.2,
+            ..Default::default()
+        };
+        assert!(TsdfVolume::new(c)
+            .unwrap_err()
+            .to_string()
+            .contains("depth range"));
+        let c = TsdfConfig {
+            memory_cap_bytes: 10,
+            ..Default::default()
+        };
+        assert!(TsdfVolume::new(c)
+            .unwrap_err()
+            .to_string()
+            .contains("memory_cap"));
+        let c = TsdfConfig {
+            truncation_voxels: 0.5,
+            ..Default::default()
+        };
+        assert!(TsdfVolume::new(c)
+            .unwrap_err()
+            .to_string()
+            .contains("truncation"));
+    }
+
+    #[test]
+    fn keys_pack_uniquely() {
+        let ks = [
+            [0, 0, 0],
+            [-1, 0, 0],
+            [0, -1, 0],
+            [0, 0, -1],
+            [1, 2, 3],
+            [-5, 7, -9],
+        ];
+        let packed: std::collections::HashSet<u64> = ks.iter().map(|&k| pack_key(k)).collect();
+        assert_eq!(packed.len(), ks.len());
+    }
+
+    #[test]
+    fn empty_volume_has_no_distance() {
+        let v = TsdfVolume::new(TsdfConfig::default()).unwrap();
+        assert_eq!(v.sdf_at(&Point3::new(0.0, 0.0, 0.3)), None);
+        assert_eq!(v.sdf_at(&Point3::new(f32::NAN, 0.0, 0.3)), None);
+        assert_eq!(v.sdf_at(&Point3::new(1e30, 0.0, 0.3)), None);
+        assert_eq!(v.block_count(), 0);
+    }
+}

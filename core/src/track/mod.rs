@@ -1,2 +1,532 @@
 //! Camera pose tracking: frame-to-model point-to-plane ICP when the platform gives no pose,
-//! and refinement of platform poses. (Being built: issue 3.)
+//! and refinement of platform poses against the model when it does.
+//!
+//! Guarantees:
+//! - Every call returns a pose and a [`TrackHealth`]; a frame whose alignment cannot be
+//!   trusted (too few inliers, residual too high, degenerate geometry, implausible jump, no
+//!   usable depth) has status [`TrackStatus::Lost`] with a [`LostReason`], and must be
+//!   skipped by the caller (not fused). The tracker's own state only advances on `Ok` frames,
+//!   so a lost frame cannot corrupt later tracking.
+//! - Bad arguments (intrinsics that do not match the frame, invalid intrinsics, a non-finite
+//!   prior) are a typed [`TrackError`], never a panic.
+//! - The first frame defines the world frame when no pose is given (identity), or keeps the
+//!   platform pose when one is given.
+//! - With a platform pose, the result minimises ICP cost plus a Gaussian prior on deviation
+//!   from the platform pose ([`TrackConfig::prior_sigma_translation_m`],
+//!   [`TrackConfig::prior_sigma_rotation_rad`]): directions the geometry does not constrain
+//!   stay at the platform pose, well-constrained ones follow the model.
+//!
+//! Nothing here logs, stores or copies depth beyond the current call.
+
+mod icp;
+mod live;
+mod model;
+mod nn;
+
+pub use live::LiveLevel;
+pub use model::ModelMap;
+
+use crate::frame::{DepthFrame, FrameError, Intrinsics};
+use icp::{IcpParams, PosePrior};
+use live::{build_pyramid, LiveParams};
+use nalgebra::Isometry3;
+use serde::Serialize;
+
+/// Errors from tracking calls (bad arguments; a frame that merely cannot be aligned is a
+/// [`TrackStatus::Lost`] result, not an error).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrackError {
+    /// The frame, intrinsics or a pose is invalid (size mismatch, bad intrinsics, non-finite pose).
+    #[error("tracking input: {0}")]
+    Frame(#[from] FrameError),
+    /// A model map's buffers do not match its intrinsics' size.
+    #[error("model map has {points} points and {normals} normals, expected {width}x{height}")]
+    ModelSize {
+        /// Points supplied.
+        points: usize,
+        /// Normals supplied.
+        normals: usize,
+        /// Expected width.
+        width: u32,
+        /// Expected height.
+        height: u32,
+    },
+    /// A configuration value is out of its allowed range.
+    #[error("invalid tracking configuration: {0}")]
+    Config(String),
+    /// Fusing a tracked frame into the model failed.
+    #[error("fusion during tracking: {0}")]
+    Fuse(String),
+}
+
+/// Tracking settings. `Default` suits phone depth of a hand at 0.15–0.5 m.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrackConfig {
+    /// Pyramid levels (1–4); level 0 is full resolution.
+    pub pyramid_levels: usize,
+    /// Gauss–Newton iterations per level, finest level first.
+    pub iterations: Vec<usize>,
+    /// Association distance gate per level, finest first (metres).
+    pub max_distance_m: Vec<f32>,
+    /// Largest angle between live and model normals per level, finest first (degrees).
+    pub max_normal_angle_deg: Vec<f32>,
+    /// Huber threshold on point-to-plane residuals (metres).
+    pub huber_delta_m: f64,
+    /// A level stops when an increment moves the surface less than this (metres).
+    pub convergence_m: f64,
+    /// Live depth outside this range is ignored (metres).
+    pub min_depth_m: f32,
+    /// Live depth outside this range is ignored (metres).
+    pub max_depth_m: f32,
+    /// Neighbouring depths differing by more than this fraction of depth mark an edge.
+    pub edge_jump_ratio: f32,
+    /// Lost when fewer than this fraction of usable live points are inliers.
+    pub min_inlier_ratio: f64,
+    /// Lost when fewer than this many inliers remain at full resolution.
+    pub min_inliers: usize,
+    /// Lost when the inliers' RMS point-to-plane residual exceeds this (metres).
+    pub max_residual_m: f64,
+    /// Lost (without a platform pose) when the scaled Hessian's eigenvalue ratio is below this.
+    pub min_conditioning: f64,
+    /// Lost when the pose moves farther than this from its initial guess (metres).
+    pub max_jump_m: f64,
+    /// Lost when the pose turns more than this from its initial guess (degrees).
+    pub max_jump_deg: f64,
+    /// Trust in platform poses: σ of their translation error (metres). Smaller = trusted more.
+    pub prior_sigma_translation_m: f64,
+    /// Trust in platform poses: σ of their rotation error (radians).
+    pub prior_sigma_rotation_rad: f64,
+    /// ICP point-to-plane noise σ (metres), weighs data against the platform prior.
+    pub point_sigma_m: f64,
+    /// How many independent observations the data term counts as at most.
+    pub effective_points: f64,
+    /// Predict the next pose with constant velocity when no platform pose is given.
+    pub constant_velocity: bool,
+    /// Run a k-d tree (nearest-neighbour) ICP before projective ICP on the second frame and
+    /// after a lost frame, where the initial guess can be far off.
+    pub nn_relocalise: bool,
+}
+
+impl Default for TrackConfig {
+    fn default() -> Self {
+        Self {
+            pyramid_levels: 3,
+            iterations: vec![4, 6, 12],
+            max_distance_m: vec![0.006, 0.012, 0.03],
+            max_normal_angle_deg: vec![30.0, 40.0, 55.0],
+            huber_delta_m: 0.002,
+            convergence_m: 2e-6,
+            min_depth_m: 0.1,
+            max_depth_m: 0.6,
+            edge_jump_ratio: 0.03,
+            min_inlier_ratio: 0.35,
+            min_inliers: 300,
+            max_residual_m: 0.003,
+            min_conditioning: 1e-4,
+            max_jump_m: 0.06,
+            max_jump_deg: 20.0,
+            prior_sigma_translation_m: 0.002,
+            prior_sigma_rotation_rad: 0.3f64.to_radians(),
+            point_sigma_m: 0.001,
+            effective_points: 400.0,
+            constant_velocity: true,
+            nn_relocalise: true,
+        }
+    }
+}
+
+impl TrackConfig {
+    /// Checks every value is in range.
+    pub fn validate(&self) -> Result<(), TrackError> {
+        let bad = |m: String| Err(TrackError::Config(m));
+        if !(1..=4).contains(&self.pyramid_levels) {
+            return bad(format!(
+                "pyramid_levels = {} (allowed 1..=4)",
+                self.pyramid_levels
+            ));
+        }
+        for (name, len) in [
+            ("iterations", self.iterations.len()),
+            ("max_distance_m", self.max_distance_m.len()),
+            ("max_normal_angle_deg", self.max_normal_angle_deg.len()),
+        ] {
+            if len < self.pyramid_levels {
+                return bad(format!(
+                    "{name} has {len} entries, needs one per pyramid level ({})",
+                    self.pyramid_levels
+                ));
+            }
+        }
+        if self
+            .iterations
+            .iter()
+            .take(self.pyramid_levels)
+            .any(|&i| i == 0 || i > 100)
+        {
+            return bad("iterations per level must be 1..=100".into());
+        }
+        if self
+            .max_distance_m
+            .iter()
+            .any(|d| !(d.is_finite() && *d > 0.0 && *d < 1.0))
+        {
+            return bad("max_distance_m entries must be in (0, 1) metres".into());
+        }
+        if self
+            .max_normal_angle_deg
+            .iter()
+            .any(|a| !(a.is_finite() && *a > 0.0 && *a <= 90.0))
+        {
+            return bad("max_normal_angle_deg entries must be in (0, 90]".into());
+        }
+        let pos = [
+            ("huber_delta_m", self.huber_delta_m),
+            ("convergence_m", self.convergence_m),
+            ("max_residual_m", self.max_residual_m),
+            ("max_jump_m", self.max_jump_m),
+            ("max_jump_deg", self.max_jump_deg),
+            ("prior_sigma_translation_m", self.prior_sigma_translation_m),
+            ("prior_sigma_rotation_rad", self.prior_sigma_rotation_rad),
+            ("point_sigma_m", self.point_sigma_m),
+            ("effective_points", self.effective_points),
+        ];
+        for (name, v) in pos {
+            if !(v.is_finite() && v > 0.0) {
+                return bad(format!("{name} = {v} (must be finite and > 0)"));
+            }
+        }
+        if !(self.min_depth_m.is_finite()
+            && self.max_depth_m.is_finite()
+            && self.min_depth_m >= 0.0
+            && self.max_depth_m > self.min_depth_m)
+        {
+            return bad(format!(
+                "depth range {}..{} m is not a finite increasing range",
+                self.min_depth_m, self.max_depth_m
+            ));
+        }
+        if !(self.edge_jump_ratio.is_finite() && self.edge_jump_ratio > 0.0) {
+            return bad(format!(
+                "edge_jump_ratio = {} (must be > 0)",
+                self.edge_jump_ratio
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.min_inlier_ratio) {
+            return bad(format!(
+                "min_inlier_ratio = {} (must be in [0, 1])",
+                self.min_inlier_ratio
+            ));
+        }
+        if !(self.min_conditioning.is_finite() && self.min_conditioning >= 0.0) {
+            return bad(format!(
+                "min_conditioning = {} (must be >= 0)",
+                self.min_conditioning
+            ));
+        }
+        Ok(())
+    }
+
+    fn live_params(&self) -> LiveParams {
+        LiveParams {
+            min_depth_m: self.min_depth_m,
+            max_depth_m: self.max_depth_m,
+            edge_jump_ratio: self.edge_jump_ratio,
+            min_view_cos: 0.2,
+            levels: self.pyramid_levels,
+        }
+    }
+
+    fn icp_params(&self, prior: Option<PosePrior>) -> IcpParams {
+        let n = self.pyramid_levels;
+        IcpParams {
+            iterations: self.iterations[..n].to_vec(),
+            max_distance_m: self.max_distance_m[..n].to_vec(),
+            min_normal_cos: self.max_normal_angle_deg[..n]
+                .iter()
+                .map(|a| a.to_radians().cos())
+                .collect(),
+            huber_delta_m: self.huber_delta_m,
+            convergence_m: self.convergence_m,
+            point_sigma_m: self.point_sigma_m,
+            effective_points: self.effective_points,
+            prior,
+        }
+    }
+}
+
+/// Whether a frame's pose can be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackStatus {
+    /// Aligned (or bootstrapped): fuse this frame with the returned pose.
+    Ok,
+    /// Not aligned: skip this frame (do not fuse); see [`TrackHealth::lost_reason`].
+    Lost,
+}
+
+/// Why a frame was lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LostReason {
+    /// The frame has no usable depth in the working range.
+    NoDepth,
+    /// The model has no surface visible from the initial guess.
+    EmptyModel,
+    /// Too few live points matched the model.
+    TooFewInliers,
+    /// The matched points disagree with the model by more than the residual limit.
+    HighResidual,
+    /// The geometry does not constrain all six degrees of freedom.
+    Degenerate,
+    /// The solution jumped implausibly far from the initial guess.
+    Jump,
+}
+
+impl std::fmt::Display for LostReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LostReason::NoDepth => "no usable depth",
+            LostReason::EmptyModel => "model not visible",
+            LostReason::TooFewInliers => "too few inliers",
+            LostReason::HighResidual => "residual too high",
+            LostReason::Degenerate => "degenerate geometry",
+            LostReason::Jump => "implausible jump",
+        })
+    }
+}
+
+/// Per-frame tracking health.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrackHealth {
+    /// Ok or Lost.
+    pub status: TrackStatus,
+    /// Why the frame was lost (None when Ok).
+    pub lost_reason: Option<LostReason>,
+    /// RMS point-to-plane residual of inliers at full resolution (metres; 0 when bootstrapping).
+    pub residual_m: f64,
+    /// Inliers / usable live points at full resolution.
+    pub inlier_ratio: f64,
+    /// Gauss–Newton iterations run over all levels (and the nearest-neighbour stage).
+    pub iterations: u32,
+    /// Eigenvalue ratio of the scaled data Hessian (1 = isotropic, 0 = unconstrained).
+    pub conditioning: f64,
+    /// Distance of the result from the platform pose (metres), when one was given.
+    pub prior_deviation_m: Option<f64>,
+    /// Rotation of the result from the platform pose (degrees), when one was given.
+    pub prior_deviation_deg: Option<f64>,
+}
+
+/// A tracked pose and its health.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackResult {
+    /// Camera-to-world pose (the initial guess when lost).
+    pub pose: Isometry3<f64>,
+    /// How trustworthy the pose is.
+    pub health: TrackHealth,
+}
+
+/// Frame-to-model tracker. Keeps the last good poses (for the motion prediction) between calls.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    config: TrackConfig,
+    last: Option<Isometry3<f64>>,
+    before_last: Option<Isometry3<f64>>,
+    lost_since_last: u32,
+    frames_ok: u32,
+}
+
+/// Translation (metres) and rotation (degrees) between two poses.
+pub fn pose_distance(a: &Isometry3<f64>, b: &Isometry3<f64>) -> (f64, f64) {
+    let d = a.inverse() * b;
+    (
+        (a.translation.vector - b.translation.vector).norm(),
+        d.rotation.angle().to_degrees(),
+    )
+}
+
+impl Tracker {
+    /// A tracker with the given settings (checked).
+    pub fn new(config: TrackConfig) -> Result<Self, TrackError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            last: None,
+            before_last: None,
+            lost_since_last: 0,
+            frames_ok: 0,
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TrackConfig {
+        &self.config
+    }
+
+    /// The last pose accepted (Ok), if any.
+    pub fn last_pose(&self) -> Option<Isometry3<f64>> {
+        self.last
+    }
+
+    /// The initial guess for the next frame: the platform pose if given, else a constant
+    /// velocity prediction from the last two good poses, else the last good pose, else identity.
+    pub fn predict(&self, prior: Option<&Isometry3<f64>>) -> Isometry3<f64> {
+        if let Some(p) = prior {
+            return *p;
+        }
+        match (self.last, self.before_last) {
+            (Some(l), Some(b)) if self.config.constant_velocity && self.lost_since_last == 0 => {
+                // Apply the last relative motion once more (in the camera frame).
+                l * (b.inverse() * l)
+            }
+            (Some(l), _) => l,
+            _ => Isometry3::identity(),
+        }
+    }
+
+    /// The first frame: accepted at `prior` or identity, if it has usable depth.
+    pub fn bootstrap(&mut self, depth: &DepthFrame, prior: Option<Isometry3<f64>>) -> TrackResult {
+        let pose = prior.unwrap_or_else(Isometry3::identity);
+        let usable = depth
+            .depth_m()
+            .iter()
+            .filter(|&&z| z >= self.config.min_depth_m && z <= self.config.max_depth_m)
+            .count();
+        let ok = usable >= self.config.min_inliers;
+        if ok {
+            self.accept(pose);
+        }
+        TrackResult {
+            pose,
+            health: TrackHealth {
+                status: if ok {
+                    TrackStatus::Ok
+                } else {
+                    TrackStatus::Lost
+                },
+                lost_reason: if ok { None } else { Some(LostReason::NoDepth) },
+                residual_m: 0.0,
+                inlier_ratio: if ok { 1.0 } else { 0.0 },
+                iterations: 0,
+                conditioning: 1.0,
+                prior_deviation_m: prior.map(|_| 0.0),
+                prior_deviation_deg: prior.map(|_| 0.0),
+            },
+        }
+    }
+
+    fn accept(&mut self, pose: Isometry3<f64>) {
+        self.before_last = if self.lost_since_last == 0 {
+            self.last
+        } else {
+            None
+        };
+        self.last = Some(pose);
+        self.lost_since_last = 0;
+        self.frames_ok += 1;
+    }
+
+    /// Tracks one frame against a model vertex/normal map (a raycast, or a previous frame).
+    /// With `prior` (platform pose) the solution is regularised towards it; without, the
+    /// initial guess is the motion prediction.
+    pub fn track_map(
+        &mut self,
+        depth: &DepthFrame,
+        k: &Intrinsics,
+        model: &ModelMap,
+        prior: Option<Isometry3<f64>>,
+    ) -> Result<TrackResult, TrackError> {
+        k.validate()?;
+        depth.check_matches(k)?;
+        if let Some(p) = &prior {
+            crate::frame::pose::validate(p)?;
+        }
+        let cfg = self.config.clone();
+        let guess = self.predict(prior.as_ref());
+        let pyramid = build_pyramid(depth, k, &cfg.live_params());
+        let lost = |reason: LostReason, iterations: u32, this: &mut Self| {
+            this.lost_since_last += 1;
+            TrackResult {
+                pose: guess,
+                health: TrackHealth {
+                    status: TrackStatus::Lost,
+                    lost_reason: Some(reason),
+                    residual_m: f64::NAN,
+                    inlier_ratio: 0.0,
+                    iterations,
+                    conditioning: 0.0,
+                    prior_deviation_m: prior.map(|_| 0.0),
+                    prior_deviation_deg: prior.map(|_| 0.0),
+                },
+            }
+        };
+        let finest_points = pyramid.first().map_or(0, |l| l.points.len());
+        if finest_points < cfg.min_inliers {
+            return Ok(lost(LostReason::NoDepth, 0, self));
+        }
+        if model.surface_pixels() < cfg.min_inliers {
+            return Ok(lost(LostReason::EmptyModel, 0, self));
+        }
+        let pose_prior = prior.map(|p| PosePrior {
+            pose: p,
+            info_rotation: 1.0 / cfg.prior_sigma_rotation_rad.powi(2),
+            info_translation: 1.0 / cfg.prior_sigma_translation_m.powi(2),
+        });
+        // Far initial guesses (second frame, after a lost frame): nearest-neighbour ICP first.
+        let mut init = guess;
+        let mut nn_iterations = 0;
+        let needs_nn = prior.is_none() && (self.before_last.is_none() || self.lost_since_last > 0);
+        if cfg.nn_relocalise && needs_nn {
+            if let Some((p, it)) = nn::align(&pyramid, model, &guess, &cfg) {
+                init = p;
+                nn_iterations = it;
+            }
+        }
+        let params = cfg.icp_params(pose_prior);
+        let out = icp::run(&pyramid, model, &init, &params);
+        let iterations = out.iterations + nn_iterations;
+        let ratio = if out.candidates > 0 {
+            out.inliers as f64 / out.candidates as f64
+        } else {
+            0.0
+        };
+        let (jump_m, jump_deg) = pose_distance(&guess, &out.pose);
+        let mut reason = None;
+        if out.inliers < cfg.min_inliers || ratio < cfg.min_inlier_ratio {
+            reason = Some(LostReason::TooFewInliers);
+        } else if out.rms_residual_m > cfg.max_residual_m {
+            reason = Some(LostReason::HighResidual);
+        } else if prior.is_none() && (out.singular || out.conditioning < cfg.min_conditioning) {
+            reason = Some(LostReason::Degenerate);
+        } else if jump_m > cfg.max_jump_m || jump_deg > cfg.max_jump_deg {
+            reason = Some(LostReason::Jump);
+        }
+        if let Some(r) = reason {
+            let mut res = lost(r, iterations, self);
+            res.health.residual_m = out.rms_residual_m;
+            res.health.inlier_ratio = ratio;
+            res.health.conditioning = out.conditioning;
+            return Ok(res);
+        }
+        let (dev_m, dev_deg) = match prior {
+            Some(p) => {
+                let (a, b) = pose_distance(&p, &out.pose);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
+        self.accept(out.pose);
+        Ok(TrackResult {
+            pose: out.pose,
+            health: TrackHealth {
+                status: TrackStatus::Ok,
+                lost_reason: None,
+                residual_m: out.rms_residual_m,
+                inlier_ratio: ratio,
+                iterations,
+                conditioning: out.conditioning,
+                prior_deviation_m: dev_m,
+                prior_deviation_deg: dev_deg,
+            },
+        })
+    }
+}

@@ -1,0 +1,508 @@
+//! Projective TSDF integration of one depth frame.
+//!
+//! Steps: (1) filter the depth image into usable samples with a per-sample weight
+//! (range, confidence, flying pixels, incidence angle, distance); (2) walk each usable
+//! sample's truncation band through the block grid (exact 3D DDA) to find the touched
+//! blocks, marking them in a dense per-frame grid (no hashing per pixel); (3) allocate the
+//! new blocks after checking the memory cap; (4) for each touched block, project its voxels
+//! incrementally into the image and update them (no per-voxel hash lookups).
+
+use super::{
+    pack_key, Block, FuseError, IntegrateStats, TsdfConfig, TsdfVolume, Voxel, BLOCK_BYTES,
+    BLOCK_COORD_LIMIT, BLOCK_SIDE, BLOCK_VOXELS, REFERENCE_DEPTH_M,
+};
+use crate::frame::{pose, DepthFrame, Intrinsics};
+use nalgebra::{Isometry3, Matrix3, Vector3};
+
+/// Largest dense per-frame block grid (cells); beyond it touched blocks are deduplicated
+/// with a hash set.
+const DENSE_GRID_MAX_CELLS: usize = 1 << 24;
+
+/// A filtered depth image: usable depth (0 = not usable) and sample weight per pixel.
+pub(crate) struct Filtered {
+    pub w: usize,
+    pub h: usize,
+    pub depth: Vec<f32>,
+    pub weight: Vec<f32>,
+}
+
+/// Camera data in f32 for the inner loops.
+#[derive(Clone, Copy)]
+struct Cam {
+    fx: f32,
+    fy: f32,
+    cx: f32,
+    cy: f32,
+}
+
+pub(super) fn integrate(
+    vol: &mut TsdfVolume,
+    depth: &DepthFrame,
+    k: &Intrinsics,
+    camera_to_world: &Isometry3<f64>,
+) -> Result<IntegrateStats, FuseError> {
+    k.validate()?;
+    depth.check_matches(k)?;
+    check_pose(camera_to_world)?;
+    let cfg = vol.config;
+    let mut stats = IntegrateStats::default();
+    let cam = Cam {
+        fx: k.fx as f32,
+        fy: k.fy as f32,
+        cx: k.cx as f32,
+        cy: k.cy as f32,
+    };
+    let filtered = filter_depth(depth, cam, &cfg, &mut stats);
+    if stats.pixels_used == 0 {
+        return Ok(stats);
+    }
+    let rot: Matrix3<f32> = camera_to_world
+        .rotation
+        .to_rotation_matrix()
+        .matrix()
+        .cast::<f32>();
+    let trans: Vector3<f32> = camera_to_world.translation.vector.cast::<f32>();
+    let touched = touched_blocks(&filtered, cam, &rot, &trans, &cfg)?;
+    stats.blocks_touched = touched.len();
+
+    // Allocate, after checking the cap, so a failing frame changes nothing.
+    let new = touched
+        .iter()
+        .filter(|&&key| !vol.map.contains_key(&pack_key(key)))
+        .count();
+    let total = vol.blocks.len() + new;
+    let needed_bytes = total.saturating_mul(BLOCK_BYTES);
+    if needed_bytes > cfg.memory_cap_bytes {
+        return Err(FuseError::MemoryCap {
+            needed_bytes,
+            cap_bytes: cfg.memory_cap_bytes,
+            blocks: total,
+        });
+    }
+    stats.blocks_allocated = new;
+    let mut indices = Vec::with_capacity(touched.len());
+    for &key in &touched {
+        let next = vol.blocks.len() as u32;
+        let i = *vol.map.entry(pack_key(key)).or_insert(next);
+        if i == next {
+            vol.blocks.push([Voxel::default(); BLOCK_VOXELS]);
+            vol.keys.push(key);
+            vol.bounds = Some(match vol.bounds {
+                None => (key, key),
+                Some((lo, hi)) => (
+                    [lo[0].min(key[0]), lo[1].min(key[1]), lo[2].min(key[2])],
+                    [hi[0].max(key[0]), hi[1].max(key[1]), hi[2].max(key[2])],
+                ),
+            });
+        }
+        indices.push(i as usize);
+    }
+
+    // World-to-camera for projecting voxels.
+    let rot_wc = rot.transpose();
+    let trans_wc = -(rot_wc * trans);
+    let upd = Updater {
+        cam,
+        w: filtered.w,
+        h: filtered.h,
+        depth: &filtered.depth,
+        weight: &filtered.weight,
+        rot_wc,
+        trans_wc,
+        voxel_size_m: cfg.voxel_size_m,
+        trunc_m: cfg.truncation_m(),
+        max_weight: cfg.max_weight,
+        jump: cfg.edge_jump_fraction,
+    };
+    for (key, i) in touched.iter().zip(indices) {
+        if let Some(block) = vol.blocks.get_mut(i) {
+            stats.voxels_updated += upd.update_block(block, *key);
+        }
+    }
+    Ok(stats)
+}
+
+/// A pose is usable if finite, within the frame module's distance limit, and its rotation is
+/// a unit quaternion.
+pub(crate) fn check_pose(p: &Isometry3<f64>) -> Result<(), FuseError> {
+    pose::validate(p).map_err(|e| FuseError::Pose(e.to_string()))?;
+    let n = p.rotation.coords.norm();
+    if (n - 1.0).abs() > 1e-6 {
+        return Err(FuseError::Pose(format!(
+            "rotation quaternion has norm {n}, not 1 (not a rigid transform)"
+        )));
+    }
+    Ok(())
+}
+
+const NEIGH8: [(isize, isize); 8] = [
+    (-1, -1),
+    (0, -1),
+    (1, -1),
+    (-1, 0),
+    (1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+];
+
+/// Filters a depth frame into usable samples and their weights.
+fn filter_depth(
+    depth: &DepthFrame,
+    cam: Cam,
+    cfg: &TsdfConfig,
+    stats: &mut IntegrateStats,
+) -> Filtered {
+    let w = depth.width() as usize;
+    let h = depth.height() as usize;
+    let raw = depth.depth_m();
+    let conf = depth.confidence();
+    let mut out_d = vec![0.0f32; w * h];
+    let mut out_w = vec![0.0f32; w * h];
+    let at = |u: isize, v: isize| -> f32 {
+        if u < 0 || v < 0 || u >= w as isize || v >= h as isize {
+            0.0
+        } else {
+            raw.get(v as usize * w + u as usize).copied().unwrap_or(0.0)
+        }
+    };
+    for v in 0..h {
+        for u in 0..w {
+            let i = v * w + u;
+            let d = raw.get(i).copied().unwrap_or(0.0);
+            if d.is_nan() || d <= 0.0 {
+                continue;
+            }
+            stats.pixels_with_depth += 1;
+            if d < cfg.min_depth_m || d > cfg.max_depth_m {
+                stats.rejected_range += 1;
+                continue;
+            }
+            let c = conf.and_then(|c| c.get(i).copied()).unwrap_or(1.0);
+            if c < cfg.min_confidence {
+                stats.rejected_confidence += 1;
+                continue;
+            }
+            let thr = cfg.edge_jump_fraction * d;
+            let (ui, vi) = (u as isize, v as isize);
+            let edge = NEIGH8.iter().any(|&(du, dv)| {
+                let n = at(ui + du, vi + dv);
+                n > 0.0 && (n - d).abs() > thr
+            });
+            if edge {
+                stats.rejected_edge += 1;
+                continue;
+            }
+            let grad = |a: f32, b: f32| -> f32 {
+                match (a > 0.0, b > 0.0) {
+                    (true, true) => 0.5 * (b - a),
+                    (false, true) => b - d,
+                    (true, false) => d - a,
+                    (false, false) => 0.0,
+                }
+            };
+            let ddu = grad(at(ui - 1, vi), at(ui + 1, vi));
+            let ddv = grad(at(ui, vi - 1), at(ui, vi + 1));
+            let x = (u as f32 - cam.cx) / cam.fx;
+            let y = (v as f32 - cam.cy) / cam.fy;
+            let ray = Vector3::new(x, y, 1.0);
+            let pu = ray * ddu + Vector3::new(d / cam.fx, 0.0, 0.0);
+            let pv = ray * ddv + Vector3::new(0.0, d / cam.fy, 0.0);
+            let n = pu.cross(&pv);
+            let nn = n.norm() * ray.norm();
+            let cos = if nn > 0.0 {
+                (n.dot(&ray) / nn).abs()
+            } else {
+                1.0
+            };
+            if cos < cfg.min_incidence_cos {
+                stats.rejected_grazing += 1;
+                continue;
+            }
+            let r = REFERENCE_DEPTH_M / d;
+            out_d[i] = d;
+            out_w[i] = c * cos * r * r;
+            stats.pixels_used += 1;
+        }
+    }
+    Filtered {
+        w,
+        h,
+        depth: out_d,
+        weight: out_w,
+    }
+}
+
+/// Blocks crossed by any usable sample's truncation band, each once, in grid order.
+fn touched_blocks(
+    f: &Filtered,
+    cam: Cam,
+    rot: &Matrix3<f32>,
+    trans: &Vector3<f32>,
+    cfg: &TsdfConfig,
+) -> Result<Vec<[i32; 3]>, FuseError> {
+    let block_m = cfg.voxel_size_m * BLOCK_SIDE as f32;
+    let inv_b = 1.0 / block_m;
+    // Voxel centres sit at integer multiples of the voxel size, so block b covers voxel
+    // centres in [8b, 8b + 7]: shift by half a voxel so a point's block is that of its
+    // nearest voxel centre's block cell.
+    let half = 0.5 / BLOCK_SIDE as f32;
+    let trunc = cfg.truncation_m();
+    let c0 = rot.column(0) / cam.fx;
+    let c1 = rot.column(1) / cam.fy;
+    let c2: Vector3<f32> = rot.column(2).into_owned();
+    let seg = |u: usize, v: usize, d: f32| -> ([f32; 3], [f32; 3]) {
+        let dir = c0 * (u as f32 - cam.cx) + c1 * (v as f32 - cam.cy) + c2;
+        let near = (d - trunc).max(1e-3);
+        let a = (trans + dir * near) * inv_b;
+        let b = (trans + dir * (d + trunc)) * inv_b;
+        (
+            [a.x + half, a.y + half, a.z + half],
+            [b.x + half, b.y + half, b.z + half],
+        )
+    };
+    // Pass 1: bounds.
+    let mut lo = [f32::INFINITY; 3];
+    let mut hi = [f32::NEG_INFINITY; 3];
+    for v in 0..f.h {
+        for u in 0..f.w {
+            let d = f.depth[v * f.w + u];
+            if d <= 0.0 {
+                continue;
+            }
+            let (a, b) = seg(u, v, d);
+            for j in 0..3 {
+                lo[j] = lo[j].min(a[j]).min(b[j]);
+                hi[j] = hi[j].max(a[j]).max(b[j]);
+            }
+        }
+    }
+    let limit = BLOCK_COORD_LIMIT as f32;
+    for j in 0..3 {
+        if !(lo[j].is_finite() && hi[j].is_finite() && lo[j] > -limit && hi[j] < limit) {
+            let p = if lo[j].abs() > hi[j].abs() { lo } else { hi };
+            return Err(FuseError::OutOfRange([
+                p[0] * block_m,
+                p[1] * block_m,
+                p[2] * block_m,
+            ]));
+        }
+    }
+    // Room for DDA rounding at the edges.
+    let g0 = [
+        lo[0].floor() as i32 - 1,
+        lo[1].floor() as i32 - 1,
+        lo[2].floor() as i32 - 1,
+    ];
+    let dims = [
+        (hi[0].floor() as i32 - g0[0] + 2) as usize,
+        (hi[1].floor() as i32 - g0[1] + 2) as usize,
+        (hi[2].floor() as i32 - g0[2] + 2) as usize,
+    ];
+    let cells = dims[0].saturating_mul(dims[1]).saturating_mul(dims[2]);
+    let mut out = Vec::new();
+    if cells <= DENSE_GRID_MAX_CELLS {
+        let mut marks = vec![false; cells];
+        let mut mark = |c: [i32; 3]| {
+            let x = (c[0] - g0[0]) as usize;
+            let y = (c[1] - g0[1]) as usize;
+            let z = (c[2] - g0[2]) as usize;
+            if x < dims[0] && y < dims[1] && z < dims[2] {
+                let i = x + dims[0] * (y + dims[1] * z);
+                if !marks[i] {
+                    marks[i] = true;
+                    out.push(c);
+                }
+            }
+        };
+        walk_all(f, &seg, &mut mark);
+    } else {
+        let mut set = super::KeyMap::<()>::default();
+        let mut mark = |c: [i32; 3]| {
+            if set.insert(pack_key(c), ()).is_none() {
+                out.push(c);
+            }
+        };
+        walk_all(f, &seg, &mut mark);
+    }
+    // Grid order gives better memory locality when updating.
+    out.sort_unstable_by_key(|c| (c[2], c[1], c[0]));
+    Ok(out)
+}
+
+fn walk_all(
+    f: &Filtered,
+    seg: &impl Fn(usize, usize, f32) -> ([f32; 3], [f32; 3]),
+    mark: &mut impl FnMut([i32; 3]),
+) {
+    let mut last: Option<[i32; 3]> = None;
+    for v in 0..f.h {
+        for u in 0..f.w {
+            let d = f.depth[v * f.w + u];
+            if d <= 0.0 {
+                continue;
+            }
+            let (a, b) = seg(u, v, d);
+            let ca = [
+                a[0].floor() as i32,
+                a[1].floor() as i32,
+                a[2].floor() as i32,
+            ];
+            let cb = [
+                b[0].floor() as i32,
+                b[1].floor() as i32,
+                b[2].floor() as i32,
+            ];
+            if ca == cb {
+                // Most bands lie inside one block; skip re-marking the same one.
+                if last != Some(ca) {
+                    mark(ca);
+                    last = Some(ca);
+                }
+                continue;
+            }
+            last = None;
+            dda(a, b, ca, cb, mark);
+        }
+    }
+}
+
+/// Visits every grid cell the segment a→b crosses (Amanatides–Woo).
+fn dda(a: [f32; 3], b: [f32; 3], ca: [i32; 3], cb: [i32; 3], mark: &mut impl FnMut([i32; 3])) {
+    let mut c = ca;
+    let mut step = [0i32; 3];
+    let mut t_max = [f32::INFINITY; 3];
+    let mut t_delta = [f32::INFINITY; 3];
+    for j in 0..3 {
+        let d = b[j] - a[j];
+        if d > 0.0 {
+            step[j] = 1;
+            t_max[j] = ((c[j] + 1) as f32 - a[j]) / d;
+            t_delta[j] = 1.0 / d;
+        } else if d < 0.0 {
+            step[j] = -1;
+            t_max[j] = (c[j] as f32 - a[j]) / d;
+            t_delta[j] = -1.0 / d;
+        }
+    }
+    mark(c);
+    let n = (cb[0] - ca[0]).abs() + (cb[1] - ca[1]).abs() + (cb[2] - ca[2]).abs();
+    for _ in 0..n {
+        let j = if t_max[0] < t_max[1] {
+            if t_max[0] < t_max[2] {
+                0
+            } else {
+                2
+            }
+        } else if t_max[1] < t_max[2] {
+            1
+        } else {
+            2
+        };
+        c[j] += step[j];
+        t_max[j] += t_delta[j];
+        mark(c);
+    }
+}
+
+/// Per-frame data for updating blocks.
+struct Updater<'a> {
+    cam: Cam,
+    w: usize,
+    h: usize,
+    depth: &'a [f32],
+    weight: &'a [f32],
+    rot_wc: Matrix3<f32>,
+    trans_wc: Vector3<f32>,
+    voxel_size_m: f32,
+    trunc_m: f32,
+    max_weight: f32,
+    jump: f32,
+}
+
+impl Updater<'_> {
+    /// Projects every voxel of one block and fuses its sample; returns voxels updated.
+    fn update_block(&self, block: &mut Block, key: [i32; 3]) -> usize {
+        let s = BLOCK_SIDE as f32;
+        let vs = self.voxel_size_m;
+        let origin = Vector3::new(key[0] as f32 * s, key[1] as f32 * s, key[2] as f32 * s) * vs;
+        let p0 = self.rot_wc * origin + self.trans_wc;
+        let dx = self.rot_wc.column(0) * vs;
+        let dy = self.rot_wc.column(1) * vs;
+        let dz = self.rot_wc.column(2) * vs;
+        let (wf, hf) = (self.w as f32, self.h as f32);
+        let Cam { fx, fy, cx, cy } = self.cam;
+        let mut updated = 0;
+        for z in 0..BLOCK_SIDE {
+            for y in 0..BLOCK_SIDE {
+                let row = p0 + dy * y as f32 + dz * z as f32;
+                let base = BLOCK_SIDE * (y + BLOCK_SIDE * z);
+                for x in 0..BLOCK_SIDE {
+                    let p = row + dx * x as f32;
+                    if p.z <= 1e-4 {
+                        continue;
+                    }
+                    let inv = 1.0 / p.z;
+                    let u = fx * p.x * inv + cx;
+                    let v = fy * p.y * inv + cy;
+                    if !(u >= -0.5 && v >= -0.5 && u < wf - 0.5 && v < hf - 0.5) {
+                        continue;
+                    }
+                    let ui = (u + 0.5) as usize;
+                    let vi = (v + 0.5) as usize;
+                    let i = vi * self.w + ui;
+                    let dn = self.depth[i];
+                    if dn <= 0.0 {
+                        continue;
+                    }
+                    let sdf = self.sample(u, v, dn) - p.z;
+                    if sdf < -self.trunc_m {
+                        continue;
+                    }
+                    let tsdf = sdf.min(self.trunc_m);
+                    let wn = self.weight[i];
+                    let vox = &mut block[base + x];
+                    let wsum = vox.weight + wn;
+                    vox.sdf_m = (vox.sdf_m * vox.weight + tsdf * wn) / wsum;
+                    vox.weight = wsum.min(self.max_weight);
+                    updated += 1;
+                }
+            }
+        }
+        updated
+    }
+
+    /// Bilinear depth at (u, v) when the four surrounding samples are usable and continuous;
+    /// otherwise the nearest sample `nearest`.
+    #[inline]
+    fn sample(&self, u: f32, v: f32, nearest: f32) -> f32 {
+        let u0 = u.floor();
+        let v0 = v.floor();
+        if u0 < 0.0 || v0 < 0.0 {
+            return nearest;
+        }
+        let (x, y) = (u0 as usize, v0 as usize);
+        if x + 1 >= self.w || y + 1 >= self.h {
+            return nearest;
+        }
+        let i = y * self.w + x;
+        let (a, b, c, d) = (
+            self.depth[i],
+            self.depth[i + 1],
+            self.depth[i + self.w],
+            self.depth[i + self.w + 1],
+        );
+        if a <= 0.0 || b <= 0.0 || c <= 0.0 || d <= 0.0 {
+            return nearest;
+        }
+        let lo = a.min(b).min(c.min(d));
+        let hi = a.max(b).max(c.max(d));
+        if hi - lo > self.jump * nearest {
+            return nearest;
+        }
+        let (fu, fv) = (u - u0, v - v0);
+        let top = a + (b - a) * fu;
+        let bot = c + (d - c) * fu;
+        top + (bot - top) * fv
+    }
+}

@@ -1,0 +1,287 @@
+//! Raycasting the fused surface from a camera pose: per pixel the first front-facing zero
+//! crossing of the TSDF (world point, camera depth) and the unit SDF gradient there.
+//!
+//! Guarantees: every pixel gets either a hit (finite point, unit normal pointing towards
+//! free space, depth within the volume's working range) or a miss (NaN point and normal,
+//! depth 0). Back faces (crossings from inside to outside) are never reported as hits.
+
+use super::{block_of, FuseError, TsdfVolume, Voxel, BLOCK_SIDE};
+use crate::frame::Intrinsics;
+use nalgebra::{Isometry3, Point3, Vector3};
+
+/// What the fused model looks like from one camera pose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RaycastImage {
+    /// Image width in pixels.
+    pub width: u32,
+    /// Image height in pixels.
+    pub height: u32,
+    /// World surface point per pixel (row-major); NaN = no hit.
+    pub points: Vec<Point3<f32>>,
+    /// World unit normal per pixel (towards free space); NaN = no hit.
+    pub normals: Vec<Vector3<f32>>,
+    /// Camera-frame depth (z) per pixel in metres; 0 = no hit.
+    pub depth_m: Vec<f32>,
+}
+
+impl RaycastImage {
+    fn empty(width: u32, height: u32) -> Self {
+        let n = width as usize * height as usize;
+        let nan = f32::NAN;
+        Self {
+            width,
+            height,
+            points: vec![Point3::new(nan, nan, nan); n],
+            normals: vec![Vector3::new(nan, nan, nan); n],
+            depth_m: vec![0.0; n],
+        }
+    }
+
+    /// Number of pixels with a hit.
+    pub fn hit_count(&self) -> usize {
+        self.depth_m.iter().filter(|&&d| d > 0.0).count()
+    }
+}
+
+/// Caches the last block looked up while marching (rays stay in one block for many steps).
+struct Cursor<'a> {
+    vol: &'a TsdfVolume,
+    key: [i32; 3],
+    block: Option<Option<&'a super::Block>>,
+}
+
+impl<'a> Cursor<'a> {
+    fn voxel(&mut self, g: [i32; 3]) -> Option<Voxel> {
+        let key = block_of(g);
+        if self.block.is_none() || key != self.key {
+            self.key = key;
+            self.block = Some(self.vol.block_at(key));
+        }
+        let b = self.block.flatten()?;
+        let s = BLOCK_SIDE as i32;
+        Some(
+            b[super::voxel_index(
+                g[0].rem_euclid(s) as usize,
+                g[1].rem_euclid(s) as usize,
+                g[2].rem_euclid(s) as usize,
+            )],
+        )
+    }
+}
+
+impl TsdfVolume {
+    /// Raycasts the fused surface from `camera_to_world` with intrinsics `k`.
+    /// Invalid intrinsics or pose give an image with no hits (of size 0x0 if the size
+    /// itself is invalid); use [`TsdfVolume::try_raycast`] to get the error instead.
+    pub fn raycast(&self, k: &Intrinsics, camera_to_world: &Isometry3<f64>) -> RaycastImage {
+        match self.try_raycast(k, camera_to_world) {
+            Ok(img) => img,
+            Err(_) => {
+                if crate::frame::check_size(k.width, k.height).is_ok() {
+                    RaycastImage::empty(k.width, k.height)
+                } else {
+                    RaycastImage::empty(0, 0)
+                }
+            }
+        }
+    }
+
+    /// Raycasts the fused surface; fails on invalid intrinsics or pose.
+    pub fn try_raycast(
+        &self,
+        k: &Intrinsics,
+        camera_to_world: &Isometry3<f64>,
+    ) -> Result<RaycastImage, FuseError> {
+        k.validate()?;
+        super::integrate::check_pose(camera_to_world)?;
+        let mut img = RaycastImage::empty(k.width, k.height);
+        let Some((lo, hi)) = self.bounds else {
+            return Ok(img);
+        };
+        let cfg = &self.config;
+        let vs = cfg.voxel_size_m;
+        let bs = vs * BLOCK_SIDE as f32;
+        // World box of allocated voxel centres, padded by a voxel.
+        let box_lo =
+            Vector3::new(lo[0] as f32, lo[1] as f32, lo[2] as f32) * bs - Vector3::repeat(vs);
+        let box_hi = Vector3::new((hi[0] + 1) as f32, (hi[1] + 1) as f32, (hi[2] + 1) as f32) * bs;
+        let rot = camera_to_world
+            .rotation
+            .to_rotation_matrix()
+            .matrix()
+            .cast::<f32>();
+        let origin: Vector3<f32> = camera_to_world.translation.vector.cast::<f32>();
+        let (fx, fy, cx, cy) = (k.fx as f32, k.fy as f32, k.cx as f32, k.cy as f32);
+        let trunc = cfg.truncation_m();
+        let w = k.width as usize;
+        let mut cur = Cursor {
+            vol: self,
+            key: [0; 3],
+            block: None,
+        };
+        for v in 0..k.height as usize {
+            for u in 0..w {
+                let ray_c = Vector3::new((u as f32 - cx) / fx, (v as f32 - cy) / fy, 1.0);
+                let len = ray_c.norm();
+                let dir = rot * (ray_c / len);
+                // Working range along z, as a distance along the unit ray.
+                let mut t0 = cfg.min_depth_m * len;
+                let mut t1 = cfg.max_depth_m * len;
+                // Clip to the volume's box (slab test).
+                for j in 0..3 {
+                    if dir[j].abs() < 1e-9 {
+                        if origin[j] < box_lo[j] || origin[j] > box_hi[j] {
+                            t1 = -1.0;
+                        }
+                        continue;
+                    }
+                    let a = (box_lo[j] - origin[j]) / dir[j];
+                    let b = (box_hi[j] - origin[j]) / dir[j];
+                    t0 = t0.max(a.min(b));
+                    t1 = t1.min(a.max(b));
+                }
+                if t0 >= t1 {
+                    continue;
+                }
+                if let Some(t_hit) = self.march(&mut cur, &origin, &dir, t0, t1, trunc) {
+                    let p = Point3::from(origin + dir * t_hit);
+                    let Some(n) = self.gradient(&p) else { continue };
+                    let i = v * w + u;
+                    img.points[i] = p;
+                    img.normals[i] = n;
+                    img.depth_m[i] = t_hit / len;
+                }
+            }
+        }
+        Ok(img)
+    }
+
+    /// First + to − crossing along the ray in [t0, t1], refined with trilinear distances.
+    fn march(
+        &self,
+        cur: &mut Cursor<'_>,
+        o: &Vector3<f32>,
+        dir: &Vector3<f32>,
+        t0: f32,
+        t1: f32,
+        trunc: f32,
+    ) -> Option<f32> {
+        let vs = self.config.voxel_size_m;
+        let bs = vs * BLOCK_SIDE as f32;
+        let mut t = t0;
+        let mut prev: Option<(f32, f32)> = None; // (t, sdf) of the last observed sample
+        while t <= t1 {
+            let p = o + dir * t;
+            let gf = p / vs;
+            let g = [
+                gf.x.round() as i32,
+                gf.y.round() as i32,
+                gf.z.round() as i32,
+            ];
+            match cur.voxel(g) {
+                None => {
+                    // Unallocated block: jump to where the ray leaves it.
+                    let key = block_of(g);
+                    let mut t_exit = f32::INFINITY;
+                    for j in 0..3 {
+                        if dir[j].abs() < 1e-9 {
+                            continue;
+                        }
+                        // Block covers voxel centres 8k..8k+7, i.e. [8k-0.5, 8k+7.5) voxels.
+                        let lo = (key[j] as f32 * BLOCK_SIDE as f32 - 0.5) * vs;
+                        let hi = lo + bs;
+                        let edge = if dir[j] > 0.0 { hi } else { lo };
+                        t_exit = t_exit.min((edge - o[j]) / dir[j]);
+                    }
+                    t = t_exit.max(t) + 0.1 * vs;
+                    prev = None;
+                }
+                Some(vox) if vox.weight <= 0.0 => {
+                    t += vs;
+                    prev = None;
+                }
+                Some(vox) => {
+                    // Trilinear distance where all 8 neighbours are observed, else the
+                    // nearest voxel's.
+                    let (s, exact) = match self.sdf_at(&Point3::from(p)) {
+                        Some(s) => (s, true),
+                        None => (vox.sdf_m, false),
+                    };
+                    if s < 0.0 {
+                        if let Some((tp, sp)) = prev {
+                            if sp >= 0.0 {
+                                return Some(self.refine(o, dir, tp, sp, t, s));
+                            }
+                        }
+                        prev = Some((t, s));
+                        t += vs;
+                    } else {
+                        prev = Some((t, s));
+                        // Distances are truncated and projective: step conservatively.
+                        let step = if exact { 0.8 * s } else { 0.5 * s };
+                        t += step.clamp(0.5 * vs, trunc);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Zero crossing between (ta, sa ≥ 0) and (tb, sb < 0) from trilinear distances when
+    /// available, nearest-voxel ones otherwise.
+    fn refine(
+        &self,
+        o: &Vector3<f32>,
+        dir: &Vector3<f32>,
+        ta: f32,
+        sa: f32,
+        tb: f32,
+        sb: f32,
+    ) -> f32 {
+        let at = |t: f32| self.sdf_at(&Point3::from(o + dir * t));
+        let (mut ta, mut tb) = (ta, tb);
+        let (mut sa, mut sb) = (at(ta).unwrap_or(sa), at(tb).unwrap_or(sb));
+        // A few secant steps on the trilinear field.
+        for _ in 0..3 {
+            if !(sa >= 0.0 && sb < 0.0) {
+                break;
+            }
+            let tm = ta + (tb - ta) * sa / (sa - sb);
+            match at(tm) {
+                Some(sm) if sm >= 0.0 => {
+                    ta = tm;
+                    sa = sm;
+                }
+                Some(sm) => {
+                    tb = tm;
+                    sb = sm;
+                }
+                None => break,
+            }
+        }
+        if sa - sb > 0.0 {
+            ta + (tb - ta) * (sa / (sa - sb)).clamp(0.0, 1.0)
+        } else {
+            0.5 * (ta + tb)
+        }
+    }
+
+    /// Unit SDF gradient at `p` by central differences; `None` if not observed around `p`.
+    pub fn gradient(&self, p: &Point3<f32>) -> Option<Vector3<f32>> {
+        let h = self.config.voxel_size_m;
+        let mut g = Vector3::zeros();
+        for j in 0..3 {
+            let mut a = *p;
+            let mut b = *p;
+            a[j] -= h;
+            b[j] += h;
+            g[j] = self.sdf_at(&b)? - self.sdf_at(&a)?;
+        }
+        let n = g.norm();
+        if n > 0.0 && n.is_finite() {
+            Some(g / n)
+        } else {
+            None
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Point-to-plane ICP against a [`ModelMap`]: projective data association, coarse-to-fine
+//! over the live pyramid, Huber-weighted 6-DoF Gauss–Newton, an optional pose prior.
+//!
+//! Guarantees: the returned pose is a rigid transform built only from finite increments;
+//! a step whose linear system is not positive definite is never applied. The increment is
+//! parametrised about the centroid `c` of the observed points (rotation about `c`, then a
+//! translation), which keeps the 6x6 system well scaled and gives the prior a physical
+//! meaning: `v` is how far the observed surface moves, `ω` how much it turns.
+
+use super::live::LiveLevel;
+use super::model::ModelMap;
+use nalgebra::{Isometry3, Matrix6, Point3, Translation3, Vector3, Vector6};
+
+/// A Gaussian prior on the pose (the platform pose and how much it is trusted).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PosePrior {
+    pub pose: Isometry3<f64>,
+    /// Information (1/σ²) of rotation, rad⁻².
+    pub info_rotation: f64,
+    /// Information (1/σ²) of translation, m⁻².
+    pub info_translation: f64,
+}
+
+/// Solver settings (derived from `TrackConfig`).
+#[derive(Debug, Clone)]
+pub(crate) struct IcpParams {
+    /// Iterations per level, finest level first.
+    pub iterations: Vec<usize>,
+    /// Association distance gate per level (metres), finest first.
+    pub max_distance_m: Vec<f32>,
+    /// Smallest cosine between live and model normals per level, finest first.
+    pub min_normal_cos: Vec<f32>,
+    pub huber_delta_m: f64,
+    /// Stop a level once the increment moves the observed surface less than this.
+    pub convergence_m: f64,
+    /// Point-to-plane noise σ (metres) used to weigh data against the prior.
+    pub point_sigma_m: f64,
+    /// Independent observations the data term is worth at most (correlated pixels).
+    pub effective_points: f64,
+    pub prior: Option<PosePrior>,
+}
+
+/// What one ICP run produced.
+#[derive(Debug, Clone)]
+pub(crate) struct IcpOutcome {
+    pub pose: Isometry3<f64>,
+    pub iterations: u32,
+    /// Inliers at the finest level, final pose.
+    pub inliers: usize,
+    /// Usable live points at the finest level.
+    pub candidates: usize,
+    /// RMS point-to-plane residual of the inliers at the final pose (metres).
+    pub rms_residual_m: f64,
+    /// Smallest / largest eigenvalue of the scaled data Hessian at the finest level.
+    pub conditioning: f64,
+    /// The linear system could not be solved (rank-deficient) at the finest level.
+    pub singular: bool,
+}
+
+#[derive(Default)]
+struct Accum {
+    a: Matrix6<f64>,
+    b: Vector6<f64>,
+    count: usize,
+    sum_r2: f64,
+}
+
+/// Accumulates the normal equations of the point-to-plane residuals at pose `t`.
+fn accumulate(
+    level: &LiveLevel,
+    model: &ModelMap,
+    t: &Isometry3<f64>,
+    c: &Point3<f64>,
+    max_dist: f32,
+    min_cos: f32,
+    huber: f64,
+) -> Accum {
+    let tw: Isometry3<f32> = nalgebra::convert(*t);
+    let to_model: Isometry3<f32> = nalgebra::convert(model.camera_to_world.inverse() * t);
+    let k = &model.k;
+    let (fx, fy, cx, cy) = (k.fx as f32, k.fy as f32, k.cx as f32, k.cy as f32);
+    let (w, h) = (k.width as f32, k.height as f32);
+    let cf = Vector3::new(c.x as f32, c.y as f32, c.z as f32);
+    let max_d2 = max_dist * max_dist;
+    // Accumulate in f32-free f64 sums of the upper triangle for accuracy.
+    let mut a = [0.0f64; 21];
+    let mut b = [0.0f64; 6];
+    let mut count = 0usize;
+    let mut sum_r2 = 0.0f64;
+    for (p, n) in &level.points {
+        let pm = to_model * p;
+        if pm.z <= 0.0 {
+            continue;
+        }
+        let u = (fx * pm.x / pm.z + cx + 0.5).floor();
+        let v = (fy * pm.y / pm.z + cy + 0.5).floor();
+        if !(u >= 0.0 && v >= 0.0 && u < w && v < h) {
+            continue;
+        }
+        let Some((q, nq)) = model.at(u as usize, v as usize) else {
+            continue;
+        };
+        let pw = tw * p;
+        let diff = pw - q;
+        if diff.norm_squared() > max_d2 {
+            continue;
+        }
+        let nw = tw.rotation * n;
+        if nw.dot(&nq) < min_cos {
+            continue;
+        }
+        let r = nq.dot(&diff) as f64;
+        let wgt = if r.abs() <= huber {
+            1.0
+        } else {
+            huber / r.abs()
+        };
+        let arm = (pw.coords - cf).cross(&nq);
+        let j = [
+            arm.x as f64,
+            arm.y as f64,
+            arm.z as f64,
+            nq.x as f64,
+            nq.y as f64,
+            nq.z as f64,
+        ];
+        let mut idx = 0;
+        for r_ in 0..6 {
+            let wj = wgt * j[r_];
+            for c_ in r_..6 {
+                a[idx] += wj * j[c_];
+                idx += 1;
+            }
+            b[r_] += wj * r;
+        }
+        count += 1;
+        sum_r2 += r * r;
+    }
+    let mut am = Matrix6::zeros();
+    let mut idx = 0;
+    for r_ in 0..6 {
+        for c_ in r_..6 {
+            am[(r_, c_)] = a[idx];
+            am[(c_, r_)] = a[idx];
+            idx += 1;
+        }
+    }
+    Accum {
+        a: am,
+        b: Vector6::from_row_slice(&b),
+        count,
+        sum_r2,
+    }
+}
+
+/// Applies the increment `xi = (ω, v)` about centre `c` on the left of `t`.
+fn apply(t: &Isometry3<f64>, xi: &Vector6<f64>, c: &Point3<f64>) -> Isometry3<f64> {
+    let delta = Isometry3::new(
+        Vector3::new(xi[3], xi[4], xi[5]),
+        Vector3::new(xi[0], xi[1], xi[2]),
+    );
+    let tc = Translation3::from(c.coords);
+    Isometry3::from_parts(tc, Default::default())
+        * delta
+        * Isometry3::from_parts(tc.inverse(), Default::default())
+        * t
+}
+
+/// Deviation of `t` from the prior pose in the centred parametrisation.
+fn prior_deviation(t: &Isometry3<f64>, prior: &Isometry3<f64>, c: &Point3<f64>) -> Vector6<f64> {
+    let tc = Translation3::from(c.coords);
+    let d = Isometry3::from_parts(tc.inverse(), Default::default())
+        * t
+        * prior.inverse()
+        * Isometry3::from_parts(tc, Default::default());
+    let w = d.rotation.scaled_axis();
+    let v = d.translation.vector;
+    Vector6::new(w.x, w.y, w.z, v.x, v.y, v.z)
+}
+
+/// Smallest over largest eigenvalue of the data Hessian with rotations scaled to metres at
+/// radius `radius` (1 = isotropic, 0 = a direction the data does not constrain).
+pub(crate) fn conditioning(a: &Matrix6<f64>, radius: f64) -> f64 {
+    let mut s = *a;
+    let r = radius.max(1e-3);
+    for i in 0..6 {
+        for j in 0..6 {
+            let fi = if i < 3 { 1.0 / r } else { 1.0 };
+            let fj = if j < 3 { 1.0 / r } else { 1.0 };
+            s[(i, j)] *= fi * fj;
+        }
+    }
+    let eig = s.symmetric_eigen().eigenvalues;
+    let max = eig.max();
+    let min = eig.min();
+    if max.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !min.is_finite() {
+        return 0.0;
+    }
+    (min / max).max(0.0)
+}
+
+/// Centre and RMS radius of a level's points under pose `t`.
+pub(crate) fn centre_of(level: &LiveLevel, t: &Isometry3<f64>) -> Option<(Point3<f64>, f64)> {
+    if level.points.is_empty() {
+        return None;
+    }
+    let mut s = Vector3::zeros();
+    for (p, _) in &level.points {
+        s += Vector3::new(p.x as f64, p.y as f64, p.z as f64);
+    }
+    let m = s / level.points.len() as f64;
+    let mut r2 = 0.0;
+    for (p, _) in &level.points {
+        r2 += (Vector3::new(p.x as f64, p.y as f64, p.z as f64) - m).norm_squared();
+    }
+    let radius = (r2 / level.points.len() as f64).sqrt();
+    Some((t * Point3::from(m), radius))
+}
+
+/// Runs coarse-to-fine ICP from `init`. `pyramid` is finest first.
+pub(crate) fn run(
+    pyramid: &[LiveLevel],
+    model: &ModelMap,
+    init: &Isometry3<f64>,
+    params: &IcpParams,
+) -> IcpOutcome {
+    let mut t = *init;
+    let finest = &pyramid[0];
+    let coarse = pyramid.last().unwrap_or(finest);
+    let (c, radius) = centre_of(coarse, init)
+        .or_else(|| centre_of(finest, init))
+        .unwrap_or((Point3::origin(), 0.05));
+    let mut iterations = 0u32;
+    let mut last = Accum::default();
+    let mut singular = false;
+    let mut last_level0 = false;
+    for level in (0..pyramid.len()).rev() {
+        let iters = params.iterations.get(level).copied().unwrap_or(0);
+        let max_d = *params.max_distance_m.get(level).unwrap_or(&0.01);
+        let min_cos = *params.min_normal_cos.get(level).unwrap_or(&0.7);
+        for _ in 0..iters {
+            let acc = accumulate(
+                &pyramid[level],
+                model,
+                &t,
+                &c,
+                max_d,
+                min_cos,
+                params.huber_delta_m,
+            );
+            iterations += 1;
+            last_level0 = level == 0;
+            let n = acc.count as f64;
+            if acc.count < 6 && params.prior.is_none() {
+                if level == 0 {
+                    last = acc;
+                    singular = true;
+                }
+                break;
+            }
+            let scale = if n > 0.0 {
+                (1.0 / (params.point_sigma_m * params.point_sigma_m))
+                    * (params.effective_points / n).min(1.0)
+            } else {
+                0.0
+            };
+            let mut a = acc.a * scale;
+            let mut b = acc.b * scale;
+            if let Some(pr) = &params.prior {
+                let d = prior_deviation(&t, &pr.pose, &c);
+                for i in 0..6 {
+                    let info = if i < 3 {
+                        pr.info_rotation
+                    } else {
+                        pr.info_translation
+                    };
+                    a[(i, i)] += info;
+                    b[i] += info * d[i];
+                }
+            }
+            let step = a.cholesky().map(|ch| -ch.solve(&b));
+            let Some(xi) = step.filter(|x| x.iter().all(|v| v.is_finite())) else {
+                if level == 0 {
+                    singular = true;
+                }
+                last = acc;
+                break;
+            };
+            t = apply(&t, &xi, &c);
+            let moved = Vector3::new(xi[0], xi[1], xi[2]).norm() * radius
+                + Vector3::new(xi[3], xi[4], xi[5]).norm();
+            last = acc;
+            if level == 0 {
+                singular = false;
+            }
+            if moved < params.convergence_m {
+                break;
+            }
+        }
+    }
+    // Statistics of the last finest-level pass (taken at the pose before the last, converged,
+    // increment), or a fresh pass if the finest level never ran.
+    let fin = if last_level0 {
+        last
+    } else {
+        let max_d = *params.max_distance_m.first().unwrap_or(&0.01);
+        let min_cos = *params.min_normal_cos.first().unwrap_or(&0.7);
+        accumulate(finest, model, &t, &c, max_d, min_cos, params.huber_delta_m)
+    };
+    let rms = if fin.count > 0 {
+        (fin.sum_r2 / fin.count as f64).sqrt()
+    } else {
+        f64::INFINITY
+    };
+    IcpOutcome {
+        pose: t,
+        iterations,
+        inliers: fin.count,
+        candidates: finest.points.len(),
+        rms_residual_m: rms,
+        conditioning: conditioning(&fin.a, radius),
+        singular,
+    }
+}

@@ -1,0 +1,231 @@
+//! The live frame as ICP sees it: a coarse-to-fine pyramid of camera-frame vertex and normal
+//! maps built from one depth frame.
+//!
+//! Guarantees: every vertex kept has finite depth inside the working range, four valid
+//! neighbours with no depth jump larger than the edge threshold (so flying pixels at depth
+//! discontinuities never become ICP points), and a unit normal facing the camera that is not
+//! grazing. Level `l` has `ceil(w / 2^l) x ceil(h / 2^l)` pixels and matching intrinsics.
+
+use crate::frame::{DepthFrame, Intrinsics};
+use nalgebra::{Point3, Vector3};
+
+/// One pyramid level: camera-frame points and normals; `None` where unusable.
+#[derive(Debug, Clone)]
+pub struct LiveLevel {
+    /// Intrinsics of this level.
+    pub k: Intrinsics,
+    /// Usable points with their normals (camera frame, metres), in row-major pixel order.
+    pub points: Vec<(Point3<f32>, Vector3<f32>)>,
+    /// Number of pixels with depth inside the working range at this level.
+    pub valid_pixels: usize,
+}
+
+/// Parameters of the live pyramid.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LiveParams {
+    pub min_depth_m: f32,
+    pub max_depth_m: f32,
+    /// A neighbour whose depth differs by more than this fraction of the depth is an edge.
+    pub edge_jump_ratio: f32,
+    /// Smallest |cos| between normal and viewing ray.
+    pub min_view_cos: f32,
+    pub levels: usize,
+}
+
+/// Builds the pyramid, finest level first.
+pub(crate) fn build_pyramid(depth: &DepthFrame, k: &Intrinsics, p: &LiveParams) -> Vec<LiveLevel> {
+    let mut out = Vec::with_capacity(p.levels);
+    let mut w = depth.width() as usize;
+    let mut h = depth.height() as usize;
+    let mut d: Vec<f32> = depth
+        .depth_m()
+        .iter()
+        .map(|&z| {
+            if z.is_finite() && z >= p.min_depth_m && z <= p.max_depth_m {
+                z
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut kl = *k;
+    for level in 0..p.levels.max(1) {
+        if level > 0 {
+            if w < 8 || h < 8 {
+                break;
+            }
+            let (nd, nw, nh) = downsample(&d, w, h, p.edge_jump_ratio);
+            // Pixel centres: coarse pixel i covers fine pixels 2i, 2i+1.
+            kl = Intrinsics {
+                width: nw as u32,
+                height: nh as u32,
+                fx: kl.fx * 0.5,
+                fy: kl.fy * 0.5,
+                cx: (kl.cx + 0.5) * 0.5 - 0.5,
+                cy: (kl.cy + 0.5) * 0.5 - 0.5,
+            };
+            d = nd;
+            w = nw;
+            h = nh;
+        }
+        out.push(level_from_depth(&d, w, h, &kl, p));
+    }
+    out
+}
+
+/// 2x2 block average over the samples close to the nearest one (no mixing across edges).
+fn downsample(d: &[f32], w: usize, h: usize, jump: f32) -> (Vec<f32>, usize, usize) {
+    let nw = w.div_ceil(2);
+    let nh = h.div_ceil(2);
+    let mut out = vec![0.0f32; nw * nh];
+    for y in 0..nh {
+        for x in 0..nw {
+            let mut zmin = f32::INFINITY;
+            let mut s = [0.0f32; 4];
+            let mut n = 0;
+            for dy in 0..2 {
+                for dx in 0..2 {
+                    let (xx, yy) = (2 * x + dx, 2 * y + dy);
+                    if xx < w && yy < h {
+                        let z = d[yy * w + xx];
+                        if z > 0.0 {
+                            s[n] = z;
+                            n += 1;
+                            zmin = zmin.min(z);
+                        }
+                    }
+                }
+            }
+            if n == 0 {
+                continue;
+            }
+            let mut sum = 0.0;
+            let mut cnt = 0.0;
+            for &z in &s[..n] {
+                if z - zmin <= jump * zmin {
+                    sum += z;
+                    cnt += 1.0;
+                }
+            }
+            out[y * nw + x] = sum / cnt;
+        }
+    }
+    (out, nw, nh)
+}
+
+fn level_from_depth(d: &[f32], w: usize, h: usize, k: &Intrinsics, p: &LiveParams) -> LiveLevel {
+    let valid_pixels = d.iter().filter(|&&z| z > 0.0).count();
+    let mut points = Vec::with_capacity(valid_pixels);
+    let (fx, fy, cx, cy) = (k.fx as f32, k.fy as f32, k.cx as f32, k.cy as f32);
+    let unproject = |x: usize, y: usize, z: f32| {
+        Point3::new((x as f32 - cx) * z / fx, (y as f32 - cy) * z / fy, z)
+    };
+    if w >= 3 && h >= 3 {
+        for y in 1..h - 1 {
+            let row = y * w;
+            for x in 1..w - 1 {
+                let z = d[row + x];
+                if z <= 0.0 {
+                    continue;
+                }
+                let zl = d[row + x - 1];
+                let zr = d[row + x + 1];
+                let zu = d[row - w + x];
+                let zd = d[row + w + x];
+                let lim = p.edge_jump_ratio * z;
+                if zl <= 0.0
+                    || zr <= 0.0
+                    || zu <= 0.0
+                    || zd <= 0.0
+                    || (zl - z).abs() > lim
+                    || (zr - z).abs() > lim
+                    || (zu - z).abs() > lim
+                    || (zd - z).abs() > lim
+                {
+                    continue;
+                }
+                let pc = unproject(x, y, z);
+                let dx = unproject(x + 1, y, zr) - unproject(x - 1, y, zl);
+                let dy = unproject(x, y + 1, zd) - unproject(x, y - 1, zu);
+                let n = dy.cross(&dx);
+                let norm = n.norm();
+                if norm.is_nan() || norm <= 0.0 {
+                    continue;
+                }
+                let mut n = n / norm;
+                let view = pc.coords / pc.coords.norm();
+                let c = n.dot(&view);
+                if c > 0.0 {
+                    n = -n;
+                }
+                if c.abs() < p.min_view_cos {
+                    continue;
+                }
+                points.push((pc, n));
+            }
+        }
+    }
+    LiveLevel {
+        k: *k,
+        points,
+        valid_pixels,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> LiveParams {
+        LiveParams {
+            min_depth_m: 0.1,
+            max_depth_m: 0.6,
+            edge_jump_ratio: 0.03,
+            min_view_cos: 0.2,
+            levels: 3,
+        }
+    }
+
+    #[test]
+    fn plane_facing_camera_gives_normals_toward_camera() {
+        let k = Intrinsics::new(64, 48, 60.0, 60.0, 31.5, 23.5).unwrap();
+        let depth = DepthFrame::from_metres(64, 48, vec![0.3; 64 * 48]).unwrap();
+        let pyr = build_pyramid(&depth, &k, &params());
+        assert_eq!(pyr.len(), 3);
+        assert_eq!(pyr[0].points.len(), 62 * 46);
+        assert_eq!((pyr[1].k.width, pyr[1].k.height), (32, 24));
+        for lvl in &pyr {
+            for (p, n) in &lvl.points {
+                assert!((p.z - 0.3).abs() < 1e-6);
+                assert!((n.z + 1.0).abs() < 1e-5, "normal {n:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn depth_edges_and_out_of_range_are_dropped() {
+        let k = Intrinsics::new(40, 30, 40.0, 40.0, 19.5, 14.5).unwrap();
+        let mut d = vec![0.3f32; 40 * 30];
+        for y in 0..30 {
+            for x in 20..40 {
+                d[y * 40 + x] = 0.5; // step edge at x = 20
+            }
+        }
+        d[5 * 40 + 5] = 0.9; // outside the working range
+        let depth = DepthFrame::from_metres(40, 30, d).unwrap();
+        let pyr = build_pyramid(&depth, &k, &params());
+        let kept: Vec<_> = pyr[0].points.iter().map(|(p, _)| p).collect();
+        // Columns 19 and 20 border the step and must be gone, as must the 4-neighbourhood
+        // of the out-of-range pixel.
+        for p in kept {
+            let u = (p.x * 40.0 / p.z + 19.5).round() as i32;
+            let v = (p.y * 40.0 / p.z + 14.5).round() as i32;
+            assert!(u != 19 && u != 20, "edge pixel kept at u={u}");
+            assert!(
+                !((u - 5).abs() + (v - 5).abs() <= 1),
+                "pixel next to hole kept"
+            );
+        }
+        assert_eq!(pyr[0].valid_pixels, 40 * 30 - 1);
+    }
+}
