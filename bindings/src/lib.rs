@@ -10,12 +10,17 @@
 
 mod convert;
 mod error;
+mod seal;
 
 pub use convert::{
     landmarks_from_apple_vision, pose_to_opencv_row_major, BufferLayout, CameraIntrinsics,
     CameraPose, PixelPoint, PoseConvention,
 };
 pub use error::MandrelError;
+pub use seal::{
+    new_scan_id, now_rfc3339_utc, seal_measurement_json, Consent, ConsentScope, EncryptedStore,
+    RecordKind,
+};
 
 uniffi::setup_scaffolding!();
 
