@@ -35,7 +35,12 @@ fn run(scan_dir: &str, out_dir: &str) -> Result<usize, Box<dyn std::error::Error
     for i in 0..scan.len() {
         let f = scan.frame(i)?;
         let name = format!("{i:06}.f32");
-        let bytes: Vec<u8> = f.depth.depth_m().iter().flat_map(|d| d.to_le_bytes()).collect();
+        let bytes: Vec<u8> = f
+            .depth
+            .depth_m()
+            .iter()
+            .flat_map(|d| d.to_le_bytes())
+            .collect();
         std::fs::write(format!("{out_dir}/{name}"), bytes)?;
         // OpenCV camera axes -> ARKit's (x right, y up, z backward): T_arkit = T_cv * diag(1,-1,-1,1).
         let arkit_pose: Option<Vec<f64>> = f.pose.map(|p| {
@@ -60,6 +65,9 @@ fn run(scan_dir: &str, out_dir: &str) -> Result<usize, Box<dyn std::error::Error
         "finger": scan.manifest.target.finger,
         "frames": frames,
     });
-    std::fs::write(format!("{out_dir}/frames.json"), serde_json::to_string(&doc)?)?;
+    std::fs::write(
+        format!("{out_dir}/frames.json"),
+        serde_json::to_string(&doc)?,
+    )?;
     Ok(scan.len())
 }

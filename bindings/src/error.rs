@@ -43,7 +43,10 @@ impl From<FrameError> for MandrelError {
 
 /// Runs `f`, turning a panic into [`MandrelError::Internal`] with the panic message, so
 /// that no unwinding ever reaches the foreign caller.
-pub(crate) fn guard<T>(what: &str, f: impl FnOnce() -> Result<T, MandrelError>) -> Result<T, MandrelError> {
+pub(crate) fn guard<T>(
+    what: &str,
+    f: impl FnOnce() -> Result<T, MandrelError>,
+) -> Result<T, MandrelError> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(payload) => {

@@ -10,16 +10,27 @@
 
 mod convert;
 mod error;
+mod measurement;
 mod seal;
+mod session;
 
 pub use convert::{
     landmarks_from_apple_vision, pose_to_opencv_row_major, BufferLayout, CameraIntrinsics,
-    CameraPose, PixelPoint, PoseConvention,
+    CameraPose, PixelPoint, PoseConvention, TrueDepthPixelFormat,
 };
 pub use error::MandrelError;
+pub use measurement::{
+    measurement_to_json, LocateMethod, Measurement, MeasurementStatus, Recommendation,
+    RescanReason, SizeLabels, StageTimings,
+};
 pub use seal::{
-    new_scan_id, now_rfc3339_utc, seal_measurement_json, Consent, ConsentScope, EncryptedStore,
-    RecordKind,
+    new_scan_id, now_rfc3339_utc, seal_measurement, seal_measurement_json,
+    seal_measurement_with_mesh, Consent, ConsentScope, EncryptedStore, RecordKind,
+};
+pub use session::{
+    session_config_defaults, FingerName, FrameInfo, FrameOutcome, FrameRejection, FrameReport,
+    Guidance, HandSide, RejectionKind, ScanHint, ScanListener, ScanSession, SessionConfig,
+    TrackingState,
 };
 
 uniffi::setup_scaffolding!();

@@ -127,13 +127,31 @@ pub struct Measurement {
 
 impl From<core::SizeLabels> for SizeLabels {
     fn from(s: core::SizeLabels) -> Self {
-        Self { iso: s.iso, us: s.us, uk: s.uk, eu: s.eu, jp: s.jp, ch: s.ch, india: s.in_, cn: s.cn }
+        Self {
+            iso: s.iso,
+            us: s.us,
+            uk: s.uk,
+            eu: s.eu,
+            jp: s.jp,
+            ch: s.ch,
+            india: s.in_,
+            cn: s.cn,
+        }
     }
 }
 
 impl From<SizeLabels> for core::SizeLabels {
     fn from(s: SizeLabels) -> Self {
-        Self { iso: s.iso, us: s.us, uk: s.uk, eu: s.eu, jp: s.jp, ch: s.ch, in_: s.india, cn: s.cn }
+        Self {
+            iso: s.iso,
+            us: s.us,
+            uk: s.uk,
+            eu: s.eu,
+            jp: s.jp,
+            ch: s.ch,
+            in_: s.india,
+            cn: s.cn,
+        }
     }
 }
 

@@ -121,7 +121,13 @@ pub fn seal_measurement_json(
         let value: serde_json::Value = serde_json::from_str(&measurement_json).map_err(|e| {
             MandrelError::InvalidConfig(format!("measurement_json is not JSON: {e}"))
         })?;
-        seal_json(&value, consent.as_ref(), &recipient_public_key, &scan_id, None)
+        seal_json(
+            &value,
+            consent.as_ref(),
+            &recipient_public_key,
+            &scan_id,
+            None,
+        )
     })
 }
 
@@ -174,17 +180,81 @@ impl EncryptedStore {
     }
 
     /// Encrypts `plaintext` as a record of `kind` named `id`; returns the record bytes.
-    pub fn seal(&self, kind: RecordKind, id: String, plaintext: Vec<u8>) -> Result<Vec<u8>, MandrelError> {
+    pub fn seal(
+        &self,
+        kind: RecordKind,
+        id: String,
+        plaintext: Vec<u8>,
+    ) -> Result<Vec<u8>, MandrelError> {
         let plaintext = zeroize::Zeroizing::new(plaintext);
-        guard("EncryptedStore.seal", || Ok(self.store.seal(kind.into(), &id, &plaintext)?))
+        guard("EncryptedStore.seal", || {
+            Ok(self.store.seal(kind.into(), &id, &plaintext)?)
+        })
     }
 
     /// Decrypts a record, checking its kind and id; throws `Storage` if it was altered,
     /// belongs to another id or kind, or the key is wrong.
-    pub fn open(&self, kind: RecordKind, id: String, record: Vec<u8>) -> Result<Vec<u8>, MandrelError> {
+    pub fn open(
+        &self,
+        kind: RecordKind,
+        id: String,
+        record: Vec<u8>,
+    ) -> Result<Vec<u8>, MandrelError> {
         guard("EncryptedStore.open", || {
             let plain = self.store.open(kind.into(), &id, &record)?;
             Ok(plain.to_vec())
         })
     }
+}
+
+/// Seals `measurement` (as `finish()` returned it) for `recipient_public_key` (base64url
+/// X25519, from the retailer) under `scan_id` (see [`new_scan_id`]). Returns the envelope
+/// JSON to upload. Throws `ConsentRequired` when `consent` is `None` or invalid, `Crypto`
+/// for a bad key.
+#[uniffi::export]
+pub fn seal_measurement(
+    measurement: crate::measurement::Measurement,
+    consent: Option<Consent>,
+    recipient_public_key: String,
+    scan_id: String,
+) -> Result<String, MandrelError> {
+    guard("seal_measurement", || {
+        let value = measurement_value(measurement)?;
+        seal_json(
+            &value,
+            consent.as_ref(),
+            &recipient_public_key,
+            &scan_id,
+            None,
+        )
+    })
+}
+
+/// [`seal_measurement`] with the hand mesh (`ScanSession.mesh_ply()`); needs consent scope
+/// `MeasurementAndMesh`.
+#[uniffi::export]
+pub fn seal_measurement_with_mesh(
+    measurement: crate::measurement::Measurement,
+    mesh_ply: Vec<u8>,
+    consent: Option<Consent>,
+    recipient_public_key: String,
+    scan_id: String,
+) -> Result<String, MandrelError> {
+    guard("seal_measurement_with_mesh", || {
+        let value = measurement_value(measurement)?;
+        seal_json(
+            &value,
+            consent.as_ref(),
+            &recipient_public_key,
+            &scan_id,
+            Some(&mesh_ply),
+        )
+    })
+}
+
+fn measurement_value(
+    m: crate::measurement::Measurement,
+) -> Result<serde_json::Value, MandrelError> {
+    serde_json::to_value(mandrel_core::measure::Measurement::from(m))
+        .map_err(|e| MandrelError::Internal(format!("measurement JSON: {e}")))
 }

@@ -6,7 +6,10 @@
 //! a rejected frame leaves the session unchanged and is reported both as the returned
 //! error and to the listener; no depth image outlives its `push_*` call.
 
-use crate::convert::{self, BufferLayout, CameraIntrinsics, CameraPose, PixelPoint, PoseConvention, TrueDepthPixelFormat};
+use crate::convert::{
+    self, BufferLayout, CameraIntrinsics, CameraPose, PixelPoint, PoseConvention,
+    TrueDepthPixelFormat,
+};
 use crate::error::{guard, MandrelError};
 use crate::measurement::Measurement;
 use mandrel_core::frame::{pose, DepthFrame};
@@ -261,6 +264,9 @@ pub enum FrameOutcome {
     TrackingLost,
     /// Not fused: no depth within the working range.
     NoUsableDepth,
+    /// Used for the measurement but not fused: the volume reached its memory cap (the
+    /// displayed mesh stops growing).
+    ObservedVolumeFull,
 }
 
 impl From<core::FrameOutcome> for FrameOutcome {
@@ -269,6 +275,7 @@ impl From<core::FrameOutcome> for FrameOutcome {
             core::FrameOutcome::Fused => FrameOutcome::Fused,
             core::FrameOutcome::TrackingLost => FrameOutcome::TrackingLost,
             core::FrameOutcome::NoUsableDepth => FrameOutcome::NoUsableDepth,
+            core::FrameOutcome::ObservedVolumeFull => FrameOutcome::ObservedVolumeFull,
         }
     }
 }
@@ -397,7 +404,8 @@ impl ScanSession {
         let result = guard(what, || {
             let depth = decode()?;
             let (w, h) = (depth.width(), depth.height());
-            let mut frame = convert::frame(depth, info.intrinsics, info.pose.as_ref(), info.timestamp_s)?;
+            let mut frame =
+                convert::frame(depth, info.intrinsics, info.pose.as_ref(), info.timestamp_s)?;
             if let Some(points) = &info.landmarks {
                 frame.landmarks = Some(convert::landmarks_pixels(points)?);
             }
@@ -411,7 +419,7 @@ impl ScanSession {
                 match &result {
                     Ok(r) => {
                         let kind = match r.outcome {
-                            FrameOutcome::Fused => None,
+                            FrameOutcome::Fused | FrameOutcome::ObservedVolumeFull => None,
                             FrameOutcome::TrackingLost => Some(RejectionKind::TrackingLost),
                             FrameOutcome::NoUsableDepth => Some(RejectionKind::NoUsableDepth),
                         };
@@ -419,16 +427,21 @@ impl ScanSession {
                             listener.on_frame_rejected(FrameRejection {
                                 timestamp_s,
                                 kind,
-                                message: format!("frame {} not fused: {:?}", r.frame_index, r.outcome),
+                                message: format!(
+                                    "frame {} not fused: {:?}",
+                                    r.frame_index, r.outcome
+                                ),
                             });
                         }
                         listener.on_guidance(r.guidance);
                     }
-                    Err(MandrelError::InvalidFrame(m)) => listener.on_frame_rejected(FrameRejection {
-                        timestamp_s,
-                        kind: RejectionKind::InvalidFrame,
-                        message: m.clone(),
-                    }),
+                    Err(MandrelError::InvalidFrame(m)) => {
+                        listener.on_frame_rejected(FrameRejection {
+                            timestamp_s,
+                            kind: RejectionKind::InvalidFrame,
+                            message: m.clone(),
+                        })
+                    }
                     Err(_) => {}
                 }
                 Ok(())
@@ -482,7 +495,9 @@ impl ScanSession {
         layout: BufferLayout,
         info: FrameInfo,
     ) -> Result<FrameReport, MandrelError> {
-        self.push("push_arkit_depth", info, || convert::arkit_depth(depth, confidence, layout))
+        self.push("push_arkit_depth", info, || {
+            convert::arkit_depth(depth, confidence, layout)
+        })
     }
 
     /// TrueDepth `AVDepthData.depthDataMap` bytes in the given pixel format.
@@ -493,7 +508,9 @@ impl ScanSession {
         layout: BufferLayout,
         info: FrameInfo,
     ) -> Result<FrameReport, MandrelError> {
-        self.push("push_truedepth", info, || convert::truedepth_depth(depth, format, layout))
+        self.push("push_truedepth", info, || {
+            convert::truedepth_depth(depth, format, layout)
+        })
     }
 
     /// ARCore `Frame.acquireDepthImage16Bits()` plane bytes (u16 millimetres, 0 = none)
@@ -507,15 +524,24 @@ impl ScanSession {
         layout: BufferLayout,
         info: FrameInfo,
     ) -> Result<FrameReport, MandrelError> {
-        self.push("push_arcore_depth", info, || convert::arcore_depth(depth, confidence, layout))
+        self.push("push_arcore_depth", info, || {
+            convert::arcore_depth(depth, confidence, layout)
+        })
     }
 
     /// Hand landmarks detected on frame `frame_index` after it was pushed: 21 points,
     /// MediaPipe order, in pixels of that frame's depth image.
-    pub fn push_landmarks(&self, frame_index: u32, points: Vec<PixelPoint>) -> Result<(), MandrelError> {
+    pub fn push_landmarks(
+        &self,
+        frame_index: u32,
+        points: Vec<PixelPoint>,
+    ) -> Result<(), MandrelError> {
         guard("push_landmarks", || {
             let lm = convert::landmarks_pixels(&points)?;
-            Ok(self.lock()?.session.push_landmarks(frame_index as usize, lm)?)
+            Ok(self
+                .lock()?
+                .session
+                .push_landmarks(frame_index as usize, lm)?)
         })
     }
 
@@ -548,7 +574,9 @@ impl ScanSession {
     /// frame was pushed; a scan that cannot support a size returns status `NeedsRescan`
     /// with reasons. The session stays usable: push more and finish again.
     pub fn finish(&self) -> Result<Measurement, MandrelError> {
-        guard("finish", || Ok(Measurement::from(self.lock()?.session.finish()?)))
+        guard("finish", || {
+            Ok(Measurement::from(self.lock()?.session.finish()?))
+        })
     }
 
     /// The fused surface as a binary PLY, for on-device display only.
