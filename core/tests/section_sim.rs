@@ -55,7 +55,12 @@ fn measure(seed: u64, opts: &SimOptions, use_true_poses: bool) -> Option<Row> {
             return None;
         }
     };
-    let knuckle = m.knuckle(Some(&ax)).ok();
+    // The knuckle search costs 11 slices: sample it on every 5th hand to keep CI fast.
+    let knuckle = if seed % 5 == 0 {
+        m.knuckle(Some(&ax)).ok()
+    } else {
+        None
+    };
     let row = Row {
         err_mm: (ring.perimeter_m - ft.ring_circumference_m) * 1e3,
         sigma_mm: ring.sigma_m * 1e3,
@@ -135,7 +140,7 @@ fn hands() -> u64 {
 fn many_virtual_hands_true_poses() {
     let hands = hands();
     let opts = SimOptions {
-        frames: 24,
+        frames: 16,
         pose_drift: PoseDrift::none(),
         ..Default::default()
     };
@@ -157,7 +162,7 @@ fn many_virtual_hands_true_poses() {
 fn many_virtual_hands_platform_poses_sigma_covers_error() {
     let hands = hands();
     let opts = SimOptions {
-        frames: 24,
+        frames: 16,
         ..Default::default()
     };
     let rows = run_many(2000, hands, &opts, false);
