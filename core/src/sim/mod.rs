@@ -1,13 +1,19 @@
 //! The virtual depth sensor: analytic shapes ([`shapes`]) rendered into depth frames through
-//! a realistic sensor noise model ([`render`]), used by tests, benchmarks and the demo.
+//! a realistic sensor noise model ([`render`]); a parametric hand with exact ground truth
+//! ([`hand`]); whole simulated scans with camera paths, pose drift and noisy landmarks
+//! ([`capture`]). Used by tests, benchmarks and the demo.
 //!
 //! Guarantees: everything here is deterministic given a seed (randomness comes only from
 //! the caller's rng, `rand_pcg` in this crate's own uses); ground truth is computed from
 //! the same analytic surfaces that are rendered.
 
+pub mod capture;
+pub mod hand;
 pub mod render;
 pub mod shapes;
 
+pub use capture::{write_scan_with_truth, Coverage, PoseDrift, Sensor, SimOptions, SimScan, Truth};
+pub use hand::{FingerTruth, HandModel, HandParams};
 pub use render::{render_depth, try_render_depth, NoiseModel};
 pub use shapes::{
     BoundingSphere, Cylinder, Ellipsoid, EllipticCylinder, EllipticFrustum, Hit, Plane, Ray, Scene,

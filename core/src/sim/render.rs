@@ -219,28 +219,57 @@ pub fn render_clean(
     let rot = camera_to_world.rotation.to_rotation_matrix();
     let world_to_camera = camera_to_world.inverse();
     let (ifx, ify) = (1.0 / k.fx, 1.0 / k.fy);
-    scene.for_each_primitive(&mut |prim: &dyn Surface| {
-        let rect = match prim.bounding_sphere() {
-            Some(b) => screen_rect(
-                k,
-                &BoundingSphere {
-                    center: world_to_camera * b.center,
-                    radius: b.radius,
-                },
-            ),
+    let xs: Vec<f64> = (0..w).map(|u| (u as f64 - k.cx) * ifx).collect();
+    // Primitives with their camera-frame bounding spheres, nearest first, so that pixels
+    // already covered by something nearer skip farther primitives.
+    let mut prims: Vec<&dyn Surface> = Vec::new();
+    scene.primitives(&mut prims);
+    let mut jobs: Vec<(&dyn Surface, Option<BoundingSphere>, f64)> = prims
+        .into_iter()
+        .map(|p| {
+            let bs = p.bounding_sphere().map(|b| BoundingSphere {
+                center: world_to_camera * b.center,
+                radius: b.radius,
+            });
+            let near = bs.map_or(0.0, |b| (b.center.coords.norm() - b.radius).max(0.0));
+            (p, bs, near)
+        })
+        .collect();
+    jobs.sort_by(|a, b| a.2.total_cmp(&b.2));
+    for (prim, bs_cam, _) in jobs {
+        let rect = match &bs_cam {
+            Some(b) => screen_rect(k, b),
             None => Some((0, k.width, 0, k.height)),
         };
         let Some((u0, u1, v0, v1)) = rect else {
-            return;
+            continue;
         };
+        let bs = bs_cam.map(|b| {
+            (
+                b.center.coords,
+                b.center.coords.norm_squared() - b.radius * b.radius,
+            )
+        });
         for v in v0..v1 {
             let yc = (v as f64 - k.cy) * ify;
             let row = v as usize * w;
             for u in u0..u1 {
                 let i = row + u as usize;
-                let xc = (u as f64 - k.cx) * ifx;
+                let xc = xs[u as usize];
                 let inv_len = 1.0 / (xc * xc + yc * yc + 1.0).sqrt();
                 let d_cam = Vector3::new(xc * inv_len, yc * inv_len, inv_len);
+                if let Some((c, c2)) = &bs {
+                    // Exact ray–bounding-sphere test in the camera frame (origin = camera).
+                    let b = c.dot(&d_cam);
+                    let disc = b * b - c2;
+                    if disc < 0.0 {
+                        continue;
+                    }
+                    let sq = disc.sqrt();
+                    if b + sq <= 0.0 || (*c2 > 0.0 && b - sq >= t_best[i]) {
+                        continue;
+                    }
+                }
                 let ray = Ray {
                     origin,
                     dir: rot * d_cam,
@@ -252,7 +281,7 @@ pub fn render_clean(
                 }
             }
         }
-    });
+    }
     Ok(CleanRender {
         width: k.width,
         height: k.height,

@@ -12,6 +12,7 @@
 
 use super::SimError;
 use nalgebra::{Isometry3, Point3, Rotation3, Translation3, UnitQuaternion, Vector2, Vector3};
+use std::sync::Arc;
 
 /// A ray with a unit direction.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,10 +90,19 @@ pub trait Surface: Send + Sync + std::fmt::Debug {
     /// distance.
     fn signed_distance(&self, p: &Point3<f64>) -> Option<f64>;
 
-    /// Calls `f` on each primitive making up this surface (itself for a primitive). The
+    /// Appends the primitives making up this surface (itself for a primitive). The
     /// renderer rasterises primitives one by one.
+    fn primitives<'a>(&'a self, out: &mut Vec<&'a dyn Surface>) {
+        out.push(self.as_dyn())
+    }
+
+    /// Calls `f` on each primitive making up this surface.
     fn for_each_primitive(&self, f: &mut dyn FnMut(&dyn Surface)) {
-        f(self.as_dyn())
+        let mut v = Vec::new();
+        self.primitives(&mut v);
+        for p in v {
+            f(p)
+        }
     }
 
     /// This surface as a trait object (implemented by every shape as `self`).
@@ -648,9 +658,9 @@ impl Surface for EllipticFrustum {
 
 /// A union of surfaces: the ray hits the nearest member. Members with a bounding sphere
 /// are culled by it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Scene {
-    parts: Vec<(Box<dyn Surface>, Option<BoundingSphere>)>,
+    parts: Vec<(Arc<dyn Surface>, Option<BoundingSphere>)>,
 }
 
 impl Scene {
@@ -661,12 +671,20 @@ impl Scene {
     /// Adds a surface.
     pub fn push(&mut self, s: impl Surface + 'static) {
         let b = s.bounding_sphere();
-        self.parts.push((Box::new(s), b));
+        self.parts.push((Arc::new(s), b));
     }
     /// Adds a boxed surface.
     pub fn push_boxed(&mut self, s: Box<dyn Surface>) {
+        self.push_shared(Arc::from(s));
+    }
+    /// Adds a shared surface (the same primitive may belong to several scenes).
+    pub fn push_shared(&mut self, s: Arc<dyn Surface>) {
         let b = s.bounding_sphere();
         self.parts.push((s, b));
+    }
+    /// The members, in insertion order.
+    pub fn members(&self) -> impl Iterator<Item = &Arc<dyn Surface>> {
+        self.parts.iter().map(|(s, _)| s)
     }
     /// Builder form of [`Scene::push`].
     pub fn with(mut self, s: impl Surface + 'static) -> Self {
@@ -737,9 +755,9 @@ impl Surface for Scene {
         }
         best
     }
-    fn for_each_primitive(&self, f: &mut dyn FnMut(&dyn Surface)) {
+    fn primitives<'a>(&'a self, out: &mut Vec<&'a dyn Surface>) {
         for (s, _) in &self.parts {
-            s.for_each_primitive(f);
+            s.primitives(out);
         }
     }
     fn as_dyn(&self) -> &dyn Surface {
