@@ -1,10 +1,141 @@
-//! `mandrel measure` (being built).
+//! `mandrel measure SCAN_DIR`: runs a scan folder through a [`ScanSession`] (frames in
+//! order, landmarks as recorded) and prints the measurement, as a human summary or one JSON
+//! object. Exit 0 when `ok`, 3 when `needs_rescan`, 2 on bad input.
+
+use crate::BadInput;
+use mandrel_core::measure::{Measurement, Status};
+use mandrel_core::scan::{Finger, Hand, ScanFolder, Target};
+use mandrel_core::session::{ScanSession, SessionConfig, SessionError};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// Arguments of `mandrel measure`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Scan folder (with scan.json).
+    pub scan_dir: PathBuf,
+    /// Print one JSON object on stdout instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Ignore landmarks: find the finger geometrically.
+    #[arg(long)]
+    pub no_landmarks: bool,
+    /// Finger to measure (default: the scan's target).
+    #[arg(long, value_parser = parse_finger)]
+    pub finger: Option<Finger>,
+    /// Hand (default: the scan's target).
+    #[arg(long, value_parser = parse_hand)]
+    pub hand: Option<Hand>,
+}
+
+fn parse_finger(s: &str) -> Result<Finger, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_ascii_lowercase()))
+        .map_err(|_| format!("unknown finger {s:?}: thumb|index|middle|ring|little"))
+}
+
+fn parse_hand(s: &str) -> Result<Hand, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_ascii_lowercase()))
+        .map_err(|_| format!("unknown hand {s:?}: left|right"))
+}
+
+/// Maps a session error to the CLI's exit codes: caller input is `BadInput` (exit 2).
+pub fn session_error(e: SessionError) -> anyhow::Error {
+    match e {
+        SessionError::InvalidFrame(_) | SessionError::InvalidConfig(_) => {
+            BadInput(e.to_string()).into()
+        }
+        SessionError::NotEnoughData(_) => BadInput(e.to_string()).into(),
+        SessionError::Internal(_) => anyhow::Error::new(e),
+    }
+}
+
+/// Runs a whole scan folder through a session.
+pub fn measure_folder(
+    scan: &ScanFolder,
+    target: Target,
+    use_landmarks: bool,
+) -> anyhow::Result<Measurement> {
+    let mut cfg = SessionConfig::new(target);
+    cfg.use_landmarks = use_landmarks;
+    let mut session = ScanSession::new(cfg).map_err(session_error)?;
+    for i in 0..scan.len() {
+        let frame = scan.frame(i)?;
+        session
+            .push_frame(frame)
+            .map_err(|e| session_error(e))
+            .map_err(|e| e.context(format!("frame {i}")))?;
+    }
+    session.finish().map_err(session_error)
+}
 
 /// Runs `mandrel measure`.
-pub fn run(_args: Args) -> crate::Outcome {
-    anyhow::bail!("mandrel measure is not built yet")
+pub fn run(args: Args) -> crate::Outcome {
+    let scan = ScanFolder::open(&args.scan_dir)?;
+    let target = Target {
+        hand: args.hand.unwrap_or(scan.manifest.target.hand),
+        finger: args.finger.unwrap_or(scan.manifest.target.finger),
+    };
+    let m = measure_folder(&scan, target, !args.no_landmarks)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&m)?);
+    } else {
+        print!("{}", summary(&m));
+    }
+    Ok(match m.status {
+        Status::Ok => ExitCode::SUCCESS,
+        Status::NeedsRescan => ExitCode::from(3),
+    })
+}
+
+/// A short human-readable summary of a measurement.
+pub fn summary(m: &Measurement) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "{} hand, {} finger: {}\n",
+        label(serde_json::to_value(m.hand)),
+        label(serde_json::to_value(m.finger)),
+        match m.status {
+            Status::Ok => "ok".to_string(),
+            Status::NeedsRescan => format!(
+                "needs rescan ({})",
+                m.reasons
+                    .iter()
+                    .map(|r| label(serde_json::to_value(r)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    ));
+    if let (Some(r), Some(u)) = (m.ring_circumference_mm, m.uncertainty_mm) {
+        s.push_str(&format!(
+            "  ring circumference    {r:.2} mm ± {u:.2} mm (1σ)\n"
+        ));
+    }
+    if let Some(k) = m.knuckle_circumference_mm {
+        s.push_str(&format!("  knuckle circumference {k:.2} mm\n"));
+    }
+    if let Some(z) = &m.sizes {
+        s.push_str(&format!(
+            "  sizes: ISO {} | US {} | UK {} | EU {} | JP {} | CH {} | IN {} | CN {}\n",
+            z.iso, z.us, z.uk, z.eu, z.jp, z.ch, z.in_, z.cn
+        ));
+    }
+    if let Some(r) = &m.recommended {
+        s.push_str(&format!(
+            "  recommended: US {} / UK {} / EU {} — {}\n",
+            r.sizes.us, r.sizes.uk, r.sizes.eu, r.advice
+        ));
+    }
+    s.push_str(&format!(
+        "  coverage {:.0}°, {} frames used, {:.0} ms\n",
+        m.coverage_deg, m.frames_used, m.timings_ms.total
+    ));
+    s
+}
+
+/// The string of a serialised unit enum (its snake_case name).
+fn label(v: Result<serde_json::Value, serde_json::Error>) -> String {
+    v.ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

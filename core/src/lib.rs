@@ -16,5 +16,6 @@ pub mod measure;
 pub mod mesh;
 pub mod scan;
 pub mod seal;
+pub mod session;
 pub mod sim;
 pub mod track;

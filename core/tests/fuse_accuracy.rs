@@ -331,10 +331,15 @@ fn sphere_mesh_is_accurate_and_closed() {
             .filter(|(p, n)| (p.cast::<f64>() - c).normalize().dot(&n.cast::<f64>()) > 0.9)
             .count();
         assert!(outward as f64 > 0.99 * m.vertices.len() as f64);
-        // Area within 1 % of 4 pi r^2.
+        // Area within 1 % of 4 pi r^2 noise-free; noise roughens the surface a little.
         let area = m.area_m2();
         let truth = 4.0 * std::f64::consts::PI * 0.025f64.powi(2);
-        assert!((area / truth - 1.0).abs() < 0.01, "area {area} vs {truth}");
+        let tol = if std::ptr::eq(m, &meshes[0]) {
+            0.01
+        } else {
+            0.03
+        };
+        assert!((area / truth - 1.0).abs() < tol, "area {area} vs {truth}");
     }
 }
 

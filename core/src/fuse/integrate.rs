@@ -18,12 +18,31 @@ use nalgebra::{Isometry3, Matrix3, Vector3};
 /// with a hash set.
 const DENSE_GRID_MAX_CELLS: usize = 1 << 24;
 
-/// A filtered depth image: usable depth (0 = not usable) and sample weight per pixel.
+/// Per-frame working buffers, kept between frames to avoid reallocating them, and wiped
+/// (zeroed) when each integration ends so no depth outlives its frame.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Filtered {
-    pub w: usize,
-    pub h: usize,
-    pub depth: Vec<f32>,
-    pub weight: Vec<f32>,
+    w: usize,
+    h: usize,
+    /// Usable depth per pixel (0 = not usable).
+    pub(crate) depth: Vec<f32>,
+    /// Sample weight per pixel.
+    pub(crate) weight: Vec<f32>,
+    /// Raw depth with a one-pixel border of zeros.
+    pub(crate) padded: Vec<f32>,
+    /// Allocation tiles (see `fill_tiles`).
+    pub(crate) tiles: Vec<[f32; 4]>,
+    /// Dense per-frame block marks.
+    marks: Vec<bool>,
+}
+
+impl Filtered {
+    fn wipe(&mut self) {
+        self.depth.fill(0.0);
+        self.weight.fill(0.0);
+        self.padded.fill(0.0);
+        self.tiles.clear();
+    }
 }
 
 /// Camera data in f32 for the inner loops.
@@ -41,6 +60,20 @@ pub(super) fn integrate(
     k: &Intrinsics,
     camera_to_world: &Isometry3<f64>,
 ) -> Result<IntegrateStats, FuseError> {
+    let mut scratch = std::mem::take(&mut vol.scratch);
+    let result = integrate_with(vol, &mut scratch, depth, k, camera_to_world);
+    scratch.wipe();
+    vol.scratch = scratch;
+    result
+}
+
+fn integrate_with(
+    vol: &mut TsdfVolume,
+    filtered: &mut Filtered,
+    depth: &DepthFrame,
+    k: &Intrinsics,
+    camera_to_world: &Isometry3<f64>,
+) -> Result<IntegrateStats, FuseError> {
     k.validate()?;
     depth.check_matches(k)?;
     check_pose(camera_to_world)?;
@@ -52,7 +85,7 @@ pub(super) fn integrate(
         cx: k.cx as f32,
         cy: k.cy as f32,
     };
-    let filtered = filter_depth(depth, cam, &cfg, &mut stats);
+    filter_depth(depth, cam, &cfg, &mut stats, filtered);
     if stats.pixels_used == 0 {
         return Ok(stats);
     }
@@ -62,7 +95,7 @@ pub(super) fn integrate(
         .matrix()
         .cast::<f32>();
     let trans: Vector3<f32> = camera_to_world.translation.vector.cast::<f32>();
-    let touched = touched_blocks(&filtered, cam, &rot, &trans, &cfg)?;
+    let touched = touched_blocks(filtered, cam, &rot, &trans, &cfg)?;
     stats.blocks_touched = touched.len();
 
     // Allocate, after checking the cap, so a failing frame changes nothing.
@@ -112,7 +145,6 @@ pub(super) fn integrate(
         voxel_size_m: cfg.voxel_size_m,
         trunc_m: cfg.truncation_m(),
         max_weight: cfg.max_weight,
-        jump: cfg.edge_jump_fraction,
     };
     for (key, i) in touched.iter().zip(indices) {
         if let Some(block) = vol.blocks.get_mut(i) {
@@ -135,41 +167,40 @@ pub(crate) fn check_pose(p: &Isometry3<f64>) -> Result<(), FuseError> {
     Ok(())
 }
 
-const NEIGH8: [(isize, isize); 8] = [
-    (-1, -1),
-    (0, -1),
-    (1, -1),
-    (-1, 0),
-    (1, 0),
-    (-1, 1),
-    (0, 1),
-    (1, 1),
-];
-
-/// Filters a depth frame into usable samples and their weights.
+/// Filters a depth frame into usable samples and their weights (into `f`).
 fn filter_depth(
     depth: &DepthFrame,
     cam: Cam,
     cfg: &TsdfConfig,
     stats: &mut IntegrateStats,
-) -> Filtered {
+    f: &mut Filtered,
+) {
     let w = depth.width() as usize;
     let h = depth.height() as usize;
     let raw = depth.depth_m();
     let conf = depth.confidence();
-    let mut out_d = vec![0.0f32; w * h];
-    let mut out_w = vec![0.0f32; w * h];
-    let at = |u: isize, v: isize| -> f32 {
-        if u < 0 || v < 0 || u >= w as isize || v >= h as isize {
-            0.0
-        } else {
-            raw.get(v as usize * w + u as usize).copied().unwrap_or(0.0)
+    f.w = w;
+    f.h = h;
+    f.depth.clear();
+    f.depth.resize(w * h, 0.0);
+    f.weight.clear();
+    f.weight.resize(w * h, 0.0);
+    // Zero border: neighbour reads need no bounds checks; 0 = no depth.
+    let pw = w + 2;
+    f.padded.clear();
+    f.padded.resize(pw * (h + 2), 0.0);
+    for (v, src) in raw.chunks_exact(w).enumerate().take(h) {
+        let o = (v + 1) * pw + 1;
+        if let Some(dst) = f.padded.get_mut(o..o + w) {
+            dst.copy_from_slice(src);
         }
-    };
+    }
+    let pad = &f.padded;
     for v in 0..h {
         for u in 0..w {
             let i = v * w + u;
-            let d = raw.get(i).copied().unwrap_or(0.0);
+            let pi = (v + 1) * pw + u + 1;
+            let d = pad[pi];
             if d.is_nan() || d <= 0.0 {
                 continue;
             }
@@ -184,11 +215,21 @@ fn filter_depth(
                 continue;
             }
             let thr = cfg.edge_jump_fraction * d;
-            let (ui, vi) = (u as isize, v as isize);
-            let edge = NEIGH8.iter().any(|&(du, dv)| {
-                let n = at(ui + du, vi + dv);
-                n > 0.0 && (n - d).abs() > thr
-            });
+            let (l, r, t, b) = (pad[pi - 1], pad[pi + 1], pad[pi - pw], pad[pi + pw]);
+            let nb = [
+                l,
+                r,
+                t,
+                b,
+                pad[pi - pw - 1],
+                pad[pi - pw + 1],
+                pad[pi + pw - 1],
+                pad[pi + pw + 1],
+            ];
+            let mut edge = false;
+            for n in nb {
+                edge |= n > 0.0 && (n - d).abs() > thr;
+            }
             if edge {
                 stats.rejected_edge += 1;
                 continue;
@@ -201,8 +242,8 @@ fn filter_depth(
                     (false, false) => 0.0,
                 }
             };
-            let ddu = grad(at(ui - 1, vi), at(ui + 1, vi));
-            let ddv = grad(at(ui, vi - 1), at(ui, vi + 1));
+            let ddu = grad(l, r);
+            let ddv = grad(t, b);
             let x = (u as f32 - cam.cx) / cam.fx;
             let y = (v as f32 - cam.cy) / cam.fy;
             let ray = Vector3::new(x, y, 1.0);
@@ -220,22 +261,17 @@ fn filter_depth(
                 continue;
             }
             let r = REFERENCE_DEPTH_M / d;
-            out_d[i] = d;
-            out_w[i] = c * cos * r * r;
+            f.depth[i] = d;
+            f.weight[i] = c * cos * r * r;
             stats.pixels_used += 1;
         }
-    }
-    Filtered {
-        w,
-        h,
-        depth: out_d,
-        weight: out_w,
     }
 }
 
 /// Blocks crossed by any usable sample's truncation band, each once, in grid order.
+#[inline(never)]
 fn touched_blocks(
-    f: &Filtered,
+    f: &mut Filtered,
     cam: Cam,
     rot: &Matrix3<f32>,
     trans: &Vector3<f32>,
@@ -251,11 +287,16 @@ fn touched_blocks(
     let c0 = rot.column(0) / cam.fx;
     let c1 = rot.column(1) / cam.fy;
     let c2: Vector3<f32> = rot.column(2).into_owned();
-    let seg = |u: usize, v: usize, d: f32| -> ([f32; 3], [f32; 3]) {
-        let dir = c0 * (u as f32 - cam.cx) + c1 * (v as f32 - cam.cy) + c2;
-        let near = (d - trunc).max(1e-3);
+    // One band per 2x2 pixel tile, from its nearest depth - truncation to its farthest
+    // + truncation along the tile's centre ray: rays inside a tile are within a pixel of
+    // it, far less than a block.
+    let mut tiles = std::mem::take(&mut f.tiles);
+    fill_tiles(f, &mut tiles);
+    let seg = |t: &[f32; 4]| -> ([f32; 3], [f32; 3]) {
+        let dir = c0 * (t[0] - cam.cx) + c1 * (t[1] - cam.cy) + c2;
+        let near = (t[2] - trunc).max(1e-3);
         let a = (trans + dir * near) * inv_b;
-        let b = (trans + dir * (d + trunc)) * inv_b;
+        let b = (trans + dir * (t[3] + trunc)) * inv_b;
         (
             [a.x + half, a.y + half, a.z + half],
             [b.x + half, b.y + half, b.z + half],
@@ -264,17 +305,11 @@ fn touched_blocks(
     // Pass 1: bounds.
     let mut lo = [f32::INFINITY; 3];
     let mut hi = [f32::NEG_INFINITY; 3];
-    for v in 0..f.h {
-        for u in 0..f.w {
-            let d = f.depth[v * f.w + u];
-            if d <= 0.0 {
-                continue;
-            }
-            let (a, b) = seg(u, v, d);
-            for j in 0..3 {
-                lo[j] = lo[j].min(a[j]).min(b[j]);
-                hi[j] = hi[j].max(a[j]).max(b[j]);
-            }
+    for t in &tiles {
+        let (a, b) = seg(t);
+        for j in 0..3 {
+            lo[j] = lo[j].min(a[j]).min(b[j]);
+            hi[j] = hi[j].max(a[j]).max(b[j]);
         }
     }
     let limit = BLOCK_COORD_LIMIT as f32;
@@ -302,7 +337,9 @@ fn touched_blocks(
     let cells = dims[0].saturating_mul(dims[1]).saturating_mul(dims[2]);
     let mut out = Vec::new();
     if cells <= DENSE_GRID_MAX_CELLS {
-        let mut marks = vec![false; cells];
+        let mut marks = std::mem::take(&mut f.marks);
+        marks.clear();
+        marks.resize(cells, false);
         let mut mark = |c: [i32; 3]| {
             let x = (c[0] - g0[0]) as usize;
             let y = (c[1] - g0[1]) as usize;
@@ -315,7 +352,10 @@ fn touched_blocks(
                 }
             }
         };
-        walk_all(f, &seg, &mut mark);
+        walk_all(&tiles, &seg, &mut mark);
+        if cells <= 1 << 20 {
+            f.marks = marks;
+        }
     } else {
         let mut set = super::KeyMap::<()>::default();
         let mut mark = |c: [i32; 3]| {
@@ -323,48 +363,69 @@ fn touched_blocks(
                 out.push(c);
             }
         };
-        walk_all(f, &seg, &mut mark);
+        walk_all(&tiles, &seg, &mut mark);
     }
     // Grid order gives better memory locality when updating.
+    f.tiles = tiles;
     out.sort_unstable_by_key(|c| (c[2], c[1], c[0]));
     Ok(out)
 }
 
+/// Allocation samples: per 2x2 pixel tile with usable depth, its centre (u, v) and its
+/// nearest and farthest depth.
+#[inline(never)]
+fn fill_tiles(f: &Filtered, out: &mut Vec<[f32; 4]>) {
+    out.clear();
+    for v in (0..f.h).step_by(2) {
+        for u in (0..f.w).step_by(2) {
+            let mut lo = f32::INFINITY;
+            let mut hi = 0.0f32;
+            for (du, dv) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let (uu, vv) = (u + du, v + dv);
+                if uu < f.w && vv < f.h {
+                    let d = f.depth[vv * f.w + uu];
+                    if d > 0.0 {
+                        lo = lo.min(d);
+                        hi = hi.max(d);
+                    }
+                }
+            }
+            if hi > 0.0 {
+                out.push([u as f32 + 0.5, v as f32 + 0.5, lo, hi]);
+            }
+        }
+    }
+}
+
+#[inline(never)]
 fn walk_all(
-    f: &Filtered,
-    seg: &impl Fn(usize, usize, f32) -> ([f32; 3], [f32; 3]),
+    tiles: &[[f32; 4]],
+    seg: &impl Fn(&[f32; 4]) -> ([f32; 3], [f32; 3]),
     mark: &mut impl FnMut([i32; 3]),
 ) {
     let mut last: Option<[i32; 3]> = None;
-    for v in 0..f.h {
-        for u in 0..f.w {
-            let d = f.depth[v * f.w + u];
-            if d <= 0.0 {
-                continue;
+    for t in tiles {
+        let (a, b) = seg(t);
+        let ca = [ifloor(a[0]), ifloor(a[1]), ifloor(a[2])];
+        let cb = [ifloor(b[0]), ifloor(b[1]), ifloor(b[2])];
+        if ca == cb {
+            // Most bands lie inside one block; skip re-marking the same one.
+            if last != Some(ca) {
+                mark(ca);
+                last = Some(ca);
             }
-            let (a, b) = seg(u, v, d);
-            let ca = [
-                a[0].floor() as i32,
-                a[1].floor() as i32,
-                a[2].floor() as i32,
-            ];
-            let cb = [
-                b[0].floor() as i32,
-                b[1].floor() as i32,
-                b[2].floor() as i32,
-            ];
-            if ca == cb {
-                // Most bands lie inside one block; skip re-marking the same one.
-                if last != Some(ca) {
-                    mark(ca);
-                    last = Some(ca);
-                }
-                continue;
-            }
-            last = None;
-            dda(a, b, ca, cb, mark);
+            continue;
         }
+        last = None;
+        dda(a, b, ca, cb, mark);
     }
+}
+
+/// `floor` as an integer without a libm call (inputs are finite and within i32 range).
+#[inline]
+fn ifloor(x: f32) -> i32 {
+    let i = x as i32;
+    i - ((x < i as f32) as i32)
 }
 
 /// Visits every grid cell the segment a→b crosses (Amanatides–Woo).
@@ -417,11 +478,13 @@ struct Updater<'a> {
     voxel_size_m: f32,
     trunc_m: f32,
     max_weight: f32,
-    jump: f32,
 }
 
 impl Updater<'_> {
-    /// Projects every voxel of one block and fuses its sample; returns voxels updated.
+    /// Projects every voxel of one block and fuses its nearest depth sample; returns the
+    /// number of voxels updated. Branch-free per row of 8 voxels: a voxel without a usable
+    /// sample gets weight 0, which leaves it unchanged.
+    #[inline(never)]
     fn update_block(&self, block: &mut Block, key: [i32; 3]) -> usize {
         let s = BLOCK_SIDE as f32;
         let vs = self.voxel_size_m;
@@ -430,79 +493,55 @@ impl Updater<'_> {
         let dx = self.rot_wc.column(0) * vs;
         let dy = self.rot_wc.column(1) * vs;
         let dz = self.rot_wc.column(2) * vs;
-        let (wf, hf) = (self.w as f32, self.h as f32);
+        let w = self.w as u32;
+        let (u_max, v_max) = (self.w as f32 - 0.5, self.h as f32 - 0.5);
         let Cam { fx, fy, cx, cy } = self.cam;
+        let trunc = self.trunc_m;
+        let max_weight = self.max_weight;
         let mut updated = 0;
+        let mut pz = [0.0f32; BLOCK_SIDE];
+        let mut idx = [0usize; BLOCK_SIDE];
+        let mut ok = [false; BLOCK_SIDE];
+        let mut dn = [0.0f32; BLOCK_SIDE];
+        let mut wp = [0.0f32; BLOCK_SIDE];
         for z in 0..BLOCK_SIDE {
             for y in 0..BLOCK_SIDE {
                 let row = p0 + dy * y as f32 + dz * z as f32;
-                let base = BLOCK_SIDE * (y + BLOCK_SIDE * z);
                 for x in 0..BLOCK_SIDE {
-                    let p = row + dx * x as f32;
-                    if p.z <= 1e-4 {
-                        continue;
-                    }
-                    let inv = 1.0 / p.z;
-                    let u = fx * p.x * inv + cx;
-                    let v = fy * p.y * inv + cy;
-                    if !(u >= -0.5 && v >= -0.5 && u < wf - 0.5 && v < hf - 0.5) {
-                        continue;
-                    }
-                    let ui = (u + 0.5) as usize;
-                    let vi = (v + 0.5) as usize;
-                    let i = vi * self.w + ui;
-                    let dn = self.depth[i];
-                    if dn <= 0.0 {
-                        continue;
-                    }
-                    let sdf = self.sample(u, v, dn) - p.z;
-                    if sdf < -self.trunc_m {
-                        continue;
-                    }
-                    let tsdf = sdf.min(self.trunc_m);
-                    let wn = self.weight[i];
-                    let vox = &mut block[base + x];
+                    let px = row.x + dx.x * x as f32;
+                    let py = row.y + dx.y * x as f32;
+                    let zz = row.z + dx.z * x as f32;
+                    let inv = 1.0 / zz;
+                    let u = fx * px * inv + cx;
+                    let v = fy * py * inv + cy;
+                    // Also false for NaN and points behind the camera.
+                    let inside = zz > 1e-4 && u >= -0.5 && v >= -0.5 && u < u_max && v < v_max;
+                    let ui = if inside { (u + 0.5) as u32 } else { 0 };
+                    let vi = if inside { (v + 0.5) as u32 } else { 0 };
+                    pz[x] = zz;
+                    ok[x] = inside;
+                    idx[x] = (vi * w + ui) as usize;
+                }
+                for x in 0..BLOCK_SIDE {
+                    dn[x] = self.depth.get(idx[x]).copied().unwrap_or(0.0);
+                    wp[x] = self.weight.get(idx[x]).copied().unwrap_or(0.0);
+                }
+                let base = BLOCK_SIDE * (y + BLOCK_SIDE * z);
+                let row_vox = &mut block[base..base + BLOCK_SIDE];
+                for x in 0..BLOCK_SIDE {
+                    let sdf = dn[x] - pz[x];
+                    let valid = ok[x] && dn[x] > 0.0 && sdf >= -trunc;
+                    let wn = if valid { wp[x] } else { 0.0 };
+                    let tsdf = sdf.min(trunc);
+                    let vox = &mut row_vox[x];
                     let wsum = vox.weight + wn;
-                    vox.sdf_m = (vox.sdf_m * vox.weight + tsdf * wn) / wsum;
-                    vox.weight = wsum.min(self.max_weight);
-                    updated += 1;
+                    let f = if wsum > 0.0 { wn / wsum } else { 0.0 };
+                    vox.sdf_m += (tsdf - vox.sdf_m) * f;
+                    vox.weight = wsum.min(max_weight);
+                    updated += (wn > 0.0) as usize;
                 }
             }
         }
         updated
-    }
-
-    /// Bilinear depth at (u, v) when the four surrounding samples are usable and continuous;
-    /// otherwise the nearest sample `nearest`.
-    #[inline]
-    fn sample(&self, u: f32, v: f32, nearest: f32) -> f32 {
-        let u0 = u.floor();
-        let v0 = v.floor();
-        if u0 < 0.0 || v0 < 0.0 {
-            return nearest;
-        }
-        let (x, y) = (u0 as usize, v0 as usize);
-        if x + 1 >= self.w || y + 1 >= self.h {
-            return nearest;
-        }
-        let i = y * self.w + x;
-        let (a, b, c, d) = (
-            self.depth[i],
-            self.depth[i + 1],
-            self.depth[i + self.w],
-            self.depth[i + self.w + 1],
-        );
-        if a <= 0.0 || b <= 0.0 || c <= 0.0 || d <= 0.0 {
-            return nearest;
-        }
-        let lo = a.min(b).min(c.min(d));
-        let hi = a.max(b).max(c.max(d));
-        if hi - lo > self.jump * nearest {
-            return nearest;
-        }
-        let (fu, fv) = (u - u0, v - v0);
-        let top = a + (b - a) * fu;
-        let bot = c + (d - c) * fu;
-        top + (bot - top) * fv
     }
 }

@@ -250,6 +250,8 @@ pub struct TsdfVolume {
     blocks: Vec<Block>,
     bounds: Option<([i32; 3], [i32; 3])>,
     frames: usize,
+    /// Per-frame buffers, zeroed after every integration.
+    scratch: integrate::Filtered,
 }
 
 impl TsdfVolume {
@@ -263,6 +265,7 @@ impl TsdfVolume {
             blocks: Vec::new(),
             bounds: None,
             frames: 0,
+            scratch: integrate::Filtered::default(),
         })
     }
 
@@ -465,5 +468,28 @@ mod tests {
         assert_eq!(v.sdf_at(&Point3::new(f32::NAN, 0.0, 0.3)), None);
         assert_eq!(v.sdf_at(&Point3::new(1e30, 0.0, 0.3)), None);
         assert_eq!(v.block_count(), 0);
+    }
+}
+
+#[cfg(test)]
+mod privacy_tests {
+    use super::*;
+    use crate::frame::{DepthFrame, Intrinsics};
+
+    #[test]
+    fn no_depth_outlives_integration() {
+        let k = Intrinsics::new(64, 48, 60.0, 60.0, 31.5, 23.5).unwrap();
+        let f = DepthFrame::from_metres(64, 48, vec![0.3; 64 * 48]).unwrap();
+        let mut v = TsdfVolume::new(TsdfConfig::default()).unwrap();
+        let s = v.integrate(&f, &k, &Isometry3::identity()).unwrap();
+        assert!(s.pixels_used > 0 && v.block_count() > 0);
+        let sc = &v.scratch;
+        assert!(sc
+            .depth
+            .iter()
+            .chain(&sc.weight)
+            .chain(&sc.padded)
+            .all(|&d| d == 0.0));
+        assert!(sc.tiles.is_empty());
     }
 }

@@ -13,6 +13,8 @@
 //! separation in the anatomical range [`MIN_AXIS_LENGTH_M`, `MAX_AXIS_LENGTH_M`], and a
 //! 1-sigma position uncertainty computed from the residuals of the rays actually used.
 
+pub mod geometric;
+
 use crate::frame::{DepthFrame, Intrinsics, Landmarks, LANDMARK_COUNT};
 use crate::scan::Finger;
 use nalgebra::{Isometry3, Matrix3, Point2, Point3, SymmetricEigen, Vector3};

@@ -1,2 +1,40 @@
-//! The virtual depth sensor: analytic shapes and a parametric hand rendered into depth
-//! frames with a realistic noise model, with exact ground truth. (Being built: issues 2, 4.)
+//! The virtual depth sensor: analytic shapes ([`shapes`]) rendered into depth frames through
+//! a realistic sensor noise model ([`render`]); a parametric hand with exact ground truth
+//! ([`hand`]); whole simulated scans with camera paths, pose drift and noisy landmarks
+//! ([`capture`]). Used by tests, benchmarks and the demo.
+//!
+//! Guarantees: everything here is deterministic given a seed (randomness comes only from
+//! the caller's rng, `rand_pcg` in this crate's own uses); ground truth is computed from
+//! the same analytic surfaces that are rendered.
+
+pub mod capture;
+pub mod hand;
+pub mod render;
+pub mod shapes;
+
+pub use capture::{write_scan_with_truth, Coverage, PoseDrift, Sensor, SimOptions, SimScan, Truth};
+pub use hand::{FingerTruth, HandModel, HandParams};
+pub use render::{render_depth, try_render_depth, NoiseModel};
+pub use shapes::{
+    BoundingSphere, Cylinder, Ellipsoid, EllipticCylinder, EllipticFrustum, Hit, Plane, Ray, Scene,
+    Sphere, Surface,
+};
+
+use crate::frame::FrameError;
+
+/// Errors from building virtual scenes, sensors and scans.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimError {
+    /// A shape parameter is invalid (non-finite, non-positive radius, zero axis...).
+    #[error("invalid shape: {0}")]
+    Shape(String),
+    /// A noise model parameter is out of range.
+    #[error("invalid noise model: {0}")]
+    Noise(String),
+    /// Simulation options are invalid.
+    #[error("invalid simulation options: {0}")]
+    Options(String),
+    /// Intrinsics, pose or frame construction failed.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+}

@@ -1,0 +1,718 @@
+//! The live scan pipeline a phone shell drives: push frames (and landmarks) as the camera
+//! delivers them, show [`Guidance`] while scanning, then [`ScanSession::finish`] for the
+//! [`Measurement`].
+//!
+//! Per frame: a platform pose is used as given; without one the tracker aligns the frame to
+//! the fused model (a lost frame is counted and skipped, never fused); the frame is fused
+//! into the TSDF, its compact [`FrameObservations`] are kept, landmarks are sampled against
+//! depth, and the depth image is dropped when [`ScanSession::push_frame`] returns.
+//!
+//! Guarantees: bad frames and bad configs are a typed [`SessionError`], never a panic; a
+//! rejected frame leaves the session as it was; the session keeps no depth image, writes
+//! nothing, logs nothing. `ScanSession` is `Send + Sync` (no interior mutability; wrap it in
+//! a `Mutex` to share between a camera thread and a UI thread).
+
+use crate::frame::{Frame, FrameError, Intrinsics, Landmarks};
+use crate::fuse::{FuseError, TsdfConfig, TsdfVolume};
+use crate::measure::locate::{self, LandmarkView, LocatedFinger};
+use crate::measure::observe::{FrameObservations, ObserveConfig, ObserveError, Roi};
+use crate::measure::{
+    measure_detailed, MeasureDetail, MeasureError, MeasureInput, MeasureOptions, Measurement,
+    Timings, TrackingSummary,
+};
+use crate::mesh::{self, Mesh};
+use crate::scan::Target;
+use crate::track::{ModelMap, TrackConfig, TrackError, TrackStatus, Tracker};
+use nalgebra::{Isometry3, Point3, Vector3};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Errors from a scan session.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SessionError {
+    /// A pushed frame or landmark set is invalid (the frame was not used).
+    #[error("invalid frame: {0}")]
+    InvalidFrame(String),
+    /// The session configuration is invalid.
+    #[error("invalid session config: {0}")]
+    InvalidConfig(String),
+    /// `finish` or `push_landmarks` was called without the data it needs.
+    #[error("not enough data: {0}")]
+    NotEnoughData(String),
+    /// A stage failed for a reason that is not the caller's input.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<FrameError> for SessionError {
+    fn from(e: FrameError) -> Self {
+        SessionError::InvalidFrame(e.to_string())
+    }
+}
+
+impl From<FuseError> for SessionError {
+    fn from(e: FuseError) -> Self {
+        match e {
+            FuseError::Config(m) => SessionError::InvalidConfig(m),
+            FuseError::Frame(f) => SessionError::InvalidFrame(f.to_string()),
+            FuseError::Pose(m) => SessionError::InvalidFrame(format!("pose: {m}")),
+            other => SessionError::Internal(format!("fusion: {other}")),
+        }
+    }
+}
+
+impl From<TrackError> for SessionError {
+    fn from(e: TrackError) -> Self {
+        match e {
+            TrackError::Frame(f) => SessionError::InvalidFrame(f.to_string()),
+            TrackError::Config(m) => SessionError::InvalidConfig(format!("tracking: {m}")),
+            other => SessionError::Internal(format!("tracking: {other}")),
+        }
+    }
+}
+
+impl From<ObserveError> for SessionError {
+    fn from(e: ObserveError) -> Self {
+        match e {
+            ObserveError::Pose(f) => SessionError::InvalidFrame(f.to_string()),
+            ObserveError::Config(m) => SessionError::InvalidConfig(format!("observations: {m}")),
+        }
+    }
+}
+
+impl From<MeasureError> for SessionError {
+    fn from(e: MeasureError) -> Self {
+        SessionError::InvalidConfig(e.to_string())
+    }
+}
+
+/// Session settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionConfig {
+    /// The finger to measure.
+    pub target: Target,
+    /// TSDF voxel size (metres), 0.5–4 mm.
+    pub voxel_size_m: f32,
+    /// Nearest usable depth (metres).
+    pub min_depth_m: f32,
+    /// Farthest usable depth (metres).
+    pub max_depth_m: f32,
+    /// Cap on voxel memory (bytes).
+    pub memory_cap_bytes: usize,
+    /// Locate the finger from landmarks when any were pushed (else geometrically).
+    pub use_landmarks: bool,
+    /// Frames wanted before guidance says `Done`.
+    pub min_frames: usize,
+    /// Coverage of the finger (degrees) wanted before guidance says `Done`.
+    pub target_coverage_deg: f64,
+    /// Measurement settings (status thresholds, fits); its `target` and `use_landmarks`
+    /// are overridden by the fields above.
+    pub measure: MeasureOptions,
+    /// Tracking settings (pose-less frames).
+    pub track: TrackConfig,
+}
+
+impl SessionConfig {
+    /// Defaults for `target`: 1 mm voxels, 0.1–0.6 m, 64 MiB.
+    pub fn new(target: Target) -> Self {
+        let t = TsdfConfig::default();
+        Self {
+            target,
+            voxel_size_m: t.voxel_size_m,
+            min_depth_m: t.min_depth_m,
+            max_depth_m: t.max_depth_m,
+            memory_cap_bytes: t.memory_cap_bytes,
+            use_landmarks: true,
+            min_frames: 20,
+            target_coverage_deg: 300.0,
+            measure: MeasureOptions::new(target),
+            track: TrackConfig::default(),
+        }
+    }
+
+    fn tsdf(&self) -> TsdfConfig {
+        TsdfConfig {
+            voxel_size_m: self.voxel_size_m,
+            min_depth_m: self.min_depth_m,
+            max_depth_m: self.max_depth_m,
+            memory_cap_bytes: self.memory_cap_bytes,
+            ..TsdfConfig::default()
+        }
+    }
+
+    fn validate(&self) -> Result<(), SessionError> {
+        self.tsdf().validate()?;
+        if !(self.target_coverage_deg.is_finite()
+            && (0.0..=360.0).contains(&self.target_coverage_deg))
+        {
+            return Err(SessionError::InvalidConfig(format!(
+                "target_coverage_deg {} must be within 0..=360",
+                self.target_coverage_deg
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Where pose information comes from, as the UI should show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackingState {
+    /// No frame yet.
+    NotStarted,
+    /// The platform gives poses.
+    Platform,
+    /// The tracker follows the camera.
+    Tracking,
+    /// The tracker lost the last frame.
+    Lost,
+}
+
+/// One thing the user should do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hint {
+    /// Hold the hand steady in view to start.
+    HoldStill,
+    /// The hand is too far.
+    MoveCloser,
+    /// The hand is too near.
+    MoveFarther,
+    /// Move more slowly (tracking lost or motion too fast).
+    SlowDown,
+    /// Turn the hand (or go around it) to show the palm side of the finger.
+    ShowPalmSide,
+    /// Keep going around the finger.
+    KeepMoving,
+    /// Enough data: finish.
+    Done,
+}
+
+/// Live feedback.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Guidance {
+    /// Frames pushed.
+    pub frames_pushed: usize,
+    /// Frames fused.
+    pub frames_fused: usize,
+    /// Degrees of the target finger's circumference seen so far (0 until it is located).
+    pub coverage_deg: f64,
+    /// Tracking state.
+    pub tracking: TrackingState,
+    /// What to do next.
+    pub hint: Hint,
+}
+
+/// What happened to one pushed frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameOutcome {
+    /// Fused and kept.
+    Fused,
+    /// Not fused: the tracker could not align it.
+    TrackingLost,
+    /// Not fused: no depth in the working range.
+    NoUsableDepth,
+    /// Measured but not fused: the volume reached its memory cap (the mesh stops growing).
+    ObservedVolumeFull,
+}
+
+/// Report for one pushed frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameReport {
+    /// Index of the frame in push order (what `push_landmarks` refers to).
+    pub index: usize,
+    /// What happened.
+    pub outcome: FrameOutcome,
+    /// The pose used (given or tracked), if any.
+    pub pose: Option<Isometry3<f64>>,
+    /// Depth pixels fused.
+    pub pixels_fused: usize,
+    /// Guidance after this frame.
+    pub guidance: Guidance,
+}
+
+/// Per-frame data kept after the depth is dropped.
+#[derive(Debug, Clone)]
+struct FrameMeta {
+    pose: Option<Isometry3<f64>>,
+    intrinsics: Intrinsics,
+    has_landmarks: bool,
+}
+
+/// A scan in progress. See the module documentation.
+#[derive(Debug)]
+pub struct ScanSession {
+    config: SessionConfig,
+    volume: TsdfVolume,
+    tracker: Tracker,
+    frames: Vec<FrameMeta>,
+    observations: Vec<FrameObservations>,
+    views: Vec<LandmarkView>,
+    located: Option<LocatedFinger>,
+    located_views: usize,
+    tracking: TrackingSummary,
+    residuals: Vec<f64>,
+    state: TrackingState,
+    last_hint_range: Option<Hint>,
+    last_motion_fast: bool,
+    last_posed: Option<(Isometry3<f64>, f64)>,
+    memory_full: bool,
+    timings: Timings,
+}
+
+/// Camera speed above which guidance asks to slow down (metres per second).
+const MAX_SPEED_M_S: f64 = 0.5;
+/// Camera turn rate above which guidance asks to slow down (degrees per second).
+const MAX_TURN_DEG_S: f64 = 360.0;
+
+/// Radius of the region of interest kept around the finger (metres).
+const ROI_RADIUS_M: f64 = 0.03;
+
+impl ScanSession {
+    /// A new session; fails on an invalid config.
+    pub fn new(config: SessionConfig) -> Result<Self, SessionError> {
+        config.validate()?;
+        let volume = TsdfVolume::new(config.tsdf())?;
+        let mut tc = config.track.clone();
+        tc.min_depth_m = config.min_depth_m;
+        tc.max_depth_m = config.max_depth_m;
+        let tracker = Tracker::new(tc)?;
+        Ok(Self {
+            config,
+            volume,
+            tracker,
+            frames: vec![],
+            observations: vec![],
+            views: vec![],
+            located: None,
+            located_views: 0,
+            tracking: TrackingSummary::default(),
+            residuals: vec![],
+            state: TrackingState::NotStarted,
+            last_hint_range: None,
+            last_motion_fast: false,
+            last_posed: None,
+            memory_full: false,
+            timings: Timings::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// Frames pushed so far.
+    pub fn frames_pushed(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Whether the volume hit its memory cap (later frames were measured but not fused).
+    pub fn volume_full(&self) -> bool {
+        self.memory_full
+    }
+
+    /// Bytes held by kept observations (the per-frame data that outlives the depth).
+    pub fn observation_bytes(&self) -> usize {
+        self.observations.iter().map(|o| o.heap_bytes()).sum()
+    }
+
+    /// Pushes one frame: track if it has no pose, fuse, keep observations, drop the depth.
+    /// A frame the tracker cannot align is reported (`TrackingLost`) and not fused.
+    pub fn push_frame(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
+        // Re-validate: `Frame`'s fields are public and may have been edited after `new`.
+        frame.intrinsics.validate()?;
+        frame.depth.check_matches(&frame.intrinsics)?;
+        if let Some(p) = &frame.pose {
+            crate::frame::pose::validate(p)?;
+        }
+        if let Some(l) = &frame.landmarks {
+            Landmarks::new(&l.points().iter().map(|p| [p.x, p.y]).collect::<Vec<_>>())?;
+        }
+        let index = self.frames.len();
+        self.tracking.frames_total += 1;
+        self.update_range_hint(&frame);
+
+        // 1. Pose.
+        let t = Instant::now();
+        let pose = match frame.pose {
+            Some(p) => {
+                self.state = TrackingState::Platform;
+                Some(p)
+            }
+            None => {
+                self.tracking.frames_tracked += 1;
+                if self.volume.block_count() == 0 {
+                    // The first fused frame defines the world frame.
+                    self.state = TrackingState::Tracking;
+                    Some(self.tracker.bootstrap(&frame.depth, None).pose)
+                } else {
+                    // Frame-to-model: render the fused surface from the predicted pose.
+                    let predicted = self.tracker.predict(None);
+                    let img = self.volume.raycast(&frame.intrinsics, &predicted);
+                    let model =
+                        ModelMap::new(frame.intrinsics, predicted, img.points, img.normals)?;
+                    let r =
+                        self.tracker
+                            .track_map(&frame.depth, &frame.intrinsics, &model, None)?;
+                    if r.health.status == TrackStatus::Ok {
+                        self.state = TrackingState::Tracking;
+                        self.residuals.push(r.health.residual_m);
+                        Some(r.pose)
+                    } else {
+                        self.state = TrackingState::Lost;
+                        self.tracking.frames_lost += 1;
+                        None
+                    }
+                }
+            }
+        };
+        self.timings.track += ms(t);
+        // Motion speed between consecutive posed frames (per second when timestamps
+        // advance; otherwise per frame at an assumed 30 fps).
+        self.last_motion_fast = match (pose, self.last_posed) {
+            (Some(a), Some((b, tb))) => {
+                let d = a.inverse() * b;
+                let dt = frame.timestamp - tb;
+                let dt = if dt > 1e-3 && dt < 5.0 {
+                    dt
+                } else {
+                    1.0 / 30.0
+                };
+                d.translation.vector.norm() / dt > MAX_SPEED_M_S
+                    || d.rotation.angle().to_degrees() / dt > MAX_TURN_DEG_S
+            }
+            _ => false,
+        };
+        if let Some(p) = pose {
+            self.last_posed = Some((p, frame.timestamp));
+        }
+        let Some(pose) = pose else {
+            self.frames.push(FrameMeta {
+                pose: None,
+                intrinsics: frame.intrinsics,
+                has_landmarks: frame.landmarks.is_some(),
+            });
+            return Ok(self.report(index, FrameOutcome::TrackingLost, None, 0));
+        };
+
+        // 2. Fuse.
+        let t = Instant::now();
+        let fused = match self
+            .volume
+            .integrate(&frame.depth, &frame.intrinsics, &pose)
+        {
+            Ok(stats) => Some(stats.pixels_used),
+            // A full volume stops growing the mesh, not the measurement: the frame's
+            // observations are still kept (the pose does not depend on the volume when given).
+            Err(FuseError::MemoryCap { .. }) if frame.pose.is_some() => {
+                self.memory_full = true;
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.timings.fuse += ms(t);
+        if fused == Some(0) {
+            self.frames.push(FrameMeta {
+                pose: Some(pose),
+                intrinsics: frame.intrinsics,
+                has_landmarks: frame.landmarks.is_some(),
+            });
+            return Ok(self.report(index, FrameOutcome::NoUsableDepth, Some(pose), 0));
+        }
+
+        // 3. Observations (cropped to the finger once it is located) and landmark views.
+        let t = Instant::now();
+        let obs = FrameObservations::extract_with(&frame, &pose, &self.observe_config())?;
+        self.observations.push(obs);
+        if let Some(l) = frame.landmarks.clone() {
+            self.views.push(LandmarkView::new(
+                pose,
+                frame.intrinsics,
+                l,
+                Some(&frame.depth),
+            ));
+        }
+        self.frames.push(FrameMeta {
+            pose: Some(pose),
+            intrinsics: frame.intrinsics,
+            has_landmarks: frame.landmarks.is_some(),
+        });
+        self.relocate();
+        self.timings.observe += ms(t);
+        // `frame` (and its depth) is dropped here.
+        Ok(match fused {
+            Some(px) => self.report(index, FrameOutcome::Fused, Some(pose), px),
+            None => self.report(index, FrameOutcome::ObservedVolumeFull, Some(pose), 0),
+        })
+    }
+
+    /// Adds landmarks detected on frame `index` (push order) after it was pushed. The depth
+    /// is gone by then, so these landmarks carry no depth sample (triangulation does not need
+    /// one). Replaces landmarks already given for that frame.
+    pub fn push_landmarks(
+        &mut self,
+        index: usize,
+        landmarks: Landmarks,
+    ) -> Result<(), SessionError> {
+        let meta = self.frames.get(index).cloned().ok_or_else(|| {
+            SessionError::NotEnoughData(format!(
+                "landmarks for frame {index}, but only {} frames were pushed",
+                self.frames.len()
+            ))
+        })?;
+        Landmarks::new(
+            &landmarks
+                .points()
+                .iter()
+                .map(|p| [p.x, p.y])
+                .collect::<Vec<_>>(),
+        )?;
+        let Some(pose) = meta.pose else {
+            return Err(SessionError::NotEnoughData(format!(
+                "frame {index} has no pose (tracking was lost), its landmarks cannot be used"
+            )));
+        };
+        if meta.has_landmarks {
+            if let Some(v) = self.views.iter_mut().find(|v| v.camera_to_world == pose) {
+                *v = LandmarkView::new(pose, meta.intrinsics, landmarks, None);
+                self.relocate();
+                return Ok(());
+            }
+        }
+        self.views
+            .push(LandmarkView::new(pose, meta.intrinsics, landmarks, None));
+        if let Some(m) = self.frames.get_mut(index) {
+            m.has_landmarks = true;
+        }
+        self.relocate();
+        Ok(())
+    }
+
+    /// Live feedback.
+    pub fn guidance(&self) -> Guidance {
+        let fused = self.observations.len();
+        let coverage = self.coverage_deg();
+        let done = fused >= self.config.min_frames && coverage >= self.config.target_coverage_deg;
+        let hint = if self.frames.is_empty() {
+            Hint::HoldStill
+        } else if done && self.state != TrackingState::Lost {
+            Hint::Done
+        } else if self.state == TrackingState::Lost || self.last_motion_fast {
+            Hint::SlowDown
+        } else if let Some(h) = self.last_hint_range {
+            h
+        } else if self.located.is_some() && coverage < 200.0 && fused >= 5 {
+            Hint::ShowPalmSide
+        } else {
+            Hint::KeepMoving
+        };
+        Guidance {
+            frames_pushed: self.frames.len(),
+            frames_fused: fused,
+            coverage_deg: coverage,
+            tracking: self.state,
+            hint,
+        }
+    }
+
+    /// Measures the target finger from everything pushed so far. The session stays usable
+    /// (more frames may be pushed and `finish` called again).
+    pub fn finish(&self) -> Result<Measurement, SessionError> {
+        self.finish_detailed().map(|(m, _)| m)
+    }
+
+    /// [`ScanSession::finish`], also returning the located finger and fitted sections.
+    pub fn finish_detailed(&self) -> Result<(Measurement, MeasureDetail), SessionError> {
+        if self.frames.is_empty() {
+            return Err(SessionError::NotEnoughData(
+                "no frames were pushed; scan the hand before finishing".into(),
+            ));
+        }
+        let mut opts = self.config.measure.clone();
+        opts.target = self.config.target;
+        opts.use_landmarks = self.config.use_landmarks;
+        let mut tracking = self.tracking;
+        tracking.median_residual_m = median(&self.residuals);
+        let mut upstream = self.timings;
+        upstream.total = upstream.track + upstream.fuse + upstream.observe;
+        // The surface is only needed (and only extracted) for landmark-free localisation.
+        let t = Instant::now();
+        let surface = if !self.config.use_landmarks || self.views.is_empty() {
+            let mut m = mesh::extract(&self.volume);
+            m.remove_small_components(200);
+            Some(m)
+        } else {
+            None
+        };
+        upstream.fuse += ms(t);
+        upstream.total = upstream.track + upstream.fuse + upstream.observe;
+        let input = MeasureInput {
+            observations: &self.observations,
+            landmark_views: &self.views,
+            surface: surface.as_ref(),
+            tracking,
+            upstream,
+        };
+        Ok(measure_detailed(&input, &opts)?)
+    }
+
+    /// The fused surface, for local display only (never leaves the device by itself).
+    pub fn mesh(&self) -> Mesh {
+        mesh::extract(&self.volume)
+    }
+
+    /// The fused volume.
+    pub fn volume(&self) -> &TsdfVolume {
+        &self.volume
+    }
+
+    /// The finger as located so far from landmarks (`None` until enough views).
+    pub fn located_finger(&self) -> Option<&LocatedFinger> {
+        self.located.as_ref()
+    }
+
+    fn observe_config(&self) -> ObserveConfig {
+        ObserveConfig {
+            min_depth_m: self.config.min_depth_m,
+            max_depth_m: self.config.max_depth_m,
+            roi: self.located.as_ref().map(roi_of),
+            ..ObserveConfig::default()
+        }
+    }
+
+    /// Re-locates the finger from landmarks when new views arrived, and crops the kept
+    /// observations to the region around it (bounds memory to about the finger).
+    fn relocate(&mut self) {
+        if !self.config.use_landmarks || self.views.len() == self.located_views {
+            return;
+        }
+        // Locating costs O(views); re-run on growth by a quarter, plus at 3, 4, 5 views.
+        let n = self.views.len();
+        if self.located.is_some() && n < 6 && n < self.located_views + 1 {
+            return;
+        }
+        if self.located.is_some() && n >= 6 && (n as f64) < self.located_views as f64 * 1.25 {
+            return;
+        }
+        if let Ok(f) = locate::from_landmarks(
+            &self.views,
+            self.config.target.finger,
+            &self.config.measure.locate,
+        ) {
+            self.located = Some(f);
+            self.located_views = n;
+            let roi = roi_of(&f);
+            for o in &mut self.observations {
+                o.points.retain(|p| roi.contains(&p.position.cast()));
+                o.tangents.retain(|t| roi.contains(&t.point.cast()));
+            }
+        }
+    }
+
+    /// Degrees of the finger's circumference seen: the union over fused frames of the ±70°
+    /// arc facing each camera, around the located axis at the ring position.
+    fn coverage_deg(&self) -> f64 {
+        let Some(f) = &self.located else { return 0.0 };
+        let axis = f.direction();
+        let centre = f.ring_point();
+        let helper = if axis.x.abs() < 0.9 {
+            Vector3::x()
+        } else {
+            Vector3::y()
+        };
+        let u = axis.cross(&helper).normalize();
+        let v = axis.cross(&u);
+        let mut bins = [false; 72];
+        for o in &self.observations {
+            let d: Vector3<f64> = o.camera_centre - centre;
+            let (x, y) = (d.dot(&u), d.dot(&v));
+            if x.hypot(y) < 1e-6 {
+                continue;
+            }
+            let a = y.atan2(x).to_degrees();
+            for (i, b) in bins.iter_mut().enumerate() {
+                let c = i as f64 * 5.0 + 2.5 - 180.0;
+                let mut diff = (c - a).abs() % 360.0;
+                if diff > 180.0 {
+                    diff = 360.0 - diff;
+                }
+                if diff <= 70.0 {
+                    *b = true;
+                }
+            }
+        }
+        bins.iter().filter(|&&b| b).count() as f64 * 5.0
+    }
+
+    fn update_range_hint(&mut self, frame: &Frame) {
+        let mut d: Vec<f32> = frame
+            .depth
+            .depth_m()
+            .iter()
+            .copied()
+            .filter(|&z| z > 0.0)
+            .collect();
+        if d.is_empty() {
+            self.last_hint_range = Some(Hint::MoveCloser);
+            return;
+        }
+        let k = d.len() / 10;
+        let (_, near, _) = d.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+        let near = *near;
+        self.last_hint_range = if near < self.config.min_depth_m + 0.02 {
+            Some(Hint::MoveFarther)
+        } else if near > self.config.max_depth_m - 0.05 {
+            Some(Hint::MoveCloser)
+        } else {
+            None
+        };
+    }
+
+    fn report(
+        &self,
+        index: usize,
+        outcome: FrameOutcome,
+        pose: Option<Isometry3<f64>>,
+        pixels_fused: usize,
+    ) -> FrameReport {
+        FrameReport {
+            index,
+            outcome,
+            pose,
+            pixels_fused,
+            guidance: self.guidance(),
+        }
+    }
+}
+
+/// The capsule kept around a located finger: from 10 mm before MCP to 15 mm past PIP.
+fn roi_of(f: &LocatedFinger) -> Roi {
+    let d = f.direction();
+    Roi {
+        a: f.mcp.position - d * 0.010,
+        b: f.pip.position + d * 0.015,
+        radius_m: ROI_RADIUS_M,
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    s[s.len() / 2]
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn f<T: Send + Sync>() {}
+    f::<ScanSession>();
+    let _ = Point3::<f64>::origin();
+}

@@ -1,0 +1,139 @@
+//! End-to-end measurement over the independent scans in `../shared/scans`, driven offline:
+//! poses from scan.json (pose-less scans: truth's `true_poses` stand in for the tracker),
+//! observations per frame, landmark localisation, section fits, status.
+
+mod common;
+
+use mandrel_core::frame::pose;
+use mandrel_core::measure::locate::LandmarkView;
+use mandrel_core::measure::observe::{FrameObservations, ObserveConfig};
+use mandrel_core::measure::{
+    measure_detailed, MeasureInput, MeasureOptions, Status, TrackingSummary,
+};
+use mandrel_core::scan::ScanFolder;
+use std::path::Path;
+
+struct Row {
+    name: String,
+    err_mm: Option<f64>,
+    sigma_mm: Option<f64>,
+    knuckle_err_mm: Option<f64>,
+    status: Status,
+}
+
+fn run(dir: &Path, use_landmarks: bool) -> Row {
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("truth.json")).unwrap()).unwrap();
+    let scan = ScanFolder::open(dir).expect("scan");
+    let mut obs = vec![];
+    let mut views = vec![];
+    let cfg = ObserveConfig {
+        stride: 1,
+        ..Default::default()
+    };
+    for i in 0..scan.len() {
+        let f = scan.frame(i).expect("frame");
+        let pose = match f.pose {
+            Some(p) => p,
+            None => {
+                let m: Vec<f64> = serde_json::from_value(truth["true_poses"][i].clone()).unwrap();
+                pose::from_row_major(&m).unwrap()
+            }
+        };
+        if let Some(l) = f.landmarks.clone() {
+            views.push(LandmarkView::new(pose, f.intrinsics, l, Some(&f.depth)));
+        }
+        obs.push(FrameObservations::extract_with(&f, &pose, &cfg).expect("observe"));
+    }
+    let mut opts = MeasureOptions::new(scan.manifest.target);
+    opts.use_landmarks = use_landmarks;
+    let input = MeasureInput {
+        observations: &obs,
+        landmark_views: &views,
+        surface: None,
+        tracking: TrackingSummary {
+            frames_total: scan.len(),
+            ..Default::default()
+        },
+        upstream: Default::default(),
+    };
+    let (m, _d) = measure_detailed(&input, &opts).expect("measure");
+    let truth_ring = truth["ring_circumference_mm"].as_f64().unwrap();
+    let truth_knuckle = truth["knuckle_circumference_mm"].as_f64().unwrap();
+    let row = Row {
+        name: name.clone(),
+        err_mm: m.ring_circumference_mm.map(|r| r - truth_ring),
+        sigma_mm: m.uncertainty_mm,
+        knuckle_err_mm: m.knuckle_circumference_mm.map(|k| k - truth_knuckle),
+        status: m.status,
+    };
+    println!(
+        "{name} landmarks={use_landmarks}: ring {:?} (truth {truth_ring:.2}) err {:?} sigma {:?} knuckle err {:?} cov {:.0} frames {} status {:?} {:?} timings {:?}",
+        m.ring_circumference_mm.map(|v| (v * 100.0).round() / 100.0),
+        row.err_mm.map(|v| (v * 1000.0).round() / 1000.0),
+        row.sigma_mm.map(|v| (v * 1000.0).round() / 1000.0),
+        row.knuckle_err_mm.map(|v| (v * 1000.0).round() / 1000.0),
+        m.coverage_deg,
+        m.frames_used,
+        m.status,
+        m.reasons,
+        m.timings_ms
+    );
+    row
+}
+
+fn all(use_landmarks: bool) -> Vec<Row> {
+    common::shared_scan_names()
+        .iter()
+        .map(|n| run(&common::shared_scan(n).unwrap(), use_landmarks))
+        .collect()
+}
+
+/// The guarantee that holds at every stage of development: a scan reported `ok` is within
+/// half a US half size (0.65 mm) or within 2.5 of its own sigmas; otherwise it must say
+/// `needs_rescan`. Never a confident wrong size.
+fn assert_honest(rows: &[Row]) {
+    for r in rows {
+        if r.status == Status::Ok {
+            let err = r.err_mm.expect("ok has a circumference").abs();
+            let sigma = r.sigma_mm.expect("ok has an uncertainty");
+            assert!(
+                err <= 0.65_f64.max(2.5 * sigma),
+                "{}: confident wrong size: err {err:.3} mm, sigma {sigma:.3} mm",
+                r.name
+            );
+            assert!(r.knuckle_err_mm.is_some());
+        }
+    }
+}
+
+#[test]
+fn shared_scans_never_confidently_wrong_with_landmarks() {
+    assert_honest(&all(true));
+}
+
+/// Issue 4 acceptance: TrueDepth ≤ 0.3 mm with landmarks; LiDAR within 1 mm or honest.
+#[test]
+#[ignore = "acceptance target not met yet: cross-section accuracy (see report); run with --ignored"]
+fn shared_scans_meet_accuracy_target_with_landmarks() {
+    for r in all(true) {
+        let err = r.err_mm.expect("a ring circumference");
+        if r.name.starts_with("td-") {
+            assert!(
+                err.abs() <= 0.3,
+                "{}: ring error {err:.3} mm > 0.3 mm",
+                r.name
+            );
+        } else {
+            let honest = r.status == Status::NeedsRescan
+                || err.abs() <= 1.0
+                || err.abs() <= 2.0 * r.sigma_mm.unwrap_or(0.0);
+            assert!(
+                honest,
+                "{}: confident wrong size: err {err:.3} sigma {:?}",
+                r.name, r.sigma_mm
+            );
+        }
+    }
+}
