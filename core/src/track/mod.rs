@@ -147,6 +147,25 @@ impl Default for TrackConfig {
 }
 
 impl TrackConfig {
+    /// Settings for phone LiDAR depth (256x192, centimetre-level noise): ICP counts for
+    /// fewer independent observations, so platform poses keep more weight.
+    pub fn lidar() -> Self {
+        Self {
+            effective_points: 50.0,
+            ..Self::default()
+        }
+    }
+
+    /// Settings for a scan's `sensor` string: [`TrackConfig::lidar`] when it names LiDAR,
+    /// else the default (TrueDepth-like).
+    pub fn for_sensor(sensor: &str) -> Self {
+        if sensor.to_ascii_lowercase().contains("lidar") {
+            Self::lidar()
+        } else {
+            Self::default()
+        }
+    }
+
     /// Checks every value is in range.
     pub fn validate(&self) -> Result<(), TrackError> {
         let bad = |m: String| Err(TrackError::Config(m));
