@@ -861,14 +861,6 @@ fn solve_once(
         }
     }
     let Some(chol) = ata.clone().cholesky() else {
-        if std::env::var("SECTION_DEBUG").is_ok() {
-            let d: Vec<f64> = (0..p).map(|i| ata[(i, i)]).collect();
-            eprintln!(
-                "singular: p={p} nf={nf} scale={scale} nan={} diag min {:e}",
-                ata.iter().any(|v| !v.is_finite()),
-                d.iter().cloned().fold(f64::INFINITY, f64::min)
-            );
-        }
         return None;
     };
     let x = chol.solve(&atb);
@@ -1241,22 +1233,6 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
     }
     used_frames.sort_unstable();
     used_frames.dedup();
-    if std::env::var("SECTION_DEBUG").is_ok() {
-        for line in [false, true] {
-            let (mut sw, mut sr, mut n) = (0.0, 0.0, 0);
-            for (i, o) in obs.iter().enumerate() {
-                if o.is_line == line && f.weight[i] > 0.0 {
-                    sw += f.weight[i];
-                    sr += f.weight[i] * f.resid[i];
-                    n += 1;
-                }
-            }
-            eprintln!(
-                "  debug line={line} n={n} mean resid {:.4} mm",
-                sr / sw.max(1e-9) * 1e3
-            );
-        }
-    }
     let contour_2d = (0..GRID)
         .map(|i| {
             let t = i as f64 * TAU / GRID as f64;
