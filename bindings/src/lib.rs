@@ -20,8 +20,8 @@ pub use convert::{
 };
 pub use error::MandrelError;
 pub use measurement::{
-    measurement_to_json, LocateMethod, Measurement, MeasurementStatus, Recommendation,
-    RescanReason, SizeLabels, StageTimings,
+    measurement_to_json, LocateMethod, MeasurementStatus, Recommendation, RescanReason,
+    RingMeasurement, SizeLabels, StageTimings,
 };
 pub use seal::{
     new_scan_id, now_rfc3339_utc, seal_measurement, seal_measurement_json,

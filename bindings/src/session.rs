@@ -11,7 +11,7 @@ use crate::convert::{
     TrueDepthPixelFormat,
 };
 use crate::error::{guard, MandrelError};
-use crate::measurement::Measurement;
+use crate::measurement::RingMeasurement;
 use mandrel_core::frame::{pose, DepthFrame};
 use mandrel_core::mesh::PlyFormat;
 use mandrel_core::scan::{Finger, Hand, Target};
@@ -573,9 +573,9 @@ impl ScanSession {
     /// Measures the finger from everything pushed so far. Throws `NotEnoughData` when no
     /// frame was pushed; a scan that cannot support a size returns status `NeedsRescan`
     /// with reasons. The session stays usable: push more and finish again.
-    pub fn finish(&self) -> Result<Measurement, MandrelError> {
+    pub fn finish(&self) -> Result<RingMeasurement, MandrelError> {
         guard("finish", || {
-            Ok(Measurement::from(self.lock()?.session.finish()?))
+            Ok(RingMeasurement::from(self.lock()?.session.finish()?))
         })
     }
 
