@@ -78,13 +78,18 @@ pub enum BundleError {
 impl Bundle {
     /// Serialises the bundle (see the module doc for the layout).
     pub fn encode(&self) -> Vec<u8> {
-        let mesh_len = self.mesh_ply.as_ref().map_or(0, |m| m.len() + 9);
-        let mut out = Vec::with_capacity(10 + 9 + self.measurement_json.len() + mesh_len);
+        Self::encode_parts(&self.measurement_json, self.mesh_ply.as_deref())
+    }
+
+    /// Serialises a bundle straight from its parts (no intermediate copies).
+    pub fn encode_parts(measurement_json: &[u8], mesh_ply: Option<&[u8]>) -> Vec<u8> {
+        let mesh_len = mesh_ply.map_or(0, |m| m.len() + 9);
+        let mut out = Vec::with_capacity(10 + 9 + measurement_json.len() + mesh_len + 16);
         out.extend_from_slice(BUNDLE_MAGIC);
         out.push(BUNDLE_VERSION);
-        out.push(if self.mesh_ply.is_some() { 2 } else { 1 });
-        push_part(&mut out, TAG_MEASUREMENT_JSON, &self.measurement_json);
-        if let Some(mesh) = &self.mesh_ply {
+        out.push(if mesh_ply.is_some() { 2 } else { 1 });
+        push_part(&mut out, TAG_MEASUREMENT_JSON, measurement_json);
+        if let Some(mesh) = mesh_ply {
             push_part(&mut out, TAG_MESH_PLY, mesh);
         }
         out

@@ -250,33 +250,20 @@ pub fn seal_measurement_with_rng(
             measurement_json.len()
         )));
     }
-    let (content_type, plaintext) = match request.mesh_ply {
-        None => (CONTENT_TYPE_JSON, measurement_json),
-        Some(mesh) => {
-            if !is_ply(mesh) {
-                return Err(SealError::BadMesh(
-                    "it does not start with the \"ply\" magic line".into(),
-                ));
-            }
-            if mesh.len() > MAX_MESH_BYTES {
-                return Err(SealError::BadMesh(format!("{} bytes", mesh.len())));
-            }
-            let bundle = Bundle {
-                measurement_json: measurement_json.to_vec(),
-                mesh_ply: Some(mesh.to_vec()),
-            };
-            let bytes = Zeroizing::new(bundle.encode());
-            // The bundle's own copies are wiped before they are freed.
-            let Bundle {
-                measurement_json: mut m,
-                mesh_ply: mut p,
-            } = bundle;
-            zeroize::Zeroize::zeroize(&mut m);
-            if let Some(p) = p.as_mut() {
-                zeroize::Zeroize::zeroize(p);
-            }
-            (CONTENT_TYPE_BUNDLE, bytes)
+    if let Some(mesh) = request.mesh_ply {
+        if !is_ply(mesh) {
+            return Err(SealError::BadMesh(
+                "it does not start with the \"ply\" magic line".into(),
+            ));
         }
+        if mesh.len() > MAX_MESH_BYTES {
+            return Err(SealError::BadMesh(format!("{} bytes", mesh.len())));
+        }
+    }
+    let content_type = if request.mesh_ply.is_some() {
+        CONTENT_TYPE_BUNDLE
+    } else {
+        CONTENT_TYPE_JSON
     };
     let header = Header {
         scan_id: request.scan_id.to_string(),
@@ -286,13 +273,24 @@ pub fn seal_measurement_with_rng(
     };
     let header_text =
         serde_json::to_string(&header).map_err(|e| SealError::Malformed(e.to_string()))?;
-    let (enc, ciphertext) = hpke::seal_base(
+    // The plaintext buffer is encrypted in place below, so no plaintext copy outlives this
+    // function (on error the HPKE layer wipes it). The spare capacity holds the tag.
+    let mut in_out = match request.mesh_ply {
+        None => {
+            let mut buf = Vec::with_capacity(measurement_json.len() + hpke::N_T);
+            buf.extend_from_slice(&measurement_json);
+            buf
+        }
+        Some(mesh) => Bundle::encode_parts(&measurement_json, Some(mesh)),
+    };
+    let enc = hpke::seal_base_in_place(
         recipient.as_bytes(),
         INFO,
         header_text.as_bytes(),
-        &plaintext,
+        &mut in_out,
         rng,
     )?;
+    let ciphertext = in_out;
     Ok(Envelope {
         format: FORMAT.to_string(),
         version: VERSION,

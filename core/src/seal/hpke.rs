@@ -329,6 +329,26 @@ impl SenderContext {
         Ok(buf)
     }
 
+    /// `Seal(aad, pt)` in place: `in_out` holds the plaintext and is turned into the
+    /// ciphertext with the tag appended (no plaintext copy is made). On error the buffer is
+    /// wiped.
+    pub fn seal_in_place(&mut self, aad: &[u8], in_out: &mut Vec<u8>) -> Result<(), HpkeError> {
+        if self.0.seq == u64::MAX {
+            zeroize::Zeroize::zeroize(in_out);
+            return Err(HpkeError::MessageLimit);
+        }
+        let len = in_out.len();
+        if let Err(_e) =
+            self.0
+                .key
+                .seal_in_place_append_tag(self.0.nonce(), aead::Aad::from(aad), in_out)
+        {
+            zeroize::Zeroize::zeroize(in_out);
+            return Err(HpkeError::PlaintextTooLong(len));
+        }
+        self.0.increment()
+    }
+
     /// `Export(exporter_context, L)` into `out` (L = `out.len()`, at most 8160).
     pub fn export(&self, exporter_context: &[u8], out: &mut [u8]) -> Result<(), HpkeError> {
         self.0.export(exporter_context, out)
@@ -405,6 +425,26 @@ pub fn seal_base(
     let (enc, mut ctx) = setup_base_sender(pk_r, info, rng)?;
     let ct = ctx.seal(aad, plaintext)?;
     Ok((enc, ct))
+}
+
+/// Single-shot `SealBase` in place: `in_out` holds the plaintext and becomes the ciphertext
+/// (tag appended); returns `enc`. On error the buffer is wiped.
+pub fn seal_base_in_place(
+    pk_r: &[u8; N_PK],
+    info: &[u8],
+    aad: &[u8],
+    in_out: &mut Vec<u8>,
+    rng: &dyn SecureRandom,
+) -> Result<[u8; N_ENC], HpkeError> {
+    let (enc, mut ctx) = match setup_base_sender(pk_r, info, rng) {
+        Ok(x) => x,
+        Err(e) => {
+            zeroize::Zeroize::zeroize(in_out);
+            return Err(e);
+        }
+    };
+    ctx.seal_in_place(aad, in_out)?;
+    Ok(enc)
 }
 
 /// Single-shot `OpenBase(enc, skR, info, aad, ct)` with `dh = DH(skR, enc)` computed by the
