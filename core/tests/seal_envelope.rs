@@ -433,3 +433,51 @@ fn every_single_bit_flip_is_rejected() {
     // And the untouched envelope still opens.
     assert!(open_with_mandrel(&env, &sk, &pk).is_ok());
 }
+
+/// A "random" source for the `hpke` crate that hands out a fixed ikm, so both
+/// implementations use the same ephemeral key (the crate derives it with DeriveKeyPair(ikm)).
+struct FixedIkm([u8; 32]);
+
+impl hpke::rand_core::TryRng for FixedIkm {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(0)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(0)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        dst.copy_from_slice(&self.0[..dst.len()]);
+        Ok(())
+    }
+}
+impl hpke::rand_core::TryCryptoRng for FixedIkm {}
+
+/// With the same ephemeral key, mandrel and the `hpke` crate produce identical enc and
+/// ciphertext for the envelope's info, header (aad) and plaintext: byte for byte.
+#[test]
+fn same_ephemeral_gives_identical_bytes_in_both_implementations() {
+    let (_, pk) = receiver(11);
+    let m = measurement();
+    let c = consent(Scope::Measurement);
+    let ikm = [0x5au8; 32];
+    let sk_e = mandrel_core::seal::hpke::derive_private_key(&ikm);
+    let env = seal_measurement_with_rng(
+        &pk,
+        &request(&m, Some(&c), None),
+        &FixedSliceRandom { bytes: &sk_e[..] },
+    )
+    .unwrap();
+    let pk_h = <Kem as hpke::Kem>::PublicKey::from_bytes(pk.as_bytes()).unwrap();
+    let (enc, ct) = hpke::single_shot_seal_with_rng::<ChaCha20Poly1305, HkdfSha256, Kem>(
+        &OpModeS::Base,
+        &pk_h,
+        INFO,
+        &serde_json::to_vec(&m).unwrap(),
+        env.header.as_bytes(),
+        &mut FixedIkm(ikm),
+    )
+    .unwrap();
+    assert_eq!(env.enc_bytes().unwrap().to_vec(), enc.to_bytes().to_vec());
+    assert_eq!(env.ciphertext_bytes().unwrap(), ct);
+}

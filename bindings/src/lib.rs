@@ -1,0 +1,42 @@
+//! mandrel-ffi: the API an iOS or Android shell links, generated for Swift, Kotlin and
+//! Python by UniFFI (proc-macros, library mode).
+//!
+//! This crate only translates: it turns platform buffers, poses and records into
+//! `mandrel-core` types and back, and maps every core error onto one [`MandrelError`].
+//! Guarantees: no panic crosses the boundary (core calls run under `catch_unwind`, a panic
+//! becomes [`MandrelError::Internal`]); bad input is always a typed error naming the
+//! problem; exported objects are `Send + Sync`.
+#![warn(missing_docs)]
+
+mod convert;
+mod error;
+mod measurement;
+mod seal;
+mod session;
+
+pub use convert::{
+    landmarks_from_apple_vision, pose_to_opencv_row_major, BufferLayout, CameraIntrinsics,
+    CameraPose, PixelPoint, PoseConvention, TrueDepthPixelFormat,
+};
+pub use error::MandrelError;
+pub use measurement::{
+    measurement_to_json, LocateMethod, Measurement, MeasurementStatus, Recommendation,
+    RescanReason, SizeLabels, StageTimings,
+};
+pub use seal::{
+    new_scan_id, now_rfc3339_utc, seal_measurement, seal_measurement_json,
+    seal_measurement_with_mesh, Consent, ConsentScope, EncryptedStore, RecordKind,
+};
+pub use session::{
+    session_config_defaults, FingerName, FrameInfo, FrameOutcome, FrameRejection, FrameReport,
+    Guidance, HandSide, RejectionKind, ScanHint, ScanListener, ScanSession, SessionConfig,
+    TrackingState,
+};
+
+uniffi::setup_scaffolding!();
+
+/// The version of the mandrel library (the Rust crate version).
+#[uniffi::export]
+pub fn mandrel_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

@@ -1,0 +1,279 @@
+//! The measurement record returned by `ScanSession.finish()`, and its translation to and
+//! from the core's `Measurement` (the CLI `--json` schema).
+//!
+//! Guarantees: the conversion is lossless both ways, so a record handed back to
+//! `seal_measurement` seals exactly what `finish()` produced (unless the shell edited it).
+
+use crate::error::MandrelError;
+use crate::session::{FingerName, HandSide};
+use mandrel_core::measure::{self as core, locate::LocateMethod as CoreLocateMethod};
+
+/// Whether the scan pins a size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum MeasurementStatus {
+    /// The data pins the size.
+    Ok,
+    /// The data cannot support a size; see `reasons`.
+    NeedsRescan,
+}
+
+/// Why a scan needs redoing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RescanReason {
+    /// The target finger could not be located.
+    FingerNotFound,
+    /// Too little of the finger's circumference was seen.
+    InsufficientCoverage,
+    /// The uncertainty is too large to pin a half size.
+    TooNoisy,
+    /// Tracking was lost on too many frames.
+    TrackingLost,
+    /// Too few frames contributed.
+    TooFewFrames,
+    /// No frames at all.
+    NoFrames,
+}
+
+/// How the finger was located.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LocateMethod {
+    /// Triangulated from 2D landmarks.
+    Landmarks,
+    /// Landmarks, with depth along a poorly constrained direction.
+    LandmarksWithDepth,
+    /// Found on the fused surface without landmarks.
+    Geometric,
+}
+
+/// A circumference as a size label in every system (labels as printed on size charts).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SizeLabels {
+    /// ISO 8653 (inner circumference, mm).
+    pub iso: String,
+    /// US / Canada.
+    pub us: String,
+    /// UK / Australia.
+    pub uk: String,
+    /// EU.
+    pub eu: String,
+    /// Japan.
+    pub jp: String,
+    /// Switzerland.
+    pub ch: String,
+    /// India.
+    pub india: String,
+    /// China.
+    pub cn: String,
+}
+
+/// What to buy.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Recommendation {
+    /// Circumference (mm) the recommended size stands for.
+    pub circumference_mm: f64,
+    /// The recommended size in every system.
+    pub sizes: SizeLabels,
+    /// Advice for the user (e.g. comfort fit for a large knuckle).
+    pub advice: String,
+}
+
+/// Time spent per pipeline stage, milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct StageTimings {
+    /// Camera tracking.
+    pub track_ms: f64,
+    /// Fusion.
+    pub fuse_ms: f64,
+    /// Per-frame observations.
+    pub observe_ms: f64,
+    /// Locating the finger.
+    pub locate_ms: f64,
+    /// Cross-section fits.
+    pub section_ms: f64,
+    /// End to end.
+    pub total_ms: f64,
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Measurement {
+    /// `Ok` or `NeedsRescan`.
+    pub status: MeasurementStatus,
+    /// Why a rescan is needed (empty when `Ok`).
+    pub reasons: Vec<RescanReason>,
+    /// Hand measured.
+    pub hand: HandSide,
+    /// Finger measured.
+    pub finger: FingerName,
+    /// Ring circumference (where a ring sits), mm.
+    pub ring_circumference_mm: Option<f64>,
+    /// Knuckle circumference (what a ring must pass over), mm.
+    pub knuckle_circumference_mm: Option<f64>,
+    /// One-sigma uncertainty of the ring circumference, mm.
+    pub uncertainty_mm: Option<f64>,
+    /// The ring circumference in every sizing system (only when `Ok`).
+    pub sizes: Option<SizeLabels>,
+    /// What to buy (only when `Ok`).
+    pub recommended: Option<Recommendation>,
+    /// Degrees of the ring cross-section's outline observed.
+    pub coverage_deg: f64,
+    /// Frames contributing to the ring section.
+    pub frames_used: u32,
+    /// How the finger was located (`None` if it was not).
+    pub locate_method: Option<LocateMethod>,
+    /// Time per stage.
+    pub timings: StageTimings,
+}
+
+impl From<core::SizeLabels> for SizeLabels {
+    fn from(s: core::SizeLabels) -> Self {
+        Self {
+            iso: s.iso,
+            us: s.us,
+            uk: s.uk,
+            eu: s.eu,
+            jp: s.jp,
+            ch: s.ch,
+            india: s.in_,
+            cn: s.cn,
+        }
+    }
+}
+
+impl From<SizeLabels> for core::SizeLabels {
+    fn from(s: SizeLabels) -> Self {
+        Self {
+            iso: s.iso,
+            us: s.us,
+            uk: s.uk,
+            eu: s.eu,
+            jp: s.jp,
+            ch: s.ch,
+            in_: s.india,
+            cn: s.cn,
+        }
+    }
+}
+
+impl From<core::Reason> for RescanReason {
+    fn from(r: core::Reason) -> Self {
+        match r {
+            core::Reason::FingerNotFound => RescanReason::FingerNotFound,
+            core::Reason::InsufficientCoverage => RescanReason::InsufficientCoverage,
+            core::Reason::TooNoisy => RescanReason::TooNoisy,
+            core::Reason::TrackingLost => RescanReason::TrackingLost,
+            core::Reason::TooFewFrames => RescanReason::TooFewFrames,
+            core::Reason::NoFrames => RescanReason::NoFrames,
+        }
+    }
+}
+
+impl From<RescanReason> for core::Reason {
+    fn from(r: RescanReason) -> Self {
+        match r {
+            RescanReason::FingerNotFound => core::Reason::FingerNotFound,
+            RescanReason::InsufficientCoverage => core::Reason::InsufficientCoverage,
+            RescanReason::TooNoisy => core::Reason::TooNoisy,
+            RescanReason::TrackingLost => core::Reason::TrackingLost,
+            RescanReason::TooFewFrames => core::Reason::TooFewFrames,
+            RescanReason::NoFrames => core::Reason::NoFrames,
+        }
+    }
+}
+
+impl From<CoreLocateMethod> for LocateMethod {
+    fn from(m: CoreLocateMethod) -> Self {
+        match m {
+            CoreLocateMethod::Landmarks => LocateMethod::Landmarks,
+            CoreLocateMethod::LandmarksWithDepth => LocateMethod::LandmarksWithDepth,
+            CoreLocateMethod::Geometric => LocateMethod::Geometric,
+        }
+    }
+}
+
+impl From<LocateMethod> for CoreLocateMethod {
+    fn from(m: LocateMethod) -> Self {
+        match m {
+            LocateMethod::Landmarks => CoreLocateMethod::Landmarks,
+            LocateMethod::LandmarksWithDepth => CoreLocateMethod::LandmarksWithDepth,
+            LocateMethod::Geometric => CoreLocateMethod::Geometric,
+        }
+    }
+}
+
+impl From<core::Measurement> for Measurement {
+    fn from(m: core::Measurement) -> Self {
+        Self {
+            status: match m.status {
+                core::Status::Ok => MeasurementStatus::Ok,
+                core::Status::NeedsRescan => MeasurementStatus::NeedsRescan,
+            },
+            reasons: m.reasons.into_iter().map(Into::into).collect(),
+            hand: m.hand.into(),
+            finger: m.finger.into(),
+            ring_circumference_mm: m.ring_circumference_mm,
+            knuckle_circumference_mm: m.knuckle_circumference_mm,
+            uncertainty_mm: m.uncertainty_mm,
+            sizes: m.sizes.map(Into::into),
+            recommended: m.recommended.map(|r| Recommendation {
+                circumference_mm: r.circumference_mm,
+                sizes: r.sizes.into(),
+                advice: r.advice,
+            }),
+            coverage_deg: m.coverage_deg,
+            frames_used: m.frames_used.min(u32::MAX as usize) as u32,
+            locate_method: m.locate_method.map(Into::into),
+            timings: StageTimings {
+                track_ms: m.timings_ms.track,
+                fuse_ms: m.timings_ms.fuse,
+                observe_ms: m.timings_ms.observe,
+                locate_ms: m.timings_ms.locate,
+                section_ms: m.timings_ms.section,
+                total_ms: m.timings_ms.total,
+            },
+        }
+    }
+}
+
+impl From<Measurement> for core::Measurement {
+    fn from(m: Measurement) -> Self {
+        Self {
+            status: match m.status {
+                MeasurementStatus::Ok => core::Status::Ok,
+                MeasurementStatus::NeedsRescan => core::Status::NeedsRescan,
+            },
+            reasons: m.reasons.into_iter().map(Into::into).collect(),
+            hand: m.hand.into(),
+            finger: m.finger.into(),
+            ring_circumference_mm: m.ring_circumference_mm,
+            knuckle_circumference_mm: m.knuckle_circumference_mm,
+            uncertainty_mm: m.uncertainty_mm,
+            sizes: m.sizes.map(Into::into),
+            recommended: m.recommended.map(|r| core::Recommended {
+                circumference_mm: r.circumference_mm,
+                sizes: r.sizes.into(),
+                advice: r.advice,
+            }),
+            coverage_deg: m.coverage_deg,
+            frames_used: m.frames_used as usize,
+            locate_method: m.locate_method.map(Into::into),
+            timings_ms: core::Timings {
+                track: m.timings.track_ms,
+                fuse: m.timings.fuse_ms,
+                observe: m.timings.observe_ms,
+                locate: m.timings.locate_ms,
+                section: m.timings.section_ms,
+                total: m.timings.total_ms,
+            },
+        }
+    }
+}
+
+/// The measurement as the CLI's `--json` prints it (millimetres, snake_case).
+#[uniffi::export]
+pub fn measurement_to_json(measurement: Measurement) -> Result<String, MandrelError> {
+    crate::error::guard("measurement_to_json", || {
+        serde_json::to_string_pretty(&core::Measurement::from(measurement))
+            .map_err(|e| MandrelError::Internal(format!("measurement JSON: {e}")))
+    })
+}
