@@ -158,7 +158,7 @@ fn recommendation_rule() {
     assert!((r.target_circumference_mm - 54.5).abs() < 1e-9);
     assert_eq!(r.sizes.iso.as_deref(), Some("55"));
     let us = circumference_for(SizeSystem::Us, r.sizes.us.as_deref().unwrap()).unwrap();
-    assert!(us >= 54.5 && us < 54.5 + 0.65, "US {us}");
+    assert!((54.5..54.5 + 0.65).contains(&us), "US {us}");
     // Knuckle 4 mm larger: size between, comfort fit.
     let r = recommend(54.0, 58.0).unwrap();
     assert_eq!(r.fit, Fit::ComfortFit);
