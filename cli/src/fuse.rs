@@ -1,6 +1,7 @@
 //! `mandrel fuse SCAN_DIR -o mesh.ply`: fuses a scan folder's posed frames into a TSDF
 //! volume and writes the extracted surface mesh (PLY binary/ASCII or OBJ by extension).
-//! Frames without a pose are skipped with a warning and counted (`skipped_no_pose`).
+//! Frames without a pose are tracked against the model (`track::ScanTracker`); with
+//! `--refine` platform poses are refined too. Lost frames are skipped and reported.
 //! Each frame's depth is dropped as soon as it has been fused.
 
 use crate::BadInput;
@@ -8,6 +9,7 @@ use anyhow::Context;
 use mandrel_core::fuse::{FuseError, TsdfConfig, TsdfVolume};
 use mandrel_core::mesh::{self, PlyFormat};
 use mandrel_core::scan::ScanFolder;
+use mandrel_core::track::{ScanTracker, TrackConfig, TrackError};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +20,9 @@ use std::time::Instant;
 pub struct Args {
     /// Scan folder (scan.json + depth/*.png).
     pub scan_dir: PathBuf,
+    /// Refine platform poses against the model (frames without a pose are always tracked).
+    #[arg(long)]
+    pub refine: bool,
     /// Output mesh: .ply (binary unless --ascii) or .obj.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -91,9 +96,26 @@ pub fn run(args: Args) -> crate::Outcome {
     let mut skipped_no_pose = 0usize;
     let mut integrate_s = 0.0f64;
     let mut integrate_cpu_s = 0.0f64;
+    let needs_tracking = args.refine || scan.manifest.frames.iter().any(|f| f.pose.is_none());
+    let mut tracker = match needs_tracking {
+        true => Some(ScanTracker::new(TrackConfig::for_sensor(&scan.manifest.sensor))?),
+        false => None,
+    };
     for i in 0..scan.len() {
         let frame = scan.frame(i)?;
         bar.inc(1);
+        if let Some(tr) = tracker.as_mut() {
+            let rec = tr
+                .push(&frame.depth, &frame.intrinsics, frame.pose, &mut vol)
+                .map_err(|e| match e {
+                    TrackError::Fuse(f) => fuse_error(f),
+                    other => BadInput(other.to_string()).into(),
+                })
+                .with_context(|| format!("frame {i}"))?;
+            fused += rec.fused as usize;
+            integrate_s += rec.integrate_ms / 1e3;
+            continue;
+        }
         let Some(pose) = frame.pose else {
             skipped_no_pose += 1;
             continue;
@@ -117,7 +139,7 @@ pub fn run(args: Args) -> crate::Outcome {
     }
     if fused == 0 {
         return Err(BadInput(format!(
-            "{}: no frame has a pose, nothing could be fused",
+            "{}: no frame has a pose or could be tracked, nothing could be fused",
             args.scan_dir.display()
         ))
         .into());
@@ -165,9 +187,31 @@ pub fn run(args: Args) -> crate::Outcome {
             "boundary_edges": topo.boundary_edges,
             "fragment_triangles_removed": removed,
             "voxel_size_mm": args.voxel_mm,
+            "tracking": tracker.as_ref().map(|t| serde_json::json!({
+                "summary": t.summary(), "per_frame": t.frames() })),
         });
         println!("{j}");
     } else if args.stats {
+        if let Some(t) = &tracker {
+            for f in t.frames() {
+                let h = &f.health;
+                println!(
+                    "track frame {:>4}: {:?}{} residual {:.3} mm, inliers {:.0} %, {} iterations, {:.1} ms",
+                    f.index,
+                    h.status,
+                    h.lost_reason.map(|r| format!(" ({r})")).unwrap_or_default(),
+                    h.residual_m * 1e3,
+                    h.inlier_ratio * 100.0,
+                    h.iterations,
+                    f.track_ms
+                );
+            }
+            let s = t.summary();
+            println!(
+                "tracking:              {} ok, {} lost {:?}, mean residual {:.3} mm, mean inliers {:.0} %, {:.1} ms/frame",
+                s.ok, s.lost, s.lost_frames, s.mean_residual_m * 1e3, s.mean_inlier_ratio * 100.0, s.track_ms_per_frame
+            );
+        }
         println!("frames fused:          {fused} ({skipped_no_pose} skipped: no pose)");
         println!("integrate:             {integrate_ms_per_frame:.2} ms/frame ({integrate_cpu_ms_per_frame:.2} ms CPU)");
         println!("extract:               {extract_ms:.1} ms ({extract_cpu_ms:.1} ms CPU)");

@@ -47,6 +47,8 @@ pub(crate) struct IcpOutcome {
     pub iterations: u32,
     /// Inliers at the finest level, final pose.
     pub inliers: usize,
+    /// Live points at the finest level that land on a model pixel with surface.
+    pub overlap: usize,
     /// Usable live points at the finest level.
     pub candidates: usize,
     /// RMS point-to-plane residual of the inliers at the final pose (metres).
@@ -62,6 +64,7 @@ struct Accum {
     a: Matrix6<f64>,
     b: Vector6<f64>,
     count: usize,
+    overlap: usize,
     sum_r2: f64,
 }
 
@@ -86,6 +89,7 @@ fn accumulate(
     let mut a = [0.0f64; 21];
     let mut b = [0.0f64; 6];
     let mut count = 0usize;
+    let mut overlap = 0usize;
     let mut sum_r2 = 0.0f64;
     for (p, n) in &level.points {
         let pm = to_model * p;
@@ -100,6 +104,7 @@ fn accumulate(
         let Some((q, nq)) = model.at(u as usize, v as usize) else {
             continue;
         };
+        overlap += 1;
         let pw = tw * p;
         let diff = pw - q;
         if diff.norm_squared() > max_d2 {
@@ -149,6 +154,7 @@ fn accumulate(
         a: am,
         b: Vector6::from_row_slice(&b),
         count,
+        overlap,
         sum_r2,
     }
 }
@@ -160,10 +166,12 @@ fn apply(t: &Isometry3<f64>, xi: &Vector6<f64>, c: &Point3<f64>) -> Isometry3<f6
         Vector3::new(xi[0], xi[1], xi[2]),
     );
     let tc = Translation3::from(c.coords);
-    Isometry3::from_parts(tc, Default::default())
+    let mut out = Isometry3::from_parts(tc, Default::default())
         * delta
         * Isometry3::from_parts(tc.inverse(), Default::default())
-        * t
+        * t;
+    out.rotation.renormalize();
+    out
 }
 
 /// Deviation of `t` from the prior pose in the centred parametrisation.
@@ -258,9 +266,16 @@ pub(crate) fn run(
                 }
                 break;
             }
+            // Data noise: the configured σ, or the observed residual spread when larger
+            // (noisy sensors, a poor model), so a noisy ICP cannot outvote a good prior.
+            let observed = if n > 0.0 {
+                (acc.sum_r2 / n).sqrt()
+            } else {
+                0.0
+            };
+            let sigma = params.point_sigma_m.max(observed);
             let scale = if n > 0.0 {
-                (1.0 / (params.point_sigma_m * params.point_sigma_m))
-                    * (params.effective_points / n).min(1.0)
+                (1.0 / (sigma * sigma)) * (params.effective_points / n).min(1.0)
             } else {
                 0.0
             };
@@ -316,6 +331,7 @@ pub(crate) fn run(
         pose: t,
         iterations,
         inliers: fin.count,
+        overlap: fin.overlap,
         candidates: finest.points.len(),
         rms_residual_m: rms,
         conditioning: conditioning(&fin.a, radius),

@@ -9,6 +9,9 @@
 use crate::frame::{DepthFrame, Intrinsics};
 use nalgebra::{Point3, Vector3};
 
+/// Smoothing radius (pixels) of the depth used for normals, per level (finest first).
+const SMOOTH_RADIUS: [usize; 4] = [3, 2, 1, 1];
+
 /// One pyramid level: camera-frame points and normals; `None` where unusable.
 #[derive(Debug, Clone)]
 pub struct LiveLevel {
@@ -18,6 +21,9 @@ pub struct LiveLevel {
     pub points: Vec<(Point3<f32>, Vector3<f32>)>,
     /// Number of pixels with depth inside the working range at this level.
     pub valid_pixels: usize,
+    /// Depth noise estimated from the frame itself: median spread of depth in the
+    /// smoothing window around kept points (metres; includes a little surface curvature).
+    pub noise_m: f32,
 }
 
 /// Parameters of the live pyramid.
@@ -68,7 +74,8 @@ pub(crate) fn build_pyramid(depth: &DepthFrame, k: &Intrinsics, p: &LiveParams) 
             w = nw;
             h = nh;
         }
-        out.push(level_from_depth(&d, w, h, &kl, p));
+        let radius = SMOOTH_RADIUS.get(level).copied().unwrap_or(1);
+        out.push(level_from_depth(&d, w, h, &kl, p, radius));
     }
     out
 }
@@ -113,13 +120,94 @@ fn downsample(d: &[f32], w: usize, h: usize, jump: f32) -> (Vec<f32>, usize, usi
     (out, nw, nh)
 }
 
-fn level_from_depth(d: &[f32], w: usize, h: usize, k: &Intrinsics, p: &LiveParams) -> LiveLevel {
+/// Box-filtered depth over a `(2r+1)²` window of valid samples, with the window's standard
+/// deviation; used for normals only (vertices keep the raw depth). Separable running sums.
+fn smooth(d: &[f32], w: usize, h: usize, r: usize) -> (Vec<f32>, Vec<f32>) {
+    let n = w * h;
+    let mut hs = vec![0.0f32; n];
+    let mut hs2 = vec![0.0f32; n];
+    let mut hc = vec![0.0f32; n];
+    for y in 0..h {
+        let row = &d[y * w..(y + 1) * w];
+        let (mut s, mut s2, mut c) = (0.0f32, 0.0f32, 0.0f32);
+        // Window [x - r, x + r], clipped to the row.
+        for &z in row.iter().take(r.min(w)) {
+            if z > 0.0 {
+                s += z;
+                s2 += z * z;
+                c += 1.0;
+            }
+        }
+        for x in 0..w {
+            if x + r < w {
+                let z = row[x + r];
+                if z > 0.0 {
+                    s += z;
+                    s2 += z * z;
+                    c += 1.0;
+                }
+            }
+            if x > r {
+                let z = row[x - r - 1];
+                if z > 0.0 {
+                    s -= z;
+                    s2 -= z * z;
+                    c -= 1.0;
+                }
+            }
+            hs[y * w + x] = s;
+            hs2[y * w + x] = s2;
+            hc[y * w + x] = c;
+        }
+    }
+    let mut mean = vec![0.0f32; n];
+    let mut std = vec![f32::INFINITY; n];
+    for x in 0..w {
+        let (mut s, mut s2, mut c) = (0.0f32, 0.0f32, 0.0f32);
+        for y in 0..r.min(h) {
+            s += hs[y * w + x];
+            s2 += hs2[y * w + x];
+            c += hc[y * w + x];
+        }
+        for y in 0..h {
+            if y + r < h {
+                let i = (y + r) * w + x;
+                s += hs[i];
+                s2 += hs2[i];
+                c += hc[i];
+            }
+            if y > r {
+                let i = (y - r - 1) * w + x;
+                s -= hs[i];
+                s2 -= hs2[i];
+                c -= hc[i];
+            }
+            if c >= 0.5 {
+                let m = s / c;
+                mean[y * w + x] = m;
+                std[y * w + x] = (s2 / c - m * m).max(0.0).sqrt();
+            }
+        }
+    }
+    (mean, std)
+}
+
+fn level_from_depth(
+    d: &[f32],
+    w: usize,
+    h: usize,
+    k: &Intrinsics,
+    p: &LiveParams,
+    r: usize,
+) -> LiveLevel {
     let valid_pixels = d.iter().filter(|&&z| z > 0.0).count();
     let mut points = Vec::with_capacity(valid_pixels);
     let (fx, fy, cx, cy) = (k.fx as f32, k.fy as f32, k.cx as f32, k.cy as f32);
     let unproject = |x: usize, y: usize, z: f32| {
         Point3::new((x as f32 - cx) * z / fx, (y as f32 - cy) * z / fy, z)
     };
+    let (sm, sd) = smooth(d, w, h, r);
+    let mut spreads = Vec::with_capacity(valid_pixels);
     if w >= 3 && h >= 3 {
         for y in 1..h - 1 {
             let row = y * w;
@@ -144,9 +232,28 @@ fn level_from_depth(d: &[f32], w: usize, h: usize, k: &Intrinsics, p: &LiveParam
                 {
                     continue;
                 }
+                // Normals from the smoothed depth; a window straddling an edge (large spread)
+                // gives no normal.
+                let lim_sd = p.edge_jump_ratio * 0.5 * z;
+                let (zs, zsl, zsr, zsu, zsd) = (
+                    sm[row + x],
+                    sm[row + x - 1],
+                    sm[row + x + 1],
+                    sm[row - w + x],
+                    sm[row + w + x],
+                );
+                if sd[row + x] > lim_sd
+                    || sd[row + x - 1] > lim_sd
+                    || sd[row + x + 1] > lim_sd
+                    || sd[row - w + x] > lim_sd
+                    || sd[row + w + x] > lim_sd
+                    || zs <= 0.0
+                {
+                    continue;
+                }
                 let pc = unproject(x, y, z);
-                let dx = unproject(x + 1, y, zr) - unproject(x - 1, y, zl);
-                let dy = unproject(x, y + 1, zd) - unproject(x, y - 1, zu);
+                let dx = unproject(x + 1, y, zsr) - unproject(x - 1, y, zsl);
+                let dy = unproject(x, y + 1, zsd) - unproject(x, y - 1, zsu);
                 let n = dy.cross(&dx);
                 let norm = n.norm();
                 if norm.is_nan() || norm <= 0.0 {
@@ -162,13 +269,21 @@ fn level_from_depth(d: &[f32], w: usize, h: usize, k: &Intrinsics, p: &LiveParam
                     continue;
                 }
                 points.push((pc, n));
+                spreads.push(sd[row + x]);
             }
         }
     }
+    let noise_m = if spreads.is_empty() {
+        0.0
+    } else {
+        let mid = spreads.len() / 2;
+        *spreads.select_nth_unstable_by(mid, f32::total_cmp).1
+    };
     LiveLevel {
         k: *k,
         points,
         valid_pixels,
+        noise_m,
     }
 }
 

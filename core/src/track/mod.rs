@@ -22,11 +22,14 @@ mod icp;
 mod live;
 mod model;
 mod nn;
+mod scan;
 
 pub use live::LiveLevel;
 pub use model::ModelMap;
+pub use scan::{ScanTracker, TrackSummary, TrackedFrame};
 
 use crate::frame::{DepthFrame, FrameError, Intrinsics};
+use crate::fuse::{FuseError, TsdfVolume};
 use icp::{IcpParams, PosePrior};
 use live::{build_pyramid, LiveParams};
 use nalgebra::Isometry3;
@@ -54,9 +57,9 @@ pub enum TrackError {
     /// A configuration value is out of its allowed range.
     #[error("invalid tracking configuration: {0}")]
     Config(String),
-    /// Fusing a tracked frame into the model failed.
+    /// Raycasting or fusing the model failed.
     #[error("fusion during tracking: {0}")]
-    Fuse(String),
+    Fuse(#[from] FuseError),
 }
 
 /// Tracking settings. `Default` suits phone depth of a hand at 0.15–0.5 m.
@@ -80,8 +83,11 @@ pub struct TrackConfig {
     pub max_depth_m: f32,
     /// Neighbouring depths differing by more than this fraction of depth mark an edge.
     pub edge_jump_ratio: f32,
-    /// Lost when fewer than this fraction of usable live points are inliers.
+    /// Lost when fewer than this fraction of the live points that land on modelled surface
+    /// are inliers.
     pub min_inlier_ratio: f64,
+    /// Lost when fewer than this fraction of usable live points land on modelled surface.
+    pub min_overlap_ratio: f64,
     /// Lost when fewer than this many inliers remain at full resolution.
     pub min_inliers: usize,
     /// Lost when the inliers' RMS point-to-plane residual exceeds this (metres).
@@ -100,6 +106,9 @@ pub struct TrackConfig {
     pub point_sigma_m: f64,
     /// How many independent observations the data term counts as at most.
     pub effective_points: f64,
+    /// The model is raycast at 1/`raycast_downscale` of the frame's resolution (1 = full).
+    /// Model points are ~1 voxel apart anyway; 2 quarters the raycast cost.
+    pub raycast_downscale: u32,
     /// Predict the next pose with constant velocity when no platform pose is given.
     pub constant_velocity: bool,
     /// Run a k-d tree (nearest-neighbour) ICP before projective ICP on the second frame and
@@ -118,8 +127,9 @@ impl Default for TrackConfig {
             convergence_m: 2e-6,
             min_depth_m: 0.1,
             max_depth_m: 0.6,
-            edge_jump_ratio: 0.03,
-            min_inlier_ratio: 0.35,
+            edge_jump_ratio: 0.05,
+            min_inlier_ratio: 0.5,
+            min_overlap_ratio: 0.1,
             min_inliers: 300,
             max_residual_m: 0.003,
             min_conditioning: 1e-4,
@@ -129,6 +139,7 @@ impl Default for TrackConfig {
             prior_sigma_rotation_rad: 0.3f64.to_radians(),
             point_sigma_m: 0.001,
             effective_points: 400.0,
+            raycast_downscale: 2,
             constant_velocity: true,
             nn_relocalise: true,
         }
@@ -136,6 +147,25 @@ impl Default for TrackConfig {
 }
 
 impl TrackConfig {
+    /// Settings for phone LiDAR depth (256x192, centimetre-level noise): ICP counts for
+    /// fewer independent observations, so platform poses keep more weight.
+    pub fn lidar() -> Self {
+        Self {
+            effective_points: 50.0,
+            ..Self::default()
+        }
+    }
+
+    /// Settings for a scan's `sensor` string: [`TrackConfig::lidar`] when it names LiDAR,
+    /// else the default (TrueDepth-like).
+    pub fn for_sensor(sensor: &str) -> Self {
+        if sensor.to_ascii_lowercase().contains("lidar") {
+            Self::lidar()
+        } else {
+            Self::default()
+        }
+    }
+
     /// Checks every value is in range.
     pub fn validate(&self) -> Result<(), TrackError> {
         let bad = |m: String| Err(TrackError::Config(m));
@@ -209,6 +239,18 @@ impl TrackConfig {
             return bad(format!(
                 "edge_jump_ratio = {} (must be > 0)",
                 self.edge_jump_ratio
+            ));
+        }
+        if !(1..=8).contains(&self.raycast_downscale) {
+            return bad(format!(
+                "raycast_downscale = {} (allowed 1..=8)",
+                self.raycast_downscale
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.min_overlap_ratio) {
+            return bad(format!(
+                "min_overlap_ratio = {} (must be in [0, 1])",
+                self.min_overlap_ratio
             ));
         }
         if !(0.0..=1.0).contains(&self.min_inlier_ratio) {
@@ -304,8 +346,10 @@ pub struct TrackHealth {
     pub lost_reason: Option<LostReason>,
     /// RMS point-to-plane residual of inliers at full resolution (metres; 0 when bootstrapping).
     pub residual_m: f64,
-    /// Inliers / usable live points at full resolution.
+    /// Inliers / live points landing on modelled surface, at full resolution.
     pub inlier_ratio: f64,
+    /// Live points landing on modelled surface / usable live points, at full resolution.
+    pub overlap_ratio: f64,
     /// Gauss–Newton iterations run over all levels (and the nearest-neighbour stage).
     pub iterations: u32,
     /// Eigenvalue ratio of the scaled data Hessian (1 = isotropic, 0 = unconstrained).
@@ -376,11 +420,43 @@ impl Tracker {
         match (self.last, self.before_last) {
             (Some(l), Some(b)) if self.config.constant_velocity && self.lost_since_last == 0 => {
                 // Apply the last relative motion once more (in the camera frame).
-                l * (b.inverse() * l)
+                let mut p = l * (b.inverse() * l);
+                p.rotation.renormalize();
+                p
             }
             (Some(l), _) => l,
             _ => Isometry3::identity(),
         }
+    }
+
+    /// Tracks one frame against the fused model: raycasts `model` at the initial guess
+    /// ([`Tracker::predict`]) and aligns the frame to it ([`Tracker::track_map`]). An empty
+    /// model bootstraps ([`Tracker::bootstrap`]): the pose is `prior` or identity. Only `Ok`
+    /// frames advance the tracker; the caller fuses only `Ok` frames.
+    pub fn track(
+        &mut self,
+        depth: &DepthFrame,
+        k: &Intrinsics,
+        model: &TsdfVolume,
+        prior: Option<Isometry3<f64>>,
+    ) -> Result<TrackResult, TrackError> {
+        k.validate()?;
+        depth.check_matches(k)?;
+        if let Some(p) = &prior {
+            crate::frame::pose::validate(p)?;
+        }
+        if model.block_count() == 0 {
+            return Ok(self.bootstrap(depth, prior));
+        }
+        let guess = self.predict(prior.as_ref());
+        let s = self.config.raycast_downscale.max(1);
+        let k_model = if s > 1 && k.width / s >= 16 && k.height / s >= 16 {
+            k.scaled_to(k.width / s, k.height / s)?
+        } else {
+            *k
+        };
+        let map = ModelMap::from_raycast(model, &k_model, &guess)?;
+        self.track_map(depth, k, &map, prior)
     }
 
     /// The first frame: accepted at `prior` or identity, if it has usable depth.
@@ -406,6 +482,7 @@ impl Tracker {
                 lost_reason: if ok { None } else { Some(LostReason::NoDepth) },
                 residual_m: 0.0,
                 inlier_ratio: if ok { 1.0 } else { 0.0 },
+                overlap_ratio: if ok { 1.0 } else { 0.0 },
                 iterations: 0,
                 conditioning: 1.0,
                 prior_deviation_m: prior.map(|_| 0.0),
@@ -452,6 +529,7 @@ impl Tracker {
                     lost_reason: Some(reason),
                     residual_m: f64::NAN,
                     inlier_ratio: 0.0,
+                    overlap_ratio: 0.0,
                     iterations,
                     conditioning: 0.0,
                     prior_deviation_m: prior.map(|_| 0.0),
@@ -481,19 +559,36 @@ impl Tracker {
                 nn_iterations = it;
             }
         }
-        let params = cfg.icp_params(pose_prior);
+        // Noisy sensors (phone LiDAR) get wider gates and less weight against the prior.
+        let noise = pyramid.first().map_or(0.0, |l| l.noise_m as f64);
+        let mut params = cfg.icp_params(pose_prior);
+        params.point_sigma_m = params.point_sigma_m.max(noise);
+        params.huber_delta_m = params.huber_delta_m.max(2.0 * noise);
+        for d in params.max_distance_m.iter_mut() {
+            *d = d.max(4.0 * noise as f32);
+        }
+        let max_residual_m = cfg.max_residual_m.max(1.5 * noise);
         let out = icp::run(&pyramid, model, &init, &params);
         let iterations = out.iterations + nn_iterations;
-        let ratio = if out.candidates > 0 {
-            out.inliers as f64 / out.candidates as f64
+        // Inliers among the live points that land on modelled surface (new surface seen for
+        // the first time is not evidence against the pose).
+        let ratio = if out.overlap > 0 {
+            out.inliers as f64 / out.overlap as f64
+        } else {
+            0.0
+        };
+        let overlap_ratio = if out.candidates > 0 {
+            out.overlap as f64 / out.candidates as f64
         } else {
             0.0
         };
         let (jump_m, jump_deg) = pose_distance(&guess, &out.pose);
         let mut reason = None;
-        if out.inliers < cfg.min_inliers || ratio < cfg.min_inlier_ratio {
+        if overlap_ratio < cfg.min_overlap_ratio {
+            reason = Some(LostReason::EmptyModel);
+        } else if out.inliers < cfg.min_inliers || ratio < cfg.min_inlier_ratio {
             reason = Some(LostReason::TooFewInliers);
-        } else if out.rms_residual_m > cfg.max_residual_m {
+        } else if out.rms_residual_m > max_residual_m {
             reason = Some(LostReason::HighResidual);
         } else if prior.is_none() && (out.singular || out.conditioning < cfg.min_conditioning) {
             reason = Some(LostReason::Degenerate);
@@ -504,6 +599,7 @@ impl Tracker {
             let mut res = lost(r, iterations, self);
             res.health.residual_m = out.rms_residual_m;
             res.health.inlier_ratio = ratio;
+            res.health.overlap_ratio = overlap_ratio;
             res.health.conditioning = out.conditioning;
             return Ok(res);
         }
@@ -522,6 +618,7 @@ impl Tracker {
                 lost_reason: None,
                 residual_m: out.rms_residual_m,
                 inlier_ratio: ratio,
+                overlap_ratio,
                 iterations,
                 conditioning: out.conditioning,
                 prior_deviation_m: dev_m,

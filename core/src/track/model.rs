@@ -7,6 +7,7 @@
 use super::live::{build_pyramid, LiveParams};
 use super::TrackError;
 use crate::frame::{DepthFrame, Intrinsics};
+use crate::fuse::TsdfVolume;
 use nalgebra::{Isometry3, Point3, Vector3};
 
 /// A model vertex/normal map in world coordinates, rendered from `camera_to_world` with `k`.
@@ -102,6 +103,16 @@ impl ModelMap {
             points,
             normals,
         })
+    }
+
+    /// The fused model as seen from `camera_to_world` (a TSDF raycast with intrinsics `k`).
+    pub fn from_raycast(
+        volume: &TsdfVolume,
+        k: &Intrinsics,
+        camera_to_world: &Isometry3<f64>,
+    ) -> Result<Self, TrackError> {
+        let img = volume.try_raycast(k, camera_to_world)?;
+        Self::new(*k, *camera_to_world, img.points, img.normals)
     }
 
     /// Number of pixels with a surface.

@@ -122,6 +122,7 @@ pub(crate) fn align(
                 * delta
                 * Isometry3::from_parts(tc.inverse(), Default::default())
                 * t;
+            t.rotation.renormalize();
             good = true;
             if Vector3::new(xi[3], xi[4], xi[5]).norm() < 1e-5
                 && Vector3::new(xi[0], xi[1], xi[2]).norm() < 1e-4

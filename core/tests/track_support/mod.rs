@@ -222,3 +222,38 @@ pub fn platform_poses(truth: &[Isometry3<f64>], seed: u64) -> Vec<Isometry3<f64>
         })
         .collect()
 }
+
+/// Best rigid alignment (Kabsch on camera centres) of `est` onto `truth`, applied to `est`:
+/// the standard absolute trajectory error (ATE) alignment, free of the world-frame choice.
+pub fn align_best(est: &[Isometry3<f64>], truth: &[Isometry3<f64>]) -> Vec<Isometry3<f64>> {
+    let n = est.len().min(truth.len());
+    if n < 3 {
+        return align_first(est, truth);
+    }
+    let ce = est[..n]
+        .iter()
+        .map(|e| e.translation.vector)
+        .sum::<Vector3<f64>>()
+        / n as f64;
+    let ct = truth[..n]
+        .iter()
+        .map(|t| t.translation.vector)
+        .sum::<Vector3<f64>>()
+        / n as f64;
+    let mut h = nalgebra::Matrix3::zeros();
+    for (e, t) in est.iter().zip(truth) {
+        h += (e.translation.vector - ce) * (t.translation.vector - ct).transpose();
+    }
+    let svd = h.svd(true, true);
+    let (Some(u), Some(vt)) = (svd.u, svd.v_t) else {
+        return align_first(est, truth);
+    };
+    let mut d = nalgebra::Matrix3::identity();
+    if (vt.transpose() * u.transpose()).determinant() < 0.0 {
+        d[(2, 2)] = -1.0;
+    }
+    let r = vt.transpose() * d * u.transpose();
+    let rot = UnitQuaternion::from_matrix(&r);
+    let g = Isometry3::from_parts(Translation3::from(ct - rot * ce), rot);
+    est.iter().map(|e| g * e).collect()
+}
