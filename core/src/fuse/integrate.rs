@@ -423,6 +423,15 @@ fn walk_all(
     }
 }
 
+/// Rounds `x` in `0.0..=4_194_303.0` to the nearest integer (ties to even) with the
+/// float-add trick: adding 1.5 * 2^23 leaves the integer in the low mantissa bits. Pure
+/// float arithmetic and a bit cast, which vectorise (a saturating `as` does not).
+#[inline(always)]
+pub(crate) fn round_small(x: f32) -> u32 {
+    const MAGIC: f32 = 12_582_912.0;
+    (x + MAGIC).to_bits().wrapping_sub(MAGIC.to_bits())
+}
+
 /// `floor` as an integer without a libm call (inputs are finite and within i32 range).
 #[inline]
 fn ifloor(x: f32) -> i32 {
@@ -498,6 +507,7 @@ impl Updater<'_> {
         let dz = self.rot_wc.column(2) * vs;
         let w = self.w as u32;
         let (u_max, v_max) = (self.w as f32 - 0.5, self.h as f32 - 0.5);
+        let (u_last, v_last) = (self.w as f32 - 1.0, self.h as f32 - 1.0);
         let Cam { fx, fy, cx, cy } = self.cam;
         let trunc = self.trunc_m;
         let max_weight = self.max_weight;
@@ -519,8 +529,10 @@ impl Updater<'_> {
                     let v = fy * py * inv + cy;
                     // Also false for NaN and points behind the camera.
                     let inside = zz > 1e-4 && u >= -0.5 && v >= -0.5 && u < u_max && v < v_max;
-                    let ui = if inside { (u + 0.5) as u32 } else { 0 };
-                    let vi = if inside { (v + 0.5) as u32 } else { 0 };
+                    // Clamped into the image (NaN becomes 0), then rounded without a
+                    // saturating float-to-int conversion, so the loop stays vectorised.
+                    let ui = round_small(u.max(0.0).min(u_last));
+                    let vi = round_small(v.max(0.0).min(v_last));
                     pz[x] = zz;
                     ok[x] = inside;
                     idx[x] = (vi * w + ui) as usize;

@@ -220,11 +220,12 @@ impl Codec {
     pub(crate) fn encode(&self, sdf_m: f32, weight: f32) -> Packed {
         let s = sdf_m / self.sdf_m;
         let w = weight / self.weight;
-        // Shifted to positive so truncation is floor: rounds to nearest (vectorises; no
-        // libm call). `s` is within ±32767 and `w` within 0..=65535 by construction.
+        // Shifted to positive, then rounded with the float-add trick (see
+        // `integrate::round_small`): no saturating conversion, so callers' loops vectorise.
+        // `s` is within ±32767 and `w` within 0..=65535 by construction.
         Packed {
-            sdf: ((s + 32768.5) as i32 - 32768) as i16,
-            weight: (w + 0.5) as i32 as u16,
+            sdf: (integrate::round_small(s + 32768.0) as i32 - 32768) as i16,
+            weight: integrate::round_small(w) as u16,
         }
     }
 }
