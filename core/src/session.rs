@@ -110,6 +110,9 @@ pub struct SessionConfig {
     pub measure: MeasureOptions,
     /// Tracking settings (pose-less frames).
     pub track: TrackConfig,
+    /// Refine platform poses against the fused model (frame-to-model ICP with the platform
+    /// pose as a prior) before fusing.
+    pub refine_platform_poses: bool,
 }
 
 impl SessionConfig {
@@ -127,6 +130,7 @@ impl SessionConfig {
             target_coverage_deg: 300.0,
             measure: MeasureOptions::new(target),
             track: TrackConfig::default(),
+            refine_platform_poses: false,
         }
     }
 
@@ -337,8 +341,27 @@ impl ScanSession {
         // 1. Pose.
         let t = Instant::now();
         let pose = match frame.pose {
+            Some(p) if self.config.refine_platform_poses && self.volume.block_count() > 0 => {
+                // Refine the platform pose against the model (the tracker keeps directions
+                // the geometry does not constrain at the platform pose).
+                self.state = TrackingState::Platform;
+                let img = self.volume.raycast(&frame.intrinsics, &p);
+                let model = ModelMap::new(frame.intrinsics, p, img.points, img.normals)?;
+                let r = self
+                    .tracker
+                    .track_map(&frame.depth, &frame.intrinsics, &model, Some(p))?;
+                if r.health.status == TrackStatus::Ok {
+                    self.residuals.push(r.health.residual_m);
+                    Some(r.pose)
+                } else {
+                    Some(p)
+                }
+            }
             Some(p) => {
                 self.state = TrackingState::Platform;
+                if self.config.refine_platform_poses {
+                    self.tracker.bootstrap(&frame.depth, Some(p));
+                }
                 Some(p)
             }
             None => {

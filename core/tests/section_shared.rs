@@ -25,8 +25,13 @@ fn p3(v: &serde_json::Value) -> Point3<f64> {
     Point3::new(a[0], a[1], a[2])
 }
 
-fn run(dir: &Path) -> Outcome {
+fn run(dir: &Path, exact_poses: bool) -> Outcome {
     let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let poses = if exact_poses {
+        "exact poses"
+    } else {
+        "scan poses"
+    };
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("truth.json")).expect("truth")).unwrap();
     let axis = FingerAxis::new(p3(&truth["mcp"]), p3(&truth["pip"])).expect("axis");
@@ -45,10 +50,7 @@ fn run(dir: &Path) -> Outcome {
     let mut obs = Vec::new();
     for i in 0..scan.len() {
         let f = scan.frame(i).expect("frame");
-        let pose = match f
-            .pose
-            .filter(|_| std::env::var("SECTION_TRUEPOSE").is_err())
-        {
+        let pose = match f.pose.filter(|_| !exact_poses) {
             Some(p) => p,
             None => {
                 let tp: Vec<f64> =
@@ -62,6 +64,13 @@ fn run(dir: &Path) -> Outcome {
     let t1 = Instant::now();
     let sc = SectionConfig {
         refine_axis: std::env::var("SECTION_NOREFINE").is_err(),
+        frame_shifts: std::env::var("SECTION_SHIFTS").is_ok(),
+        // Exact poses are mutually consistent: no unobservable drift.
+        pose_drift_sigma_m: if exact_poses { 0.0 } else { 0.0003 },
+        frame_depth_shift_prior_m: std::env::var("SECTION_DEPTHPRIOR")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0002),
         ..Default::default()
     };
     let m = SectionMeasurer::new(&obs, &axis, &sc).expect("measurer");
@@ -83,12 +92,14 @@ fn run(dir: &Path) -> Outcome {
     };
     let bytes: usize = obs.iter().map(|o| o.heap_bytes()).sum();
     eprintln!(
-        "{name}: ring {:.2} mm (truth {truth_ring:.2}) err {:+.3} sigma {:.3} [fit {:.3} frames {:.3}] cov {:.0} (surface {:.0}) pts {} tan {} frames {} rms {:.3} mm shifts {:.3} mm bias {:.2} px tilt {:.2} deg | knuckle err {:+.3} sigma {:.3} | obs {:.0} ms ({:.1} MB) fit {:.0} ms",
+        "{name} ({}): ring {:.2} mm (truth {truth_ring:.2}) err {:+.3} sigma {:.3} [fit {:.3} frames {:.3} pose {:.3}] cov {:.0} (surface {:.0}) pts {} tan {} frames {} rms {:.3} mm shifts {:.3} mm bias {:.2} px tilt {:.2} deg | knuckle err {:+.3} sigma {:.3} | obs {:.0} ms ({:.1} MB) fit {:.0} ms",
+        poses,
         ring.perimeter_m * 1e3,
         o.ring_err_mm,
         o.ring_sigma_mm,
         ring.sigma_parts.fit_m * 1e3,
         ring.sigma_parts.frames_m * 1e3,
+        ring.sigma_parts.pose_m * 1e3,
         ring.coverage_deg,
         ring.surface_coverage_deg,
         ring.points_used,
@@ -107,43 +118,64 @@ fn run(dir: &Path) -> Outcome {
     o
 }
 
-#[test]
-#[ignore = "accuracy target not met yet on all scans (platform pose noise, neighbour contamination); run with --ignored to print per-scan figures"]
-fn ring_circumference_on_shared_scans_with_oracle_axis() {
-    let names = common::shared_scan_names();
-    if names.is_empty() {
-        return;
-    }
-    let mut failures = Vec::new();
+fn scans() -> Vec<String> {
     let only = std::env::var("SECTION_ONLY").ok();
-    for name in &names {
-        if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
-            continue;
-        }
-        let Some(dir) = common::shared_scan(name) else {
+    common::shared_scan_names()
+        .into_iter()
+        .filter(|n| only.as_ref().is_none_or(|o| n.contains(o.as_str())))
+        .collect()
+}
+
+/// The acceptance figures of issue 4 for the cross-section alone (oracle axis): with
+/// mutually consistent poses (the exact ones from truth.json, as tracking would provide),
+/// every full-coverage TrueDepth scan within 0.3 mm; the dorsal-only and LiDAR scans within
+/// 2 sigma (their sigma says how little the data supports).
+#[test]
+fn shared_scans_exact_poses() {
+    let mut failures = Vec::new();
+    for name in scans() {
+        let Some(dir) = common::shared_scan(&name) else {
             return;
         };
-        let o = run(&dir);
-        let lidar = name.starts_with("lidar");
-        let dorsal = name.contains("dorsal");
-        if lidar {
-            if o.ring_err_mm.abs() > 1.0 && o.ring_err_mm.abs() > 2.0 * o.ring_sigma_mm {
-                failures.push(format!(
-                    "{name}: err {:+.3} mm not covered by sigma {:.3}",
-                    o.ring_err_mm, o.ring_sigma_mm
-                ));
-            }
-        } else if dorsal {
-            if o.ring_err_mm.abs() > 2.0 * o.ring_sigma_mm.max(0.15) {
-                failures.push(format!(
-                    "{name}: err {:+.3} mm not covered by sigma {:.3}",
-                    o.ring_err_mm, o.ring_sigma_mm
-                ));
-            }
-        } else if o.ring_err_mm.abs() > 0.3 {
+        let o = run(&dir, true);
+        let full_td = name.starts_with("td-") && !name.contains("dorsal");
+        if full_td && o.ring_err_mm.abs() > 0.3 {
             failures.push(format!("{name}: err {:+.3} mm > 0.3", o.ring_err_mm));
         }
-        let _ = (o.coverage_deg, o.knuckle_err_mm, o.knuckle_sigma_mm);
+        if o.ring_err_mm.abs() > 2.0 * o.ring_sigma_mm {
+            failures.push(format!(
+                "{name}: err {:+.3} mm not covered by 2 sigma ({:.3})",
+                o.ring_err_mm, o.ring_sigma_mm
+            ));
+        }
+        if full_td && o.knuckle_err_mm.abs() > 2.0 * o.knuckle_sigma_mm.max(0.2) {
+            failures.push(format!(
+                "{name}: knuckle err {:+.3} mm not covered by sigma {:.3}",
+                o.knuckle_err_mm, o.knuckle_sigma_mm
+            ));
+        }
+        let _ = o.coverage_deg;
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// With the scans' own platform poses (about 1 mm of per-frame error and drift) the section
+/// cannot be pinned to 0.3 mm; the reported sigma must cover the error (never a confident
+/// wrong size).
+#[test]
+fn shared_scans_platform_poses_sigma_covers_error() {
+    let mut failures = Vec::new();
+    for name in scans() {
+        let Some(dir) = common::shared_scan(&name) else {
+            return;
+        };
+        let o = run(&dir, false);
+        if o.ring_err_mm.abs() > 2.0 * o.ring_sigma_mm {
+            failures.push(format!(
+                "{name}: err {:+.3} mm not covered by 2 sigma ({:.3})",
+                o.ring_err_mm, o.ring_sigma_mm
+            ));
+        }
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -8,7 +8,7 @@
 //! incrementally into the image and update them (no per-voxel hash lookups).
 
 use super::{
-    pack_key, Block, FuseError, IntegrateStats, TsdfConfig, TsdfVolume, Voxel, BLOCK_BYTES,
+    pack_key, Block, Codec, FuseError, IntegrateStats, Packed, TsdfConfig, TsdfVolume, BLOCK_BYTES,
     BLOCK_COORD_LIMIT, BLOCK_SIDE, BLOCK_VOXELS, REFERENCE_DEPTH_M,
 };
 use crate::frame::{pose, DepthFrame, Intrinsics};
@@ -118,7 +118,7 @@ fn integrate_with(
         let next = vol.blocks.len() as u32;
         let i = *vol.map.entry(pack_key(key)).or_insert(next);
         if i == next {
-            vol.blocks.push([Voxel::default(); BLOCK_VOXELS]);
+            vol.blocks.push([Packed::default(); BLOCK_VOXELS]);
             vol.keys.push(key);
             vol.bounds = Some(match vol.bounds {
                 None => (key, key),
@@ -145,6 +145,7 @@ fn integrate_with(
         voxel_size_m: cfg.voxel_size_m,
         trunc_m: cfg.truncation_m(),
         max_weight: cfg.max_weight,
+        codec: vol.codec,
     };
     for (key, i) in touched.iter().zip(indices) {
         if let Some(block) = vol.blocks.get_mut(i) {
@@ -181,14 +182,15 @@ fn filter_depth(
     let conf = depth.confidence();
     f.w = w;
     f.h = h;
-    f.depth.clear();
-    f.depth.resize(w * h, 0.0);
-    f.weight.clear();
-    f.weight.resize(w * h, 0.0);
-    // Zero border: neighbour reads need no bounds checks; 0 = no depth.
+    // The buffers are all zero here (new, or wiped after the previous frame): only a size
+    // change needs new ones.
     let pw = w + 2;
-    f.padded.clear();
-    f.padded.resize(pw * (h + 2), 0.0);
+    if f.depth.len() != w * h || f.padded.len() != pw * (h + 2) {
+        f.depth = vec![0.0; w * h];
+        f.weight = vec![0.0; w * h];
+        // Zero border: neighbour reads need no bounds checks; 0 = no depth.
+        f.padded = vec![0.0; pw * (h + 2)];
+    }
     for (v, src) in raw.chunks_exact(w).enumerate().take(h) {
         let o = (v + 1) * pw + 1;
         if let Some(dst) = f.padded.get_mut(o..o + w) {
@@ -478,6 +480,7 @@ struct Updater<'a> {
     voxel_size_m: f32,
     trunc_m: f32,
     max_weight: f32,
+    codec: Codec,
 }
 
 impl Updater<'_> {
@@ -533,11 +536,11 @@ impl Updater<'_> {
                     let valid = ok[x] && dn[x] > 0.0 && sdf >= -trunc;
                     let wn = if valid { wp[x] } else { 0.0 };
                     let tsdf = sdf.min(trunc);
-                    let vox = &mut row_vox[x];
-                    let wsum = vox.weight + wn;
+                    let old = self.codec.decode(row_vox[x]);
+                    let wsum = old.weight + wn;
                     let f = if wsum > 0.0 { wn / wsum } else { 0.0 };
-                    vox.sdf_m += (tsdf - vox.sdf_m) * f;
-                    vox.weight = wsum.min(max_weight);
+                    let sdf_new = old.sdf_m + (tsdf - old.sdf_m) * f;
+                    row_vox[x] = self.codec.encode(sdf_new, wsum.min(max_weight));
                     updated += (wn > 0.0) as usize;
                 }
             }

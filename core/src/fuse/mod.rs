@@ -33,7 +33,7 @@ pub const BLOCK_SIDE: usize = 8;
 /// Voxels per block.
 pub const BLOCK_VOXELS: usize = BLOCK_SIDE * BLOCK_SIDE * BLOCK_SIDE;
 /// Bytes of voxel data per block.
-pub const BLOCK_BYTES: usize = BLOCK_VOXELS * std::mem::size_of::<Voxel>();
+pub const BLOCK_BYTES: usize = BLOCK_VOXELS * std::mem::size_of::<Packed>();
 /// Block coordinates must stay within `±BLOCK_COORD_LIMIT` (kilometres at any voxel size).
 pub const BLOCK_COORD_LIMIT: i32 = (1 << 20) - 2;
 /// Smallest accepted voxel size, metres.
@@ -146,8 +146,8 @@ impl TsdfConfig {
             ));
         }
         let w = self.max_weight;
-        if !(w.is_finite() && w >= 1.0) {
-            return bad(format!("max_weight = {w} must be finite and >= 1"));
+        if !(w.is_finite() && (1.0..=1000.0).contains(&w)) {
+            return bad(format!("max_weight = {w} must be within 1..=1000"));
         }
         if self.memory_cap_bytes < BLOCK_BYTES {
             return bad(format!(
@@ -171,7 +171,9 @@ impl TsdfConfig {
     }
 }
 
-/// One voxel: truncated signed distance (metres, positive in free space) and its weight.
+/// One voxel, decoded: truncated signed distance (metres, positive in free space) and its
+/// weight. Stored as 4 bytes (distance quantised to truncation / 32767, weight to
+/// max_weight / 65535).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Voxel {
     /// Signed distance to the surface in metres, clamped to ±truncation.
@@ -180,8 +182,55 @@ pub struct Voxel {
     pub weight: f32,
 }
 
+/// A stored voxel (4 bytes): distance as a fraction of the truncation in 1/32767 steps,
+/// weight in steps of `max_weight / 65535`. Decoded with [`TsdfVolume::decode`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Packed {
+    pub(crate) sdf: i16,
+    pub(crate) weight: u16,
+}
+
+/// Scale factors between [`Packed`] and metres / weights.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Codec {
+    /// Metres per sdf step.
+    pub(crate) sdf_m: f32,
+    /// Weight per weight step.
+    pub(crate) weight: f32,
+}
+
+impl Codec {
+    fn new(cfg: &TsdfConfig) -> Self {
+        Self {
+            sdf_m: cfg.truncation_m() / 32767.0,
+            weight: cfg.max_weight / 65535.0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn decode(&self, p: Packed) -> Voxel {
+        Voxel {
+            sdf_m: p.sdf as f32 * self.sdf_m,
+            weight: p.weight as f32 * self.weight,
+        }
+    }
+
+    /// Encodes with rounding; `sdf_m` within ±truncation, `weight` within 0..=max_weight.
+    #[inline]
+    pub(crate) fn encode(&self, sdf_m: f32, weight: f32) -> Packed {
+        let s = sdf_m / self.sdf_m;
+        let w = weight / self.weight;
+        // Shifted to positive so truncation is floor: rounds to nearest (vectorises; no
+        // libm call). `s` is within ±32767 and `w` within 0..=65535 by construction.
+        Packed {
+            sdf: ((s + 32768.5) as i32 - 32768) as i16,
+            weight: (w + 0.5) as i32 as u16,
+        }
+    }
+}
+
 /// A block of voxels, indexed `x + 8 * (y + 8 * z)`.
-pub(crate) type Block = [Voxel; BLOCK_VOXELS];
+pub(crate) type Block = [Packed; BLOCK_VOXELS];
 
 /// What one [`TsdfVolume::integrate`] call did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
@@ -250,6 +299,7 @@ pub struct TsdfVolume {
     blocks: Vec<Block>,
     bounds: Option<([i32; 3], [i32; 3])>,
     frames: usize,
+    codec: Codec,
     /// Per-frame buffers, zeroed after every integration.
     scratch: integrate::Filtered,
 }
@@ -265,6 +315,7 @@ impl TsdfVolume {
             blocks: Vec::new(),
             bounds: None,
             frames: 0,
+            codec: Codec::new(&config),
             scratch: integrate::Filtered::default(),
         })
     }
@@ -328,11 +379,13 @@ impl TsdfVolume {
             let block = self.block_at(block_of(base))?;
             for (i, ci) in c.iter_mut().enumerate() {
                 let (dx, dy, dz) = (i & 1, (i >> 1) & 1, (i >> 2) & 1);
-                let v = block[voxel_index(
-                    local[0] as usize + dx,
-                    local[1] as usize + dy,
-                    local[2] as usize + dz,
-                )];
+                let v = self.codec.decode(
+                    block[voxel_index(
+                        local[0] as usize + dx,
+                        local[1] as usize + dy,
+                        local[2] as usize + dz,
+                    )],
+                );
                 if v.weight <= 0.0 {
                     return None;
                 }
@@ -366,13 +419,19 @@ impl TsdfVolume {
     pub fn voxel(&self, g: [i32; 3]) -> Option<Voxel> {
         let b = self.block_at(block_of(g))?;
         let s = BLOCK_SIDE as i32;
-        Some(
+        Some(self.codec.decode(
             b[voxel_index(
                 g[0].rem_euclid(s) as usize,
                 g[1].rem_euclid(s) as usize,
                 g[2].rem_euclid(s) as usize,
             )],
-        )
+        ))
+    }
+
+    /// Decodes a stored voxel.
+    #[inline]
+    pub(crate) fn decode(&self, p: Packed) -> Voxel {
+        self.codec.decode(p)
     }
 
     /// Block keys (block coordinates) of all allocated blocks, in allocation order.

@@ -59,13 +59,13 @@ impl<'a> Cursor<'a> {
         }
         let b = self.block.flatten()?;
         let s = BLOCK_SIDE as i32;
-        Some(
+        Some(self.vol.decode(
             b[super::voxel_index(
                 g[0].rem_euclid(s) as usize,
                 g[1].rem_euclid(s) as usize,
                 g[2].rem_euclid(s) as usize,
             )],
-        )
+        ))
     }
 }
 

@@ -214,7 +214,9 @@ impl FrameObservations {
         let in_roi = |p: &Point3<f64>| cfg.roi.as_ref().is_none_or(|r| r.contains(p));
 
         // Solid: valid and continuous with at least one neighbour along each image axis.
-        let solid_at = |u: isize, v: isize| -> bool {
+        // Pixel window: the region of interest's projection (whole image without one).
+        let (u0, u1, v0, v1) = roi_window(cfg.roi.as_ref(), camera_to_world, k, w, h);
+        let solid_px = |u: isize, v: isize| -> bool {
             let d = at(u, v);
             if d <= 0.0 {
                 return false;
@@ -224,10 +226,26 @@ impl FrameObservations {
                 && (cont(d, at(u, v - 1), j) || cont(d, at(u, v + 1), j))
         };
 
+        // Solid mask over the window plus a 4-pixel margin (tangent look-ahead).
+        let (mu0, mu1) = (u0.saturating_sub(4), (u1 + 4).min(w));
+        let (mv0, mv1) = (v0.saturating_sub(4), (v1 + 4).min(h));
+        let mw = mu1 - mu0;
+        let mut mask = vec![false; mw * (mv1 - mv0)];
+        for v in mv0..mv1 {
+            for u in mu0..mu1 {
+                mask[(v - mv0) * mw + (u - mu0)] = solid_px(u as isize, v as isize);
+            }
+        }
+        let solid_at = |u: isize, v: isize| -> bool {
+            if u < mu0 as isize || v < mv0 as isize || u >= mu1 as isize || v >= mv1 as isize {
+                return false;
+            }
+            mask[(v as usize - mv0) * mw + (u as usize - mu0)]
+        };
         let mut points = Vec::new();
         let stride = cfg.stride as usize;
-        for v in (0..h).step_by(stride) {
-            for u in (0..w).step_by(stride) {
+        for v in (v0..v1).step_by(stride) {
+            for u in (u0..u1).step_by(stride) {
                 let (ui, vi) = (u as isize, v as isize);
                 if !solid_at(ui, vi) {
                     continue;
@@ -296,8 +314,8 @@ impl FrameObservations {
 
         let mut tangents = Vec::new();
         if cfg.tangents {
-            for v in 0..h {
-                for u in 0..w {
+            for v in v0..v1 {
+                for u in u0..u1 {
                     let (ui, vi) = (u as isize, v as isize);
                     if !solid_at(ui, vi) {
                         continue;
@@ -381,6 +399,41 @@ impl FrameObservations {
     pub fn noise_sigma_m(&self, range_m: f64) -> f64 {
         self.noise_coeff as f64 * range_m * range_m
     }
+}
+
+/// Pixel window `[u0, u1) x [v0, v1)` covering the region of interest's projection (a bounding
+/// box of the capsule's projected sample points, widened by the projected radius); the whole
+/// image when there is no region or it reaches behind the camera.
+fn roi_window(
+    roi: Option<&Roi>,
+    camera_to_world: &Isometry3<f64>,
+    k: &crate::frame::Intrinsics,
+    w: usize,
+    h: usize,
+) -> (usize, usize, usize, usize) {
+    let full = (0, w, 0, h);
+    let Some(r) = roi else { return full };
+    let inv = camera_to_world.inverse();
+    let (mut umin, mut umax, mut vmin, mut vmax) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for i in 0..=8 {
+        let c = inv * (r.a + (r.b - r.a) * (i as f64 / 8.0));
+        if c.z <= r.radius_m + 0.01 {
+            return full;
+        }
+        let Some(px) = k.project(&c) else { return full };
+        let rad = r.radius_m / (c.z - r.radius_m) * k.fx.max(k.fy);
+        umin = umin.min(px.x - rad);
+        umax = umax.max(px.x + rad);
+        vmin = vmin.min(px.y - rad);
+        vmax = vmax.max(px.y + rad);
+    }
+    let clamp = |x: f64, hi: usize| -> usize { x.clamp(0.0, hi as f64) as usize };
+    (
+        clamp(umin.floor() - 1.0, w),
+        clamp(umax.ceil() + 2.0, w),
+        clamp(vmin.floor() - 1.0, h),
+        clamp(vmax.ceil() + 2.0, h),
+    )
 }
 
 /// Robust noise level from horizontal second differences on continuous runs:

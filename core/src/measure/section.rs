@@ -146,12 +146,22 @@ pub struct SectionConfig {
     pub refine_axis: bool,
     /// Largest axis correction accepted (degrees); beyond it the given axis is kept.
     pub max_tilt_deg: f64,
+    /// Surface samples whose in-plane normal points towards the axis (cosine below this)
+    /// are dropped as another surface's (a neighbouring finger facing this one).
+    pub min_facing_cos: f64,
     /// Estimate a per-frame in-plane offset (pose error) in every slice fit. Off by default:
     /// on the sample scans the offsets trade with the section's size (see the module docs).
     pub frame_shifts: bool,
     /// Prior 1-sigma of each frame's in-plane pose error (metres): every frame's
     /// observations may shift together by an unknown offset (platform pose noise, drift).
     pub frame_shift_prior_m: f64,
+    /// 1-sigma of the pose error common to all frames along their lines of sight that the
+    /// data cannot reveal (metres): platform trackers drift, and a drift that moves every
+    /// view's surface towards or away from its camera looks exactly like a smaller or larger
+    /// finger. Contributes `2π ×` this to the perimeter sigma. The default (0.3 mm) suits
+    /// raw platform poses; set it near 0 only when poses were refined against the fused
+    /// model (tracking) or are otherwise known to be mutually consistent.
+    pub pose_drift_sigma_m: f64,
     /// Prior 1-sigma of the silhouette placement bias (pixels): depth sensors drop pixels at
     /// grazing angles, so the last foreground pixel may sit inside the true outline; the bias
     /// is estimated jointly, calibrated by surface samples in the same directions.
@@ -179,8 +189,10 @@ impl Default for SectionConfig {
             edge_sigma_px: 0.35,
             refine_axis: true,
             max_tilt_deg: 12.0,
+            min_facing_cos: 0.3,
             frame_shifts: false,
             frame_shift_prior_m: 0.001,
+            pose_drift_sigma_m: 0.0003,
             edge_bias_prior_px: 1.5,
             frame_depth_shift_prior_m: 0.0002,
             jackknife_groups: 8,
@@ -217,6 +229,7 @@ impl SectionConfig {
             || !pos(self.knuckle_step_m)
             || !pos(self.frame_shift_prior_m)
             || !pos(self.frame_depth_shift_prior_m)
+            || !(self.pose_drift_sigma_m.is_finite() && self.pose_drift_sigma_m >= 0.0)
         {
             return Err(SectionError::Config(
                 "floors, tilt and knuckle range must be finite and >= 0 (step > 0)".into(),
@@ -243,6 +256,11 @@ pub struct SigmaParts {
     pub fit_m: f64,
     /// Delete-a-group jackknife over frames.
     pub frames_m: f64,
+    /// Per-frame pose errors along the line of sight: a common depth offset of all frames
+    /// cannot be told from a different size, so the spread of the frames' depth offsets
+    /// (observable from their disagreement) bounds it as `2π · sd / √(n_eff)`, with `n_eff`
+    /// the effective number of independent frames given their lag-1 correlation (drift).
+    pub pose_m: f64,
     /// Fixed floor.
     pub floor_m: f64,
 }
@@ -294,7 +312,7 @@ pub struct SectionResult {
 
 /// Observations gathered around the finger once, in world coordinates.
 struct Cloud {
-    points: Vec<(Point3<f64>, f64, u32)>, // position, sigma, frame
+    points: Vec<(Point3<f64>, f64, u32, Vector3<f32>)>, // position, sigma, frame, normal
     tangents: Vec<CloudTangent>,
     cameras: Vec<Point3<f64>>,
 }
@@ -339,7 +357,7 @@ impl Cloud {
                 }
                 let range = (p - o.camera_centre).norm();
                 let s = (o.noise_sigma_m(range).powi(2) + cfg.noise_floor_m.powi(2)).sqrt();
-                points.push((p, s, fi));
+                points.push((p, s, fi, sp.normal));
             }
             for t in &o.tangents {
                 let p: Point3<f64> = t.point.cast();
@@ -410,14 +428,22 @@ impl Plane {
 
 fn slice_obs(cloud: &Cloud, plane: &Plane, cfg: &SectionConfig) -> Vec<Obs2> {
     let mut out = Vec::new();
-    for &(p, sigma, frame) in &cloud.points {
+    for &(p, sigma, frame, normal) in &cloud.points {
         let d = p - plane.origin;
         let s = d.dot(&plane.n);
         if s.abs() > cfg.slab_half_width_m {
             continue;
         }
         let q = Vector2::new(d.dot(&plane.e1), d.dot(&plane.e2));
-        if q.norm() > cfg.max_radius_m {
+        let qn = q.norm();
+        if qn > cfg.max_radius_m {
+            continue;
+        }
+        // A surface facing the axis is not this finger's (a neighbour's flank across the
+        // gap): the finger's own surface faces away from its axis.
+        let n3: Vector3<f64> = normal.cast();
+        let n2 = Vector2::new(n3.dot(&plane.e1), n3.dot(&plane.e2));
+        if qn > 1e-4 && n2.norm() > 0.3 && n2.dot(&q) / (n2.norm() * qn) < cfg.min_facing_cos {
             continue;
         }
         out.push(Obs2 {
@@ -574,9 +600,14 @@ fn assign_theta(obs: &[Obs2], x: &DVector<f64>, hg: &[f64], tab: &Table, idx: &m
             continue;
         }
         let q = o.q + shift(o.lf);
-        let d = q - centre;
-        let a = d.y.atan2(d.x).rem_euclid(TAU);
-        let mut i = ((a / TAU * GRID as f64).round() as usize) % GRID;
+        // Warm start from the previous assignment when there is one.
+        let mut i = if *th < GRID {
+            *th
+        } else {
+            let d = q - centre;
+            let a = d.y.atan2(d.x).rem_euclid(TAU);
+            ((a / TAU * GRID as f64).round() as usize) % GRID
+        };
         let mut best = f(&q, i);
         for _ in 0..GRID / 2 {
             let ip = (i + 1) % GRID;
@@ -921,7 +952,7 @@ fn fit(
     };
     let mut idx = match start {
         Some(f) => f.idx.clone(),
-        None => vec![0usize; obs.len()],
+        None => vec![usize::MAX; obs.len()],
     };
     let mut weight = vec![1.0; obs.len()];
     let mut scale = start.map_or(1.0, |f| f.scale);
@@ -990,7 +1021,7 @@ fn fit(
         }
         let added = !convex_pen.is_empty();
         it += 1;
-        converged = it > stage1 && step < 2e-7 && !(added && it < iterations + stage1 - 1);
+        converged = it > stage1 && step < 1e-6 && !(added && it < iterations + stage1 - 1);
     }
     if !x.iter().all(|v| v.is_finite()) || !(x[0] > 0.002 && x[0] < 0.03) {
         return Err(SectionError::FitFailed(format!(
@@ -1069,7 +1100,7 @@ fn check_enough(obs: &[Obs2], position_m: f64) -> Result<(), SectionError> {
 /// Fits one slice; returns the fit and its observations.
 /// Most surface samples used per slice (an even subsample beyond this): the fit is limited by
 /// systematic errors long before this many samples.
-const MAX_SLICE_POINTS: usize = 6000;
+const MAX_SLICE_POINTS: usize = 3000;
 
 /// Fits one slice; returns its observations and fit.
 fn fit_slice(
@@ -1100,6 +1131,46 @@ fn fit_slice(
 
 fn steiner_world(plane: &Plane, f: &Fit) -> Point3<f64> {
     plane.origin + plane.e1 * f.x[1] + plane.e2 * f.x[2]
+}
+
+/// Uncertainty of the perimeter from per-frame depth-direction pose errors (see
+/// [`SigmaParts::pose_m`]).
+fn pose_depth_sigma(obs: &[Obs2], f: &Fit) -> f64 {
+    use std::collections::BTreeMap;
+    // Per frame: least-squares depth offset of its surface samples' residuals.
+    let mut acc: BTreeMap<u32, (f64, f64, usize)> = BTreeMap::new();
+    for (i, o) in obs.iter().enumerate() {
+        if o.is_line || f.weight[i] < 0.5 {
+            continue;
+        }
+        let t = f.idx[i] as f64 * TAU / GRID as f64;
+        let c = t.cos() * o.view.x + t.sin() * o.view.y;
+        let e = acc.entry(o.frame).or_insert((0.0, 0.0, 0));
+        e.0 += f.resid[i] * c;
+        e.1 += c * c;
+        e.2 += 1;
+    }
+    let d: Vec<f64> = acc
+        .values()
+        .filter(|(_, cc, n)| *n >= 20 && *cc > 5.0)
+        .map(|(rc, cc, _)| rc / cc)
+        .collect();
+    let n = d.len();
+    if n < 3 {
+        return 0.0;
+    }
+    let mean = d.iter().sum::<f64>() / n as f64;
+    let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    // Lag-1 autocorrelation in capture order (drift makes neighbouring frames agree): the
+    // effective number of independent frames of an AR(1) sequence is n (1 − ρ) / (1 + ρ).
+    let num: f64 = d.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
+    let rho = if var > 0.0 {
+        (num / ((n - 1) as f64 * var)).clamp(0.0, 0.99)
+    } else {
+        0.0
+    };
+    let n_eff = (n as f64 * (1.0 - rho) / (1.0 + rho)).max(1.0);
+    TAU * (var / n_eff).sqrt()
 }
 
 /// A fitted slice before its uncertainty is worked out.
@@ -1137,7 +1208,10 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
                 ((n - 1.0) / n * est.iter().map(|e| (e - m).powi(2)).sum::<f64>()).sqrt();
         }
     }
-    let sigma = (sigma_fit.powi(2) + sigma_frames.powi(2) + cfg.sigma_floor_m.powi(2)).sqrt();
+    let sigma_pose = pose_depth_sigma(obs, f).hypot(TAU * cfg.pose_drift_sigma_m);
+    let sigma =
+        (sigma_fit.powi(2) + sigma_frames.powi(2) + sigma_pose.powi(2) + cfg.sigma_floor_m.powi(2))
+            .sqrt();
     let centre_off = Vector2::new(f.x[1], f.x[2]);
     let centre = steiner_world(plane, f);
     let mut points_2d = Vec::new();
@@ -1203,6 +1277,7 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
         sigma_parts: SigmaParts {
             fit_m: sigma_fit,
             frames_m: sigma_frames,
+            pose_m: sigma_pose,
             floor_m: cfg.sigma_floor_m,
         },
         coverage_deg: coverage(obs, f, true),
@@ -1428,7 +1503,7 @@ impl<'a> SectionMeasurer<'a> {
         let mut last_err = None;
         for j in -n..=n {
             let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
-            match self.slice(&(p0 + dir.into_inner() * t), &dir, t, true) {
+            match self.slice(&(p0 + dir.into_inner() * t), &dir, t, false) {
                 Ok(s) => {
                     if best.as_ref().is_none_or(|b| s.fit.x[0] > b.fit.x[0]) {
                         best = Some(s);
@@ -1438,7 +1513,13 @@ impl<'a> SectionMeasurer<'a> {
             }
         }
         match best {
-            Some(s) => Ok(finish(&s, self.cfg, &self.tab, self.correction_deg(&dir))),
+            Some(b) => {
+                // Re-centre the largest slice on the finger before reporting it.
+                let s = self
+                    .slice(&b.plane.origin, &dir, b.position_m, true)
+                    .unwrap_or(b);
+                Ok(finish(&s, self.cfg, &self.tab, self.correction_deg(&dir)))
+            }
             None => Err(last_err.unwrap_or(SectionError::NoObservations)),
         }
     }
@@ -1552,6 +1633,32 @@ mod tests {
         out
     }
 
+    fn exact_poses() -> SectionConfig {
+        SectionConfig {
+            pose_drift_sigma_m: 0.0,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn unrefined_poses_carry_drift_uncertainty() {
+        let obs = cylinder_obs(0.0095, 0.008, 16, 360.0, 0.0003, 4);
+        let exact = SectionMeasurer::new(&obs, &axis(), &exact_poses())
+            .unwrap()
+            .ring()
+            .unwrap()
+            .0;
+        let cfg = SectionConfig::default();
+        let raw = SectionMeasurer::new(&obs, &axis(), &cfg)
+            .unwrap()
+            .ring()
+            .unwrap()
+            .0;
+        assert!(raw.sigma_m >= TAU * cfg.pose_drift_sigma_m);
+        assert!(raw.sigma_m > exact.sigma_m);
+        assert_eq!(raw.perimeter_m, exact.perimeter_m);
+    }
+
     fn axis() -> FingerAxis {
         FingerAxis::new(Point3::new(0.0, 0.0, -0.02), Point3::new(0.0, 0.0, 0.02)).unwrap()
     }
@@ -1560,7 +1667,7 @@ mod tests {
     fn full_coverage_ellipse_perimeter_within_a_tenth_of_a_millimetre() {
         let (a, b) = (0.0095, 0.0080);
         let obs = cylinder_obs(a, b, 16, 360.0, 0.0003, 1);
-        let cfg = SectionConfig::default();
+        let cfg = exact_poses();
         let m = SectionMeasurer::new(&obs, &axis(), &cfg).unwrap();
         let (r, ax) = m.ring().unwrap();
         let truth = ellipse_perimeter(a, b);
@@ -1586,7 +1693,7 @@ mod tests {
         let (a, b) = (0.0095, 0.0080);
         let full = cylinder_obs(a, b, 16, 360.0, 0.0003, 2);
         let half = cylinder_obs(a, b, 16, 100.0, 0.0003, 2);
-        let cfg = SectionConfig::default();
+        let cfg = exact_poses();
         let rf = SectionMeasurer::new(&full, &axis(), &cfg)
             .unwrap()
             .ring()

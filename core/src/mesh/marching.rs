@@ -191,11 +191,13 @@ pub fn extract(vol: &TsdfVolume) -> Mesh {
                             for x in range(nx) {
                                 let v = nb
                                     .map(|b| {
-                                        b[crate::fuse::voxel_index(
-                                            x.rem_euclid(s) as usize,
-                                            y.rem_euclid(s) as usize,
-                                            z.rem_euclid(s) as usize,
-                                        )]
+                                        vol.decode(
+                                            b[crate::fuse::voxel_index(
+                                                x.rem_euclid(s) as usize,
+                                                y.rem_euclid(s) as usize,
+                                                z.rem_euclid(s) as usize,
+                                            )],
+                                        )
                                     })
                                     .unwrap_or_default();
                                 grid[pidx((x + 1) as usize, (y + 1) as usize, (z + 1) as usize)] =

@@ -48,6 +48,9 @@ pub struct FingerCandidate {
     pub profile: Vec<(f64, f64)>,
     /// Axis points (world) belonging to this finger.
     pub axis_points: Vec<Point3<f64>>,
+    /// Where the axis bends between the proximal piece and the next (a flexed PIP), if it
+    /// does by more than 8°.
+    pub bend: Option<Point3<f64>>,
 }
 
 impl FingerCandidate {
@@ -319,10 +322,12 @@ fn chain_fingers(mut segs: Vec<Segment>, centroid: &Point3<f64>) -> Vec<FingerCa
     for i in 0..n {
         for j in (i + 1)..n {
             let (a, b) = (&segs[i], &segs[j]);
-            if a.dir.dot(&b.dir) < 0.8 {
+            if a.dir.dot(&b.dir) < 0.77 {
                 continue;
             }
-            // Ends facing each other within 18 mm and lines within 5 mm of each other.
+            // Collinear pieces (ends within 18 mm, lines within 5 mm), or the phalanges
+            // either side of a bent joint (one's distal end within 12 mm of the other's
+            // proximal end, bent by less than ~40°).
             let a_end = a.centre + a.dir * a.t_max;
             let b_start = b.centre + b.dir * b.t_min;
             let b_end = b.centre + b.dir * b.t_max;
@@ -332,7 +337,9 @@ fn chain_fingers(mut segs: Vec<Segment>, centroid: &Point3<f64>) -> Vec<FingerCa
                 let d = p - s.centre;
                 (d - s.dir * d.dot(&s.dir)).norm()
             };
-            if gap < 0.018 && off(a, &b.centre) < 0.005 && off(b, &a.centre) < 0.005 {
+            let collinear = gap < 0.018 && off(a, &b.centre) < 0.005 && off(b, &a.centre) < 0.005;
+            let jointed = gap < 0.012;
+            if collinear || jointed {
                 let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
                 if ri != rj {
                     parent[ri] = rj;
@@ -379,8 +386,43 @@ fn chain_fingers(mut segs: Vec<Segment>, centroid: &Point3<f64>) -> Vec<FingerCa
             continue;
         };
         let base = c + dir * t0;
+        // The MCP→PIP axis follows the most proximal piece (the proximal phalanx) when the
+        // finger is bent.
+        let proximal = g
+            .iter()
+            .min_by(|&&x, &&y| {
+                let tx = (segs[x].centre - c).dot(&dir);
+                let ty = (segs[y].centre - c).dot(&dir);
+                tx.total_cmp(&ty)
+            })
+            .map(|&i| segs[i].dir)
+            .unwrap_or(dir);
+        let direction = if g.len() > 1 && proximal.dot(&dir) > 0.7 {
+            proximal
+        } else {
+            dir
+        };
+        // A bent finger: the first joint bend along the chain (between the proximal piece
+        // and the next one) is the PIP.
+        let mut order: Vec<usize> = g.clone();
+        order.sort_by(|&x, &y| {
+            let tx = (segs[x].centre - c).dot(&dir);
+            let ty = (segs[y].centre - c).dot(&dir);
+            tx.total_cmp(&ty)
+        });
+        let bend = match order.as_slice() {
+            [a, b, ..] => {
+                let (a, b) = (&segs[*a], &segs[*b]);
+                let angle = a.dir.dot(&b.dir).clamp(-1.0, 1.0).acos().to_degrees();
+                (angle > 8.0).then(|| {
+                    nalgebra::center(&(a.centre + a.dir * a.t_max), &(b.centre + b.dir * b.t_min))
+                })
+            }
+            _ => None,
+        };
         fingers.push(FingerCandidate {
-            direction: dir,
+            bend,
+            direction,
             base,
             end: c + dir * t1,
             profile: ts.iter().map(|&(t, r)| (t - t0, r)).collect(),
@@ -469,6 +511,9 @@ pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError
     Ok([thumb, ordered[0], ordered[1], ordered[2], ordered[3]])
 }
 
+/// MCP→PIP distance as a share of the PIP→end-of-tubular-part distance.
+pub const MCP_PIP_PER_DISTAL: f64 = 0.9;
+
 /// Joint positions along a finger's tubular part, as fractions of its length from the base
 /// (web end): `(pip, mcp)`. The tubular part runs from where the finger leaves the palm web
 /// to where the fingertip cap begins, so it scales with the finger; the PIP sits at a fixed
@@ -497,9 +542,18 @@ pub fn joints_of(
             len * 1e3
         )));
     }
-    let (fp, fm) = joint_fractions(finger);
-    let pip = c.base + c.direction * (fp * len);
-    let mcp = c.base + c.direction * (fm * len);
+    let (fp, _) = joint_fractions(finger);
+    // PIP: the bend of a flexed finger, else a fixed share of the tubular part.
+    let pip = match c.bend {
+        Some(b) if (b - c.base).dot(&c.direction) > 0.25 * len => {
+            c.base + c.direction * (b - c.base).dot(&c.direction)
+        }
+        _ => c.base + c.direction * (fp * len),
+    };
+    // MCP: the proximal phalanx is ~0.9 of the rest of the finger beyond the PIP (0.83–1.03
+    // on both generators' hands).
+    let rest = (c.end - pip).norm();
+    let mcp = pip - c.direction * (MCP_PIP_PER_DISTAL * rest);
     // Proportions vary by ~1.5 % of the length between hands, plus the web's sharpness.
     let sigma = (0.015 * len).hypot(0.002);
     Ok((mcp, pip, sigma))
