@@ -13,6 +13,7 @@ mod error;
 mod measurement;
 mod seal;
 mod session;
+mod sim;
 
 pub use convert::{
     landmarks_from_apple_vision, pose_to_opencv_row_major, BufferLayout, CameraIntrinsics,
@@ -20,8 +21,8 @@ pub use convert::{
 };
 pub use error::MandrelError;
 pub use measurement::{
-    measurement_to_json, LocateMethod, Measurement, MeasurementStatus, Recommendation,
-    RescanReason, SizeLabels, StageTimings,
+    measurement_to_json, LocateMethod, MeasurementStatus, Recommendation, RescanReason,
+    RingMeasurement, SizeLabels, StageTimings,
 };
 pub use seal::{
     new_scan_id, now_rfc3339_utc, seal_measurement, seal_measurement_json,
@@ -31,6 +32,10 @@ pub use session::{
     session_config_defaults, FingerName, FrameInfo, FrameOutcome, FrameRejection, FrameReport,
     Guidance, HandSide, RejectionKind, ScanHint, ScanListener, ScanSession, SessionConfig,
     TrackingState,
+};
+pub use sim::{
+    simulated_scan, virtual_scan_defaults, VirtualScanOptions, VirtualScanTruth, VirtualSensor,
+    VirtualSensorKind,
 };
 
 uniffi::setup_scaffolding!();

@@ -94,9 +94,9 @@ pub struct StageTimings {
     pub total_ms: f64,
 }
 
-/// The result of a scan.
+/// The result of a scan (named so it does not clash with `Foundation.Measurement`).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct Measurement {
+pub struct RingMeasurement {
     /// `Ok` or `NeedsRescan`.
     pub status: MeasurementStatus,
     /// Why a rescan is needed (empty when `Ok`).
@@ -201,7 +201,7 @@ impl From<LocateMethod> for CoreLocateMethod {
     }
 }
 
-impl From<core::Measurement> for Measurement {
+impl From<core::Measurement> for RingMeasurement {
     fn from(m: core::Measurement) -> Self {
         Self {
             status: match m.status {
@@ -235,8 +235,8 @@ impl From<core::Measurement> for Measurement {
     }
 }
 
-impl From<Measurement> for core::Measurement {
-    fn from(m: Measurement) -> Self {
+impl From<RingMeasurement> for core::Measurement {
+    fn from(m: RingMeasurement) -> Self {
         Self {
             status: match m.status {
                 MeasurementStatus::Ok => core::Status::Ok,
@@ -271,7 +271,7 @@ impl From<Measurement> for core::Measurement {
 
 /// The measurement as the CLI's `--json` prints it (millimetres, snake_case).
 #[uniffi::export]
-pub fn measurement_to_json(measurement: Measurement) -> Result<String, MandrelError> {
+pub fn measurement_to_json(measurement: RingMeasurement) -> Result<String, MandrelError> {
     crate::error::guard("measurement_to_json", || {
         serde_json::to_string_pretty(&core::Measurement::from(measurement))
             .map_err(|e| MandrelError::Internal(format!("measurement JSON: {e}")))

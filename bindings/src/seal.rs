@@ -213,7 +213,7 @@ impl EncryptedStore {
 /// for a bad key.
 #[uniffi::export]
 pub fn seal_measurement(
-    measurement: crate::measurement::Measurement,
+    measurement: crate::measurement::RingMeasurement,
     consent: Option<Consent>,
     recipient_public_key: String,
     scan_id: String,
@@ -234,7 +234,7 @@ pub fn seal_measurement(
 /// `MeasurementAndMesh`.
 #[uniffi::export]
 pub fn seal_measurement_with_mesh(
-    measurement: crate::measurement::Measurement,
+    measurement: crate::measurement::RingMeasurement,
     mesh_ply: Vec<u8>,
     consent: Option<Consent>,
     recipient_public_key: String,
@@ -253,7 +253,7 @@ pub fn seal_measurement_with_mesh(
 }
 
 fn measurement_value(
-    m: crate::measurement::Measurement,
+    m: crate::measurement::RingMeasurement,
 ) -> Result<serde_json::Value, MandrelError> {
     serde_json::to_value(mandrel_core::measure::Measurement::from(m))
         .map_err(|e| MandrelError::Internal(format!("measurement JSON: {e}")))

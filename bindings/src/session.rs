@@ -11,8 +11,8 @@ use crate::convert::{
     TrueDepthPixelFormat,
 };
 use crate::error::{guard, MandrelError};
-use crate::measurement::Measurement;
-use mandrel_core::frame::{pose, DepthFrame};
+use crate::measurement::RingMeasurement;
+use mandrel_core::frame::{pose, DepthFrame, Frame};
 use mandrel_core::mesh::PlyFormat;
 use mandrel_core::scan::{Finger, Hand, Target};
 use mandrel_core::session::{self as core, SessionError};
@@ -401,17 +401,31 @@ impl ScanSession {
         decode: impl FnOnce() -> Result<DepthFrame, MandrelError>,
     ) -> Result<FrameReport, MandrelError> {
         let timestamp_s = info.timestamp_s;
-        let result = guard(what, || {
+        self.push_frame(what, timestamp_s, || {
             let depth = decode()?;
-            let (w, h) = (depth.width(), depth.height());
             let mut frame =
                 convert::frame(depth, info.intrinsics, info.pose.as_ref(), info.timestamp_s)?;
             if let Some(points) = &info.landmarks {
                 frame.landmarks = Some(convert::landmarks_pixels(points)?);
             }
+            Ok(frame)
+        })
+    }
+
+    /// Pushes a built core frame (platform buffers or the virtual sensor) and notifies the
+    /// listener with no lock held.
+    pub(crate) fn push_frame(
+        &self,
+        what: &str,
+        timestamp_s: f64,
+        build: impl FnOnce() -> Result<Frame, MandrelError>,
+    ) -> Result<FrameReport, MandrelError> {
+        let result = guard(what, || {
+            let frame = build()?;
+            let size = (frame.depth.width(), frame.depth.height());
             let mut inner = self.lock()?;
             let report = inner.session.push_frame(frame)?;
-            inner.frame_sizes.push((w, h));
+            inner.frame_sizes.push(size);
             Ok(FrameReport::from(report))
         });
         if let Some(listener) = self.listener() {
@@ -573,9 +587,9 @@ impl ScanSession {
     /// Measures the finger from everything pushed so far. Throws `NotEnoughData` when no
     /// frame was pushed; a scan that cannot support a size returns status `NeedsRescan`
     /// with reasons. The session stays usable: push more and finish again.
-    pub fn finish(&self) -> Result<Measurement, MandrelError> {
+    pub fn finish(&self) -> Result<RingMeasurement, MandrelError> {
         guard("finish", || {
-            Ok(Measurement::from(self.lock()?.session.finish()?))
+            Ok(RingMeasurement::from(self.lock()?.session.finish()?))
         })
     }
 

@@ -75,6 +75,12 @@ fi
 
 if [[ " $ONLY " == *" swift "* ]]; then
   if [ -x "$SWIFT_ROOT/usr/bin/swiftc" ]; then
+    SCAN="$REPO/../shared/scans/td-full-pose-01"
+    if [ -d "$SCAN" ]; then
+      step "swift: exporting $SCAN as TrueDepth buffers + ARKit poses"
+      cargo run --release --locked -q -p mandrel-ffi --example export_truedepth_scan -- "$SCAN" "$OUT/truedepth-scan" \
+        && export MANDREL_TRUEDEPTH_SCAN="$OUT/truedepth-scan"
+    fi
     bindings/tests/swift/run.sh "$REPO" "$OUT" "$SWIFT_ROOT"
     record swift $?
   else

@@ -46,7 +46,7 @@ fun intrinsics640() = CameraIntrinsics(640u, 480u, 590.0, 590.0, 319.5, 239.5)
 
 fun runSessionTests(h: Harness, repo: String) {
     val scanDir = File(repo, "../shared/scans/td-full-pose-01")
-    var measured: Measurement? = null
+    var measured: RingMeasurement? = null
 
     h.test("ARCore replay of td-full-pose-01 through a ScanSession: frames, poses, landmarks, finish") {
         if (!scanDir.isDirectory) {

@@ -57,5 +57,62 @@ def apple_vision_landmarks_wrong_count():
     assert "21" in str(e), str(e)
 
 
+class Listener(m.ScanListener):
+    def __init__(self):
+        self.guidance = []
+        self.rejections = []
+
+    def on_guidance(self, guidance):
+        self.guidance.append(guidance)
+
+    def on_frame_rejected(self, rejection):
+        self.rejections.append(rejection)
+
+
+@test
+def virtual_sensor_full_scan():
+    sensor = m.simulated_scan(7)
+    truth = sensor.truth()
+    session = m.ScanSession(m.session_config_defaults(truth.hand, truth.finger))
+    listener = Listener()
+    session.set_listener(listener)
+    pushed = sensor.push_all(session)
+    assert pushed == sensor.frame_count() and sensor.remaining() == 0, (pushed, sensor.frame_count())
+    assert sensor.push_next(session) is None
+    assert len(listener.guidance) == pushed
+    g = session.guidance()
+    result = session.finish()
+    ring = result.ring_circumference_mm
+    print(f"     {pushed} frames, fused {g.frames_fused}, coverage {g.coverage_deg:.0f} deg, hint {g.hint}; "
+          f"ring {ring} mm vs truth {truth.ring_circumference_mm:.2f}, status {result.status}, reasons {result.reasons}")
+    assert ring is not None
+    if result.status == m.MeasurementStatus.OK:
+        assert abs(ring - truth.ring_circumference_mm) <= 0.5, ring - truth.ring_circumference_mm
+        assert result.sizes is not None
+    else:
+        assert result.reasons and result.sizes is None
+    err = abs(ring - truth.ring_circumference_mm)
+    print(f"     acceptance: |error| {err:.2f} mm, target 0.5 mm: {'met' if err <= 0.5 else 'NOT met'}")
+    assert '"ring_circumference_mm"' in m.measurement_to_json(result)
+
+
+@test
+def virtual_sensor_bad_options():
+    opts = m.virtual_scan_defaults()
+    opts.frames = 0
+    expect_raises(m.MandrelError.InvalidConfig, lambda: m.VirtualSensor(1, opts))
+
+
+@test
+def session_errors():
+    s = m.ScanSession(m.session_config_defaults(m.HandSide.LEFT, m.FingerName.RING))
+    expect_raises(m.MandrelError.NotEnoughData, s.finish)
+    k = m.CameraIntrinsics(width=4, height=2, fx=3.0, fy=3.0, cx=1.5, cy=0.5)
+    info = m.FrameInfo(intrinsics=k, pose=None, timestamp_s=0.0, landmarks=None)
+    layout = m.BufferLayout(width=4, height=2, bytes_per_row=0)
+    e = expect_raises(m.MandrelError.InvalidFrame, lambda: s.push_arcore_depth(b"\0" * 15, b"", layout, info))
+    assert "15" in str(e) and "16" in str(e), str(e)
+
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(0 if failed == 0 else 1)

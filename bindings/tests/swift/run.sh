@@ -39,4 +39,5 @@ SWIFTC=(chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp swiftc -swif
   "$REPO"/bindings/tests/swift/*.swift -o "$SW/mandrel-tests" || { echo "[swift] compiling the tests failed"; exit 1; }
 echo "[swift] running"
 chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp LD_LIBRARY_PATH="$SW" CI="${CI:-}" \
+  MANDREL_TRUEDEPTH_SCAN="${MANDREL_TRUEDEPTH_SCAN:-}" MANDREL_ACCEPTANCE="${MANDREL_ACCEPTANCE:-}" \
   "$SW/mandrel-tests" "$REPO"
