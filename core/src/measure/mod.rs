@@ -395,16 +395,64 @@ fn combined_sigma_mm(ring: &SectionResult, found: &LocatedFinger) -> f64 {
     ((ring.sigma_m * 1000.0).powi(2) + loc * loc).sqrt()
 }
 
-/// Size labels and recommendation for a measured finger; `None` until the sizing tables
-/// ([`sizes`]) provide the conversion.
+/// Label shown for a system whose table does not reach the circumference.
+pub const OUT_OF_TABLE: &str = "n/a";
+
+/// Size labels and recommendation for a measured finger, from the sizing tables
+/// ([`sizes`]): the nearest size in each system, and the recommendation rule of
+/// [`sizes::recommend`]. `None` when the circumference is outside every table.
 fn size_outputs(
-    _ring_mm: f64,
-    _knuckle_mm: f64,
+    ring_mm: f64,
+    knuckle_mm: f64,
     _sigma_mm: f64,
 ) -> (Option<SizeLabels>, Option<Recommended>) {
-    (None, None)
+    let labels = |s: &sizes::Sizes| {
+        let l = |v: &Option<String>| v.clone().unwrap_or_else(|| OUT_OF_TABLE.to_string());
+        SizeLabels {
+            iso: l(&s.iso),
+            us: l(&s.us),
+            uk: l(&s.uk),
+            eu: l(&s.eu),
+            jp: l(&s.jp),
+            ch: l(&s.ch),
+            in_: l(&s.in_),
+            cn: l(&s.cn),
+        }
+    };
+    let nearest = sizes::sizes_for_circumference(ring_mm).ok().map(|s| labels(&s));
+    let rec = sizes::recommend(ring_mm, knuckle_mm).ok().map(|r| Recommended {
+        circumference_mm: r.target_circumference_mm,
+        sizes: labels(&r.sizes),
+        advice: r.advice,
+    });
+    (nearest, rec)
 }
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_outputs_fill_every_system_and_recommend_at_least_the_ring() {
+        let (labels, rec) = size_outputs(57.0, 60.0, 0.2);
+        let l = labels.expect("57 mm is in the tables");
+        for v in [&l.iso, &l.us, &l.uk, &l.eu, &l.jp, &l.ch, &l.in_, &l.cn] {
+            assert!(!v.is_empty() && v != OUT_OF_TABLE, "{l:?}");
+        }
+        let r = rec.expect("recommendation");
+        assert!(r.circumference_mm >= 57.0, "{r:?}");
+        assert!(!r.advice.is_empty());
+        let json = serde_json::to_value(&l).unwrap();
+        assert!(json.get("in").is_some(), "India serialises as \"in\": {json}");
+    }
+
+    #[test]
+    fn out_of_range_circumference_has_no_sizes() {
+        let (labels, rec) = size_outputs(f64::NAN, f64::NAN, 0.2);
+        assert!(labels.is_none() && rec.is_none());
+    }
 }
