@@ -183,7 +183,7 @@ fn line(img: &mut RgbImage, a: Point2<f64>, b: Point2<f64>, width: f64, c: Rgb<u
 
 /// The frame to draw: among frames with landmarks, the one showing the finger longest
 /// (its MCP→PIP landmarks farthest apart in pixels, i.e. seen most from the side).
-fn pick_frame<'a>(sim: &'a SimScan) -> Option<(usize, &'a Frame)> {
+fn pick_frame(sim: &SimScan) -> Option<(usize, &Frame)> {
     let (mi, pi) = sim.target.finger.mcp_pip_landmarks();
     let span = |f: &Frame| {
         f.landmarks

@@ -62,7 +62,7 @@ pub fn measure_folder(
         let frame = scan.frame(i)?;
         session
             .push_frame(frame)
-            .map_err(|e| session_error(e))
+            .map_err(session_error)
             .map_err(|e| e.context(format!("frame {i}")))?;
     }
     session.finish().map_err(session_error)

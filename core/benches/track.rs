@@ -83,6 +83,36 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // The whole per-frame tracking step against a fused volume: raycast (half resolution),
+    // projective ICP and the SDF refinement.
+    let mut vol = mandrel_core::fuse::TsdfVolume::new(Default::default()).unwrap();
+    vol.integrate(&depth[0], &k, &truth[0]).unwrap();
+    vol.integrate(&depth[1], &k, &r.pose).unwrap();
+    let k_half = k.scaled_to(320, 240).unwrap();
+    let runs = 10;
+    let cpu0 = thread_cpu_ns();
+    for _ in 0..runs {
+        black_box(vol.raycast(&k_half, &r.pose));
+    }
+    let cpu1 = thread_cpu_ns();
+    for _ in 0..runs {
+        let mut t = warm.clone();
+        black_box(t.track(&depth[2], &k, &vol, None).unwrap());
+    }
+    let cpu2 = thread_cpu_ns();
+    if let (Some(a), Some(b), Some(c)) = (cpu0, cpu1, cpu2) {
+        println!(
+            "raycast 320x240: {:.2} ms CPU; full track() 640x480 (raycast + ICP + SDF refinement): {:.2} ms CPU ({runs} runs)",
+            (b - a) as f64 / 1e6 / runs as f64,
+            (c - b) as f64 / 1e6 / runs as f64
+        );
+    }
+    group.bench_function("track_with_volume", |bch| {
+        bch.iter(|| {
+            let mut t = warm.clone();
+            t.track(black_box(&depth[2]), &k, &vol, None).unwrap()
+        })
+    });
     group.finish();
 }
 

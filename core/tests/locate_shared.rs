@@ -16,6 +16,7 @@ fn p3(v: &serde_json::Value) -> Point3<f64> {
 }
 
 #[test]
+#[allow(clippy::needless_range_loop)]
 fn landmark_triangulation_matches_truth_on_shared_scans() {
     let names = common::shared_scan_names();
     if names.is_empty() {

@@ -184,6 +184,30 @@ fn depth_pixels_lie_on_the_hand() {
 }
 
 #[test]
+fn dorsal_scans_have_a_table_behind_the_hand() {
+    let count = |table: Option<bool>, coverage| {
+        let opts = SimOptions {
+            frames: 3,
+            coverage,
+            table,
+            ..Default::default()
+        };
+        let scan = SimScan::generate(17, &opts).unwrap();
+        scan.frames
+            .iter()
+            .map(|f| f.depth.valid_count())
+            .sum::<usize>()
+    };
+    let with = count(None, Coverage::Dorsal);
+    let without = count(Some(false), Coverage::Dorsal);
+    assert!(with > without * 2, "{with} vs {without} valid pixels");
+    assert_eq!(
+        count(None, Coverage::Full),
+        count(Some(false), Coverage::Full)
+    );
+}
+
+#[test]
 fn generation_is_deterministic_and_fast() {
     let opts = SimOptions::default();
     let t0 = Instant::now();

@@ -299,6 +299,28 @@ fn test_scene() -> Scene {
         )
         .unwrap(),
     );
+    s.push(
+        EllipticFrustum::new(
+            Point3::new(-0.04, -0.02, 0.26),
+            Point3::new(0.01, -0.05, 0.33),
+            Vector3::z(),
+            0.009,
+            0.007,
+            0.8,
+        )
+        .unwrap(),
+    );
+    s.push(
+        EllipticCylinder::new(
+            Point3::new(-0.02, 0.01, 0.25),
+            Vector3::new(0.2, 1.0, 0.5),
+            Vector3::x(),
+            0.008,
+            0.006,
+            Some(0.03),
+        )
+        .unwrap(),
+    );
     s.push(Plane::new(Point3::new(0.0, 0.0, 0.4), Vector3::new(0.0, 0.1, -1.0)).unwrap());
     s
 }

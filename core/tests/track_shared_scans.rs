@@ -63,6 +63,15 @@ fn run(dir: &Path, use_platform: bool, step: usize) -> Run {
     if let Ok(v) = std::env::var("TRACK_SIGMA_R") {
         cfg.prior_sigma_rotation_rad = v.parse::<f64>().unwrap().to_radians();
     }
+    if let Ok(v) = std::env::var("TRACK_ANGLE0") {
+        cfg.max_normal_angle_deg[0] = v.parse().unwrap();
+    }
+    if let Ok(v) = std::env::var("TRACK_GATE0") {
+        cfg.max_distance_m[0] = v.parse().unwrap();
+    }
+    if let Ok(v) = std::env::var("TRACK_SDF") {
+        cfg.sdf_refine_iterations = v.parse().unwrap();
+    }
     if let Ok(v) = std::env::var("TRACK_EDGE") {
         cfg.edge_jump_ratio = v.parse().unwrap();
     }

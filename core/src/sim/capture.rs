@@ -10,6 +10,7 @@
 
 use super::hand::{FingerTruth, HandModel, HandParams};
 use super::render::{try_render_depth, NoiseModel};
+use super::shapes::{Plane, Scene};
 use super::SimError;
 use crate::frame::{pose, Frame, Intrinsics, Landmarks, LANDMARK_COUNT};
 use crate::scan::{write_scan, Finger, Hand, ScanError, Target};
@@ -115,6 +116,9 @@ pub struct SimOptions {
     pub hand: Option<HandParams>,
     /// Noise model (`None`: the sensor's default).
     pub noise: Option<NoiseModel>,
+    /// A flat surface (table) behind the palm, 3–8 cm below it, as in the shared dorsal
+    /// sample scan (`None`: present for dorsal coverage only).
+    pub table: Option<bool>,
 }
 
 impl Default for SimOptions {
@@ -131,6 +135,7 @@ impl Default for SimOptions {
             finger: Finger::Ring,
             hand: None,
             noise: None,
+            table: None,
         }
     }
 }
@@ -331,6 +336,15 @@ impl SimScan {
         let ft = hand.finger_truth(opts.finger)?;
         let (axis, side_dir, dorsal) = hand.finger_frame(opts.finger)?;
         let noise = opts.noise.clone().unwrap_or_else(|| opts.sensor.noise());
+        // What the camera sees: the hand, and optionally a table behind the palm.
+        let mut world = Scene::new();
+        world.push(hand.scene().clone());
+        if opts.table.unwrap_or(opts.coverage == Coverage::Dorsal) {
+            let place = hand.params().hand_to_world;
+            let back = place.rotation * Vector3::z();
+            let below = uniform(&mut rng, 0.03, 0.08);
+            world.push(Plane::new(place * Point3::new(0.0, 0.0, -below), back)?);
+        }
         let k = intrinsics_for(opts.sensor, &mut rng)?;
 
         // Camera path: an arc around the finger axis, distance and along-axis offset varying.
@@ -407,7 +421,7 @@ impl SimScan {
             let t = &true_poses[i];
             let mut r_depth = Pcg64::seed_from_u64(seeds[i].0);
             let mut r_lm = Pcg64::seed_from_u64(seeds[i].1);
-            let depth = try_render_depth(hand.scene(), &k, t, &noise, &mut r_depth)?;
+            let depth = try_render_depth(&world, &k, t, &noise, &mut r_depth)?;
             let landmarks = if r_lm.random::<f64>() < opts.landmark_missing_rate {
                 None
             } else {

@@ -65,6 +65,9 @@ pub struct HandParams {
     pub hand_to_world: Isometry3<f64>,
 }
 
+/// Unit (MCP→PIP axis, side, dorsal) directions of a finger's proximal phalanx.
+pub type FingerFrame = (Vector3<f64>, Vector3<f64>, Vector3<f64>);
+
 /// Ground truth for one finger (world frame, metres).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FingerTruth {
@@ -513,7 +516,7 @@ impl HandModel {
     pub fn finger_frame(
         &self,
         finger: Finger,
-    ) -> Result<(Vector3<f64>, Vector3<f64>, Vector3<f64>), SimError> {
+    ) -> Result<FingerFrame, SimError> {
         match finger_index(finger) {
             0 => Err(SimError::Options(
                 "the thumb has no modelled ring section".into(),

@@ -16,8 +16,8 @@ pub use capture::{write_scan_with_truth, Coverage, PoseDrift, Sensor, SimOptions
 pub use hand::{FingerTruth, HandModel, HandParams};
 pub use render::{render_depth, try_render_depth, NoiseModel};
 pub use shapes::{
-    BoundingSphere, Cylinder, Ellipsoid, EllipticCylinder, EllipticFrustum, Hit, Plane, Ray, Scene,
-    Sphere, Surface,
+    BoundingSphere, Cylinder, Ellipsoid, EllipticCylinder, EllipticFrustum, Hit, OrientedBox,
+    Plane, Ray, Scene, Sphere, Surface,
 };
 
 use crate::frame::FrameError;

@@ -15,7 +15,7 @@
 //! Speed: primitives are rasterised one by one over the screen rectangle of their bounding
 //! sphere (exact perspective bounds), so rays are only cast where a primitive may be.
 
-use super::shapes::{BoundingSphere, Ray, Surface};
+use super::shapes::{BoundingSphere, OrientedBox, Ray, Surface};
 use crate::frame::{DepthFrame, Intrinsics};
 use nalgebra::{Isometry3, Point3, Vector3};
 use rand::{Rng, RngExt};
@@ -202,6 +202,40 @@ fn screen_rect(k: &Intrinsics, b: &BoundingSphere) -> Option<(u32, u32, u32, u32
     (u0 < u1 && v0 < v1).then_some((u0 as u32, u1 as u32, v0 as u32, v1 as u32))
 }
 
+/// Pixel rectangle containing the projection of an oriented box (world frame), or `None`
+/// if a corner lies behind or too near the camera (then the sphere bound is used).
+fn box_rect(
+    k: &Intrinsics,
+    world_to_camera: &Isometry3<f64>,
+    obb: &OrientedBox,
+) -> Option<(u32, u32, u32, u32)> {
+    let (mut u0, mut u1, mut v0, mut v1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for c in obb.corners() {
+        let p = world_to_camera * c;
+        if p.z <= 1e-4 {
+            return None;
+        }
+        let (u, v) = (k.fx * p.x / p.z + k.cx, k.fy * p.y / p.z + k.cy);
+        u0 = u0.min(u);
+        u1 = u1.max(u);
+        v0 = v0.min(v);
+        v1 = v1.max(v);
+    }
+    let (w, h) = (k.width as f64, k.height as f64);
+    let r = (
+        (u0.floor() - 1.0).clamp(0.0, w) as u32,
+        (u1.ceil() + 2.0).clamp(0.0, w) as u32,
+        (v0.floor() - 1.0).clamp(0.0, h) as u32,
+        (v1.ceil() + 2.0).clamp(0.0, h) as u32,
+    );
+    Some(r)
+}
+
 /// Renders the exact depth and incidence of `scene` seen from `camera_to_world`.
 pub fn render_clean(
     scene: &dyn Surface,
@@ -240,6 +274,14 @@ pub fn render_clean(
         let rect = match &bs_cam {
             Some(b) => screen_rect(k, b),
             None => Some((0, k.width, 0, k.height)),
+        };
+        // Tighten with the projected oriented box when it lies in front of the camera.
+        let rect = match (rect, prim.bounding_box()) {
+            (Some(r), Some(obb)) => box_rect(k, &world_to_camera, &obb).map_or(Some(r), |b| {
+                let t = (r.0.max(b.0), r.1.min(b.1), r.2.max(b.2), r.3.min(b.3));
+                (t.0 < t.1 && t.2 < t.3).then_some(t)
+            }),
+            (r, _) => r,
         };
         let Some((u0, u1, v0, v1)) = rect else {
             continue;

@@ -11,7 +11,9 @@
 //! available ([`EllipticFrustum`]). All quantities are metres, world frame, `f64`.
 
 use super::SimError;
-use nalgebra::{Isometry3, Point3, Rotation3, Translation3, UnitQuaternion, Vector2, Vector3};
+use nalgebra::{
+    Isometry3, Matrix3, Point3, Rotation3, Translation3, UnitQuaternion, Vector2, Vector3,
+};
 use std::sync::Arc;
 
 /// A ray with a unit direction.
@@ -76,6 +78,42 @@ impl BoundingSphere {
     }
 }
 
+/// A box with centre, unit axes and half extents along them (world frame).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrientedBox {
+    /// Centre.
+    pub center: Point3<f64>,
+    /// Unit axes (columns of the box rotation).
+    pub axes: [Vector3<f64>; 3],
+    /// Half extents along the axes, metres.
+    pub half: Vector3<f64>,
+}
+
+impl OrientedBox {
+    fn from_frame(f: &LocalFrame, center_local: Point3<f64>, half: Vector3<f64>) -> Self {
+        Self {
+            center: f.to_world_point(&center_local),
+            axes: [
+                f.rot.column(0).into_owned(),
+                f.rot.column(1).into_owned(),
+                f.rot.column(2).into_owned(),
+            ],
+            half,
+        }
+    }
+    /// The eight corners.
+    pub fn corners(&self) -> [Point3<f64>; 8] {
+        let mut out = [self.center; 8];
+        for (i, c) in out.iter_mut().enumerate() {
+            for k in 0..3 {
+                let sgn = if i >> k & 1 == 1 { 1.0 } else { -1.0 };
+                *c += self.axes[k] * (sgn * self.half[k]);
+            }
+        }
+        out
+    }
+}
+
 /// A surface that can be ray-traced exactly.
 pub trait Surface: Send + Sync + std::fmt::Debug {
     /// Nearest hit with `t_min < t < t_max` along `ray`, with the outward normal.
@@ -84,6 +122,12 @@ pub trait Surface: Send + Sync + std::fmt::Debug {
     /// A sphere enclosing the surface; `None` for unbounded surfaces (planes, infinite
     /// cylinders).
     fn bounding_sphere(&self) -> Option<BoundingSphere>;
+
+    /// An oriented box enclosing the surface, when tighter than the bounding sphere
+    /// (elongated shapes); `None` by default.
+    fn bounding_box(&self) -> Option<OrientedBox> {
+        None
+    }
 
     /// Exact signed Euclidean distance from `p` to the surface (negative inside the solid,
     /// for a plane: on the side opposite its normal); `None` if this shape has no exact
@@ -168,6 +212,47 @@ fn frame_from(
         Translation3::from(origin.coords),
         UnitQuaternion::from_rotation_matrix(&rot),
     ))
+}
+
+/// A local frame with its rotation cached as a matrix (faster than quaternions per ray).
+#[derive(Debug, Clone, PartialEq)]
+struct LocalFrame {
+    iso: Isometry3<f64>,
+    rot: Matrix3<f64>,
+    rot_t: Matrix3<f64>,
+    origin: Vector3<f64>,
+}
+
+impl LocalFrame {
+    fn new(iso: Isometry3<f64>) -> Self {
+        let rot = *iso.rotation.to_rotation_matrix().matrix();
+        Self {
+            iso,
+            rot,
+            rot_t: rot.transpose(),
+            origin: iso.translation.vector,
+        }
+    }
+    #[inline]
+    fn to_local_point(&self, p: &Point3<f64>) -> Point3<f64> {
+        Point3::from(self.rot_t * (p.coords - self.origin))
+    }
+    #[inline]
+    fn to_local_vector(&self, v: &Vector3<f64>) -> Vector3<f64> {
+        self.rot_t * v
+    }
+    #[inline]
+    fn to_world_vector(&self, v: &Vector3<f64>) -> Vector3<f64> {
+        self.rot * v
+    }
+    #[inline]
+    fn to_world_point(&self, p: &Point3<f64>) -> Point3<f64> {
+        Point3::from(self.rot * p.coords + self.origin)
+    }
+    #[inline]
+    fn origin_point(&self) -> Point3<f64> {
+        Point3::from(self.origin)
+    }
 }
 
 /// Smallest root of `a t² + 2 b t + c = 0` accepted by `ok`, in increasing order.
@@ -305,7 +390,7 @@ impl Surface for Plane {
 /// `b` along local y), infinite or finite with flat caps at `±half_length` from its centre.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EllipticCylinder {
-    local_to_world: Isometry3<f64>,
+    local_to_world: LocalFrame,
     a: f64,
     b: f64,
     half_length: Option<f64>,
@@ -323,7 +408,7 @@ impl EllipticCylinder {
         b: f64,
         half_length: Option<f64>,
     ) -> Result<Self, SimError> {
-        let local_to_world = frame_from(&center, &axis, Some(&a_dir))?;
+        let local_to_world = LocalFrame::new(frame_from(&center, &axis, Some(&a_dir))?);
         let half_length = half_length
             .map(|h| positive("cylinder half-length", h))
             .transpose()?;
@@ -340,14 +425,14 @@ impl EllipticCylinder {
     }
     /// Local-to-world frame (local z = axis, local x = direction of `a`).
     pub fn frame(&self) -> &Isometry3<f64> {
-        &self.local_to_world
+        &self.local_to_world.iso
     }
 }
 
 impl Surface for EllipticCylinder {
     fn intersect(&self, ray: &Ray, t_min: f64, t_max: f64) -> Option<Hit> {
-        let o = self.local_to_world.inverse_transform_point(&ray.origin);
-        let d = self.local_to_world.inverse_transform_vector(&ray.dir);
+        let o = self.local_to_world.to_local_point(&ray.origin);
+        let d = self.local_to_world.to_local_vector(&ray.dir);
         let (ia, ib) = (1.0 / self.a, 1.0 / self.b);
         let (ox, oy, dx, dy) = (o.x * ia, o.y * ib, d.x * ia, d.y * ib);
         let mut best: Option<(f64, Vector3<f64>)> = None;
@@ -383,17 +468,26 @@ impl Surface for EllipticCylinder {
         }
         best.map(|(t, n)| Hit {
             t,
-            normal: (self.local_to_world * n).normalize(),
+            normal: self.local_to_world.to_world_vector(&n).normalize(),
         })
     }
     fn bounding_sphere(&self) -> Option<BoundingSphere> {
         self.half_length.map(|h| BoundingSphere {
-            center: Point3::from(self.local_to_world.translation.vector),
+            center: self.local_to_world.origin_point(),
             radius: (h * h + self.a.max(self.b).powi(2)).sqrt(),
         })
     }
+    fn bounding_box(&self) -> Option<OrientedBox> {
+        self.half_length.map(|h| {
+            OrientedBox::from_frame(
+                &self.local_to_world,
+                Point3::origin(),
+                Vector3::new(self.a, self.b, h),
+            )
+        })
+    }
     fn signed_distance(&self, p: &Point3<f64>) -> Option<f64> {
-        let q = self.local_to_world.inverse_transform_point(p);
+        let q = self.local_to_world.to_local_point(p);
         let de = ellipse_signed_distance(self.a, self.b, q.x, q.y);
         Some(match self.half_length {
             None => de,
@@ -466,8 +560,11 @@ impl Surface for Cylinder {
     fn bounding_sphere(&self) -> Option<BoundingSphere> {
         self.inner.bounding_sphere()
     }
+    fn bounding_box(&self) -> Option<OrientedBox> {
+        self.inner.bounding_box()
+    }
     fn signed_distance(&self, p: &Point3<f64>) -> Option<f64> {
-        let q = self.inner.local_to_world.inverse_transform_point(p);
+        let q = self.inner.local_to_world.to_local_point(p);
         let de = (q.x * q.x + q.y * q.y).sqrt() - self.radius;
         Some(match self.inner.half_length {
             None => de,
@@ -485,7 +582,7 @@ impl Surface for Cylinder {
 /// An ellipsoid with semi-axes `radii` along its local x, y, z axes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ellipsoid {
-    local_to_world: Isometry3<f64>,
+    local_to_world: LocalFrame,
     radii: Vector3<f64>,
 }
 
@@ -498,7 +595,7 @@ impl Ellipsoid {
         x_dir: Vector3<f64>,
         radii: Vector3<f64>,
     ) -> Result<Self, SimError> {
-        let local_to_world = frame_from(&center, &z_axis, Some(&x_dir))?;
+        let local_to_world = LocalFrame::new(frame_from(&center, &z_axis, Some(&x_dir))?);
         for r in radii.iter() {
             positive("ellipsoid semi-axis", *r)?;
         }
@@ -517,12 +614,12 @@ impl Surface for Ellipsoid {
     fn intersect(&self, ray: &Ray, t_min: f64, t_max: f64) -> Option<Hit> {
         let o = self
             .local_to_world
-            .inverse_transform_point(&ray.origin)
+            .to_local_point(&ray.origin)
             .coords
             .component_div(&self.radii);
         let d = self
             .local_to_world
-            .inverse_transform_vector(&ray.dir)
+            .to_local_vector(&ray.dir)
             .component_div(&self.radii);
         let (t0, t1) = quadratic_roots(d.norm_squared(), o.dot(&d), o.norm_squared() - 1.0)?;
         for t in [t0, t1] {
@@ -531,7 +628,7 @@ impl Surface for Ellipsoid {
                 let n = p.component_div(&self.radii);
                 return Some(Hit {
                     t,
-                    normal: (self.local_to_world * n).normalize(),
+                    normal: self.local_to_world.to_world_vector(&n).normalize(),
                 });
             }
         }
@@ -539,12 +636,19 @@ impl Surface for Ellipsoid {
     }
     fn bounding_sphere(&self) -> Option<BoundingSphere> {
         Some(BoundingSphere {
-            center: Point3::from(self.local_to_world.translation.vector),
+            center: self.local_to_world.origin_point(),
             radius: self.radii.max(),
         })
     }
+    fn bounding_box(&self) -> Option<OrientedBox> {
+        Some(OrientedBox::from_frame(
+            &self.local_to_world,
+            Point3::origin(),
+            self.radii,
+        ))
+    }
     fn signed_distance(&self, p: &Point3<f64>) -> Option<f64> {
-        let q = self.local_to_world.inverse_transform_point(p);
+        let q = self.local_to_world.to_local_point(p);
         Some(ellipsoid_signed_distance(&self.radii, &q.coords))
     }
     fn as_dyn(&self) -> &dyn Surface {
@@ -560,7 +664,7 @@ impl Surface for Ellipsoid {
 /// (Proportional taper keeps it a quadric, so ray hits are exact.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct EllipticFrustum {
-    local_to_world: Isometry3<f64>,
+    local_to_world: LocalFrame,
     a0: f64,
     b0: f64,
     taper: f64,
@@ -580,7 +684,7 @@ impl EllipticFrustum {
     ) -> Result<Self, SimError> {
         finite_point("frustum end", &end)?;
         let axis = end - start;
-        let local_to_world = frame_from(&start, &axis, Some(&a_dir))?;
+        let local_to_world = LocalFrame::new(frame_from(&start, &axis, Some(&a_dir))?);
         Ok(Self {
             local_to_world,
             a0: positive("frustum semi-axis a", a0)?,
@@ -599,8 +703,8 @@ impl EllipticFrustum {
 
 impl Surface for EllipticFrustum {
     fn intersect(&self, ray: &Ray, t_min: f64, t_max: f64) -> Option<Hit> {
-        let o = self.local_to_world.inverse_transform_point(&ray.origin);
-        let d = self.local_to_world.inverse_transform_vector(&ray.dir);
+        let o = self.local_to_world.to_local_point(&ray.origin);
+        let d = self.local_to_world.to_local_vector(&ray.dir);
         let (ia, ib) = (1.0 / self.a0, 1.0 / self.b0);
         let s = (self.taper - 1.0) / self.length;
         let (ox, oy, dx, dy) = (o.x * ia, o.y * ib, d.x * ia, d.y * ib);
@@ -635,15 +739,25 @@ impl Surface for EllipticFrustum {
         }
         best.map(|(t, n)| Hit {
             t,
-            normal: (self.local_to_world * n).normalize(),
+            normal: self.local_to_world.to_world_vector(&n).normalize(),
         })
     }
     fn bounding_sphere(&self) -> Option<BoundingSphere> {
         let r = self.a0.max(self.b0) * self.taper.max(1.0);
         Some(BoundingSphere {
-            center: self.local_to_world * Point3::new(0.0, 0.0, self.length * 0.5),
+            center: self
+                .local_to_world
+                .to_world_point(&Point3::new(0.0, 0.0, self.length * 0.5)),
             radius: ((self.length * 0.5).powi(2) + r * r).sqrt(),
         })
+    }
+    fn bounding_box(&self) -> Option<OrientedBox> {
+        let k = self.taper.max(1.0);
+        Some(OrientedBox::from_frame(
+            &self.local_to_world,
+            Point3::new(0.0, 0.0, 0.5 * self.length),
+            Vector3::new(self.a0 * k, self.b0 * k, 0.5 * self.length),
+        ))
     }
     fn signed_distance(&self, _p: &Point3<f64>) -> Option<f64> {
         None

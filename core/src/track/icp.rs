@@ -160,7 +160,7 @@ fn accumulate(
 }
 
 /// Applies the increment `xi = (ω, v)` about centre `c` on the left of `t`.
-fn apply(t: &Isometry3<f64>, xi: &Vector6<f64>, c: &Point3<f64>) -> Isometry3<f64> {
+pub(crate) fn apply(t: &Isometry3<f64>, xi: &Vector6<f64>, c: &Point3<f64>) -> Isometry3<f64> {
     let delta = Isometry3::new(
         Vector3::new(xi[3], xi[4], xi[5]),
         Vector3::new(xi[0], xi[1], xi[2]),
@@ -175,7 +175,11 @@ fn apply(t: &Isometry3<f64>, xi: &Vector6<f64>, c: &Point3<f64>) -> Isometry3<f6
 }
 
 /// Deviation of `t` from the prior pose in the centred parametrisation.
-fn prior_deviation(t: &Isometry3<f64>, prior: &Isometry3<f64>, c: &Point3<f64>) -> Vector6<f64> {
+pub(crate) fn prior_deviation(
+    t: &Isometry3<f64>,
+    prior: &Isometry3<f64>,
+    c: &Point3<f64>,
+) -> Vector6<f64> {
     let tc = Translation3::from(c.coords);
     let d = Isometry3::from_parts(tc.inverse(), Default::default())
         * t

@@ -23,6 +23,7 @@ mod live;
 mod model;
 mod nn;
 mod scan;
+mod sdf;
 
 pub use live::LiveLevel;
 pub use model::ModelMap;
@@ -109,6 +110,12 @@ pub struct TrackConfig {
     /// The model is raycast at 1/`raycast_downscale` of the frame's resolution (1 = full).
     /// Model points are ~1 voxel apart anyway; 2 quarters the raycast cost.
     pub raycast_downscale: u32,
+    /// Gauss–Newton steps of the final refinement on the fused SDF (0 = off); only in
+    /// [`Tracker::track`] (where the volume is available) and only without a platform pose
+    /// (measured: it lowers tracking error on the sample scans, but not refinement error).
+    pub sdf_refine_iterations: usize,
+    /// Every `sdf_stride`-th full-resolution live point is used by the SDF refinement.
+    pub sdf_stride: usize,
     /// Predict the next pose with constant velocity when no platform pose is given.
     pub constant_velocity: bool,
     /// Run a k-d tree (nearest-neighbour) ICP before projective ICP on the second frame and
@@ -140,6 +147,8 @@ impl Default for TrackConfig {
             point_sigma_m: 0.001,
             effective_points: 400.0,
             raycast_downscale: 2,
+            sdf_refine_iterations: 6,
+            sdf_stride: 4,
             constant_velocity: true,
             nn_relocalise: true,
         }
@@ -239,6 +248,12 @@ impl TrackConfig {
             return bad(format!(
                 "edge_jump_ratio = {} (must be > 0)",
                 self.edge_jump_ratio
+            ));
+        }
+        if self.sdf_refine_iterations > 50 || !(1..=64).contains(&self.sdf_stride) {
+            return bad(format!(
+                "sdf_refine_iterations = {} (allowed 0..=50), sdf_stride = {} (allowed 1..=64)",
+                self.sdf_refine_iterations, self.sdf_stride
             ));
         }
         if !(1..=8).contains(&self.raycast_downscale) {
@@ -456,7 +471,7 @@ impl Tracker {
             *k
         };
         let map = ModelMap::from_raycast(model, &k_model, &guess)?;
-        self.track_map(depth, k, &map, prior)
+        self.track_inner(depth, k, &map, prior, Some(model))
     }
 
     /// The first frame: accepted at `prior` or identity, if it has usable depth.
@@ -511,6 +526,17 @@ impl Tracker {
         k: &Intrinsics,
         model: &ModelMap,
         prior: Option<Isometry3<f64>>,
+    ) -> Result<TrackResult, TrackError> {
+        self.track_inner(depth, k, model, prior, None)
+    }
+
+    fn track_inner(
+        &mut self,
+        depth: &DepthFrame,
+        k: &Intrinsics,
+        model: &ModelMap,
+        prior: Option<Isometry3<f64>>,
+        volume: Option<&TsdfVolume>,
     ) -> Result<TrackResult, TrackError> {
         k.validate()?;
         depth.check_matches(k)?;
@@ -568,7 +594,32 @@ impl Tracker {
             *d = d.max(4.0 * noise as f32);
         }
         let max_residual_m = cfg.max_residual_m.max(1.5 * noise);
-        let out = icp::run(&pyramid, model, &init, &params);
+        let mut out = icp::run(&pyramid, model, &init, &params);
+        // Final refinement on the signed distance field itself, when the volume is at hand.
+        if let (Some(vol), Some(finest)) = (volume, pyramid.first()) {
+            if cfg.sdf_refine_iterations > 0 && prior.is_none() {
+                let centre = pyramid
+                    .last()
+                    .and_then(|l| icp::centre_of(l, &out.pose))
+                    .map(|(c, _)| c);
+                if let Some(c) = centre {
+                    let gate = params.max_distance_m.first().copied().unwrap_or(0.006);
+                    if let Some((p, it)) = sdf::refine(
+                        finest,
+                        vol,
+                        &out.pose,
+                        &c,
+                        &params,
+                        cfg.sdf_stride,
+                        cfg.sdf_refine_iterations,
+                        gate,
+                    ) {
+                        out.pose = p;
+                        out.iterations += it;
+                    }
+                }
+            }
+        }
         let iterations = out.iterations + nn_iterations;
         // Inliers among the live points that land on modelled surface (new surface seen for
         // the first time is not evidence against the pose).
