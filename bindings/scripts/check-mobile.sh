@@ -3,7 +3,8 @@
 # yields the iOS and Android static libraries, with no NDK or Xcode: Debian clang compiles
 # ring's C freestanding, a stub TargetConditionals.h stands in for the iOS SDK header.
 # Real device builds: build-ios.sh (on a Mac) and build-android.sh (with an NDK).
-# Prints the size of each static library; exits non-zero on any failure.
+# Unoptimised (profile mobile-check) to keep CI short: phone release builds use
+# release-mobile. Prints the size of each static library; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -32,12 +33,12 @@ export CFLAGS_aarch64_apple_ios="$RING_CFLAGS -isystem $STUB/include" SDKROOT="$
 target_args=()
 for t in "${TARGETS[@]}"; do target_args+=(--target "$t"); done
 echo "[mobile] cargo check -p mandrel-ffi ${target_args[*]}"
-cargo check --locked --release -p mandrel-ffi --lib "${target_args[@]}"
+cargo check --locked --profile mobile-check -p mandrel-ffi --lib "${target_args[@]}"
 
 for t in "${TARGETS[@]}"; do
   echo "[mobile] static library for $t"
-  cargo rustc --locked --release -p mandrel-ffi --lib --crate-type staticlib --target "$t"
-  lib="$TARGET_DIR/$t/release/libmandrel_ffi.a"
+  cargo rustc --locked --profile mobile-check -p mandrel-ffi --lib --crate-type staticlib --target "$t"
+  lib="$TARGET_DIR/$t/mobile-check/libmandrel_ffi.a"
   [ -f "$lib" ] || { echo "ERROR: $lib was not produced"; exit 1; }
   echo "[mobile] $t: $(du -h "$lib" | cut -f1) $lib"
 done
