@@ -22,7 +22,7 @@ use crate::measure::{
 };
 use crate::mesh::{self, Mesh};
 use crate::scan::Target;
-use crate::track::{ModelMap, TrackConfig, TrackError, TrackStatus, Tracker};
+use crate::track::{TrackConfig, TrackError, TrackStatus, Tracker};
 use nalgebra::{Isometry3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -130,7 +130,7 @@ impl SessionConfig {
             target_coverage_deg: 300.0,
             measure: MeasureOptions::new(target),
             track: TrackConfig::default(),
-            refine_platform_poses: false,
+            refine_platform_poses: true,
         }
     }
 
@@ -257,6 +257,8 @@ pub struct ScanSession {
     located_views: usize,
     tracking: TrackingSummary,
     residuals: Vec<f64>,
+    /// Frames fused at an unrefined platform pose (refinement off or failed).
+    raw_platform_frames: usize,
     state: TrackingState,
     last_hint_range: Option<Hint>,
     last_motion_fast: bool,
@@ -293,6 +295,7 @@ impl ScanSession {
             located_views: 0,
             tracking: TrackingSummary::default(),
             residuals: vec![],
+            raw_platform_frames: 0,
             state: TrackingState::NotStarted,
             last_hint_range: None,
             last_motion_fast: false,
@@ -345,15 +348,14 @@ impl ScanSession {
                 // Refine the platform pose against the model (the tracker keeps directions
                 // the geometry does not constrain at the platform pose).
                 self.state = TrackingState::Platform;
-                let img = self.volume.raycast(&frame.intrinsics, &p);
-                let model = ModelMap::new(frame.intrinsics, p, img.points, img.normals)?;
                 let r = self
                     .tracker
-                    .track_map(&frame.depth, &frame.intrinsics, &model, Some(p))?;
+                    .track(&frame.depth, &frame.intrinsics, &self.volume, Some(p))?;
                 if r.health.status == TrackStatus::Ok {
                     self.residuals.push(r.health.residual_m);
                     Some(r.pose)
                 } else {
+                    self.raw_platform_frames += 1;
                     Some(p)
                 }
             }
@@ -361,6 +363,8 @@ impl ScanSession {
                 self.state = TrackingState::Platform;
                 if self.config.refine_platform_poses {
                     self.tracker.bootstrap(&frame.depth, Some(p));
+                } else {
+                    self.raw_platform_frames += 1;
                 }
                 Some(p)
             }
@@ -372,13 +376,9 @@ impl ScanSession {
                     Some(self.tracker.bootstrap(&frame.depth, None).pose)
                 } else {
                     // Frame-to-model: render the fused surface from the predicted pose.
-                    let predicted = self.tracker.predict(None);
-                    let img = self.volume.raycast(&frame.intrinsics, &predicted);
-                    let model =
-                        ModelMap::new(frame.intrinsics, predicted, img.points, img.normals)?;
-                    let r =
-                        self.tracker
-                            .track_map(&frame.depth, &frame.intrinsics, &model, None)?;
+                    let r = self
+                        .tracker
+                        .track(&frame.depth, &frame.intrinsics, &self.volume, None)?;
                     if r.health.status == TrackStatus::Ok {
                         self.state = TrackingState::Tracking;
                         self.residuals.push(r.health.residual_m);
@@ -556,6 +556,12 @@ impl ScanSession {
         let mut opts = self.config.measure.clone();
         opts.target = self.config.target;
         opts.use_landmarks = self.config.use_landmarks;
+        // Poses aligned to the fused model (tracked or refined) are mutually consistent:
+        // the section fit's allowance for platform-pose drift applies only when raw
+        // platform poses went into the observations.
+        if self.raw_platform_frames <= 1 {
+            opts.section.pose_drift_sigma_m = 0.0;
+        }
         let mut tracking = self.tracking;
         tracking.median_residual_m = median(&self.residuals);
         let mut upstream = self.timings;
