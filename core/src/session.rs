@@ -273,7 +273,7 @@ const MAX_SPEED_M_S: f64 = 0.5;
 const MAX_TURN_DEG_S: f64 = 360.0;
 
 /// Radius of the region of interest kept around the finger (metres).
-const ROI_RADIUS_M: f64 = 0.03;
+const ROI_RADIUS_M: f64 = 0.02;
 
 impl ScanSession {
     /// A new session; fails on an invalid config.
@@ -447,7 +447,9 @@ impl ScanSession {
 
         // 3. Observations (cropped to the finger once it is located) and landmark views.
         let t = Instant::now();
-        let obs = FrameObservations::extract_with(&frame, &pose, &self.observe_config())?;
+        let mut obs = FrameObservations::extract_with(&frame, &pose, &self.observe_config())?;
+        obs.points.shrink_to_fit();
+        obs.tangents.shrink_to_fit();
         self.observations.push(obs);
         if let Some(l) = frame.landmarks.clone() {
             self.views.push(LandmarkView::new(
@@ -636,6 +638,8 @@ impl ScanSession {
             for o in &mut self.observations {
                 o.points.retain(|p| roi.contains(&p.position.cast()));
                 o.tangents.retain(|t| roi.contains(&t.point.cast()));
+                o.points.shrink_to_fit();
+                o.tangents.shrink_to_fit();
             }
         }
     }

@@ -76,7 +76,8 @@ fn run(name: &str) {
         g.coverage_deg
     );
     // Observations are cropped to the finger: bounded memory.
-    assert!(s.observation_bytes() < 40_000_000);
+    let bytes = s.observation_bytes();
+    assert!(bytes < 40_000_000, "{name}: observations hold {bytes} bytes");
 }
 
 #[test]

@@ -391,8 +391,8 @@ impl FrameObservations {
 
     /// Approximate heap size of these observations in bytes.
     pub fn heap_bytes(&self) -> usize {
-        self.points.len() * std::mem::size_of::<SurfacePoint>()
-            + self.tangents.len() * std::mem::size_of::<Tangent>()
+        self.points.capacity() * std::mem::size_of::<SurfacePoint>()
+            + self.tangents.capacity() * std::mem::size_of::<Tangent>()
     }
 
     /// Depth-noise sigma (metres) at distance `range_m` from the camera.
