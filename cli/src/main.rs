@@ -66,7 +66,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             if e.downcast_ref::<BadInput>().is_some()
                 || e.downcast_ref::<mandrel_core::scan::ScanError>().is_some()
                 || e.downcast_ref::<mandrel_core::frame::FrameError>()
@@ -78,4 +78,18 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The error and its causes on one line, skipping a cause whose text the message before it
+/// already contains (core errors print their source inline).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
 }
