@@ -98,7 +98,9 @@ pub fn run(args: Args) -> crate::Outcome {
     let mut integrate_cpu_s = 0.0f64;
     let needs_tracking = args.refine || scan.manifest.frames.iter().any(|f| f.pose.is_none());
     let mut tracker = match needs_tracking {
-        true => Some(ScanTracker::new(TrackConfig::for_sensor(&scan.manifest.sensor))?),
+        true => Some(ScanTracker::new(TrackConfig::for_sensor(
+            &scan.manifest.sensor,
+        ))?),
         false => None,
     };
     for i in 0..scan.len() {

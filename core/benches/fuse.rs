@@ -43,7 +43,10 @@ fn synthetic_frames() -> (String, Frames) {
     let k = Intrinsics::new(640, 480, 590.0, 590.0, 319.5, 239.5).expect("valid intrinsics");
     let scene = Scene::new()
         .with(Sphere::new(Point3::origin(), 0.04).expect("sphere"))
-        .with(Cylinder::finite(Point3::new(0.0, 0.0, 0.0), Vector3::x(), 0.009, 0.09).expect("cylinder"))
+        .with(
+            Cylinder::finite(Point3::new(0.0, 0.0, 0.0), Vector3::x(), 0.009, 0.09)
+                .expect("cylinder"),
+        )
         .with(Plane::new(Point3::new(0.0, 0.0, -0.2), Vector3::z()).expect("plane"));
     let noise = NoiseModel::truedepth();
     let frames = (0..12)
@@ -82,7 +85,9 @@ fn bench(c: &mut Criterion) {
             black_box(vol.integrate(d, k, p).expect("integrate"))
         })
     });
-    g.bench_function("extract_mesh", |b| b.iter(|| black_box(mesh::extract(&vol))));
+    g.bench_function("extract_mesh", |b| {
+        b.iter(|| black_box(mesh::extract(&vol)))
+    });
     g.finish();
 }
 

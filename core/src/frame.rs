@@ -429,8 +429,14 @@ mod tests {
             let e = Intrinsics::new(640, 480, fx, fy, cx, cy).unwrap_err();
             assert!(matches!(e, FrameError::Intrinsics(_)), "{e}");
         }
-        assert!(matches!(Intrinsics::new(0, 480, 590.0, 590.0, 0.0, 0.0), Err(FrameError::ImageSize { .. })));
-        assert!(matches!(Intrinsics::new(100_000, 480, 590.0, 590.0, 0.0, 0.0), Err(FrameError::ImageSize { .. })));
+        assert!(matches!(
+            Intrinsics::new(0, 480, 590.0, 590.0, 0.0, 0.0),
+            Err(FrameError::ImageSize { .. })
+        ));
+        assert!(matches!(
+            Intrinsics::new(100_000, 480, 590.0, 590.0, 0.0, 0.0),
+            Err(FrameError::ImageSize { .. })
+        ));
     }
 
     #[test]
@@ -438,7 +444,11 @@ mod tests {
         // ARKit: colour intrinsics at 1920x1440 scaled to the 256x192 depth map.
         let k = Intrinsics::new(1920, 1440, 1500.0, 1500.0, 959.5, 719.5).unwrap();
         let d = k.scaled_to(256, 192).unwrap();
-        assert!((d.fx - 200.0).abs() < 1e-9 && (d.cx - 127.5).abs() < 1e-9 && (d.cy - 95.5).abs() < 1e-9);
+        assert!(
+            (d.fx - 200.0).abs() < 1e-9
+                && (d.cx - 127.5).abs() < 1e-9
+                && (d.cy - 95.5).abs() < 1e-9
+        );
         let p = d.unproject(10.0, 20.0, 0.3);
         let q = d.project(&p).unwrap();
         assert!((q.x - 10.0).abs() < 1e-9 && (q.y - 20.0).abs() < 1e-9);
@@ -448,18 +458,37 @@ mod tests {
     #[test]
     fn frame_checks_size_pose_and_depth_values() {
         let k = Intrinsics::new(4, 2, 5.0, 5.0, 1.5, 0.5).unwrap();
-        let d = DepthFrame::from_metres(4, 2, vec![0.3, f32::NAN, -0.1, f32::INFINITY, 0.2, 0.0, 0.25, 0.3]).unwrap();
+        let d = DepthFrame::from_metres(
+            4,
+            2,
+            vec![0.3, f32::NAN, -0.1, f32::INFINITY, 0.2, 0.0, 0.25, 0.3],
+        )
+        .unwrap();
         assert_eq!(d.rejected_non_finite(), 3);
         assert_eq!(d.valid_count(), 4);
         assert!(Frame::new(d.clone(), k, None, None, 0.0).is_ok());
         let k2 = Intrinsics::new(8, 2, 5.0, 5.0, 1.5, 0.5).unwrap();
-        assert!(matches!(Frame::new(d.clone(), k2, None, None, 0.0), Err(FrameError::SizeMismatch { .. })));
+        assert!(matches!(
+            Frame::new(d.clone(), k2, None, None, 0.0),
+            Err(FrameError::SizeMismatch { .. })
+        ));
         let far = Isometry3::translation(1e4, 0.0, 0.0);
-        assert!(matches!(Frame::new(d.clone(), k, Some(far), None, 0.0), Err(FrameError::Pose(_))));
+        assert!(matches!(
+            Frame::new(d.clone(), k, Some(far), None, 0.0),
+            Err(FrameError::Pose(_))
+        ));
         assert!(Frame::new(d.clone(), k, None, None, f64::NAN).is_err());
-        assert!(matches!(DepthFrame::from_metres(4, 2, vec![0.3; 7]), Err(FrameError::BufferLength { .. })));
-        assert!(matches!(d.clone().with_confidence(vec![1.0; 3]), Err(FrameError::BufferLength { .. })));
-        let c = d.with_confidence(vec![2.0, -1.0, f32::NAN, 0.5, 1.0, 1.0, 1.0, 1.0]).unwrap();
+        assert!(matches!(
+            DepthFrame::from_metres(4, 2, vec![0.3; 7]),
+            Err(FrameError::BufferLength { .. })
+        ));
+        assert!(matches!(
+            d.clone().with_confidence(vec![1.0; 3]),
+            Err(FrameError::BufferLength { .. })
+        ));
+        let c = d
+            .with_confidence(vec![2.0, -1.0, f32::NAN, 0.5, 1.0, 1.0, 1.0, 1.0])
+            .unwrap();
         assert_eq!(&c.confidence().unwrap()[..4], &[1.0, 0.0, 0.0, 0.5]);
     }
 
@@ -467,10 +496,16 @@ mod tests {
     fn landmarks_validate_and_convert_from_apple_vision() {
         let pts = vec![[10.0, 20.0]; LANDMARK_COUNT];
         assert!(Landmarks::new(&pts).is_ok());
-        assert!(matches!(Landmarks::new(&pts[..20]), Err(FrameError::Landmarks(_))));
+        assert!(matches!(
+            Landmarks::new(&pts[..20]),
+            Err(FrameError::Landmarks(_))
+        ));
         let mut bad = pts.clone();
         bad[7] = [f64::NAN, 1.0];
-        assert!(Landmarks::new(&bad).unwrap_err().to_string().contains("point 7"));
+        assert!(Landmarks::new(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("point 7"));
         // Vision: (0, 0) is the bottom-left corner of the image, y up.
         let mut v = vec![[0.5, 0.5]; LANDMARK_COUNT];
         v[0] = [0.0, 0.0];

@@ -348,9 +348,9 @@ impl ScanSession {
                 // Refine the platform pose against the model (the tracker keeps directions
                 // the geometry does not constrain at the platform pose).
                 self.state = TrackingState::Platform;
-                let r = self
-                    .tracker
-                    .track(&frame.depth, &frame.intrinsics, &self.volume, Some(p))?;
+                let r =
+                    self.tracker
+                        .track(&frame.depth, &frame.intrinsics, &self.volume, Some(p))?;
                 if r.health.status == TrackStatus::Ok {
                     self.residuals.push(r.health.residual_m);
                     Some(r.pose)
@@ -376,9 +376,9 @@ impl ScanSession {
                     Some(self.tracker.bootstrap(&frame.depth, None).pose)
                 } else {
                     // Frame-to-model: render the fused surface from the predicted pose.
-                    let r = self
-                        .tracker
-                        .track(&frame.depth, &frame.intrinsics, &self.volume, None)?;
+                    let r =
+                        self.tracker
+                            .track(&frame.depth, &frame.intrinsics, &self.volume, None)?;
                     if r.health.status == TrackStatus::Ok {
                         self.state = TrackingState::Tracking;
                         self.residuals.push(r.health.residual_m);

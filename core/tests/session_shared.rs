@@ -77,7 +77,10 @@ fn run(name: &str) {
     );
     // Observations are cropped to the finger: bounded memory.
     let bytes = s.observation_bytes();
-    assert!(bytes < 40_000_000, "{name}: observations hold {bytes} bytes");
+    assert!(
+        bytes < 40_000_000,
+        "{name}: observations hold {bytes} bytes"
+    );
 }
 
 #[test]

@@ -419,12 +419,16 @@ fn size_outputs(
             cn: l(&s.cn),
         }
     };
-    let nearest = sizes::sizes_for_circumference(ring_mm).ok().map(|s| labels(&s));
-    let rec = sizes::recommend(ring_mm, knuckle_mm).ok().map(|r| Recommended {
-        circumference_mm: r.target_circumference_mm,
-        sizes: labels(&r.sizes),
-        advice: r.advice,
-    });
+    let nearest = sizes::sizes_for_circumference(ring_mm)
+        .ok()
+        .map(|s| labels(&s));
+    let rec = sizes::recommend(ring_mm, knuckle_mm)
+        .ok()
+        .map(|r| Recommended {
+            circumference_mm: r.target_circumference_mm,
+            sizes: labels(&r.sizes),
+            advice: r.advice,
+        });
     (nearest, rec)
 }
 
@@ -447,7 +451,10 @@ mod tests {
         assert!(r.circumference_mm >= 57.0, "{r:?}");
         assert!(!r.advice.is_empty());
         let json = serde_json::to_value(&l).unwrap();
-        assert!(json.get("in").is_some(), "India serialises as \"in\": {json}");
+        assert!(
+            json.get("in").is_some(),
+            "India serialises as \"in\": {json}"
+        );
     }
 
     #[test]

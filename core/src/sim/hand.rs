@@ -513,10 +513,7 @@ impl HandModel {
 
     /// Unit (MCP→PIP axis, side, dorsal) directions of `finger`'s proximal phalanx (world);
     /// "side" points towards the little finger on a right hand, "dorsal" out of the back.
-    pub fn finger_frame(
-        &self,
-        finger: Finger,
-    ) -> Result<FingerFrame, SimError> {
+    pub fn finger_frame(&self, finger: Finger) -> Result<FingerFrame, SimError> {
         match finger_index(finger) {
             0 => Err(SimError::Options(
                 "the thumb has no modelled ring section".into(),
