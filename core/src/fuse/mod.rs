@@ -24,7 +24,7 @@ mod raycast;
 pub use raycast::RaycastImage;
 
 use crate::frame::{DepthFrame, FrameError, Intrinsics};
-use nalgebra::{Isometry3, Point3};
+use nalgebra::{Isometry3, Point3, Vector3};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -357,63 +357,7 @@ impl TsdfVolume {
     /// Trilinearly interpolated signed distance (metres) at a world point; `None` where any
     /// of the 8 surrounding voxels is unallocated or unobserved.
     pub fn sdf_at(&self, p: &Point3<f32>) -> Option<f32> {
-        let vs = self.config.voxel_size_m;
-        let g = [p.x / vs, p.y / vs, p.z / vs];
-        if !g.iter().all(|c| c.is_finite()) {
-            return None;
-        }
-        let lim = (BLOCK_COORD_LIMIT as f32 - 2.0) * BLOCK_SIDE as f32;
-        if g.iter().any(|c| c.abs() > lim) {
-            return None;
-        }
-        let b = [g[0].floor(), g[1].floor(), g[2].floor()];
-        let f = [g[0] - b[0], g[1] - b[1], g[2] - b[2]];
-        let base = [b[0] as i32, b[1] as i32, b[2] as i32];
-        let mut c = [0.0f32; 8];
-        let local = [
-            base[0].rem_euclid(BLOCK_SIDE as i32),
-            base[1].rem_euclid(BLOCK_SIDE as i32),
-            base[2].rem_euclid(BLOCK_SIDE as i32),
-        ];
-        if local.iter().all(|&l| l < BLOCK_SIDE as i32 - 1) {
-            // Fast path: all 8 corners in one block.
-            let block = self.block_at(block_of(base))?;
-            for (i, ci) in c.iter_mut().enumerate() {
-                let (dx, dy, dz) = (i & 1, (i >> 1) & 1, (i >> 2) & 1);
-                let v = self.codec.decode(
-                    block[voxel_index(
-                        local[0] as usize + dx,
-                        local[1] as usize + dy,
-                        local[2] as usize + dz,
-                    )],
-                );
-                if v.weight <= 0.0 {
-                    return None;
-                }
-                *ci = v.sdf_m;
-            }
-        } else {
-            for (i, ci) in c.iter_mut().enumerate() {
-                let gv = [
-                    base[0] + (i & 1) as i32,
-                    base[1] + ((i >> 1) & 1) as i32,
-                    base[2] + ((i >> 2) & 1) as i32,
-                ];
-                let v = self.voxel(gv)?;
-                if v.weight <= 0.0 {
-                    return None;
-                }
-                *ci = v.sdf_m;
-            }
-        }
-        let lerp = |a: f32, b: f32, t: f32| a + (b - a) * t;
-        let x00 = lerp(c[0], c[1], f[0]);
-        let x10 = lerp(c[2], c[3], f[0]);
-        let x01 = lerp(c[4], c[5], f[0]);
-        let x11 = lerp(c[6], c[7], f[0]);
-        let y0 = lerp(x00, x10, f[1]);
-        let y1 = lerp(x01, x11, f[1]);
-        Some(lerp(y0, y1, f[2]))
+        Sampler::new(self).sdf(p)
     }
 
     /// The voxel at global voxel coordinates `g`, if its block is allocated.
@@ -454,6 +398,160 @@ impl TsdfVolume {
         let i = *self.map.get(&pack_key(key))?;
         self.blocks.get(i as usize)
     }
+}
+
+/// Reads voxels and trilinear distances of one volume, remembering the last two blocks
+/// looked up (marching rays and gradient stencils stay in one or two blocks for many
+/// samples). Gives exactly the values of [`TsdfVolume::sdf_at`] and [`TsdfVolume::voxel`].
+#[derive(Clone, Copy)]
+pub(crate) struct Sampler<'a> {
+    vol: &'a TsdfVolume,
+    /// Most recent lookups, newest first: block key and the block (None = unallocated).
+    cache: [Option<([i32; 3], Option<&'a Block>)>; 2],
+}
+
+impl<'a> Sampler<'a> {
+    /// A sampler with an empty cache.
+    pub(crate) fn new(vol: &'a TsdfVolume) -> Self {
+        Self {
+            vol,
+            cache: [None, None],
+        }
+    }
+
+    /// The block with block coordinates `key`, if allocated.
+    #[inline]
+    pub(crate) fn block(&mut self, key: [i32; 3]) -> Option<&'a Block> {
+        if let Some((k, b)) = self.cache[0] {
+            if k == key {
+                return b;
+            }
+        }
+        if let Some((k, b)) = self.cache[1] {
+            if k == key {
+                self.cache.swap(0, 1);
+                return b;
+            }
+        }
+        let b = self.vol.block_at(key);
+        self.cache[1] = self.cache[0];
+        self.cache[0] = Some((key, b));
+        b
+    }
+
+    /// The voxel at global voxel coordinates `g`, if its block is allocated.
+    #[inline]
+    pub(crate) fn voxel(&mut self, g: [i32; 3]) -> Option<Voxel> {
+        let b = self.block(block_of(g))?;
+        let s = BLOCK_SIDE as i32;
+        Some(self.vol.codec.decode(
+            b[voxel_index(
+                g[0].rem_euclid(s) as usize,
+                g[1].rem_euclid(s) as usize,
+                g[2].rem_euclid(s) as usize,
+            )],
+        ))
+    }
+
+    /// Trilinearly interpolated signed distance at `p`, as [`TsdfVolume::sdf_at`].
+    #[inline]
+    pub(crate) fn sdf(&mut self, p: &Point3<f32>) -> Option<f32> {
+        let vs = self.vol.config.voxel_size_m;
+        let g = [p.x / vs, p.y / vs, p.z / vs];
+        if !g.iter().all(|c| c.is_finite()) {
+            return None;
+        }
+        let lim = (BLOCK_COORD_LIMIT as f32 - 2.0) * BLOCK_SIDE as f32;
+        if g.iter().any(|c| c.abs() > lim) {
+            return None;
+        }
+        // Within ±2^23 here, so the integer floor is exact.
+        let base = [ifloor(g[0]), ifloor(g[1]), ifloor(g[2])];
+        let b = [base[0] as f32, base[1] as f32, base[2] as f32];
+        let f = [g[0] - b[0], g[1] - b[1], g[2] - b[2]];
+        let mut c = [0.0f32; 8];
+        let local = [
+            base[0].rem_euclid(BLOCK_SIDE as i32),
+            base[1].rem_euclid(BLOCK_SIDE as i32),
+            base[2].rem_euclid(BLOCK_SIDE as i32),
+        ];
+        let codec = self.vol.codec;
+        if local.iter().all(|&l| l < BLOCK_SIDE as i32 - 1) {
+            // Fast path: all 8 corners in one block.
+            let block = self.block(block_of(base))?;
+            for (i, ci) in c.iter_mut().enumerate() {
+                let (dx, dy, dz) = (i & 1, (i >> 1) & 1, (i >> 2) & 1);
+                let v = codec.decode(
+                    block[voxel_index(
+                        local[0] as usize + dx,
+                        local[1] as usize + dy,
+                        local[2] as usize + dz,
+                    )],
+                );
+                if v.weight <= 0.0 {
+                    return None;
+                }
+                *ci = v.sdf_m;
+            }
+        } else {
+            for (i, ci) in c.iter_mut().enumerate() {
+                let gv = [
+                    base[0] + (i & 1) as i32,
+                    base[1] + ((i >> 1) & 1) as i32,
+                    base[2] + ((i >> 2) & 1) as i32,
+                ];
+                let v = self.voxel(gv)?;
+                if v.weight <= 0.0 {
+                    return None;
+                }
+                *ci = v.sdf_m;
+            }
+        }
+        let lerp = |a: f32, b: f32, t: f32| a + (b - a) * t;
+        let x00 = lerp(c[0], c[1], f[0]);
+        let x10 = lerp(c[2], c[3], f[0]);
+        let x01 = lerp(c[4], c[5], f[0]);
+        let x11 = lerp(c[6], c[7], f[0]);
+        let y0 = lerp(x00, x10, f[1]);
+        let y1 = lerp(x01, x11, f[1]);
+        Some(lerp(y0, y1, f[2]))
+    }
+
+    /// Unit SDF gradient at `p` by central differences, as [`TsdfVolume::gradient`].
+    #[inline]
+    pub(crate) fn gradient(&mut self, p: &Point3<f32>) -> Option<Vector3<f32>> {
+        let h = self.vol.config.voxel_size_m;
+        let mut g = Vector3::zeros();
+        for j in 0..3 {
+            let mut a = *p;
+            let mut b = *p;
+            a[j] -= h;
+            b[j] += h;
+            g[j] = self.sdf(&b)? - self.sdf(&a)?;
+        }
+        let n = g.norm();
+        if n > 0.0 && n.is_finite() {
+            Some(g / n)
+        } else {
+            None
+        }
+    }
+}
+
+/// `floor` as an integer without a libm call (`x` finite and within ±2^23).
+#[inline(always)]
+pub(crate) fn ifloor(x: f32) -> i32 {
+    let i = x as i32;
+    i - ((x < i as f32) as i32)
+}
+
+/// `x.round() as i32` (halves away from zero) without a libm call (`x` finite, within ±2^23):
+/// `x - trunc(x)` is exact there.
+#[inline(always)]
+pub(crate) fn iround(x: f32) -> i32 {
+    let i = x as i32;
+    let f = x - i as f32;
+    i + (f >= 0.5) as i32 - (f <= -0.5) as i32
 }
 
 /// Block coordinates of global voxel `g`.

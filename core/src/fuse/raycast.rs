@@ -5,7 +5,7 @@
 //! free space, depth within the volume's working range) or a miss (NaN point and normal,
 //! depth 0). Back faces (crossings from inside to outside) are never reported as hits.
 
-use super::{block_of, FuseError, TsdfVolume, Voxel, BLOCK_SIDE};
+use super::{block_of, iround, FuseError, Sampler, TsdfVolume, BLOCK_SIDE};
 use crate::frame::Intrinsics;
 use nalgebra::{Isometry3, Point3, Vector3};
 
@@ -24,48 +24,43 @@ pub struct RaycastImage {
     pub depth_m: Vec<f32>,
 }
 
+impl Default for RaycastImage {
+    /// A 0x0 image (a buffer to render into).
+    fn default() -> Self {
+        Self::empty(0, 0)
+    }
+}
+
 impl RaycastImage {
     fn empty(width: u32, height: u32) -> Self {
+        let mut img = Self {
+            width: 0,
+            height: 0,
+            points: Vec::new(),
+            normals: Vec::new(),
+            depth_m: Vec::new(),
+        };
+        img.reset(width, height);
+        img
+    }
+
+    /// Resizes to `width` x `height` with no hits, keeping the buffers' capacity.
+    fn reset(&mut self, width: u32, height: u32) {
         let n = width as usize * height as usize;
         let nan = f32::NAN;
-        Self {
-            width,
-            height,
-            points: vec![Point3::new(nan, nan, nan); n],
-            normals: vec![Vector3::new(nan, nan, nan); n],
-            depth_m: vec![0.0; n],
-        }
+        self.width = width;
+        self.height = height;
+        self.points.clear();
+        self.points.resize(n, Point3::new(nan, nan, nan));
+        self.normals.clear();
+        self.normals.resize(n, Vector3::new(nan, nan, nan));
+        self.depth_m.clear();
+        self.depth_m.resize(n, 0.0);
     }
 
     /// Number of pixels with a hit.
     pub fn hit_count(&self) -> usize {
         self.depth_m.iter().filter(|&&d| d > 0.0).count()
-    }
-}
-
-/// Caches the last block looked up while marching (rays stay in one block for many steps).
-struct Cursor<'a> {
-    vol: &'a TsdfVolume,
-    key: [i32; 3],
-    block: Option<Option<&'a super::Block>>,
-}
-
-impl<'a> Cursor<'a> {
-    fn voxel(&mut self, g: [i32; 3]) -> Option<Voxel> {
-        let key = block_of(g);
-        if self.block.is_none() || key != self.key {
-            self.key = key;
-            self.block = Some(self.vol.block_at(key));
-        }
-        let b = self.block.flatten()?;
-        let s = BLOCK_SIDE as i32;
-        Some(self.vol.decode(
-            b[super::voxel_index(
-                g[0].rem_euclid(s) as usize,
-                g[1].rem_euclid(s) as usize,
-                g[2].rem_euclid(s) as usize,
-            )],
-        ))
     }
 }
 
@@ -92,11 +87,52 @@ impl TsdfVolume {
         k: &Intrinsics,
         camera_to_world: &Isometry3<f64>,
     ) -> Result<RaycastImage, FuseError> {
+        let mut img = RaycastImage::empty(0, 0);
+        self.cast_into(k, camera_to_world, None, &mut img)?;
+        Ok(img)
+    }
+
+    /// Raycasts only within a camera-depth window per pixel: pixel `i` (row-major) marches
+    /// from depth `window[i][0]` to `window[i][1]` (metres along the optical axis, further
+    /// clipped to the working range and the volume) and reports the first front-facing
+    /// crossing there; a pixel with an empty window (`window[i][1] <= window[i][0]`) is a
+    /// miss without marching. Rendering into `out` reuses its buffers.
+    ///
+    /// Hits are those of [`TsdfVolume::try_raycast`] wherever the full ray's first crossing
+    /// lies inside the window; a surface in front of the window is not seen (the window
+    /// looks past it), one behind it is not searched for. Fails on invalid intrinsics or
+    /// pose, or a window that does not have one entry per pixel.
+    pub fn raycast_window_into(
+        &self,
+        k: &Intrinsics,
+        camera_to_world: &Isometry3<f64>,
+        window: &[[f32; 2]],
+        out: &mut RaycastImage,
+    ) -> Result<(), FuseError> {
+        let n = k.width as usize * k.height as usize;
+        if window.len() != n {
+            return Err(FuseError::Config(format!(
+                "raycast window has {} entries for a {}x{} image",
+                window.len(),
+                k.width,
+                k.height
+            )));
+        }
+        self.cast_into(k, camera_to_world, Some(window), out)
+    }
+
+    fn cast_into(
+        &self,
+        k: &Intrinsics,
+        camera_to_world: &Isometry3<f64>,
+        window: Option<&[[f32; 2]]>,
+        img: &mut RaycastImage,
+    ) -> Result<(), FuseError> {
         k.validate()?;
         super::integrate::check_pose(camera_to_world)?;
-        let mut img = RaycastImage::empty(k.width, k.height);
+        img.reset(k.width, k.height);
         let Some((lo, hi)) = self.bounds else {
-            return Ok(img);
+            return Ok(());
         };
         let cfg = &self.config;
         let vs = cfg.voxel_size_m;
@@ -114,19 +150,26 @@ impl TsdfVolume {
         let (fx, fy, cx, cy) = (k.fx as f32, k.fy as f32, k.cx as f32, k.cy as f32);
         let trunc = cfg.truncation_m();
         let w = k.width as usize;
-        let mut cur = Cursor {
-            vol: self,
-            key: [0; 3],
-            block: None,
-        };
+        let mut cur = Sampler::new(self);
         for v in 0..k.height as usize {
             for u in 0..w {
+                let i = v * w + u;
+                let (z0, z1) = match window {
+                    Some(win) => {
+                        let [a, b] = win[i];
+                        if !(b > a) {
+                            continue;
+                        }
+                        (a.max(cfg.min_depth_m), b.min(cfg.max_depth_m))
+                    }
+                    None => (cfg.min_depth_m, cfg.max_depth_m),
+                };
                 let ray_c = Vector3::new((u as f32 - cx) / fx, (v as f32 - cy) / fy, 1.0);
                 let len = ray_c.norm();
                 let dir = rot * (ray_c / len);
                 // Working range along z, as a distance along the unit ray.
-                let mut t0 = cfg.min_depth_m * len;
-                let mut t1 = cfg.max_depth_m * len;
+                let mut t0 = z0 * len;
+                let mut t1 = z1 * len;
                 // Clip to the volume's box (slab test).
                 for j in 0..3 {
                     if dir[j].abs() < 1e-9 {
@@ -145,21 +188,20 @@ impl TsdfVolume {
                 }
                 if let Some(t_hit) = self.march(&mut cur, &origin, &dir, t0, t1, trunc) {
                     let p = Point3::from(origin + dir * t_hit);
-                    let Some(n) = self.gradient(&p) else { continue };
-                    let i = v * w + u;
+                    let Some(n) = cur.gradient(&p) else { continue };
                     img.points[i] = p;
                     img.normals[i] = n;
                     img.depth_m[i] = t_hit / len;
                 }
             }
         }
-        Ok(img)
+        Ok(())
     }
 
     /// First + to − crossing along the ray in [t0, t1], refined with trilinear distances.
     fn march(
         &self,
-        cur: &mut Cursor<'_>,
+        cur: &mut Sampler<'_>,
         o: &Vector3<f32>,
         dir: &Vector3<f32>,
         t0: f32,
@@ -173,11 +215,7 @@ impl TsdfVolume {
         while t <= t1 {
             let p = o + dir * t;
             let gf = p / vs;
-            let g = [
-                gf.x.round() as i32,
-                gf.y.round() as i32,
-                gf.z.round() as i32,
-            ];
+            let g = [iround(gf.x), iround(gf.y), iround(gf.z)];
             match cur.voxel(g) {
                 None => {
                     // Unallocated block: jump to where the ray leaves it.
@@ -203,14 +241,14 @@ impl TsdfVolume {
                 Some(vox) => {
                     // Trilinear distance where all 8 neighbours are observed, else the
                     // nearest voxel's.
-                    let (s, exact) = match self.sdf_at(&Point3::from(p)) {
+                    let (s, exact) = match cur.sdf(&Point3::from(p)) {
                         Some(s) => (s, true),
                         None => (vox.sdf_m, false),
                     };
                     if s < 0.0 {
                         if let Some((tp, sp)) = prev {
                             if sp >= 0.0 {
-                                return Some(self.refine(o, dir, tp, sp, t, s));
+                                return Some(refine(cur, o, dir, tp, sp, t, s));
                             }
                         }
                         prev = Some((t, s));
@@ -227,61 +265,47 @@ impl TsdfVolume {
         None
     }
 
-    /// Zero crossing between (ta, sa ≥ 0) and (tb, sb < 0) from trilinear distances when
-    /// available, nearest-voxel ones otherwise.
-    fn refine(
-        &self,
-        o: &Vector3<f32>,
-        dir: &Vector3<f32>,
-        ta: f32,
-        sa: f32,
-        tb: f32,
-        sb: f32,
-    ) -> f32 {
-        let at = |t: f32| self.sdf_at(&Point3::from(o + dir * t));
-        let (mut ta, mut tb) = (ta, tb);
-        let (mut sa, mut sb) = (at(ta).unwrap_or(sa), at(tb).unwrap_or(sb));
-        // A few secant steps on the trilinear field.
-        for _ in 0..3 {
-            if !(sa >= 0.0 && sb < 0.0) {
-                break;
-            }
-            let tm = ta + (tb - ta) * sa / (sa - sb);
-            match at(tm) {
-                Some(sm) if sm >= 0.0 => {
-                    ta = tm;
-                    sa = sm;
-                }
-                Some(sm) => {
-                    tb = tm;
-                    sb = sm;
-                }
-                None => break,
-            }
-        }
-        if sa - sb > 0.0 {
-            ta + (tb - ta) * (sa / (sa - sb)).clamp(0.0, 1.0)
-        } else {
-            0.5 * (ta + tb)
-        }
-    }
-
     /// Unit SDF gradient at `p` by central differences; `None` if not observed around `p`.
     pub fn gradient(&self, p: &Point3<f32>) -> Option<Vector3<f32>> {
-        let h = self.config.voxel_size_m;
-        let mut g = Vector3::zeros();
-        for j in 0..3 {
-            let mut a = *p;
-            let mut b = *p;
-            a[j] -= h;
-            b[j] += h;
-            g[j] = self.sdf_at(&b)? - self.sdf_at(&a)?;
+        Sampler::new(self).gradient(p)
+    }
+}
+
+/// Zero crossing between (ta, sa ≥ 0) and (tb, sb < 0) from trilinear distances when
+/// available, nearest-voxel ones otherwise.
+fn refine(
+    cur: &mut Sampler<'_>,
+    o: &Vector3<f32>,
+    dir: &Vector3<f32>,
+    ta: f32,
+    sa: f32,
+    tb: f32,
+    sb: f32,
+) -> f32 {
+    let mut at = |t: f32| cur.sdf(&Point3::from(o + dir * t));
+    let (mut ta, mut tb) = (ta, tb);
+    let (mut sa, mut sb) = (at(ta).unwrap_or(sa), at(tb).unwrap_or(sb));
+    // A few secant steps on the trilinear field.
+    for _ in 0..3 {
+        if !(sa >= 0.0 && sb < 0.0) {
+            break;
         }
-        let n = g.norm();
-        if n > 0.0 && n.is_finite() {
-            Some(g / n)
-        } else {
-            None
+        let tm = ta + (tb - ta) * sa / (sa - sb);
+        match at(tm) {
+            Some(sm) if sm >= 0.0 => {
+                ta = tm;
+                sa = sm;
+            }
+            Some(sm) => {
+                tb = tm;
+                sb = sm;
+            }
+            None => break,
         }
+    }
+    if sa - sb > 0.0 {
+        ta + (tb - ta) * (sa / (sa - sb)).clamp(0.0, 1.0)
+    } else {
+        0.5 * (ta + tb)
     }
 }
