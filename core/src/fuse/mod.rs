@@ -299,6 +299,8 @@ pub struct TsdfVolume {
     keys: Vec<[i32; 3]>,
     blocks: Vec<Block>,
     bounds: Option<([i32; 3], [i32; 3])>,
+    /// Dense block index over (a padding of) `bounds`, for hash-free lookups.
+    dense: DenseIndex,
     frames: usize,
     codec: Codec,
     /// Per-frame buffers, zeroed after every integration.
@@ -315,6 +317,7 @@ impl TsdfVolume {
             keys: Vec::new(),
             blocks: Vec::new(),
             bounds: None,
+            dense: DenseIndex::default(),
             frames: 0,
             codec: Codec::new(&config),
             scratch: integrate::Filtered::default(),
@@ -392,11 +395,105 @@ impl TsdfVolume {
     /// The block with block coordinates `key`, if allocated.
     #[inline]
     pub(crate) fn block_at(&self, key: [i32; 3]) -> Option<&Block> {
+        if let Some(slot) = self.dense.slot(key) {
+            return self.blocks.get(slot as usize);
+        }
+        if self.dense.covers_bounds {
+            // Every allocated block lies inside the dense index.
+            return None;
+        }
         if key.iter().any(|c| c.abs() > BLOCK_COORD_LIMIT) {
             return None;
         }
         let i = *self.map.get(&pack_key(key))?;
         self.blocks.get(i as usize)
+    }
+
+    /// Registers blocks just allocated (at `first_new..`) in the dense index, rebuilding it
+    /// (with room to grow) when they fall outside it.
+    pub(crate) fn index_new_blocks(&mut self, first_new: usize) {
+        let mut outside = false;
+        for (i, key) in self.keys.iter().enumerate().skip(first_new) {
+            outside |= !self.dense.set(*key, i as u32);
+        }
+        if outside || !self.dense.covers_bounds {
+            self.dense = DenseIndex::build(&self.keys, self.bounds);
+        }
+    }
+}
+
+/// Cells of the dense block index at most (4 bytes each).
+const DENSE_INDEX_MAX_CELLS: usize = 1 << 20;
+/// Blocks of room added on every side when the dense index is rebuilt.
+const DENSE_INDEX_PAD: i32 = 6;
+
+/// A dense 3D array of block slots over a box of block coordinates (`u32::MAX` = not
+/// allocated). Empty when the box would exceed [`DENSE_INDEX_MAX_CELLS`]; lookups then use
+/// the hash map.
+#[derive(Debug, Clone, Default)]
+struct DenseIndex {
+    lo: [i32; 3],
+    dims: [usize; 3],
+    slots: Vec<u32>,
+    /// Whether the box contains every allocated block (lookups outside it are misses).
+    covers_bounds: bool,
+}
+
+impl DenseIndex {
+    fn build(keys: &[[i32; 3]], bounds: Option<([i32; 3], [i32; 3])>) -> Self {
+        let Some((lo, hi)) = bounds else {
+            return Self::default();
+        };
+        let lo = [
+            lo[0] - DENSE_INDEX_PAD,
+            lo[1] - DENSE_INDEX_PAD,
+            lo[2] - DENSE_INDEX_PAD,
+        ];
+        let dims = [
+            (hi[0] + DENSE_INDEX_PAD - lo[0] + 1) as usize,
+            (hi[1] + DENSE_INDEX_PAD - lo[1] + 1) as usize,
+            (hi[2] + DENSE_INDEX_PAD - lo[2] + 1) as usize,
+        ];
+        let cells = dims[0].saturating_mul(dims[1]).saturating_mul(dims[2]);
+        if cells > DENSE_INDEX_MAX_CELLS {
+            return Self::default();
+        }
+        let mut d = Self {
+            lo,
+            dims,
+            slots: vec![u32::MAX; cells],
+            covers_bounds: true,
+        };
+        for (i, k) in keys.iter().enumerate() {
+            d.set(*k, i as u32);
+        }
+        d
+    }
+
+    #[inline]
+    fn cell(&self, key: [i32; 3]) -> Option<usize> {
+        let x = key[0].wrapping_sub(self.lo[0]) as u32 as usize;
+        let y = key[1].wrapping_sub(self.lo[1]) as u32 as usize;
+        let z = key[2].wrapping_sub(self.lo[2]) as u32 as usize;
+        (x < self.dims[0] && y < self.dims[1] && z < self.dims[2])
+            .then(|| x + self.dims[0] * (y + self.dims[1] * z))
+    }
+
+    /// Inside the box: `Some(slot)` (`u32::MAX` when not allocated). Outside: `None`.
+    #[inline]
+    fn slot(&self, key: [i32; 3]) -> Option<u32> {
+        self.cell(key).and_then(|c| self.slots.get(c).copied())
+    }
+
+    /// Records a block's slot; false when `key` is outside the box.
+    fn set(&mut self, key: [i32; 3], slot: u32) -> bool {
+        match self.cell(key).and_then(|c| self.slots.get_mut(c)) {
+            Some(s) => {
+                *s = slot;
+                true
+            }
+            None => false,
+        }
     }
 }
 
