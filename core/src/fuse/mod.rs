@@ -22,6 +22,7 @@ mod integrate;
 mod raycast;
 
 pub use raycast::RaycastImage;
+pub(crate) use raycast::Caster;
 
 use crate::frame::{DepthFrame, FrameError, Intrinsics};
 use nalgebra::{Isometry3, Point3, Vector3};

@@ -88,110 +88,30 @@ impl TsdfVolume {
         camera_to_world: &Isometry3<f64>,
     ) -> Result<RaycastImage, FuseError> {
         let mut img = RaycastImage::empty(0, 0);
-        self.cast_into(k, camera_to_world, None, &mut img)?;
+        self.cast_into(k, camera_to_world, &mut img)?;
         Ok(img)
-    }
-
-    /// Raycasts only within a camera-depth window per pixel: pixel `i` (row-major) marches
-    /// from depth `window[i][0]` to `window[i][1]` (metres along the optical axis, further
-    /// clipped to the working range and the volume) and reports the first front-facing
-    /// crossing there; a pixel with an empty window (`window[i][1] <= window[i][0]`) is a
-    /// miss without marching. Rendering into `out` reuses its buffers.
-    ///
-    /// Hits are those of [`TsdfVolume::try_raycast`] wherever the full ray's first crossing
-    /// lies inside the window; a surface in front of the window is not seen (the window
-    /// looks past it), one behind it is not searched for. Fails on invalid intrinsics or
-    /// pose, or a window that does not have one entry per pixel.
-    pub fn raycast_window_into(
-        &self,
-        k: &Intrinsics,
-        camera_to_world: &Isometry3<f64>,
-        window: &[[f32; 2]],
-        out: &mut RaycastImage,
-    ) -> Result<(), FuseError> {
-        let n = k.width as usize * k.height as usize;
-        if window.len() != n {
-            return Err(FuseError::Config(format!(
-                "raycast window has {} entries for a {}x{} image",
-                window.len(),
-                k.width,
-                k.height
-            )));
-        }
-        self.cast_into(k, camera_to_world, Some(window), out)
     }
 
     fn cast_into(
         &self,
         k: &Intrinsics,
         camera_to_world: &Isometry3<f64>,
-        window: Option<&[[f32; 2]]>,
         img: &mut RaycastImage,
     ) -> Result<(), FuseError> {
         k.validate()?;
         super::integrate::check_pose(camera_to_world)?;
         img.reset(k.width, k.height);
-        let Some((lo, hi)) = self.bounds else {
+        let Some(mut caster) = Caster::new(self, k, camera_to_world)? else {
             return Ok(());
         };
-        let cfg = &self.config;
-        let vs = cfg.voxel_size_m;
-        let bs = vs * BLOCK_SIDE as f32;
-        // World box of allocated voxel centres, padded by a voxel.
-        let box_lo =
-            Vector3::new(lo[0] as f32, lo[1] as f32, lo[2] as f32) * bs - Vector3::repeat(vs);
-        let box_hi = Vector3::new((hi[0] + 1) as f32, (hi[1] + 1) as f32, (hi[2] + 1) as f32) * bs;
-        let rot = camera_to_world
-            .rotation
-            .to_rotation_matrix()
-            .matrix()
-            .cast::<f32>();
-        let origin: Vector3<f32> = camera_to_world.translation.vector.cast::<f32>();
-        let (fx, fy, cx, cy) = (k.fx as f32, k.fy as f32, k.cx as f32, k.cy as f32);
-        let trunc = cfg.truncation_m();
         let w = k.width as usize;
-        let mut cur = Sampler::new(self);
         for v in 0..k.height as usize {
             for u in 0..w {
-                let i = v * w + u;
-                let (z0, z1) = match window {
-                    Some(win) => {
-                        let [a, b] = win[i];
-                        if !(b > a) {
-                            continue;
-                        }
-                        (a.max(cfg.min_depth_m), b.min(cfg.max_depth_m))
-                    }
-                    None => (cfg.min_depth_m, cfg.max_depth_m),
-                };
-                let ray_c = Vector3::new((u as f32 - cx) / fx, (v as f32 - cy) / fy, 1.0);
-                let len = ray_c.norm();
-                let dir = rot * (ray_c / len);
-                // Working range along z, as a distance along the unit ray.
-                let mut t0 = z0 * len;
-                let mut t1 = z1 * len;
-                // Clip to the volume's box (slab test).
-                for j in 0..3 {
-                    if dir[j].abs() < 1e-9 {
-                        if origin[j] < box_lo[j] || origin[j] > box_hi[j] {
-                            t1 = -1.0;
-                        }
-                        continue;
-                    }
-                    let a = (box_lo[j] - origin[j]) / dir[j];
-                    let b = (box_hi[j] - origin[j]) / dir[j];
-                    t0 = t0.max(a.min(b));
-                    t1 = t1.min(a.max(b));
-                }
-                if t0 >= t1 {
-                    continue;
-                }
-                if let Some(t_hit) = self.march(&mut cur, &origin, &dir, t0, t1, trunc) {
-                    let p = Point3::from(origin + dir * t_hit);
-                    let Some(n) = cur.gradient(&p) else { continue };
+                if let Some((p, n, z)) = caster.cast(u, v) {
+                    let i = v * w + u;
                     img.points[i] = p;
                     img.normals[i] = n;
-                    img.depth_m[i] = t_hit / len;
+                    img.depth_m[i] = z;
                 }
             }
         }
@@ -268,6 +188,92 @@ impl TsdfVolume {
     /// Unit SDF gradient at `p` by central differences; `None` if not observed around `p`.
     pub fn gradient(&self, p: &Point3<f32>) -> Option<Vector3<f32>> {
         Sampler::new(self).gradient(p)
+    }
+}
+
+/// Casts single rays of one camera into one volume (what [`TsdfVolume::try_raycast`] does
+/// for every pixel), so a caller can render only the pixels it needs; a pixel's result does
+/// not depend on which other pixels were cast.
+pub(crate) struct Caster<'a> {
+    vol: &'a TsdfVolume,
+    sampler: Sampler<'a>,
+    box_lo: Vector3<f32>,
+    box_hi: Vector3<f32>,
+    rot: nalgebra::Matrix3<f32>,
+    origin: Vector3<f32>,
+    cam: [f32; 4],
+    trunc: f32,
+}
+
+impl<'a> Caster<'a> {
+    /// A caster for camera `k` at `camera_to_world`; `None` when the volume is empty.
+    /// Fails on invalid intrinsics or pose.
+    pub(crate) fn new(
+        vol: &'a TsdfVolume,
+        k: &Intrinsics,
+        camera_to_world: &Isometry3<f64>,
+    ) -> Result<Option<Self>, FuseError> {
+        k.validate()?;
+        super::integrate::check_pose(camera_to_world)?;
+        let Some((lo, hi)) = vol.bounds else {
+            return Ok(None);
+        };
+        let vs = vol.config.voxel_size_m;
+        let bs = vs * BLOCK_SIDE as f32;
+        // World box of allocated voxel centres, padded by a voxel.
+        let box_lo =
+            Vector3::new(lo[0] as f32, lo[1] as f32, lo[2] as f32) * bs - Vector3::repeat(vs);
+        let box_hi = Vector3::new((hi[0] + 1) as f32, (hi[1] + 1) as f32, (hi[2] + 1) as f32) * bs;
+        let rot = camera_to_world
+            .rotation
+            .to_rotation_matrix()
+            .matrix()
+            .cast::<f32>();
+        Ok(Some(Self {
+            vol,
+            sampler: Sampler::new(vol),
+            box_lo,
+            box_hi,
+            rot,
+            origin: camera_to_world.translation.vector.cast::<f32>(),
+            cam: [k.fx as f32, k.fy as f32, k.cx as f32, k.cy as f32],
+            trunc: vol.config.truncation_m(),
+        }))
+    }
+
+    /// The hit of pixel (u, v): world point, unit normal towards free space, camera depth.
+    pub(crate) fn cast(&mut self, u: usize, v: usize) -> Option<(Point3<f32>, Vector3<f32>, f32)> {
+        let cfg = &self.vol.config;
+        let [fx, fy, cx, cy] = self.cam;
+        let origin = self.origin;
+        let ray_c = Vector3::new((u as f32 - cx) / fx, (v as f32 - cy) / fy, 1.0);
+        let len = ray_c.norm();
+        let dir = self.rot * (ray_c / len);
+        // Working range along z, as a distance along the unit ray.
+        let mut t0 = cfg.min_depth_m * len;
+        let mut t1 = cfg.max_depth_m * len;
+        // Clip to the volume's box (slab test).
+        for j in 0..3 {
+            if dir[j].abs() < 1e-9 {
+                if origin[j] < self.box_lo[j] || origin[j] > self.box_hi[j] {
+                    t1 = -1.0;
+                }
+                continue;
+            }
+            let a = (self.box_lo[j] - origin[j]) / dir[j];
+            let b = (self.box_hi[j] - origin[j]) / dir[j];
+            t0 = t0.max(a.min(b));
+            t1 = t1.min(a.max(b));
+        }
+        if t0 >= t1 {
+            return None;
+        }
+        let t_hit = self
+            .vol
+            .march(&mut self.sampler, &origin, &dir, t0, t1, self.trunc)?;
+        let p = Point3::from(origin + dir * t_hit);
+        let n = self.sampler.gradient(&p)?;
+        Some((p, n, t_hit / len))
     }
 }
 

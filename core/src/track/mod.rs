@@ -31,8 +31,10 @@ pub use model::ModelMap;
 pub use scan::{ScanTracker, TrackSummary, TrackedFrame};
 
 use crate::frame::{DepthFrame, FrameError, Intrinsics};
-use crate::fuse::{FuseError, RaycastImage, TsdfVolume};
-use icp::{IcpParams, PosePrior};
+use crate::fuse::{FuseError, TsdfVolume};
+use icp::{IcpParams, ModelSrc, PosePrior};
+use model::LazyModel;
+use nalgebra::{Point3, Vector3};
 use live::{build_pyramid, LiveParams};
 use nalgebra::Isometry3;
 use serde::Serialize;
@@ -111,10 +113,9 @@ pub struct TrackConfig {
     /// The model is raycast at 1/`raycast_downscale` of the frame's resolution (1 = full).
     /// Model points are ~1 voxel apart anyway; 2 quarters the raycast cost.
     pub raycast_downscale: u32,
-    /// The model is raycast only near the live depth: within this depth margin (metres) of
-    /// the live depths around each model pixel (widened to the largest association gate).
-    pub raycast_margin_m: f32,
-    /// ... and only at model pixels within this many model pixels of live depth.
+    /// Model pixels within this many (model) pixels of live depth are raycast up front; any
+    /// other pixel only when a live point projects to it (so the result is that of a full
+    /// raycast, at the cost of the pixels actually used).
     pub raycast_window_px: u32,
     /// Gauss–Newton steps of the final refinement on the fused SDF (0 = off); only in
     /// [`Tracker::track`] (where the volume is available) and only without a platform pose
@@ -153,7 +154,6 @@ impl Default for TrackConfig {
             point_sigma_m: 0.001,
             effective_points: 400.0,
             raycast_downscale: 2,
-            raycast_margin_m: 0.03,
             raycast_window_px: 4,
             sdf_refine_iterations: 6,
             sdf_stride: 4,
@@ -270,14 +270,10 @@ impl TrackConfig {
                 self.raycast_downscale
             ));
         }
-        if !(self.raycast_margin_m.is_finite()
-            && self.raycast_margin_m > 0.0
-            && self.raycast_margin_m < 1.0)
-            || self.raycast_window_px > 64
-        {
+        if self.raycast_window_px > 64 {
             return bad(format!(
-                "raycast_margin_m = {} (allowed (0, 1) m), raycast_window_px = {} (allowed 0..=64)",
-                self.raycast_margin_m, self.raycast_window_px
+                "raycast_window_px = {} (allowed 0..=64)",
+                self.raycast_window_px
             ));
         }
         if !(0.0..=1.0).contains(&self.min_overlap_ratio) {
@@ -418,9 +414,11 @@ pub struct Tracker {
 /// Per-frame buffers kept to avoid reallocating (and page-faulting) them every frame.
 #[derive(Debug, Clone, Default)]
 struct Scratch {
-    cast: RaycastImage,
-    windows: Vec<[f32; 2]>,
-    windows_tmp: Vec<[f32; 2]>,
+    points: Vec<Point3<f32>>,
+    normals: Vec<Vector3<f32>>,
+    done: Vec<bool>,
+    mask: Vec<bool>,
+    mask_tmp: Vec<bool>,
 }
 
 /// Where the model comes from in one tracking call.
@@ -604,57 +602,56 @@ impl Tracker {
         }
         // Noisy sensors (phone LiDAR) get wider gates and less weight against the prior.
         let noise = pyramid.first().map_or(0.0, |l| l.noise_m as f64);
-        let (model_owned, volume) = match source {
-            ModelSource::Map(_) => (None, None),
+        match source {
+            ModelSource::Map(m) => {
+                self.align(&cfg, &pyramid, ModelSrc::Fixed(m), None, prior, guess, noise)
+            }
             ModelSource::Volume(vol, k_model) => {
-                // Raycast only where live points can associate: near the live depth, out to
-                // the widest association gate.
-                let gate = cfg
-                    .max_distance_m
-                    .iter()
-                    .take(cfg.pyramid_levels)
-                    .fold(0.0f32, |a, &d| a.max(d.max(4.0 * noise as f32)));
-                let wp = window::WindowParams {
-                    radius_px: cfg.raycast_window_px as usize,
-                    margin_m: cfg.raycast_margin_m.max(gate),
-                    min_depth_m: cfg.min_depth_m,
-                    max_depth_m: cfg.max_depth_m,
-                };
+                // Raycast up front only where live points will land; the rest on demand.
                 let sc = &mut self.scratch;
-                window::depth_windows(depth, k, &k_model, &wp, &mut sc.windows, &mut sc.windows_tmp);
-                vol.raycast_window_into(&k_model, &guess, &sc.windows, &mut sc.cast)?;
-                let map = ModelMap::new(
+                window::live_mask(
+                    depth,
+                    k,
+                    &k_model,
+                    cfg.raycast_window_px as usize,
+                    (cfg.min_depth_m, cfg.max_depth_m),
+                    &mut sc.mask,
+                    &mut sc.mask_tmp,
+                );
+                let mut lazy = LazyModel::new(
+                    vol,
                     k_model,
                     guess,
-                    std::mem::take(&mut sc.cast.points),
-                    std::mem::take(&mut sc.cast.normals),
+                    std::mem::take(&mut sc.points),
+                    std::mem::take(&mut sc.normals),
+                    std::mem::take(&mut sc.done),
                 )?;
-                (Some(map), Some(vol))
+                lazy.cast_mask(&sc.mask);
+                let result = self.align(
+                    &cfg,
+                    &pyramid,
+                    ModelSrc::Lazy(&mut lazy),
+                    Some(vol),
+                    prior,
+                    guess,
+                    noise,
+                );
+                let (points, normals, done) = lazy.into_buffers();
+                self.scratch.points = points;
+                self.scratch.normals = normals;
+                self.scratch.done = done;
+                result
             }
-        };
-        let model: &ModelMap = match (&source, &model_owned) {
-            (ModelSource::Map(m), _) => m,
-            (_, Some(m)) => m,
-            _ => return Err(TrackError::Config("no model".into())),
-        };
-        let result = self.align(depth, k, &cfg, &pyramid, model, volume, prior, guess, noise);
-        if let Some(m) = model_owned {
-            // Keep the buffers for the next frame.
-            self.scratch.cast.points = m.points;
-            self.scratch.cast.normals = m.normals;
         }
-        result
     }
 
     /// Aligns the live pyramid to `model` from the initial guess.
     #[allow(clippy::too_many_arguments)]
     fn align(
         &mut self,
-        _depth: &DepthFrame,
-        _k: &Intrinsics,
         cfg: &TrackConfig,
         pyramid: &[live::LiveLevel],
-        model: &ModelMap,
+        mut model: ModelSrc<'_, '_>,
         volume: Option<&TsdfVolume>,
         prior: Option<Isometry3<f64>>,
         guess: Isometry3<f64>,
@@ -677,8 +674,12 @@ impl Tracker {
                 },
             }
         };
-        if model.surface_pixels() < cfg.min_inliers {
-            return Ok(lost(LostReason::EmptyModel, 0, self));
+        if model.map().surface_pixels() < cfg.min_inliers {
+            // Decide on the whole rendering, as a full raycast would.
+            model.complete();
+            if model.map().surface_pixels() < cfg.min_inliers {
+                return Ok(lost(LostReason::EmptyModel, 0, self));
+            }
         }
         let pose_prior = prior.map(|p| PosePrior {
             pose: p,
@@ -690,7 +691,8 @@ impl Tracker {
         let mut nn_iterations = 0;
         let needs_nn = prior.is_none() && (self.before_last.is_none() || self.lost_since_last > 0);
         if cfg.nn_relocalise && needs_nn {
-            if let Some((p, it)) = nn::align(pyramid, model, &guess, cfg) {
+            model.complete();
+            if let Some((p, it)) = nn::align(pyramid, model.map(), &guess, cfg) {
                 init = p;
                 nn_iterations = it;
             }
@@ -702,7 +704,7 @@ impl Tracker {
             *d = d.max(4.0 * noise as f32);
         }
         let max_residual_m = cfg.max_residual_m.max(1.5 * noise);
-        let mut out = icp::run(pyramid, model, &init, &params);
+        let mut out = icp::run(pyramid, &mut model, &init, &params);
         // Final refinement on the signed distance field itself, when the volume is at hand.
         if let (Some(vol), Some(finest)) = (volume, pyramid.first()) {
             if cfg.sdf_refine_iterations > 0 && prior.is_none() {
