@@ -10,7 +10,7 @@ mod glb;
 
 use mandrel_core::frame::LANDMARK_COUNT;
 use mandrel_core::measure::{MeasureDetail, Measurement, Status};
-use mandrel_core::scan::{Finger, Hand, Target};
+use mandrel_core::scan::{Finger, Hand};
 use mandrel_core::session::{ScanSession, SessionConfig};
 use mandrel_core::sim::mesh_hand::{MeshHand, MeshScan};
 use mandrel_core::sim::mesh_surface::TriangleMesh;
@@ -56,8 +56,8 @@ fn load(side: Hand) -> Option<(glb::SkinnedMesh, MeshHand)> {
     for (i, name) in MEDIAPIPE_JOINTS.iter().enumerate() {
         lm[i] = skinned.joint_position(name).expect("joint");
     }
-    let mesh = TriangleMesh::new(skinned.positions.clone(), skinned.triangles.clone())
-        .expect("mesh");
+    let mesh =
+        TriangleMesh::new(skinned.positions.clone(), skinned.triangles.clone()).expect("mesh");
     let hand = MeshHand::new(mesh, lm, side).expect("hand");
     Some((skinned, hand))
 }
@@ -75,7 +75,10 @@ fn glb_reader_rejects_malformed_files() {
     assert!(glb::read_glb(&bad_magic).is_err());
     // Every truncation is an error, never a panic.
     for cut in (0..good.len()).step_by(997) {
-        assert!(glb::read_glb(&good[..cut]).is_err(), "truncated at {cut} accepted");
+        assert!(
+            glb::read_glb(&good[..cut]).is_err(),
+            "truncated at {cut} accepted"
+        );
     }
 }
 
@@ -134,7 +137,10 @@ fn mesh_is_closed_and_bvh_equals_brute_force() {
         // The asset is not free of self-intersections (small folds where the skinning
         // squeezes a joint, and at the wrist): a few first hits from outside land on a back
         // face, mostly at grazing angles. A reversed winding would make it nearly all.
-        assert!(outward * 100 >= hits * 98, "normals not outward: {outward} of {hits}");
+        assert!(
+            outward * 100 >= hits * 98,
+            "normals not outward: {outward} of {hits}"
+        );
     }
 }
 
@@ -230,11 +236,19 @@ fn diagnose(hand: &MeshHand, scan: &MeshScan, d: &MeasureDetail) -> String {
     );
     // Support functions (outward extent per direction) of the mesh section and of the
     // pipeline's fitted contour, in the pipeline's plane: where does the fit fall short?
-    if let Ok(ms) = hand.mesh().ring_section(&r.centre, &r.axis_direction, &r.plane_u) {
-        let flip = if r.axis_direction.cross(&r.plane_u).dot(&r.plane_v) < 0.0 { -1.0 } else { 1.0 };
+    if let Ok(ms) = hand
+        .mesh()
+        .ring_section(&r.centre, &r.axis_direction, &r.plane_u)
+    {
+        let flip = if r.axis_direction.cross(&r.plane_u).dot(&r.plane_v) < 0.0 {
+            -1.0
+        } else {
+            1.0
+        };
         let mesh_pts: Vec<(f64, f64)> = ms.hull.iter().map(|p| (p.x, flip * p.y)).collect();
         let support = |pts: &mut dyn Iterator<Item = (f64, f64)>, th: f64| {
-            pts.map(|(x, y)| x * th.cos() + y * th.sin()).fold(f64::NEG_INFINITY, f64::max)
+            pts.map(|(x, y)| x * th.cos() + y * th.sin())
+                .fold(f64::NEG_INFINITY, f64::max)
         };
         let mut sectors = Vec::new();
         for k in 0..12 {
@@ -246,15 +260,37 @@ fn diagnose(hand: &MeshHand, scan: &MeshScan, d: &MeasureDetail) -> String {
                 .iter()
                 .filter(|p| {
                     let a = (p.y as f64).atan2(p.x as f64);
-                    let dth = (a - th + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU) - std::f64::consts::PI;
+                    let dth = (a - th + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU)
+                        - std::f64::consts::PI;
                     dth.abs() < 15f64.to_radians()
                 })
                 .count();
-            sectors.push(format!("{:.0}:{:+.2}({n_obs})", k as f64 * 30.0, (hf - hm) * 1e3));
+            sectors.push(format!(
+                "{:.0}:{:+.2}({n_obs})",
+                k as f64 * 30.0,
+                (hf - hm) * 1e3
+            ));
         }
         let dorsal = scan.finger_truth.axis.cross(&Vector3::x()); // placeholder, not used
         let _ = dorsal;
-        s += &format!("\n    fit − mesh support per direction deg:mm(points): {}", sectors.join(" "));
+        s += &format!(
+            "\n    fit − mesh support per direction deg:mm(points): {}",
+            sectors.join(" ")
+        );
+    }
+    if let Some(k) = &d.knuckle {
+        let pos = (k.centre - t.pip).dot(&t.axis);
+        let mesh_k = hand
+            .mesh()
+            .ring_section(&k.centre, &k.axis_direction, &k.plane_u)
+            .map(|s| format!("{:.2}", s.hull_perimeter_m * 1e3))
+            .unwrap_or_else(|e| e.to_string());
+        s += &format!(
+            "\n    knuckle slice at PIP{:+.2} mm (truth max at PIP{:+.2} mm): pipeline {:.2} mm, mesh there {mesh_k} mm",
+            pos * 1e3,
+            t.knuckle_offset_m * 1e3,
+            k.perimeter_m * 1e3
+        );
     }
     if let Some(f) = &d.finger {
         s += &format!(
@@ -266,29 +302,37 @@ fn diagnose(hand: &MeshHand, scan: &MeshScan, d: &MeasureDetail) -> String {
     s
 }
 
-#[test]
-fn pipeline_measures_the_webxr_hand() {
+/// One measured row: side, finger, landmarks used, measurement, ring error (mm).
+type Row = (Hand, Finger, bool, Measurement, Option<f64>);
+
+/// Films the ring finger of both hands and the left middle finger (each hand placed at
+/// random, TrueDepth noise and platform drift unless `clean`), measures each scan with and
+/// without landmarks, prints every row with its diagnosis. `None` when ../shared is absent.
+fn run_cases(smooth_levels: usize, frames: usize, clean: bool) -> Option<Vec<Row>> {
     let cases = [
         (Hand::Left, Finger::Ring, 11u64),
         (Hand::Right, Finger::Ring, 12),
         (Hand::Left, Finger::Middle, 13),
     ];
-    let frames: usize = std::env::var("WEBXR_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
     let mut rows = Vec::new();
     for (side, finger, seed) in cases {
-        let Some((_, hand)) = load(side) else {
-            return;
-        };
+        let (_, hand) = load(side)?;
         let mut rng = Pcg64::seed_from_u64(seed);
+        let hand = hand.smoothed(smooth_levels).unwrap();
         let placed = hand
-            .transformed(&mandrel_core::sim::mesh_hand::random_placement(&mut rng, 0.1))
+            .transformed(&mandrel_core::sim::mesh_hand::random_placement(
+                &mut rng, 0.1,
+            ))
             .unwrap();
-        let clean = std::env::var("WEBXR_CLEAN").is_ok();
         let opts = SimOptions {
             finger,
             frames,
             noise: clean.then(mandrel_core::sim::NoiseModel::none),
-            pose_drift: if clean { mandrel_core::sim::PoseDrift::none() } else { Default::default() },
+            pose_drift: if clean {
+                mandrel_core::sim::PoseDrift::none()
+            } else {
+                Default::default()
+            },
             ..SimOptions::default()
         };
         let t0 = std::time::Instant::now();
@@ -302,15 +346,22 @@ fn pipeline_measures_the_webxr_hand() {
                 placed
                     .mesh()
                     .ring_section(&c, &t.axis, &t.axis.cross(&Vector3::x()))
-                    .map_or("-".into(), |s| format!("{mm:+}:{:.2}", s.hull_perimeter_m * 1e3))
+                    .map_or("-".into(), |s| {
+                        format!("{mm:+}:{:.2}", s.hull_perimeter_m * 1e3)
+                    })
             })
             .collect();
-        println!("{side:?} {finger:?}: hull perimeter (mm) along the axis from the ring point (mm): {}", profile.join(" "));
+        println!(
+            "{side:?} {finger:?}: hull perimeter (mm) along the axis from the ring point (mm): {}",
+            profile.join(" ")
+        );
         for use_landmarks in [true, false] {
             let t1 = std::time::Instant::now();
             let (m, detail) = measure(&scan, use_landmarks);
             let t_run = t1.elapsed().as_secs_f64();
-            let err = m.ring_circumference_mm.map(|r| r - scan.truth.ring_circumference_mm);
+            let err = m
+                .ring_circumference_mm
+                .map(|r| r - scan.truth.ring_circumference_mm);
             let kerr = m
                 .knuckle_circumference_mm
                 .map(|k| k - scan.truth.knuckle_circumference_mm);
@@ -322,4 +373,68 @@ fn pipeline_measures_the_webxr_hand() {
             rows.push((side, finger, use_landmarks, m, err));
         }
     }
+    Some(rows)
+}
+
+/// The honest-output rule: `ok` only within 0.5 mm (and, if `within_2_sigma`, within 2σ of
+/// the reported uncertainty); a rescan request must say why and carry no size. Returns the
+/// number of `ok` rows with landmarks.
+fn check(rows: &[Row], within_2_sigma: bool) -> usize {
+    let mut ok_with_landmarks = 0;
+    for (side, finger, lm, m, err) in rows {
+        match m.status {
+            Status::Ok => {
+                let (e, sigma) = (err.unwrap(), m.uncertainty_mm.unwrap());
+                assert!(
+                    e.abs() <= 0.5 && (!within_2_sigma || e.abs() <= 2.0 * sigma),
+                    "{side:?} {finger:?} landmarks {lm}: ok but off by {e:+.2} mm (sigma {sigma:.2})"
+                );
+                ok_with_landmarks += usize::from(*lm);
+            }
+            Status::NeedsRescan => {
+                assert!(
+                    !m.reasons.is_empty(),
+                    "{side:?} {finger:?}: rescan without reason"
+                );
+                assert!(m.sizes.is_none());
+            }
+        }
+    }
+    ok_with_landmarks
+}
+
+/// The WebXR hand smoothed by two Loop subdivision steps (its 16-gon finger sections become
+/// round like skin; truth re-sliced from the smoothed mesh), TrueDepth noise, drift.
+#[test]
+fn pipeline_measures_the_smoothed_webxr_hand() {
+    let Some(rows) = run_cases(2, 24, false) else {
+        return;
+    };
+    let ok = check(&rows, false);
+    // Measured: all 3 with landmarks ok, errors +0.43, +0.29, -0.23 mm; the landmark-free
+    // finder does not find these fingers yet (needs_rescan with reasons: honest).
+    assert!(ok >= 2, "only {ok} of 3 landmark scans ok");
+}
+
+/// Same scans, also requiring the error within 2σ. Known failure: sigma 0.09-0.20 mm
+/// under-covers errors of 0.2-0.4 mm on this shape (2 of 3 rows beyond 2σ at 24 frames).
+#[test]
+#[ignore = "known failure: reported sigma under-covers the error on the WebXR hand (reported to the lead)"]
+fn uncertainty_covers_the_error_on_the_smoothed_webxr_hand() {
+    let Some(rows) = run_cases(2, 24, false) else {
+        return;
+    };
+    check(&rows, true);
+}
+
+/// The asset as shipped: faceted (about 16-gon) finger sections. Known failure: the
+/// section fit runs through the facets, inside the polygon's corners, and reports `ok`
+/// about 1 mm (perfect sensor) to 1.5 mm (TrueDepth) below the hull perimeter.
+#[test]
+#[ignore = "known failure: faceted sections measured ~1.4 mm small with ok status (reported to the lead)"]
+fn pipeline_measures_the_faceted_webxr_hand() {
+    let Some(rows) = run_cases(0, 24, false) else {
+        return;
+    };
+    check(&rows, true);
 }

@@ -102,6 +102,16 @@ impl MeshHand {
         )
     }
 
+    /// The same hand with its mesh smoothed by `levels` steps of Loop subdivision (joints
+    /// unchanged).
+    pub fn smoothed(&self, levels: usize) -> Result<Self, SimError> {
+        let mut mesh = (*self.mesh).clone();
+        for _ in 0..levels {
+            mesh = mesh.loop_subdivided()?;
+        }
+        Self::new(mesh, self.landmarks, self.side)
+    }
+
     /// The mesh (render this).
     pub fn mesh(&self) -> &TriangleMesh {
         &self.mesh

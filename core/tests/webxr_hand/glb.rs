@@ -20,7 +20,9 @@ pub struct SkinnedMesh {
     pub joint_names: Vec<String>,
     /// Joint-to-model transforms in the bind pose (inverse of the inverse bind matrices).
     pub joint_bind: Vec<Matrix4<f64>>,
-    /// Per vertex: four joint indices (into `joint_names`) and their weights.
+    /// Per vertex: four joint indices (into `joint_names`) and their weights (for
+    /// re-posing; not used by the tests yet).
+    #[allow(dead_code)]
     pub skin: Vec<([u16; 4], [f64; 4])>,
 }
 
@@ -111,17 +113,25 @@ fn accessor<'a>(json: &Value, bin: &'a [u8], index: &Value) -> Result<Accessor<'
         Some("MAT4") => 16,
         t => return Err(format!("accessor {i}: unsupported type {t:?}")),
     };
-    let ctype = a["componentType"].as_u64().ok_or("accessor without componentType")?;
+    let ctype = a["componentType"]
+        .as_u64()
+        .ok_or("accessor without componentType")?;
     let size = comp_size(ctype)?;
-    let bv_i = a["bufferView"].as_u64().ok_or("accessor without bufferView")? as usize;
+    let bv_i = a["bufferView"]
+        .as_u64()
+        .ok_or("accessor without bufferView")? as usize;
     let bv = &json["bufferViews"][bv_i];
     if bv["buffer"].as_u64() != Some(0) {
         return Err(format!("buffer view {bv_i} is not in the GLB binary chunk"));
     }
     let off = bv["byteOffset"].as_u64().unwrap_or(0) as usize
         + a["byteOffset"].as_u64().unwrap_or(0) as usize;
-    let len = bv["byteLength"].as_u64().ok_or("buffer view without byteLength")? as usize;
-    let stride = bv["byteStride"].as_u64().map_or(comps * size, |s| s as usize);
+    let len = bv["byteLength"]
+        .as_u64()
+        .ok_or("buffer view without byteLength")? as usize;
+    let stride = bv["byteStride"]
+        .as_u64()
+        .map_or(comps * size, |s| s as usize);
     let start = bv["byteOffset"].as_u64().unwrap_or(0) as usize;
     let view = bin
         .get(start..start + len)
@@ -152,15 +162,17 @@ pub fn read_glb(bytes: &[u8]) -> Result<SkinnedMesh, String> {
     }
     let total = u32_at(bytes, 8)? as usize;
     if total > bytes.len() {
-        return Err(format!("header says {total} bytes, file has {}", bytes.len()));
+        return Err(format!(
+            "header says {total} bytes, file has {}",
+            bytes.len()
+        ));
     }
     let json_len = u32_at(bytes, 12)? as usize;
     if bytes.get(16..20) != Some(b"JSON") {
         return Err("first chunk is not JSON".into());
     }
     let json_bytes = bytes.get(20..20 + json_len).ok_or("JSON chunk truncated")?;
-    let json: Value =
-        serde_json::from_slice(json_bytes).map_err(|e| format!("JSON chunk: {e}"))?;
+    let json: Value = serde_json::from_slice(json_bytes).map_err(|e| format!("JSON chunk: {e}"))?;
     let bin_at = 20 + json_len;
     let bin_len = u32_at(bytes, bin_at)? as usize;
     if bytes.get(bin_at + 4..bin_at + 8) != Some(b"BIN\0") {
@@ -202,7 +214,10 @@ pub fn read_glb(bytes: &[u8]) -> Result<SkinnedMesh, String> {
     }
     let idx = accessor(&json, bin, &prim["indices"])?;
     if idx.comps != 1 || idx.count % 3 != 0 {
-        return Err(format!("indices: {} scalars is not a triangle list", idx.count));
+        return Err(format!(
+            "indices: {} scalars is not a triangle list",
+            idx.count
+        ));
     }
     let mut triangles = Vec::with_capacity(idx.count / 3);
     for t in 0..idx.count / 3 {
@@ -251,7 +266,10 @@ pub fn read_glb(bytes: &[u8]) -> Result<SkinnedMesh, String> {
         for k in 0..4 {
             let jv = ji.get(i, k)?;
             if jv as usize >= joint_names.len() {
-                return Err(format!("vertex {i} names joint {jv} of {}", joint_names.len()));
+                return Err(format!(
+                    "vertex {i} names joint {jv} of {}",
+                    joint_names.len()
+                ));
             }
             j[k] = jv as u16;
             w[k] = wi.get(i, k)?;
