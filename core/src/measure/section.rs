@@ -133,10 +133,9 @@ pub struct SectionConfig {
     /// the knuckle search (a local maximum: a thick slab would average it down).
     pub slab_half_width_m: f64,
     /// Half thickness of the slab for the ring section and the axis refinement (metres).
-    /// A ring band is several millimetres wide and the proximal phalanx is close to a
-    /// linear taper there (modelled by the fit's `g·s` term), so a thicker slab than the
-    /// knuckle's averages more samples and steadies the fit where part of the outline is
-    /// unobserved (e.g. a neighbouring finger touching it).
+    /// Default: the knuckle's. A thicker slab averages more samples (the fit's `g·s` term
+    /// absorbs a linear taper), but near the ring position some hands reach the web between
+    /// the fingers within a few millimetres, where the section is far from a linear taper.
     pub ring_slab_half_width_m: f64,
     /// Samples farther than this from the axis are ignored (metres).
     pub max_radius_m: f64,
@@ -189,7 +188,7 @@ impl Default for SectionConfig {
     fn default() -> Self {
         Self {
             slab_half_width_m: 0.0012,
-            ring_slab_half_width_m: 0.0025,
+            ring_slab_half_width_m: 0.0012,
             max_radius_m: 0.016,
             harmonics: 6,
             harmonic_prior_rel: vec![0.12, 0.05, 0.03, 0.015, 0.01],
