@@ -304,23 +304,26 @@ fn diagnose(hand: &MeshHand, scan: &MeshScan, d: &MeasureDetail) -> String {
 type Row = (Hand, Finger, bool, Measurement, Option<f64>);
 
 /// Films the ring finger of both hands and the left middle finger (each hand placed at
-/// random, TrueDepth noise and platform drift unless `clean`), measures each scan with and
-/// without landmarks, prints every row with its diagnosis. `None` when ../shared is absent.
-fn run_cases(smooth_levels: usize, frames: usize, clean: bool) -> Option<Vec<Row>> {
+/// random, TrueDepth noise and platform drift), measures each scan with and without
+/// landmarks, prints every row with its diagnosis. `None` when ../shared is absent.
+fn run_cases(smooth_levels: usize, frames: usize) -> Option<Vec<Row>> {
     let cases = [
         (Hand::Left, Finger::Ring, 11u64),
         (Hand::Right, Finger::Ring, 12),
         (Hand::Left, Finger::Middle, 13),
     ];
-    run(&cases, smooth_levels, frames, clean, &[true, false], None)
+    let opts = SimOptions {
+        frames,
+        ..SimOptions::default()
+    };
+    run(&cases, smooth_levels, &opts, &[true, false], None)
 }
 
 /// Films and measures each `(side, finger, seed)` case (see [`run_cases`]).
 fn run(
     cases: &[(Hand, Finger, u64)],
     smooth_levels: usize,
-    frames: usize,
-    clean: bool,
+    base: &SimOptions,
     landmark_modes: &[bool],
     curl_deg: Option<[f64; 3]>,
 ) -> Option<Vec<Row>> {
@@ -348,14 +351,7 @@ fn run(
             .unwrap();
         let opts = SimOptions {
             finger,
-            frames,
-            noise: clean.then(mandrel_core::sim::NoiseModel::none),
-            pose_drift: if clean {
-                mandrel_core::sim::PoseDrift::none()
-            } else {
-                Default::default()
-            },
-            ..SimOptions::default()
+            ..base.clone()
         };
         let t0 = std::time::Instant::now();
         let scan = placed.capture(seed, &opts).expect("capture");
@@ -429,7 +425,7 @@ fn check(rows: &[Row], within_2_sigma: bool) -> usize {
 /// round like skin; truth re-sliced from the smoothed mesh), TrueDepth noise, drift.
 #[test]
 fn pipeline_measures_the_smoothed_webxr_hand() {
-    let Some(rows) = run_cases(2, 24, false) else {
+    let Some(rows) = run_cases(2, 24) else {
         return;
     };
     let ok = check(&rows, false);
@@ -443,7 +439,7 @@ fn pipeline_measures_the_smoothed_webxr_hand() {
 #[test]
 #[ignore = "known failure: reported sigma under-covers the error on the WebXR hand (reported to the lead)"]
 fn uncertainty_covers_the_error_on_the_smoothed_webxr_hand() {
-    let Some(rows) = run_cases(2, 24, false) else {
+    let Some(rows) = run_cases(2, 24) else {
         return;
     };
     check(&rows, true);
@@ -451,11 +447,12 @@ fn uncertainty_covers_the_error_on_the_smoothed_webxr_hand() {
 
 /// The asset as shipped: faceted (about 16-gon) finger sections. Known failure: the
 /// section fit runs through the facets, inside the polygon's corners, and reports `ok`
-/// about 1 mm (perfect sensor) to 1.5 mm (TrueDepth) below the hull perimeter.
+/// 0.8-1.0 mm (perfect sensor, 30 frames) to 1.0-1.5 mm (TrueDepth, 24 frames) below the hull
+/// perimeter, at sigma 0.14-0.22 mm.
 #[test]
-#[ignore = "known failure: faceted sections measured ~1.4 mm small with ok status (reported to the lead)"]
+#[ignore = "known failure: faceted sections measured 1.0-1.5 mm small with ok status (reported to the lead)"]
 fn pipeline_measures_the_faceted_webxr_hand() {
-    let Some(rows) = run_cases(0, 24, false) else {
+    let Some(rows) = run_cases(0, 24) else {
         return;
     };
     check(&rows, true);
@@ -484,7 +481,11 @@ fn many_scans_of_the_smoothed_webxr_hand() {
             (h, f, 1000 + i)
         })
         .collect();
-    let Some(rows) = run(&cases, 2, 24, false, &[true], None) else {
+    let opts = SimOptions {
+        frames: 24,
+        ..SimOptions::default()
+    };
+    let Some(rows) = run(&cases, 2, &opts, &[true], None) else {
         return;
     };
     let oks: Vec<(f64, f64)> = rows
@@ -544,7 +545,32 @@ fn pipeline_measures_a_flexed_finger() {
         (Hand::Left, Finger::Ring, 21u64),
         (Hand::Right, Finger::Middle, 22),
     ];
-    let Some(rows) = run(&cases, 2, 24, false, &[true], Some([25.0, 45.0, 20.0])) else {
+    let opts = SimOptions {
+        frames: 24,
+        ..SimOptions::default()
+    };
+    let Some(rows) = run(&cases, 2, &opts, &[true], Some([25.0, 45.0, 20.0])) else {
+        return;
+    };
+    check(&rows, false);
+}
+
+/// Back-of-the-hand coverage (120–150° of arc, a table under the palm): the palmar side is
+/// never seen, so a size must come with an honest uncertainty or a rescan request.
+#[test]
+#[ignore = "slow (about a minute); passes: all needs_rescan too_noisy, sigma 1.0-1.5 mm covering errors of 0.4-1.1 mm"]
+fn dorsal_scans_of_the_webxr_hand() {
+    let cases = [
+        (Hand::Left, Finger::Ring, 31u64),
+        (Hand::Right, Finger::Ring, 32),
+        (Hand::Left, Finger::Middle, 33),
+    ];
+    let opts = SimOptions {
+        frames: 24,
+        coverage: mandrel_core::sim::Coverage::Dorsal,
+        ..SimOptions::default()
+    };
+    let Some(rows) = run(&cases, 2, &opts, &[true], None) else {
         return;
     };
     check(&rows, false);
