@@ -28,7 +28,9 @@ fn process_cpu_s() -> Option<f64> {
 
 fn load() -> (String, Target, Vec<Frame>) {
     let name = std::env::var("MANDREL_BENCH_SCAN").unwrap_or_else(|_| "td-full-pose-01".into());
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/scans").join(&name);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/scans")
+        .join(&name);
     if let Ok(scan) = ScanFolder::open(&dir) {
         let frames: Result<Vec<Frame>, _> = (0..scan.len()).map(|i| scan.frame(i)).collect();
         if let Ok(frames) = frames {

@@ -123,7 +123,11 @@ impl ModelMap {
     /// The model pixel a camera-frame live point `p` projects to under `to_model` (live
     /// camera to model camera), if inside the image.
     #[inline]
-    pub(crate) fn project(&self, to_model: &Isometry3<f32>, p: &Point3<f32>) -> Option<(usize, usize)> {
+    pub(crate) fn project(
+        &self,
+        to_model: &Isometry3<f32>,
+        p: &Point3<f32>,
+    ) -> Option<(usize, usize)> {
         let k = &self.k;
         let pm = to_model * p;
         if pm.z <= 0.0 {
