@@ -556,6 +556,8 @@ fn angle_deg(a: &Vector3<f64>, b: &Vector3<f64>) -> f64 {
 
 /// Range of distances across the hand between adjacent long fingers' bases (metres).
 const ADJACENT_SPACING_M: (f64, f64) = (0.008, 0.040);
+/// Shortest long finger (tubular part) relative to the longest of the four.
+const MIN_LENGTH_SHARE: f64 = 0.6;
 /// The little finger is thinner than the index: the finger named index must be at least
 /// this fraction of the little finger's radius.
 const THINNER_RATIO: f64 = 0.95;
@@ -571,8 +573,10 @@ const THINNER_RATIO: f64 = 0.95;
 ///    and 5° more than any other.
 /// 3. The four others are ordered across the hand from the thumb's side; adjacent axes
 ///    must be a finger's width apart (8–40 mm at the bases).
-/// 4. Width check: the little finger must not be clearly wider than the index (their
-///    median tubular radii within [`THINNER_RATIO`]), else the naming is refused.
+/// 4. Checks, else the naming is refused: each of the four is at least
+///    [`MIN_LENGTH_SHARE`] as long as the longest (whole fingers, not fragments of partly
+///    seen ones); the little finger is not clearly wider than the index (median tubular
+///    radii, [`THINNER_RATIO`]).
 pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError> {
     let long: Vec<usize> = (0..cands.len())
         .filter(|&i| cands[i].length_m() >= 0.02)
@@ -675,6 +679,22 @@ pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError
                 gap * 1e3
             )));
         }
+    }
+    // Whole fingers, not fragments of a partly seen one: each at least 60 % as long as the
+    // longest (little fingers run ~70–80 % of the middle finger).
+    let longest = ordered
+        .iter()
+        .map(|&i| cands[i].length_m())
+        .fold(0.0, f64::max);
+    if let Some(&short) = ordered
+        .iter()
+        .find(|&&i| cands[i].length_m() < MIN_LENGTH_SHARE * longest)
+    {
+        return Err(LocateError::NotFound(format!(
+            "a finger candidate is {:.0} mm long against {:.0} mm for the longest: fingers are only partly seen",
+            cands[short].length_m() * 1e3,
+            longest * 1e3
+        )));
     }
     let (r_index, r_little) = (
         median_radius(&cands[ordered[0]]),
