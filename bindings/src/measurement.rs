@@ -32,6 +32,8 @@ pub enum RescanReason {
     TooFewFrames,
     /// No frames at all.
     NoFrames,
+    /// The hand was outside (or at the edge of) the working depth range in most frames.
+    HandOutOfRange,
 }
 
 /// How the finger was located.
@@ -164,6 +166,7 @@ impl From<core::Reason> for RescanReason {
             core::Reason::TrackingLost => RescanReason::TrackingLost,
             core::Reason::TooFewFrames => RescanReason::TooFewFrames,
             core::Reason::NoFrames => RescanReason::NoFrames,
+            core::Reason::HandOutOfRange => RescanReason::HandOutOfRange,
         }
     }
 }
@@ -177,6 +180,7 @@ impl From<RescanReason> for core::Reason {
             RescanReason::TrackingLost => core::Reason::TrackingLost,
             RescanReason::TooFewFrames => core::Reason::TooFewFrames,
             RescanReason::NoFrames => core::Reason::NoFrames,
+            RescanReason::HandOutOfRange => core::Reason::HandOutOfRange,
         }
     }
 }

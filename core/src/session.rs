@@ -18,7 +18,7 @@ use crate::measure::locate::{self, LandmarkView, LocatedFinger};
 use crate::measure::observe::{FrameObservations, ObserveConfig, ObserveError, Roi};
 use crate::measure::{
     measure_detailed, MeasureDetail, MeasureError, MeasureInput, MeasureOptions, Measurement,
-    Timings, TrackingSummary,
+    Reason, Status, Timings, TrackingSummary,
 };
 use crate::mesh::{self, Mesh};
 use crate::scan::Target;
@@ -261,6 +261,8 @@ pub struct ScanSession {
     raw_platform_frames: usize,
     state: TrackingState,
     last_hint_range: Option<Hint>,
+    /// Frames whose near depths were outside (or at the edge of) the working range.
+    frames_out_of_range: usize,
     last_motion_fast: bool,
     last_posed: Option<(Isometry3<f64>, f64)>,
     memory_full: bool,
@@ -298,6 +300,7 @@ impl ScanSession {
             raw_platform_frames: 0,
             state: TrackingState::NotStarted,
             last_hint_range: None,
+            frames_out_of_range: 0,
             last_motion_fast: false,
             last_posed: None,
             memory_full: false,
@@ -524,10 +527,11 @@ impl ScanSession {
             Hint::HoldStill
         } else if done && self.state != TrackingState::Lost {
             Hint::Done
+        } else if let Some(h) = self.last_hint_range {
+            // Out of range comes first: tracking is lost *because* the depth is unusable.
+            h
         } else if self.state == TrackingState::Lost || self.last_motion_fast {
             Hint::SlowDown
-        } else if let Some(h) = self.last_hint_range {
-            h
         } else if self.located.is_some() && coverage < 200.0 && fused >= 5 {
             Hint::ShowPalmSide
         } else {
@@ -586,7 +590,11 @@ impl ScanSession {
             tracking,
             upstream,
         };
-        Ok(measure_detailed(&input, &opts)?)
+        let (mut m, detail) = measure_detailed(&input, &opts)?;
+        if m.status == Status::NeedsRescan && 2 * self.frames_out_of_range >= self.frames.len() {
+            m.reasons.push(Reason::HandOutOfRange);
+        }
+        Ok((m, detail))
     }
 
     /// The fused surface, for local display only (never leaves the device by itself).
@@ -689,6 +697,7 @@ impl ScanSession {
             .collect();
         if d.is_empty() {
             self.last_hint_range = Some(Hint::MoveCloser);
+            self.frames_out_of_range += 1;
             return;
         }
         let k = d.len() / 10;
@@ -701,6 +710,9 @@ impl ScanSession {
         } else {
             None
         };
+        if self.last_hint_range.is_some() {
+            self.frames_out_of_range += 1;
+        }
     }
 
     fn report(

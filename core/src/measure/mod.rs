@@ -123,6 +123,8 @@ pub enum Reason {
     TooFewFrames,
     /// No frames at all.
     NoFrames,
+    /// The hand was outside (or at the edge of) the working depth range in most frames.
+    HandOutOfRange,
 }
 
 /// How much tracking went wrong during the scan.

@@ -277,7 +277,7 @@ fn random_rotation<R: Rng + ?Sized>(rng: &mut R) -> UnitQuaternion<f64> {
     UnitQuaternion::from_quaternion(q)
 }
 
-fn intrinsics_for<R: Rng + ?Sized>(sensor: Sensor, rng: &mut R) -> Result<Intrinsics, SimError> {
+pub(crate) fn intrinsics_for<R: Rng + ?Sized>(sensor: Sensor, rng: &mut R) -> Result<Intrinsics, SimError> {
     Ok(match sensor {
         Sensor::TrueDepth => {
             let f = uniform(rng, 580.0, 605.0);

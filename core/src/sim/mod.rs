@@ -8,7 +8,10 @@
 //! the same analytic surfaces that are rendered.
 
 pub mod capture;
+pub mod film;
 pub mod hand;
+pub mod mesh_hand;
+pub mod mesh_surface;
 pub mod render;
 pub mod shapes;
 

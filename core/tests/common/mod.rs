@@ -40,3 +40,9 @@ pub fn shared_scan_names() -> Vec<String> {
     v.sort();
     v
 }
+
+/// A data set under `../shared/data` (e.g. `webxr_generic_hand`), or `None` (skipped) as
+/// for [`shared_dir`].
+pub fn shared_data(name: &str) -> Option<PathBuf> {
+    shared_dir().map(|d| d.join("data").join(name))
+}

@@ -1,0 +1,440 @@
+//! The WebXR generic hand meshes (`../shared/data/webxr_generic_hand`, MIT) in the virtual
+//! sensor: a real hand shape, ray-traced through the BVH mesh surface, its ground truth
+//! sliced from the same mesh per `scan-format.md`, and the real pipeline (`ScanSession`,
+//! as the CLI's `measure` runs it) measuring the ring and middle fingers of both hands,
+//! with landmarks and without.
+
+mod common;
+#[path = "webxr_hand/glb.rs"]
+mod glb;
+
+use mandrel_core::frame::LANDMARK_COUNT;
+use mandrel_core::measure::{MeasureDetail, Measurement, Status};
+use mandrel_core::scan::{Finger, Hand};
+use mandrel_core::session::{ScanSession, SessionConfig};
+use mandrel_core::sim::mesh_hand::{MeshHand, MeshScan};
+use mandrel_core::sim::mesh_surface::TriangleMesh;
+use mandrel_core::sim::{Ray, SimOptions, Surface};
+use nalgebra::{Point3, Vector3};
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64;
+
+/// WebXR joint names in MediaPipe landmark order.
+const MEDIAPIPE_JOINTS: [&str; LANDMARK_COUNT] = [
+    "wrist",
+    "thumb-metacarpal",
+    "thumb-phalanx-proximal",
+    "thumb-phalanx-distal",
+    "thumb-tip",
+    "index-finger-phalanx-proximal",
+    "index-finger-phalanx-intermediate",
+    "index-finger-phalanx-distal",
+    "index-finger-tip",
+    "middle-finger-phalanx-proximal",
+    "middle-finger-phalanx-intermediate",
+    "middle-finger-phalanx-distal",
+    "middle-finger-tip",
+    "ring-finger-phalanx-proximal",
+    "ring-finger-phalanx-intermediate",
+    "ring-finger-phalanx-distal",
+    "ring-finger-tip",
+    "pinky-finger-phalanx-proximal",
+    "pinky-finger-phalanx-intermediate",
+    "pinky-finger-phalanx-distal",
+    "pinky-finger-tip",
+];
+
+fn load(side: Hand) -> Option<(glb::SkinnedMesh, MeshHand)> {
+    let dir = common::shared_data("webxr_generic_hand")?;
+    let file = match side {
+        Hand::Left => "left.glb",
+        Hand::Right => "right.glb",
+    };
+    let bytes = std::fs::read(dir.join(file)).expect("read glb");
+    let skinned = glb::read_glb(&bytes).expect("parse glb");
+    let mut lm = [Point3::origin(); LANDMARK_COUNT];
+    for (i, name) in MEDIAPIPE_JOINTS.iter().enumerate() {
+        lm[i] = skinned.joint_position(name).expect("joint");
+    }
+    let mesh =
+        TriangleMesh::new(skinned.positions.clone(), skinned.triangles.clone()).expect("mesh");
+    let hand = MeshHand::new(mesh, lm, side).expect("hand");
+    Some((skinned, hand))
+}
+
+#[test]
+fn glb_reader_rejects_malformed_files() {
+    let Some(dir) = common::shared_data("webxr_generic_hand") else {
+        return;
+    };
+    let good = std::fs::read(dir.join("left.glb")).unwrap();
+    assert!(glb::read_glb(b"").is_err());
+    assert!(glb::read_glb(b"glTF\x01\0\0\0").is_err());
+    let mut bad_magic = good.clone();
+    bad_magic[0] = b'x';
+    assert!(glb::read_glb(&bad_magic).is_err());
+    // Every truncation is an error, never a panic.
+    for cut in (0..good.len()).step_by(997) {
+        assert!(
+            glb::read_glb(&good[..cut]).is_err(),
+            "truncated at {cut} accepted"
+        );
+    }
+}
+
+#[test]
+fn mesh_is_closed_and_bvh_equals_brute_force() {
+    for side in [Hand::Left, Hand::Right] {
+        let Some((skinned, hand)) = load(side) else {
+            return;
+        };
+        let mesh = hand.mesh();
+        println!(
+            "{side:?}: {} vertices ({} unique), {} triangles, {} degenerate, {} open/non-manifold edges, volume {:.1} cm³, {} joints",
+            mesh.vertices().len(),
+            mesh.unique_vertices(),
+            mesh.triangles().len(),
+            mesh.degenerate_triangles(),
+            mesh.boundary_or_nonmanifold_edges(),
+            mesh.volume_m3() * 1e6,
+            skinned.joint_names.len()
+        );
+        assert_eq!(mesh.boundary_or_nonmanifold_edges(), 0, "mesh not closed");
+        // Rays from random points around the hand towards random points in it.
+        let bs = mesh.bounding_sphere().unwrap();
+        let mut rng = Pcg64::seed_from_u64(4);
+        let mut rnd = |s: f64| {
+            Vector3::new(
+                rng.random::<f64>() - 0.5,
+                rng.random::<f64>() - 0.5,
+                rng.random::<f64>() - 0.5,
+            ) * s
+        };
+        let (mut hits, mut outward) = (0, 0);
+        let mut facing_away = Vec::new();
+        for _ in 0..3000 {
+            let o = bs.center + rnd(2.0).normalize() * bs.radius * 1.5;
+            let target = bs.center + rnd(bs.radius);
+            let ray = Ray::new(o, target - o).unwrap();
+            let a = mesh.intersect(&ray, 0.0, f64::INFINITY);
+            let b = mesh.intersect_brute_force(&ray, 0.0, f64::INFINITY);
+            assert_eq!(a, b, "BVH and brute force differ on {ray:?}");
+            if let Some(h) = a {
+                hits += 1;
+                // The first hit from outside a closed surface faces the ray.
+                if h.normal.dot(&ray.dir) < 0.0 {
+                    outward += 1;
+                } else {
+                    facing_away.push(h.normal.dot(&ray.dir));
+                }
+            }
+        }
+        println!(
+            "{side:?}: {hits} of 3000 rays hit; {outward} first hits face the ray, the others \
+             are back faces at cos {facing_away:.2?} (folds of the skinned asset)"
+        );
+        assert!(hits > 300);
+        // The asset is not free of self-intersections (small folds where the skinning
+        // squeezes a joint, and at the wrist): a few first hits from outside land on a back
+        // face, mostly at grazing angles. A reversed winding would make it nearly all.
+        assert!(
+            outward * 100 >= hits * 98,
+            "normals not outward: {outward} of {hits}"
+        );
+    }
+}
+
+/// The data set's README measured the bind-pose truth independently (same definition):
+/// (side, finger, ring mm, knuckle mm), ring `None` where it marks the ring plane invalid
+/// (it cuts the web/palm).
+const README_TRUTH: [(Hand, Finger, Option<f64>, f64); 8] = [
+    (Hand::Left, Finger::Index, Some(61.06), 54.71),
+    (Hand::Left, Finger::Middle, Some(61.03), 56.54),
+    (Hand::Left, Finger::Ring, Some(55.19), 50.60),
+    (Hand::Left, Finger::Little, None, 44.58),
+    (Hand::Right, Finger::Index, None, 54.70),
+    (Hand::Right, Finger::Middle, Some(61.03), 56.54),
+    (Hand::Right, Finger::Ring, Some(55.19), 50.60),
+    (Hand::Right, Finger::Little, None, 44.58),
+];
+
+#[test]
+fn truth_sliced_from_the_mesh() {
+    for side in [Hand::Left, Hand::Right] {
+        let Some((_, hand)) = load(side) else {
+            return;
+        };
+        for finger in [Finger::Index, Finger::Middle, Finger::Ring, Finger::Little] {
+            let (mcp, pip) = hand.mcp_pip(finger).unwrap();
+            match hand.finger_truth(finger) {
+                Ok(t) => {
+                    let s = hand.ring_section(finger).unwrap();
+                    println!(
+                        "{side:?} {finger:?}: MCP-PIP {:.2} mm, ring {:.2} mm (loop {:.2}, {} hull points, {} loops in plane, max radius {:.1} mm), knuckle {:.2} mm at PIP{:+.2} mm, ellipticity {:.3}",
+                        (pip - mcp).norm() * 1e3,
+                        t.ring_circumference_m * 1e3,
+                        s.loop_perimeter_m * 1e3,
+                        s.hull.len(),
+                        s.loops_in_plane,
+                        s.max_radius_m * 1e3,
+                        t.knuckle_circumference_m * 1e3,
+                        t.knuckle_offset_m * 1e3,
+                        t.ellipticity
+                    );
+                    let (_, _, ring, knuckle) = README_TRUTH
+                        .iter()
+                        .find(|r| r.0 == side && r.1 == finger)
+                        .unwrap();
+                    let ring = ring.expect("README marks this ring plane invalid");
+                    assert!((t.ring_circumference_m * 1e3 - ring).abs() < 0.01);
+                    assert!((t.knuckle_circumference_m * 1e3 - knuckle).abs() < 0.01);
+                }
+                Err(e) => {
+                    println!("{side:?} {finger:?}: no truth: {e}");
+                    assert!(README_TRUTH
+                        .iter()
+                        .any(|r| r.0 == side && r.1 == finger && r.2.is_none()));
+                }
+            }
+        }
+    }
+}
+
+/// Runs frames through a session as `mandrel measure` does.
+fn measure(scan: &MeshScan, use_landmarks: bool) -> (Measurement, MeasureDetail) {
+    let mut cfg = SessionConfig::new(scan.target);
+    cfg.use_landmarks = use_landmarks;
+    let mut s = ScanSession::new(cfg).expect("session");
+    for f in &scan.frames {
+        s.push_frame(f.clone()).expect("frame");
+    }
+    s.finish_detailed().expect("finish")
+}
+
+/// Where the pipeline's error comes from: its ring plane against the true one (offset along
+/// the axis, off-axis distance, tilt) and the mesh's own section in the pipeline's plane.
+fn diagnose(hand: &MeshHand, scan: &MeshScan, d: &MeasureDetail) -> String {
+    let t = &scan.finger_truth;
+    let Some(r) = &d.ring else {
+        return "no ring section".into();
+    };
+    let off = r.centre - t.ring_point;
+    let along = off.dot(&t.axis);
+    let across = (off - t.axis * along).norm();
+    let tilt = r.axis_direction.angle(&t.axis).to_degrees();
+    let in_plane = hand
+        .mesh()
+        .ring_section(&r.centre, &r.axis_direction, &r.plane_u)
+        .map(|s| format!("{:.2}", s.hull_perimeter_m * 1e3))
+        .unwrap_or_else(|e| e.to_string());
+    let mut s = format!(
+        "ring plane {:+.2} mm along the axis, {:.2} mm off it, tilt {:.2} deg; mesh section in the pipeline's plane {in_plane} mm vs pipeline {:.2} mm",
+        along * 1e3,
+        across * 1e3,
+        tilt,
+        r.perimeter_m * 1e3
+    );
+    // Support functions (outward extent per direction) of the mesh section and of the
+    // pipeline's fitted contour, in the pipeline's plane: where does the fit fall short?
+    if let Ok(ms) = hand
+        .mesh()
+        .ring_section(&r.centre, &r.axis_direction, &r.plane_u)
+    {
+        let flip = if r.axis_direction.cross(&r.plane_u).dot(&r.plane_v) < 0.0 {
+            -1.0
+        } else {
+            1.0
+        };
+        let mesh_pts: Vec<(f64, f64)> = ms.hull.iter().map(|p| (p.x, flip * p.y)).collect();
+        let support = |pts: &mut dyn Iterator<Item = (f64, f64)>, th: f64| {
+            pts.map(|(x, y)| x * th.cos() + y * th.sin())
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        let mut sectors = Vec::new();
+        for k in 0..12 {
+            let th = (k as f64 * 30.0).to_radians();
+            let hm = support(&mut mesh_pts.iter().copied(), th);
+            let hf = support(&mut r.contour_2d.iter().map(|p| (p.x, p.y)), th);
+            let n_obs = r
+                .points_2d
+                .iter()
+                .filter(|p| {
+                    let a = (p.y as f64).atan2(p.x as f64);
+                    let dth = (a - th + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU)
+                        - std::f64::consts::PI;
+                    dth.abs() < 15f64.to_radians()
+                })
+                .count();
+            sectors.push(format!(
+                "{:.0}:{:+.2}({n_obs})",
+                k as f64 * 30.0,
+                (hf - hm) * 1e3
+            ));
+        }
+        let dorsal = scan.finger_truth.axis.cross(&Vector3::x()); // placeholder, not used
+        let _ = dorsal;
+        s += &format!(
+            "\n    fit − mesh support per direction deg:mm(points): {}",
+            sectors.join(" ")
+        );
+    }
+    if let Some(k) = &d.knuckle {
+        let pos = (k.centre - t.pip).dot(&t.axis);
+        let mesh_k = hand
+            .mesh()
+            .ring_section(&k.centre, &k.axis_direction, &k.plane_u)
+            .map(|s| format!("{:.2}", s.hull_perimeter_m * 1e3))
+            .unwrap_or_else(|e| e.to_string());
+        s += &format!(
+            "\n    knuckle slice at PIP{:+.2} mm (truth max at PIP{:+.2} mm): pipeline {:.2} mm, mesh there {mesh_k} mm",
+            pos * 1e3,
+            t.knuckle_offset_m * 1e3,
+            k.perimeter_m * 1e3
+        );
+    }
+    if let Some(f) = &d.finger {
+        s += &format!(
+            "; located MCP {:.1} mm, PIP {:.1} mm from the joints",
+            (f.mcp.position - t.mcp).norm() * 1e3,
+            (f.pip.position - t.pip).norm() * 1e3
+        );
+    }
+    s
+}
+
+/// One measured row: side, finger, landmarks used, measurement, ring error (mm).
+type Row = (Hand, Finger, bool, Measurement, Option<f64>);
+
+/// Films the ring finger of both hands and the left middle finger (each hand placed at
+/// random, TrueDepth noise and platform drift unless `clean`), measures each scan with and
+/// without landmarks, prints every row with its diagnosis. `None` when ../shared is absent.
+fn run_cases(smooth_levels: usize, frames: usize, clean: bool) -> Option<Vec<Row>> {
+    let cases = [
+        (Hand::Left, Finger::Ring, 11u64),
+        (Hand::Right, Finger::Ring, 12),
+        (Hand::Left, Finger::Middle, 13),
+    ];
+    let mut rows = Vec::new();
+    for (side, finger, seed) in cases {
+        let (_, hand) = load(side)?;
+        let mut rng = Pcg64::seed_from_u64(seed);
+        let hand = hand.smoothed(smooth_levels).unwrap();
+        let placed = hand
+            .transformed(&mandrel_core::sim::mesh_hand::random_placement(
+                &mut rng, 0.1,
+            ))
+            .unwrap();
+        let opts = SimOptions {
+            finger,
+            frames,
+            noise: clean.then(mandrel_core::sim::NoiseModel::none),
+            pose_drift: if clean {
+                mandrel_core::sim::PoseDrift::none()
+            } else {
+                Default::default()
+            },
+            ..SimOptions::default()
+        };
+        let t0 = std::time::Instant::now();
+        let scan = placed.capture(seed, &opts).expect("capture");
+        let t_sim = t0.elapsed().as_secs_f64();
+        let t = &scan.finger_truth;
+        let profile: Vec<String> = (-8..=8)
+            .step_by(2)
+            .map(|mm| {
+                let c = t.ring_point + t.axis * (mm as f64 * 1e-3);
+                placed
+                    .mesh()
+                    .ring_section(&c, &t.axis, &t.axis.cross(&Vector3::x()))
+                    .map_or("-".into(), |s| {
+                        format!("{mm:+}:{:.2}", s.hull_perimeter_m * 1e3)
+                    })
+            })
+            .collect();
+        println!(
+            "{side:?} {finger:?}: hull perimeter (mm) along the axis from the ring point (mm): {}",
+            profile.join(" ")
+        );
+        for use_landmarks in [true, false] {
+            let t1 = std::time::Instant::now();
+            let (m, detail) = measure(&scan, use_landmarks);
+            let t_run = t1.elapsed().as_secs_f64();
+            let err = m
+                .ring_circumference_mm
+                .map(|r| r - scan.truth.ring_circumference_mm);
+            let kerr = m
+                .knuckle_circumference_mm
+                .map(|k| k - scan.truth.knuckle_circumference_mm);
+            println!(
+                "{side:?} {finger:?} seed {seed} landmarks {use_landmarks}: {:?} {:?} truth {:.2} err {:?} sigma {:?} knuckle err {:?} coverage {:.0} frames {} (sim {t_sim:.1} s, pipeline {t_run:.1} s)",
+                m.status, m.reasons, scan.truth.ring_circumference_mm, err.map(|e| (e * 100.0).round() / 100.0), m.uncertainty_mm, kerr.map(|e| (e * 100.0).round() / 100.0), m.coverage_deg, m.frames_used
+            );
+            println!("    {}", diagnose(&placed, &scan, &detail));
+            rows.push((side, finger, use_landmarks, m, err));
+        }
+    }
+    Some(rows)
+}
+
+/// The honest-output rule: `ok` only within 0.5 mm (and, if `within_2_sigma`, within 2σ of
+/// the reported uncertainty); a rescan request must say why and carry no size. Returns the
+/// number of `ok` rows with landmarks.
+fn check(rows: &[Row], within_2_sigma: bool) -> usize {
+    let mut ok_with_landmarks = 0;
+    for (side, finger, lm, m, err) in rows {
+        match m.status {
+            Status::Ok => {
+                let (e, sigma) = (err.unwrap(), m.uncertainty_mm.unwrap());
+                assert!(
+                    e.abs() <= 0.5 && (!within_2_sigma || e.abs() <= 2.0 * sigma),
+                    "{side:?} {finger:?} landmarks {lm}: ok but off by {e:+.2} mm (sigma {sigma:.2})"
+                );
+                ok_with_landmarks += usize::from(*lm);
+            }
+            Status::NeedsRescan => {
+                assert!(
+                    !m.reasons.is_empty(),
+                    "{side:?} {finger:?}: rescan without reason"
+                );
+                assert!(m.sizes.is_none());
+            }
+        }
+    }
+    ok_with_landmarks
+}
+
+/// The WebXR hand smoothed by two Loop subdivision steps (its 16-gon finger sections become
+/// round like skin; truth re-sliced from the smoothed mesh), TrueDepth noise, drift.
+#[test]
+fn pipeline_measures_the_smoothed_webxr_hand() {
+    let Some(rows) = run_cases(2, 24, false) else {
+        return;
+    };
+    let ok = check(&rows, false);
+    // Measured: all 3 with landmarks ok, errors +0.43, +0.29, -0.23 mm; the landmark-free
+    // finder does not find these fingers yet (needs_rescan with reasons: honest).
+    assert!(ok >= 2, "only {ok} of 3 landmark scans ok");
+}
+
+/// Same scans, also requiring the error within 2σ. Known failure: sigma 0.09-0.20 mm
+/// under-covers errors of 0.2-0.4 mm on this shape (2 of 3 rows beyond 2σ at 24 frames).
+#[test]
+#[ignore = "known failure: reported sigma under-covers the error on the WebXR hand (reported to the lead)"]
+fn uncertainty_covers_the_error_on_the_smoothed_webxr_hand() {
+    let Some(rows) = run_cases(2, 24, false) else {
+        return;
+    };
+    check(&rows, true);
+}
+
+/// The asset as shipped: faceted (about 16-gon) finger sections. Known failure: the
+/// section fit runs through the facets, inside the polygon's corners, and reports `ok`
+/// about 1 mm (perfect sensor) to 1.5 mm (TrueDepth) below the hull perimeter.
+#[test]
+#[ignore = "known failure: faceted sections measured ~1.4 mm small with ok status (reported to the lead)"]
+fn pipeline_measures_the_faceted_webxr_hand() {
+    let Some(rows) = run_cases(0, 24, false) else {
+        return;
+    };
+    check(&rows, true);
+}
