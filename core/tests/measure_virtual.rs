@@ -152,10 +152,7 @@ fn summarise(rows: &[&Row], label: &str) -> Summary {
         within_2s: errs.iter().filter(|e| e.0 <= 2.0 * e.1).count() as f64 / k,
         worst_ok_mm: errs.iter().map(|e| e.0).fold(0.0, f64::max),
     };
-    let measured: Vec<f64> = rows
-        .iter()
-        .filter_map(|r| r.err_mm.map(f64::abs))
-        .collect();
+    let measured: Vec<f64> = rows.iter().filter_map(|r| r.err_mm.map(f64::abs)).collect();
     println!(
         "{label}: {} hands, {} ok ({:.0} %); over ok: mean |err| {:.3} mm, worst {:.3} mm, \
          within 1 sigma {:.0} %, within 2 sigma {:.0} %; all {} measured: mean |err| {:.3} mm",
@@ -243,7 +240,11 @@ fn fifty_virtual_hands_through_the_session() {
     let frames = env_usize("MEASURE_VIRTUAL_FRAMES", 16);
     let t = std::time::Instant::now();
     let rows = run_all(300..300 + n, frames);
-    println!("{} sessions in {:.1} s", rows.len(), t.elapsed().as_secs_f64());
+    println!(
+        "{} sessions in {:.1} s",
+        rows.len(),
+        t.elapsed().as_secs_f64()
+    );
     let lm: Vec<&Row> = rows.iter().filter(|r| r.landmarks).collect();
     let geo: Vec<&Row> = rows.iter().filter(|r| !r.landmarks).collect();
     let s_lm = summarise(&lm, "with landmarks");
