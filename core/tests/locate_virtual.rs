@@ -20,7 +20,7 @@ use mandrel_core::sim::{Coverage, Sensor, SimOptions, SimScan};
 use std::sync::Mutex;
 
 /// Least share of full-coverage TrueDepth hands located within the success bounds
-/// (measured: 17/17 when written).
+/// (measured 23/25 when written: the two others not found, none wrong).
 const MIN_SUCCESS_FULL_TRUEDEPTH: f64 = 0.85;
 
 #[derive(Debug)]

@@ -177,12 +177,25 @@ fn centre_at(c: &FingerCandidate, t: f64) -> Point3<f64> {
     }
 }
 
+/// One step of a finger's [`radius_profile`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProfileSample {
+    /// Distance from the candidate's `base` along its direction, metres.
+    pub t_m: f64,
+    /// Median distance of the slice's surface points from the centre line, metres.
+    pub radius_m: f64,
+    /// Surface points in the slice.
+    pub points: usize,
+    /// Angular coverage of those points around the axis (30° sectors), degrees.
+    pub coverage_deg: f64,
+}
+
 /// Radius profile of a finger from the surface itself (not the tubular patches, which miss
 /// knuckles): at 1 mm steps along the axis, the median distance from the centre line of the
 /// surface points in a 2 mm slice that face outwards (normal within ~50° of radial) and lie
-/// within 1.6x the finger's typical radius. Returns `(t, radius, points)` per step with at
-/// least 6 points; `t` in metres from `base`.
-pub fn radius_profile(surface: &Surface, c: &FingerCandidate) -> Vec<(f64, f64, usize)> {
+/// within 1.6x the finger's typical radius. Returns one sample per step with at least 6
+/// points.
+pub fn radius_profile(surface: &Surface, c: &FingerCandidate) -> Vec<ProfileSample> {
     let mut rs: Vec<f64> = c.profile.iter().map(|p| p.1).collect();
     rs.sort_by(|a, b| a.total_cmp(b));
     let r_typ = rs.get(rs.len() / 2).copied().unwrap_or(0.008);
@@ -190,6 +203,14 @@ pub fn radius_profile(surface: &Surface, c: &FingerCandidate) -> Vec<(f64, f64, 
     let mut out = vec![];
     let mut nb = Vec::new();
     let steps = (c.length_m() / 0.001).ceil() as i64 + 8;
+    // Plane basis perpendicular to the axis, for the angular coverage.
+    let u = c.direction.cross(&Vector3::x());
+    let u = if u.norm() > 0.1 {
+        u.normalize()
+    } else {
+        c.direction.cross(&Vector3::y()).normalize()
+    };
+    let v = c.direction.cross(&u);
     for k in -8..=steps {
         let t = k as f64 * 0.001;
         let centre = centre_at(c, t);
@@ -197,6 +218,7 @@ pub fn radius_profile(surface: &Surface, c: &FingerCandidate) -> Vec<(f64, f64, 
             .grid
             .within(&surface.pts, &centre, reach.hypot(0.001), &mut nb);
         let mut ds = vec![];
+        let mut sectors = [false; 12];
         for &i in &nb {
             let i = i as usize;
             if !surface.ok[i] {
@@ -213,10 +235,23 @@ pub fn radius_profile(surface: &Surface, c: &FingerCandidate) -> Vec<(f64, f64, 
                 continue;
             }
             ds.push(r);
+            let a = radial
+                .dot(&v)
+                .atan2(radial.dot(&u))
+                .to_degrees()
+                .rem_euclid(360.0);
+            if let Some(s) = sectors.get_mut((a / 30.0) as usize) {
+                *s = true;
+            }
         }
         if ds.len() >= 6 {
             ds.sort_by(|a, b| a.total_cmp(b));
-            out.push((t, ds[ds.len() / 2], ds.len()));
+            out.push(ProfileSample {
+                t_m: t,
+                radius_m: ds[ds.len() / 2],
+                points: ds.len(),
+                coverage_deg: 30.0 * sectors.iter().filter(|&&s| s).count() as f64,
+            });
         }
     }
     out
@@ -710,6 +745,10 @@ pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError
     Ok([thumb, ordered[0], ordered[1], ordered[2], ordered[3]])
 }
 
+/// Least median angular coverage of the target finger's surface (degrees) for its radius
+/// profile to be trusted: a finger seen from one side only (dorsal scans) shows about half.
+const MIN_PROFILE_COVERAGE_DEG: f64 = 240.0;
+
 /// 1-sigma of the PIP position from the knuckle peak (metres).
 const PIP_SIGMA_M: f64 = 0.0015;
 
@@ -726,17 +765,17 @@ pub const MCP_PIP_PER_DISTAL: f64 = 0.95;
 /// between 20 % and 65 % of the tubular part (the DIP, at ~80 %, and the palm, at the
 /// base, are outside). Returns `(t, prominence)` in metres, or `None` when no widening
 /// of at least 0.15 mm stands out.
-pub fn pip_from_profile(profile: &[(f64, f64, usize)], length_m: f64) -> Option<(f64, f64)> {
+pub fn pip_from_profile(profile: &[ProfileSample], length_m: f64) -> Option<(f64, f64)> {
     let mean_in = |a: f64, b: f64| {
         let v: Vec<f64> = profile
             .iter()
-            .filter(|p| p.0 >= a && p.0 <= b)
-            .map(|p| p.1)
+            .filter(|p| p.t_m >= a && p.t_m <= b)
+            .map(|p| p.radius_m)
             .collect();
         (v.len() >= 3).then(|| v.iter().sum::<f64>() / v.len() as f64)
     };
     let mut best: Option<(f64, f64)> = None;
-    for &(t, _, _) in profile {
+    for t in profile.iter().map(|p| p.t_m) {
         if t < 0.2 * length_m || t > 0.65 * length_m {
             continue;
         }
@@ -771,6 +810,19 @@ pub fn joints_of(
         )));
     }
     let profile = radius_profile(surface, c);
+    // The widening is only trusted on a finger seen most of the way round.
+    let mut cov: Vec<f64> = profile
+        .iter()
+        .filter(|p| p.t_m >= 0.0 && p.t_m <= len)
+        .map(|p| p.coverage_deg)
+        .collect();
+    cov.sort_by(|a, b| a.total_cmp(b));
+    let median_cov = cov.get(cov.len() / 2).copied().unwrap_or(0.0);
+    if median_cov < MIN_PROFILE_COVERAGE_DEG {
+        return Err(LocateError::NotFound(format!(
+            "the target finger's surface is seen over {median_cov:.0}° around its axis ({MIN_PROFILE_COVERAGE_DEG:.0}° needed to find its knuckle)"
+        )));
+    }
     let (t_pip, _) = pip_from_profile(&profile, len).ok_or_else(|| {
         LocateError::NotFound("no PIP knuckle stands out on the target finger".into())
     })?;
