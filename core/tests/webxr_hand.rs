@@ -52,14 +52,19 @@ fn load(side: Hand) -> Option<(glb::SkinnedMesh, MeshHand)> {
     };
     let bytes = std::fs::read(dir.join(file)).expect("read glb");
     let skinned = glb::read_glb(&bytes).expect("parse glb");
+    let hand = hand_from(&skinned, side);
+    Some((skinned, hand))
+}
+
+/// The mesh hand of a (possibly re-posed) skinned mesh: joints in MediaPipe order.
+fn hand_from(skinned: &glb::SkinnedMesh, side: Hand) -> MeshHand {
     let mut lm = [Point3::origin(); LANDMARK_COUNT];
     for (i, name) in MEDIAPIPE_JOINTS.iter().enumerate() {
         lm[i] = skinned.joint_position(name).expect("joint");
     }
     let mesh =
         TriangleMesh::new(skinned.positions.clone(), skinned.triangles.clone()).expect("mesh");
-    let hand = MeshHand::new(mesh, lm, side).expect("hand");
-    Some((skinned, hand))
+    MeshHand::new(mesh, lm, side).expect("hand")
 }
 
 #[test]
@@ -129,18 +134,11 @@ fn mesh_is_closed_and_bvh_equals_brute_force() {
                 }
             }
         }
-        println!(
-            "{side:?}: {hits} of 3000 rays hit; {outward} first hits face the ray, the others \
-             are back faces at cos {facing_away:.2?} (folds of the skinned asset)"
-        );
+        println!("{side:?}: {hits} of 3000 rays hit; {outward} first hits face the ray");
         assert!(hits > 300);
-        // The asset is not free of self-intersections (small folds where the skinning
-        // squeezes a joint, and at the wrist): a few first hits from outside land on a back
-        // face, mostly at grazing angles. A reversed winding would make it nearly all.
-        assert!(
-            outward * 100 >= hits * 98,
-            "normals not outward: {outward} of {hits}"
-        );
+        // Every first hit from outside a closed, consistently wound surface faces the ray
+        // (checks the winding-orientation choice and the shading-normal fallback).
+        assert_eq!(outward, hits, "normals not outward: {facing_away:?}");
     }
 }
 
@@ -306,17 +304,44 @@ fn diagnose(hand: &MeshHand, scan: &MeshScan, d: &MeasureDetail) -> String {
 type Row = (Hand, Finger, bool, Measurement, Option<f64>);
 
 /// Films the ring finger of both hands and the left middle finger (each hand placed at
-/// random, TrueDepth noise and platform drift unless `clean`), measures each scan with and
-/// without landmarks, prints every row with its diagnosis. `None` when ../shared is absent.
-fn run_cases(smooth_levels: usize, frames: usize, clean: bool) -> Option<Vec<Row>> {
+/// random, TrueDepth noise and platform drift), measures each scan with and without
+/// landmarks, prints every row with its diagnosis. `None` when ../shared is absent.
+fn run_cases(smooth_levels: usize, frames: usize) -> Option<Vec<Row>> {
     let cases = [
         (Hand::Left, Finger::Ring, 11u64),
         (Hand::Right, Finger::Ring, 12),
         (Hand::Left, Finger::Middle, 13),
     ];
+    let opts = SimOptions {
+        frames,
+        ..SimOptions::default()
+    };
+    run(&cases, smooth_levels, &opts, &[true, false], None)
+}
+
+/// Films and measures each `(side, finger, seed)` case (see [`run_cases`]).
+fn run(
+    cases: &[(Hand, Finger, u64)],
+    smooth_levels: usize,
+    base: &SimOptions,
+    landmark_modes: &[bool],
+    curl_deg: Option<[f64; 3]>,
+) -> Option<Vec<Row>> {
     let mut rows = Vec::new();
-    for (side, finger, seed) in cases {
-        let (_, hand) = load(side)?;
+    for &(side, finger, seed) in cases {
+        let (skinned, hand) = load(side)?;
+        let hand = match curl_deg {
+            Some(angles) => {
+                let prefix = match finger {
+                    Finger::Index => "index-finger",
+                    Finger::Middle => "middle-finger",
+                    Finger::Ring => "ring-finger",
+                    _ => "pinky-finger",
+                };
+                hand_from(&skinned.flexed(&[(prefix, angles)]).unwrap(), side)
+            }
+            None => hand,
+        };
         let mut rng = Pcg64::seed_from_u64(seed);
         let hand = hand.smoothed(smooth_levels).unwrap();
         let placed = hand
@@ -326,14 +351,7 @@ fn run_cases(smooth_levels: usize, frames: usize, clean: bool) -> Option<Vec<Row
             .unwrap();
         let opts = SimOptions {
             finger,
-            frames,
-            noise: clean.then(mandrel_core::sim::NoiseModel::none),
-            pose_drift: if clean {
-                mandrel_core::sim::PoseDrift::none()
-            } else {
-                Default::default()
-            },
-            ..SimOptions::default()
+            ..base.clone()
         };
         let t0 = std::time::Instant::now();
         let scan = placed.capture(seed, &opts).expect("capture");
@@ -355,7 +373,7 @@ fn run_cases(smooth_levels: usize, frames: usize, clean: bool) -> Option<Vec<Row
             "{side:?} {finger:?}: hull perimeter (mm) along the axis from the ring point (mm): {}",
             profile.join(" ")
         );
-        for use_landmarks in [true, false] {
+        for &use_landmarks in landmark_modes {
             let t1 = std::time::Instant::now();
             let (m, detail) = measure(&scan, use_landmarks);
             let t_run = t1.elapsed().as_secs_f64();
@@ -407,7 +425,7 @@ fn check(rows: &[Row], within_2_sigma: bool) -> usize {
 /// round like skin; truth re-sliced from the smoothed mesh), TrueDepth noise, drift.
 #[test]
 fn pipeline_measures_the_smoothed_webxr_hand() {
-    let Some(rows) = run_cases(2, 24, false) else {
+    let Some(rows) = run_cases(2, 24) else {
         return;
     };
     let ok = check(&rows, false);
@@ -421,7 +439,7 @@ fn pipeline_measures_the_smoothed_webxr_hand() {
 #[test]
 #[ignore = "known failure: reported sigma under-covers the error on the WebXR hand (reported to the lead)"]
 fn uncertainty_covers_the_error_on_the_smoothed_webxr_hand() {
-    let Some(rows) = run_cases(2, 24, false) else {
+    let Some(rows) = run_cases(2, 24) else {
         return;
     };
     check(&rows, true);
@@ -429,12 +447,131 @@ fn uncertainty_covers_the_error_on_the_smoothed_webxr_hand() {
 
 /// The asset as shipped: faceted (about 16-gon) finger sections. Known failure: the
 /// section fit runs through the facets, inside the polygon's corners, and reports `ok`
-/// about 1 mm (perfect sensor) to 1.5 mm (TrueDepth) below the hull perimeter.
+/// 0.8-1.0 mm (perfect sensor, 30 frames) to 1.0-1.5 mm (TrueDepth, 24 frames) below the hull
+/// perimeter, at sigma 0.14-0.22 mm.
 #[test]
-#[ignore = "known failure: faceted sections measured ~1.4 mm small with ok status (reported to the lead)"]
+#[ignore = "known failure: faceted sections measured 1.0-1.5 mm small with ok status (reported to the lead)"]
 fn pipeline_measures_the_faceted_webxr_hand() {
-    let Some(rows) = run_cases(0, 24, false) else {
+    let Some(rows) = run_cases(0, 24) else {
         return;
     };
     check(&rows, true);
+}
+
+/// Many scans of the smoothed hand (index, middle and ring fingers of both hands where the
+/// truth is defined; landmarks), against the issue's acceptance: mean |error| ≤ 0.3 mm,
+/// ≥ 68 % of ok errors within 1σ and ≥ 95 % within 2σ. `WEBXR_SCANS` sets the count (24).
+#[test]
+#[ignore = "slow (minutes) and a known failure of sigma coverage (reported to the lead)"]
+fn many_scans_of_the_smoothed_webxr_hand() {
+    let n: u64 = std::env::var("WEBXR_SCANS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24);
+    let kinds = [
+        (Hand::Left, Finger::Ring),
+        (Hand::Right, Finger::Ring),
+        (Hand::Left, Finger::Middle),
+        (Hand::Right, Finger::Middle),
+        (Hand::Left, Finger::Index),
+    ];
+    let cases: Vec<(Hand, Finger, u64)> = (0..n)
+        .map(|i| {
+            let (h, f) = kinds[i as usize % kinds.len()];
+            (h, f, 1000 + i)
+        })
+        .collect();
+    let opts = SimOptions {
+        frames: 24,
+        ..SimOptions::default()
+    };
+    let Some(rows) = run(&cases, 2, &opts, &[true], None) else {
+        return;
+    };
+    let oks: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r.3.status == Status::Ok)
+        .map(|r| (r.4.unwrap(), r.3.uncertainty_mm.unwrap()))
+        .collect();
+    let k = oks.len() as f64;
+    let mean_abs = oks.iter().map(|o| o.0.abs()).sum::<f64>() / k;
+    let bias = oks.iter().map(|o| o.0).sum::<f64>() / k;
+    let within = |m: f64| oks.iter().filter(|o| o.0.abs() <= m * o.1).count() as f64 / k;
+    println!(
+        "{} scans, {} ok: mean |err| {mean_abs:.3} mm, mean err {bias:+.3} mm, max |err| {:.2} mm, within 1 sigma {:.0} %, within 2 sigma {:.0} %",
+        rows.len(),
+        oks.len(),
+        oks.iter().map(|o| o.0.abs()).fold(0.0, f64::max),
+        100.0 * within(1.0),
+        100.0 * within(2.0)
+    );
+    check(&rows, false);
+    assert!(mean_abs <= 0.3 && within(1.0) >= 0.68 && within(2.0) >= 0.95);
+}
+
+/// Re-posing with the file's skin weights bends a finger towards the palm and leaves its
+/// MCP in place.
+#[test]
+fn flexing_bends_towards_the_palm() {
+    for side in [Hand::Left, Hand::Right] {
+        let Some((skinned, hand)) = load(side) else {
+            return;
+        };
+        let pose = [("ring-finger", [25.0, 45.0, 20.0])];
+        let bent = hand_from(&skinned.flexed(&pose).unwrap(), side);
+        let (tip0, tip1) = (hand.landmarks_world()[16], bent.landmarks_world()[16]);
+        let moved = tip1 - tip0;
+        let palmward = -moved.dot(&hand.dorsal());
+        println!(
+            "{side:?} ring tip moved {:.1} mm, {:.1} mm towards the palm",
+            moved.norm() * 1e3,
+            palmward * 1e3
+        );
+        assert!(moved.norm() > 0.01 && palmward > 0.5 * moved.norm());
+        assert_eq!(bent.landmarks_world()[13], hand.landmarks_world()[13]); // MCP stays
+        assert_eq!(bent.landmarks_world()[9], hand.landmarks_world()[9]); // others too
+        assert_eq!(bent.mesh().boundary_or_nonmanifold_edges(), 0);
+    }
+}
+
+/// A second pose: the target finger flexed (MCP 25°, PIP 45°, DIP 20°) with the file's skin
+/// weights, smoothed, truth re-sliced from the posed mesh; landmarks. Known failure
+/// (measured): left ring +0.68 mm at sigma 0.18 (ok): the ring plane lands 0.56 mm towards
+/// the web, where the section grows ~1.5 mm per mm; right middle +0.12 mm (sigma 0.16).
+#[test]
+#[ignore = "known failure: ok at +0.68 mm on the flexed left ring (ring-plane position x steep taper; reported to the lead)"]
+fn pipeline_measures_a_flexed_finger() {
+    let cases = [
+        (Hand::Left, Finger::Ring, 21u64),
+        (Hand::Right, Finger::Middle, 22),
+    ];
+    let opts = SimOptions {
+        frames: 24,
+        ..SimOptions::default()
+    };
+    let Some(rows) = run(&cases, 2, &opts, &[true], Some([25.0, 45.0, 20.0])) else {
+        return;
+    };
+    check(&rows, false);
+}
+
+/// Back-of-the-hand coverage (120–150° of arc, a table under the palm): the palmar side is
+/// never seen, so a size must come with an honest uncertainty or a rescan request.
+#[test]
+#[ignore = "slow (about a minute); passes: all needs_rescan too_noisy, sigma 1.0-1.5 mm covering errors of 0.4-1.1 mm"]
+fn dorsal_scans_of_the_webxr_hand() {
+    let cases = [
+        (Hand::Left, Finger::Ring, 31u64),
+        (Hand::Right, Finger::Ring, 32),
+        (Hand::Left, Finger::Middle, 33),
+    ];
+    let opts = SimOptions {
+        frames: 24,
+        coverage: mandrel_core::sim::Coverage::Dorsal,
+        ..SimOptions::default()
+    };
+    let Some(rows) = run(&cases, 2, &opts, &[true], None) else {
+        return;
+    };
+    check(&rows, false);
 }

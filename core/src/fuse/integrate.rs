@@ -113,6 +113,7 @@ fn integrate_with(
         });
     }
     stats.blocks_allocated = new;
+    let first_new = vol.blocks.len();
     let mut indices = Vec::with_capacity(touched.len());
     for &key in &touched {
         let next = vol.blocks.len() as u32;
@@ -129,6 +130,9 @@ fn integrate_with(
             });
         }
         indices.push(i as usize);
+    }
+    if vol.blocks.len() > first_new {
+        vol.index_new_blocks(first_new);
     }
 
     // World-to-camera for projecting voxels.

@@ -22,9 +22,10 @@ mod integrate;
 mod raycast;
 
 pub use raycast::RaycastImage;
+pub(crate) use raycast::Caster;
 
 use crate::frame::{DepthFrame, FrameError, Intrinsics};
-use nalgebra::{Isometry3, Point3};
+use nalgebra::{Isometry3, Point3, Vector3};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -299,6 +300,8 @@ pub struct TsdfVolume {
     keys: Vec<[i32; 3]>,
     blocks: Vec<Block>,
     bounds: Option<([i32; 3], [i32; 3])>,
+    /// Dense block index over (a padding of) `bounds`, for hash-free lookups.
+    dense: DenseIndex,
     frames: usize,
     codec: Codec,
     /// Per-frame buffers, zeroed after every integration.
@@ -315,6 +318,7 @@ impl TsdfVolume {
             keys: Vec::new(),
             blocks: Vec::new(),
             bounds: None,
+            dense: DenseIndex::default(),
             frames: 0,
             codec: Codec::new(&config),
             scratch: integrate::Filtered::default(),
@@ -357,7 +361,200 @@ impl TsdfVolume {
     /// Trilinearly interpolated signed distance (metres) at a world point; `None` where any
     /// of the 8 surrounding voxels is unallocated or unobserved.
     pub fn sdf_at(&self, p: &Point3<f32>) -> Option<f32> {
-        let vs = self.config.voxel_size_m;
+        Sampler::new(self).sdf(p)
+    }
+
+    /// The voxel at global voxel coordinates `g`, if its block is allocated.
+    pub fn voxel(&self, g: [i32; 3]) -> Option<Voxel> {
+        let b = self.block_at(block_of(g))?;
+        let s = BLOCK_SIDE as i32;
+        Some(self.codec.decode(
+            b[voxel_index(
+                g[0].rem_euclid(s) as usize,
+                g[1].rem_euclid(s) as usize,
+                g[2].rem_euclid(s) as usize,
+            )],
+        ))
+    }
+
+    /// Decodes a stored voxel.
+    #[inline]
+    pub(crate) fn decode(&self, p: Packed) -> Voxel {
+        self.codec.decode(p)
+    }
+
+    /// Block keys (block coordinates) of all allocated blocks, in allocation order.
+    pub fn block_keys(&self) -> &[[i32; 3]] {
+        &self.keys
+    }
+
+    /// Inclusive min/max block coordinates of allocated blocks, if any.
+    pub fn block_bounds(&self) -> Option<([i32; 3], [i32; 3])> {
+        self.bounds
+    }
+
+    /// The block with block coordinates `key`, if allocated.
+    #[inline]
+    pub(crate) fn block_at(&self, key: [i32; 3]) -> Option<&Block> {
+        if let Some(slot) = self.dense.slot(key) {
+            return self.blocks.get(slot as usize);
+        }
+        if self.dense.covers_bounds {
+            // Every allocated block lies inside the dense index.
+            return None;
+        }
+        if key.iter().any(|c| c.abs() > BLOCK_COORD_LIMIT) {
+            return None;
+        }
+        let i = *self.map.get(&pack_key(key))?;
+        self.blocks.get(i as usize)
+    }
+
+    /// Registers blocks just allocated (at `first_new..`) in the dense index, rebuilding it
+    /// (with room to grow) when they fall outside it.
+    pub(crate) fn index_new_blocks(&mut self, first_new: usize) {
+        let mut outside = false;
+        for (i, key) in self.keys.iter().enumerate().skip(first_new) {
+            outside |= !self.dense.set(*key, i as u32);
+        }
+        if outside || !self.dense.covers_bounds {
+            self.dense = DenseIndex::build(&self.keys, self.bounds);
+        }
+    }
+}
+
+/// Cells of the dense block index at most (4 bytes each).
+const DENSE_INDEX_MAX_CELLS: usize = 1 << 20;
+/// Blocks of room added on every side when the dense index is rebuilt.
+const DENSE_INDEX_PAD: i32 = 6;
+
+/// A dense 3D array of block slots over a box of block coordinates (`u32::MAX` = not
+/// allocated). Empty when the box would exceed [`DENSE_INDEX_MAX_CELLS`]; lookups then use
+/// the hash map.
+#[derive(Debug, Clone, Default)]
+struct DenseIndex {
+    lo: [i32; 3],
+    dims: [usize; 3],
+    slots: Vec<u32>,
+    /// Whether the box contains every allocated block (lookups outside it are misses).
+    covers_bounds: bool,
+}
+
+impl DenseIndex {
+    fn build(keys: &[[i32; 3]], bounds: Option<([i32; 3], [i32; 3])>) -> Self {
+        let Some((lo, hi)) = bounds else {
+            return Self::default();
+        };
+        let lo = [
+            lo[0] - DENSE_INDEX_PAD,
+            lo[1] - DENSE_INDEX_PAD,
+            lo[2] - DENSE_INDEX_PAD,
+        ];
+        let dims = [
+            (hi[0] + DENSE_INDEX_PAD - lo[0] + 1) as usize,
+            (hi[1] + DENSE_INDEX_PAD - lo[1] + 1) as usize,
+            (hi[2] + DENSE_INDEX_PAD - lo[2] + 1) as usize,
+        ];
+        let cells = dims[0].saturating_mul(dims[1]).saturating_mul(dims[2]);
+        if cells > DENSE_INDEX_MAX_CELLS {
+            return Self::default();
+        }
+        let mut d = Self {
+            lo,
+            dims,
+            slots: vec![u32::MAX; cells],
+            covers_bounds: true,
+        };
+        for (i, k) in keys.iter().enumerate() {
+            d.set(*k, i as u32);
+        }
+        d
+    }
+
+    #[inline]
+    fn cell(&self, key: [i32; 3]) -> Option<usize> {
+        let x = key[0].wrapping_sub(self.lo[0]) as u32 as usize;
+        let y = key[1].wrapping_sub(self.lo[1]) as u32 as usize;
+        let z = key[2].wrapping_sub(self.lo[2]) as u32 as usize;
+        (x < self.dims[0] && y < self.dims[1] && z < self.dims[2])
+            .then(|| x + self.dims[0] * (y + self.dims[1] * z))
+    }
+
+    /// Inside the box: `Some(slot)` (`u32::MAX` when not allocated). Outside: `None`.
+    #[inline]
+    fn slot(&self, key: [i32; 3]) -> Option<u32> {
+        self.cell(key).and_then(|c| self.slots.get(c).copied())
+    }
+
+    /// Records a block's slot; false when `key` is outside the box.
+    fn set(&mut self, key: [i32; 3], slot: u32) -> bool {
+        match self.cell(key).and_then(|c| self.slots.get_mut(c)) {
+            Some(s) => {
+                *s = slot;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Reads voxels and trilinear distances of one volume, remembering the last two blocks
+/// looked up (marching rays and gradient stencils stay in one or two blocks for many
+/// samples). Gives exactly the values of [`TsdfVolume::sdf_at`] and [`TsdfVolume::voxel`].
+#[derive(Clone, Copy)]
+pub(crate) struct Sampler<'a> {
+    vol: &'a TsdfVolume,
+    /// Most recent lookups, newest first: block key and the block (None = unallocated).
+    cache: [Option<([i32; 3], Option<&'a Block>)>; 2],
+}
+
+impl<'a> Sampler<'a> {
+    /// A sampler with an empty cache.
+    pub(crate) fn new(vol: &'a TsdfVolume) -> Self {
+        Self {
+            vol,
+            cache: [None, None],
+        }
+    }
+
+    /// The block with block coordinates `key`, if allocated.
+    #[inline]
+    pub(crate) fn block(&mut self, key: [i32; 3]) -> Option<&'a Block> {
+        if let Some((k, b)) = self.cache[0] {
+            if k == key {
+                return b;
+            }
+        }
+        if let Some((k, b)) = self.cache[1] {
+            if k == key {
+                self.cache.swap(0, 1);
+                return b;
+            }
+        }
+        let b = self.vol.block_at(key);
+        self.cache[1] = self.cache[0];
+        self.cache[0] = Some((key, b));
+        b
+    }
+
+    /// The voxel at global voxel coordinates `g`, if its block is allocated.
+    #[inline]
+    pub(crate) fn voxel(&mut self, g: [i32; 3]) -> Option<Voxel> {
+        let b = self.block(block_of(g))?;
+        let s = BLOCK_SIDE as i32;
+        Some(self.vol.codec.decode(
+            b[voxel_index(
+                g[0].rem_euclid(s) as usize,
+                g[1].rem_euclid(s) as usize,
+                g[2].rem_euclid(s) as usize,
+            )],
+        ))
+    }
+
+    /// Trilinearly interpolated signed distance at `p`, as [`TsdfVolume::sdf_at`].
+    #[inline]
+    pub(crate) fn sdf(&mut self, p: &Point3<f32>) -> Option<f32> {
+        let vs = self.vol.config.voxel_size_m;
         let g = [p.x / vs, p.y / vs, p.z / vs];
         if !g.iter().all(|c| c.is_finite()) {
             return None;
@@ -366,21 +563,23 @@ impl TsdfVolume {
         if g.iter().any(|c| c.abs() > lim) {
             return None;
         }
-        let b = [g[0].floor(), g[1].floor(), g[2].floor()];
+        // Within ±2^23 here, so the integer floor is exact.
+        let base = [ifloor(g[0]), ifloor(g[1]), ifloor(g[2])];
+        let b = [base[0] as f32, base[1] as f32, base[2] as f32];
         let f = [g[0] - b[0], g[1] - b[1], g[2] - b[2]];
-        let base = [b[0] as i32, b[1] as i32, b[2] as i32];
         let mut c = [0.0f32; 8];
         let local = [
             base[0].rem_euclid(BLOCK_SIDE as i32),
             base[1].rem_euclid(BLOCK_SIDE as i32),
             base[2].rem_euclid(BLOCK_SIDE as i32),
         ];
+        let codec = self.vol.codec;
         if local.iter().all(|&l| l < BLOCK_SIDE as i32 - 1) {
             // Fast path: all 8 corners in one block.
-            let block = self.block_at(block_of(base))?;
+            let block = self.block(block_of(base))?;
             for (i, ci) in c.iter_mut().enumerate() {
                 let (dx, dy, dz) = (i & 1, (i >> 1) & 1, (i >> 2) & 1);
-                let v = self.codec.decode(
+                let v = codec.decode(
                     block[voxel_index(
                         local[0] as usize + dx,
                         local[1] as usize + dy,
@@ -416,44 +615,41 @@ impl TsdfVolume {
         Some(lerp(y0, y1, f[2]))
     }
 
-    /// The voxel at global voxel coordinates `g`, if its block is allocated.
-    pub fn voxel(&self, g: [i32; 3]) -> Option<Voxel> {
-        let b = self.block_at(block_of(g))?;
-        let s = BLOCK_SIDE as i32;
-        Some(self.codec.decode(
-            b[voxel_index(
-                g[0].rem_euclid(s) as usize,
-                g[1].rem_euclid(s) as usize,
-                g[2].rem_euclid(s) as usize,
-            )],
-        ))
-    }
-
-    /// Decodes a stored voxel.
+    /// Unit SDF gradient at `p` by central differences, as [`TsdfVolume::gradient`].
     #[inline]
-    pub(crate) fn decode(&self, p: Packed) -> Voxel {
-        self.codec.decode(p)
-    }
-
-    /// Block keys (block coordinates) of all allocated blocks, in allocation order.
-    pub fn block_keys(&self) -> &[[i32; 3]] {
-        &self.keys
-    }
-
-    /// Inclusive min/max block coordinates of allocated blocks, if any.
-    pub fn block_bounds(&self) -> Option<([i32; 3], [i32; 3])> {
-        self.bounds
-    }
-
-    /// The block with block coordinates `key`, if allocated.
-    #[inline]
-    pub(crate) fn block_at(&self, key: [i32; 3]) -> Option<&Block> {
-        if key.iter().any(|c| c.abs() > BLOCK_COORD_LIMIT) {
-            return None;
+    pub(crate) fn gradient(&mut self, p: &Point3<f32>) -> Option<Vector3<f32>> {
+        let h = self.vol.config.voxel_size_m;
+        let mut g = Vector3::zeros();
+        for j in 0..3 {
+            let mut a = *p;
+            let mut b = *p;
+            a[j] -= h;
+            b[j] += h;
+            g[j] = self.sdf(&b)? - self.sdf(&a)?;
         }
-        let i = *self.map.get(&pack_key(key))?;
-        self.blocks.get(i as usize)
+        let n = g.norm();
+        if n > 0.0 && n.is_finite() {
+            Some(g / n)
+        } else {
+            None
+        }
     }
+}
+
+/// `floor` as an integer without a libm call (`x` finite and within ±2^23).
+#[inline(always)]
+pub(crate) fn ifloor(x: f32) -> i32 {
+    let i = x as i32;
+    i - ((x < i as f32) as i32)
+}
+
+/// `x.round() as i32` (halves away from zero) without a libm call (`x` finite, within ±2^23):
+/// `x - trunc(x)` is exact there.
+#[inline(always)]
+pub(crate) fn iround(x: f32) -> i32 {
+    let i = x as i32;
+    let f = x - i as f32;
+    i + (f >= 0.5) as i32 - (f <= -0.5) as i32
 }
 
 /// Block coordinates of global voxel `g`.

@@ -5,7 +5,7 @@
 //! free space, depth within the volume's working range) or a miss (NaN point and normal,
 //! depth 0). Back faces (crossings from inside to outside) are never reported as hits.
 
-use super::{block_of, FuseError, TsdfVolume, Voxel, BLOCK_SIDE};
+use super::{block_of, iround, FuseError, Sampler, TsdfVolume, BLOCK_SIDE};
 use crate::frame::Intrinsics;
 use nalgebra::{Isometry3, Point3, Vector3};
 
@@ -24,48 +24,43 @@ pub struct RaycastImage {
     pub depth_m: Vec<f32>,
 }
 
+impl Default for RaycastImage {
+    /// A 0x0 image (a buffer to render into).
+    fn default() -> Self {
+        Self::empty(0, 0)
+    }
+}
+
 impl RaycastImage {
     fn empty(width: u32, height: u32) -> Self {
+        let mut img = Self {
+            width: 0,
+            height: 0,
+            points: Vec::new(),
+            normals: Vec::new(),
+            depth_m: Vec::new(),
+        };
+        img.reset(width, height);
+        img
+    }
+
+    /// Resizes to `width` x `height` with no hits, keeping the buffers' capacity.
+    fn reset(&mut self, width: u32, height: u32) {
         let n = width as usize * height as usize;
         let nan = f32::NAN;
-        Self {
-            width,
-            height,
-            points: vec![Point3::new(nan, nan, nan); n],
-            normals: vec![Vector3::new(nan, nan, nan); n],
-            depth_m: vec![0.0; n],
-        }
+        self.width = width;
+        self.height = height;
+        self.points.clear();
+        self.points.resize(n, Point3::new(nan, nan, nan));
+        self.normals.clear();
+        self.normals.resize(n, Vector3::new(nan, nan, nan));
+        self.depth_m.clear();
+        self.depth_m.resize(n, 0.0);
     }
 
     /// Number of pixels with a hit.
     pub fn hit_count(&self) -> usize {
         self.depth_m.iter().filter(|&&d| d > 0.0).count()
-    }
-}
-
-/// Caches the last block looked up while marching (rays stay in one block for many steps).
-struct Cursor<'a> {
-    vol: &'a TsdfVolume,
-    key: [i32; 3],
-    block: Option<Option<&'a super::Block>>,
-}
-
-impl<'a> Cursor<'a> {
-    fn voxel(&mut self, g: [i32; 3]) -> Option<Voxel> {
-        let key = block_of(g);
-        if self.block.is_none() || key != self.key {
-            self.key = key;
-            self.block = Some(self.vol.block_at(key));
-        }
-        let b = self.block.flatten()?;
-        let s = BLOCK_SIDE as i32;
-        Some(self.vol.decode(
-            b[super::voxel_index(
-                g[0].rem_euclid(s) as usize,
-                g[1].rem_euclid(s) as usize,
-                g[2].rem_euclid(s) as usize,
-            )],
-        ))
     }
 }
 
@@ -92,74 +87,41 @@ impl TsdfVolume {
         k: &Intrinsics,
         camera_to_world: &Isometry3<f64>,
     ) -> Result<RaycastImage, FuseError> {
+        let mut img = RaycastImage::empty(0, 0);
+        self.cast_into(k, camera_to_world, &mut img)?;
+        Ok(img)
+    }
+
+    fn cast_into(
+        &self,
+        k: &Intrinsics,
+        camera_to_world: &Isometry3<f64>,
+        img: &mut RaycastImage,
+    ) -> Result<(), FuseError> {
         k.validate()?;
         super::integrate::check_pose(camera_to_world)?;
-        let mut img = RaycastImage::empty(k.width, k.height);
-        let Some((lo, hi)) = self.bounds else {
-            return Ok(img);
+        img.reset(k.width, k.height);
+        let Some(mut caster) = Caster::new(self, k, camera_to_world)? else {
+            return Ok(());
         };
-        let cfg = &self.config;
-        let vs = cfg.voxel_size_m;
-        let bs = vs * BLOCK_SIDE as f32;
-        // World box of allocated voxel centres, padded by a voxel.
-        let box_lo =
-            Vector3::new(lo[0] as f32, lo[1] as f32, lo[2] as f32) * bs - Vector3::repeat(vs);
-        let box_hi = Vector3::new((hi[0] + 1) as f32, (hi[1] + 1) as f32, (hi[2] + 1) as f32) * bs;
-        let rot = camera_to_world
-            .rotation
-            .to_rotation_matrix()
-            .matrix()
-            .cast::<f32>();
-        let origin: Vector3<f32> = camera_to_world.translation.vector.cast::<f32>();
-        let (fx, fy, cx, cy) = (k.fx as f32, k.fy as f32, k.cx as f32, k.cy as f32);
-        let trunc = cfg.truncation_m();
         let w = k.width as usize;
-        let mut cur = Cursor {
-            vol: self,
-            key: [0; 3],
-            block: None,
-        };
         for v in 0..k.height as usize {
             for u in 0..w {
-                let ray_c = Vector3::new((u as f32 - cx) / fx, (v as f32 - cy) / fy, 1.0);
-                let len = ray_c.norm();
-                let dir = rot * (ray_c / len);
-                // Working range along z, as a distance along the unit ray.
-                let mut t0 = cfg.min_depth_m * len;
-                let mut t1 = cfg.max_depth_m * len;
-                // Clip to the volume's box (slab test).
-                for j in 0..3 {
-                    if dir[j].abs() < 1e-9 {
-                        if origin[j] < box_lo[j] || origin[j] > box_hi[j] {
-                            t1 = -1.0;
-                        }
-                        continue;
-                    }
-                    let a = (box_lo[j] - origin[j]) / dir[j];
-                    let b = (box_hi[j] - origin[j]) / dir[j];
-                    t0 = t0.max(a.min(b));
-                    t1 = t1.min(a.max(b));
-                }
-                if t0 >= t1 {
-                    continue;
-                }
-                if let Some(t_hit) = self.march(&mut cur, &origin, &dir, t0, t1, trunc) {
-                    let p = Point3::from(origin + dir * t_hit);
-                    let Some(n) = self.gradient(&p) else { continue };
+                if let Some((p, n, z)) = caster.cast(u, v) {
                     let i = v * w + u;
                     img.points[i] = p;
                     img.normals[i] = n;
-                    img.depth_m[i] = t_hit / len;
+                    img.depth_m[i] = z;
                 }
             }
         }
-        Ok(img)
+        Ok(())
     }
 
     /// First + to − crossing along the ray in [t0, t1], refined with trilinear distances.
     fn march(
         &self,
-        cur: &mut Cursor<'_>,
+        cur: &mut Sampler<'_>,
         o: &Vector3<f32>,
         dir: &Vector3<f32>,
         t0: f32,
@@ -173,11 +135,7 @@ impl TsdfVolume {
         while t <= t1 {
             let p = o + dir * t;
             let gf = p / vs;
-            let g = [
-                gf.x.round() as i32,
-                gf.y.round() as i32,
-                gf.z.round() as i32,
-            ];
+            let g = [iround(gf.x), iround(gf.y), iround(gf.z)];
             match cur.voxel(g) {
                 None => {
                     // Unallocated block: jump to where the ray leaves it.
@@ -203,14 +161,14 @@ impl TsdfVolume {
                 Some(vox) => {
                     // Trilinear distance where all 8 neighbours are observed, else the
                     // nearest voxel's.
-                    let (s, exact) = match self.sdf_at(&Point3::from(p)) {
+                    let (s, exact) = match cur.sdf(&Point3::from(p)) {
                         Some(s) => (s, true),
                         None => (vox.sdf_m, false),
                     };
                     if s < 0.0 {
                         if let Some((tp, sp)) = prev {
                             if sp >= 0.0 {
-                                return Some(self.refine(o, dir, tp, sp, t, s));
+                                return Some(refine(cur, o, dir, tp, sp, t, s));
                             }
                         }
                         prev = Some((t, s));
@@ -227,61 +185,133 @@ impl TsdfVolume {
         None
     }
 
-    /// Zero crossing between (ta, sa ≥ 0) and (tb, sb < 0) from trilinear distances when
-    /// available, nearest-voxel ones otherwise.
-    fn refine(
-        &self,
-        o: &Vector3<f32>,
-        dir: &Vector3<f32>,
-        ta: f32,
-        sa: f32,
-        tb: f32,
-        sb: f32,
-    ) -> f32 {
-        let at = |t: f32| self.sdf_at(&Point3::from(o + dir * t));
-        let (mut ta, mut tb) = (ta, tb);
-        let (mut sa, mut sb) = (at(ta).unwrap_or(sa), at(tb).unwrap_or(sb));
-        // A few secant steps on the trilinear field.
-        for _ in 0..3 {
-            if !(sa >= 0.0 && sb < 0.0) {
-                break;
-            }
-            let tm = ta + (tb - ta) * sa / (sa - sb);
-            match at(tm) {
-                Some(sm) if sm >= 0.0 => {
-                    ta = tm;
-                    sa = sm;
-                }
-                Some(sm) => {
-                    tb = tm;
-                    sb = sm;
-                }
-                None => break,
-            }
-        }
-        if sa - sb > 0.0 {
-            ta + (tb - ta) * (sa / (sa - sb)).clamp(0.0, 1.0)
-        } else {
-            0.5 * (ta + tb)
-        }
-    }
-
     /// Unit SDF gradient at `p` by central differences; `None` if not observed around `p`.
     pub fn gradient(&self, p: &Point3<f32>) -> Option<Vector3<f32>> {
-        let h = self.config.voxel_size_m;
-        let mut g = Vector3::zeros();
+        Sampler::new(self).gradient(p)
+    }
+}
+
+/// Casts single rays of one camera into one volume (what [`TsdfVolume::try_raycast`] does
+/// for every pixel), so a caller can render only the pixels it needs; a pixel's result does
+/// not depend on which other pixels were cast.
+pub(crate) struct Caster<'a> {
+    vol: &'a TsdfVolume,
+    sampler: Sampler<'a>,
+    box_lo: Vector3<f32>,
+    box_hi: Vector3<f32>,
+    rot: nalgebra::Matrix3<f32>,
+    origin: Vector3<f32>,
+    cam: [f32; 4],
+    trunc: f32,
+}
+
+impl<'a> Caster<'a> {
+    /// A caster for camera `k` at `camera_to_world`; `None` when the volume is empty.
+    /// Fails on invalid intrinsics or pose.
+    pub(crate) fn new(
+        vol: &'a TsdfVolume,
+        k: &Intrinsics,
+        camera_to_world: &Isometry3<f64>,
+    ) -> Result<Option<Self>, FuseError> {
+        k.validate()?;
+        super::integrate::check_pose(camera_to_world)?;
+        let Some((lo, hi)) = vol.bounds else {
+            return Ok(None);
+        };
+        let vs = vol.config.voxel_size_m;
+        let bs = vs * BLOCK_SIDE as f32;
+        // World box of allocated voxel centres, padded by a voxel.
+        let box_lo =
+            Vector3::new(lo[0] as f32, lo[1] as f32, lo[2] as f32) * bs - Vector3::repeat(vs);
+        let box_hi = Vector3::new((hi[0] + 1) as f32, (hi[1] + 1) as f32, (hi[2] + 1) as f32) * bs;
+        let rot = camera_to_world
+            .rotation
+            .to_rotation_matrix()
+            .matrix()
+            .cast::<f32>();
+        Ok(Some(Self {
+            vol,
+            sampler: Sampler::new(vol),
+            box_lo,
+            box_hi,
+            rot,
+            origin: camera_to_world.translation.vector.cast::<f32>(),
+            cam: [k.fx as f32, k.fy as f32, k.cx as f32, k.cy as f32],
+            trunc: vol.config.truncation_m(),
+        }))
+    }
+
+    /// The hit of pixel (u, v): world point, unit normal towards free space, camera depth.
+    pub(crate) fn cast(&mut self, u: usize, v: usize) -> Option<(Point3<f32>, Vector3<f32>, f32)> {
+        let cfg = &self.vol.config;
+        let [fx, fy, cx, cy] = self.cam;
+        let origin = self.origin;
+        let ray_c = Vector3::new((u as f32 - cx) / fx, (v as f32 - cy) / fy, 1.0);
+        let len = ray_c.norm();
+        let dir = self.rot * (ray_c / len);
+        // Working range along z, as a distance along the unit ray.
+        let mut t0 = cfg.min_depth_m * len;
+        let mut t1 = cfg.max_depth_m * len;
+        // Clip to the volume's box (slab test).
         for j in 0..3 {
-            let mut a = *p;
-            let mut b = *p;
-            a[j] -= h;
-            b[j] += h;
-            g[j] = self.sdf_at(&b)? - self.sdf_at(&a)?;
+            if dir[j].abs() < 1e-9 {
+                if origin[j] < self.box_lo[j] || origin[j] > self.box_hi[j] {
+                    t1 = -1.0;
+                }
+                continue;
+            }
+            let a = (self.box_lo[j] - origin[j]) / dir[j];
+            let b = (self.box_hi[j] - origin[j]) / dir[j];
+            t0 = t0.max(a.min(b));
+            t1 = t1.min(a.max(b));
         }
-        let n = g.norm();
-        if n > 0.0 && n.is_finite() {
-            Some(g / n)
-        } else {
-            None
+        if t0 >= t1 {
+            return None;
         }
+        let t_hit = self
+            .vol
+            .march(&mut self.sampler, &origin, &dir, t0, t1, self.trunc)?;
+        let p = Point3::from(origin + dir * t_hit);
+        let n = self.sampler.gradient(&p)?;
+        Some((p, n, t_hit / len))
+    }
+}
+
+/// Zero crossing between (ta, sa ≥ 0) and (tb, sb < 0) from trilinear distances when
+/// available, nearest-voxel ones otherwise.
+fn refine(
+    cur: &mut Sampler<'_>,
+    o: &Vector3<f32>,
+    dir: &Vector3<f32>,
+    ta: f32,
+    sa: f32,
+    tb: f32,
+    sb: f32,
+) -> f32 {
+    let mut at = |t: f32| cur.sdf(&Point3::from(o + dir * t));
+    let (mut ta, mut tb) = (ta, tb);
+    let (mut sa, mut sb) = (at(ta).unwrap_or(sa), at(tb).unwrap_or(sb));
+    // A few secant steps on the trilinear field.
+    for _ in 0..3 {
+        if !(sa >= 0.0 && sb < 0.0) {
+            break;
+        }
+        let tm = ta + (tb - ta) * sa / (sa - sb);
+        match at(tm) {
+            Some(sm) if sm >= 0.0 => {
+                ta = tm;
+                sa = sm;
+            }
+            Some(sm) => {
+                tb = tm;
+                sb = sm;
+            }
+            None => break,
+        }
+    }
+    if sa - sb > 0.0 {
+        ta + (tb - ta) * (sa / (sa - sb)).clamp(0.0, 1.0)
+    } else {
+        0.5 * (ta + tb)
     }
 }

@@ -121,6 +121,12 @@ pub struct FrameObservations {
     /// Depth noise estimated from this frame: 1-sigma metres = `noise_coeff * depth²`
     /// (depth in metres); estimated from second differences on smooth surface.
     pub noise_coeff: f32,
+    /// How many neighbouring pixels (along a row) share the same depth error: 1 for white
+    /// noise; larger for noise correlated over a few pixels (depth maps upsampled from a
+    /// coarser sensor grid, as LiDAR's are). Estimated as the ratio of the noise seen at the
+    /// longest lag of the estimate to that at lag 1. Samples within such a patch do not
+    /// average their noise away; a fit should weigh them accordingly.
+    pub noise_correlation_px: f32,
     /// Surface samples.
     pub points: Vec<SurfacePoint>,
     /// Silhouette tangents.
@@ -194,7 +200,7 @@ impl FrameObservations {
                 }
             })
             .collect();
-        let noise_coeff = estimate_noise_coeff(&depth, w, h);
+        let (noise_coeff, noise_correlation_px) = estimate_noise_coeff(&depth, w, h);
         let slope = (cfg.max_slope_deg as f64).to_radians().tan() as f32;
         let f_min = k.fx.min(k.fy) as f32;
         // Largest depth step between neighbours on a continuous surface at depth d.
@@ -383,6 +389,7 @@ impl FrameObservations {
         Ok(Self {
             camera_centre: Point3::from(camera_to_world.translation.vector),
             noise_coeff,
+            noise_correlation_px,
             points,
             tangents,
             timestamp: frame.timestamp,
@@ -436,32 +443,55 @@ fn roi_window(
     )
 }
 
-/// Robust noise level from horizontal second differences on continuous runs:
-/// sigma(d) = coeff · d², coeff = median(|d[i-1] - 2d[i] + d[i+1]| / d[i]²) / (0.6745·√6).
-fn estimate_noise_coeff(depth: &[f32], w: usize, h: usize) -> f32 {
+/// Robust noise level from horizontal second differences on continuous runs, at pixel lags
+/// 1 to [`NOISE_MAX_LAG`]: for lag `k`,
+/// coeff_k = median(|d[i-k] - 2d[i] + d[i+k]| / d[i]²) / (0.6745·√6), and the estimate is the
+/// largest. White noise gives the same value at every lag; noise correlated over a few
+/// pixels (depth maps upsampled from a coarser sensor grid, as LiDAR's are) hides from lag 1
+/// and shows at the longer lags. The longest lag is short enough for a finger's curvature not
+/// to count as noise. Returns the coefficient and the correlation length in pixels (the
+/// largest over the lag-1 estimate, at least 1; see
+/// [`FrameObservations::noise_correlation_px`]).
+fn estimate_noise_coeff(depth: &[f32], w: usize, h: usize) -> (f32, f32) {
+    let mut best = MIN_NOISE_COEFF;
+    let mut lag1 = None;
     let mut samples: Vec<f32> = Vec::new();
-    // Subsample rows for speed; plenty of samples remain.
-    for v in (0..h).step_by(2) {
-        let row = &depth[v * w..(v + 1) * w];
-        for i in 1..w.saturating_sub(1) {
-            let (a, b, c) = (row[i - 1], row[i], row[i + 1]);
-            if a > 0.0 && b > 0.0 && c > 0.0 {
-                let dd = (a - 2.0 * b + c).abs();
-                // Skip obvious discontinuities (more than 2 cm): not noise.
-                if dd < 0.02 {
-                    samples.push(dd / (b * b));
+    for k in 1..=NOISE_MAX_LAG {
+        samples.clear();
+        // Subsample rows for speed; plenty of samples remain.
+        for v in (0..h).step_by(2) {
+            let row = &depth[v * w..(v + 1) * w];
+            for i in k..w.saturating_sub(k) {
+                let (a, b, c) = (row[i - k], row[i], row[i + k]);
+                if a > 0.0 && b > 0.0 && c > 0.0 {
+                    let dd = (a - 2.0 * b + c).abs();
+                    // Skip obvious discontinuities (more than 2 cm): not noise.
+                    if dd < 0.02 {
+                        samples.push(dd / (b * b));
+                    }
                 }
             }
         }
+        if samples.len() < 50 {
+            continue;
+        }
+        let mid = samples.len() / 2;
+        let (_, m, _) = samples.select_nth_unstable_by(mid, |x, y| x.total_cmp(y));
+        let c = *m / (0.6745 * 6f32.sqrt());
+        if k == 1 {
+            lag1 = Some(c);
+        }
+        best = best.max(c);
     }
-    if samples.len() < 50 {
-        return MIN_NOISE_COEFF;
-    }
-    let mid = samples.len() / 2;
-    let (_, m, _) = samples.select_nth_unstable_by(mid, |x, y| x.total_cmp(y));
-    let coeff = *m / (0.6745 * 6f32.sqrt());
-    coeff.max(MIN_NOISE_COEFF)
+    let corr = match lag1 {
+        Some(c1) if c1 > 0.0 => (best / c1).clamp(1.0, NOISE_MAX_LAG as f32),
+        _ => 1.0,
+    };
+    (best, corr)
 }
+
+/// Longest pixel lag of [`estimate_noise_coeff`].
+const NOISE_MAX_LAG: usize = 4;
 
 #[cfg(test)]
 mod tests {

@@ -129,8 +129,14 @@ impl FingerAxis {
 /// Settings for the cross-section fit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SectionConfig {
-    /// Half thickness of the slab of surface samples around the slice plane (metres).
+    /// Half thickness of the slab of surface samples around the slice plane (metres), for
+    /// the knuckle search (a local maximum: a thick slab would average it down).
     pub slab_half_width_m: f64,
+    /// Half thickness of the slab for the ring section and the axis refinement (metres).
+    /// Default: the knuckle's. A thicker slab averages more samples (the fit's `g·s` term
+    /// absorbs a linear taper), but near the ring position some hands reach the web between
+    /// the fingers within a few millimetres, where the section is far from a linear taper.
+    pub ring_slab_half_width_m: f64,
     /// Samples farther than this from the axis are ignored (metres).
     pub max_radius_m: f64,
     /// Highest harmonic of the support function.
@@ -182,6 +188,7 @@ impl Default for SectionConfig {
     fn default() -> Self {
         Self {
             slab_half_width_m: 0.0012,
+            ring_slab_half_width_m: 0.0012,
             max_radius_m: 0.016,
             harmonics: 6,
             harmonic_prior_rel: vec![0.12, 0.05, 0.03, 0.015, 0.01],
@@ -206,9 +213,13 @@ impl Default for SectionConfig {
 impl SectionConfig {
     fn validate(&self) -> Result<(), SectionError> {
         let pos = |v: f64| v.is_finite() && v > 0.0;
-        if !pos(self.slab_half_width_m) || !pos(self.max_radius_m) || !pos(self.edge_sigma_px) {
+        if !pos(self.slab_half_width_m)
+            || !pos(self.ring_slab_half_width_m)
+            || !pos(self.max_radius_m)
+            || !pos(self.edge_sigma_px)
+        {
             return Err(SectionError::Config(
-                "slab_half_width_m, max_radius_m and edge_sigma_px must be finite and > 0".into(),
+                "slab half widths, max_radius_m and edge_sigma_px must be finite and > 0".into(),
             ));
         }
         if !(1..=16).contains(&self.harmonics) {
@@ -356,7 +367,11 @@ impl Cloud {
                     continue;
                 }
                 let range = (p - o.camera_centre).norm();
-                let s = (o.noise_sigma_m(range).powi(2) + cfg.noise_floor_m.powi(2)).sqrt();
+                // Noise correlated over `L` pixels: a patch of about L² samples shares one
+                // error, so each sample carries 1/L² of the information of a white-noise one.
+                let corr = o.noise_correlation_px.max(1.0) as f64;
+                let s =
+                    ((o.noise_sigma_m(range) * corr).powi(2) + cfg.noise_floor_m.powi(2)).sqrt();
                 points.push((p, s, fi, sp.normal));
             }
             for t in &o.tangents {
@@ -972,6 +987,9 @@ fn fit(
             }
             let r = residual(o, idx[i], &x, &hg, tab);
             weight[i] = robust(r / (o.sigma * scale), tukey);
+            if !o.is_line && it >= 4 && behind_limb(o, idx[i], tab, x[0]) {
+                weight[i] = 0.0;
+            }
             chi2 += weight[i] * (r / o.sigma).powi(2);
             wsum += weight[i];
         }
@@ -1040,6 +1058,21 @@ fn fit(
     })
 }
 
+/// Whether a surface sample sits where its own camera could not have seen this finger: its
+/// closest contour point faces away from the camera by more than depth noise explains (a
+/// sample at the limb displaced by depth noise `δ` along its ray lands past the limb by the
+/// angle `δ / r`). Flying pixels (mixed depths between the finger's edge and the background,
+/// along rays that miss the finger) land there, behind the limb, and would otherwise inflate
+/// the unseen back of the section.
+fn behind_limb(o: &Obs2, idx: usize, tab: &Table, a0: f64) -> bool {
+    let c = tab.cos1[idx] * o.view.x + tab.sin1[idx] * o.view.y;
+    let limit = (VISIBILITY_MARGIN + 2.0 * o.sigma / a0.max(0.004)).min(0.95);
+    c > limit
+}
+
+/// Back-facing tolerance of [`behind_limb`] beyond the noise term (sine of the angle).
+const VISIBILITY_MARGIN: f64 = 0.15;
+
 fn obs_theta(o: &Obs2, idx: usize) -> f64 {
     if o.is_line {
         o.q.y.atan2(o.q.x)
@@ -1104,8 +1137,9 @@ fn fit_slice(
 ) -> Result<(Vec<Obs2>, Fit), SectionError> {
     let mut obs = slice_obs(cloud, plane, cfg);
     let npts = obs.iter().filter(|o| !o.is_line).count();
-    if npts > MAX_SLICE_POINTS {
-        let keep = npts.div_ceil(MAX_SLICE_POINTS);
+    let max_pts = (MAX_SLICE_POINTS as f64 * (cfg.slab_half_width_m / 0.0012).max(1.0)) as usize;
+    if npts > max_pts {
+        let keep = npts.div_ceil(max_pts);
         let mut c = 0usize;
         obs.retain(|o| {
             if o.is_line {
@@ -1296,6 +1330,8 @@ pub struct SectionMeasurer<'a> {
     cloud: Cloud,
     axis: FingerAxis,
     cfg: &'a SectionConfig,
+    /// `cfg` with the ring slab (ring section and axis refinement).
+    ring_cfg: SectionConfig,
     tab: Table,
 }
 
@@ -1324,6 +1360,10 @@ impl<'a> SectionMeasurer<'a> {
             cloud,
             axis: *axis,
             cfg,
+            ring_cfg: SectionConfig {
+                slab_half_width_m: cfg.ring_slab_half_width_m,
+                ..cfg.clone()
+            },
             tab: Table::new(cfg.harmonics),
         })
     }
@@ -1339,6 +1379,7 @@ impl<'a> SectionMeasurer<'a> {
         direction: &Unit<Vector3<f64>>,
         position_m: f64,
         recentre: bool,
+        cfg: &SectionConfig,
     ) -> Result<Slice, SectionError> {
         if !point.iter().chain(direction.iter()).all(|c| c.is_finite()) {
             return Err(SectionError::InvalidAxis(
@@ -1346,13 +1387,12 @@ impl<'a> SectionMeasurer<'a> {
             ));
         }
         let plane = Plane::new(*point, direction.into_inner());
-        let (obs, fit) = fit_slice(&self.cloud, &plane, self.cfg, &self.tab, position_m)?;
+        let (obs, fit) = fit_slice(&self.cloud, &plane, cfg, &self.tab, position_m)?;
         if recentre {
             // Re-centre on the fitted centre: the radius cut then follows the finger.
             let centre = steiner_world(&plane, &fit);
             let plane2 = Plane::new(centre, direction.into_inner());
-            if let Ok((obs, fit)) = fit_slice(&self.cloud, &plane2, self.cfg, &self.tab, position_m)
-            {
+            if let Ok((obs, fit)) = fit_slice(&self.cloud, &plane2, cfg, &self.tab, position_m) {
                 return Ok(Slice {
                     plane: plane2,
                     obs,
@@ -1394,7 +1434,13 @@ impl<'a> SectionMeasurer<'a> {
             let mut centres = Vec::new();
             for j in -2..=2 {
                 let t = half * j as f64 / 2.0;
-                if let Ok(s) = self.slice(&(point + dir.into_inner() * t), &dir, t, false) {
+                if let Ok(s) = self.slice(
+                    &(point + dir.into_inner() * t),
+                    &dir,
+                    t,
+                    false,
+                    &self.ring_cfg,
+                ) {
                     // Only well-constrained centres.
                     let sc = (s.fit.cov[(1, 1)] + s.fit.cov[(2, 2)]).sqrt();
                     if sc < 0.0015 {
@@ -1435,17 +1481,18 @@ impl<'a> SectionMeasurer<'a> {
     }
 
     /// Measures the section through `point` perpendicular to `direction` (re-centred on the
-    /// finger). `position_m` is only reported (position relative to the ring position).
+    /// finger), with the ring slab ([`SectionConfig::ring_slab_half_width_m`]). `position_m` is
+    /// only reported (position relative to the ring position).
     pub fn measure_at(
         &self,
         point: &Point3<f64>,
         direction: &Unit<Vector3<f64>>,
         position_m: f64,
     ) -> Result<SectionResult, SectionError> {
-        let s = self.slice(point, direction, position_m, true)?;
+        let s = self.slice(point, direction, position_m, true, &self.ring_cfg)?;
         Ok(finish(
             &s,
-            self.cfg,
+            &self.ring_cfg,
             &self.tab,
             self.correction_deg(direction),
         ))
@@ -1479,7 +1526,7 @@ impl<'a> SectionMeasurer<'a> {
         let mut last_err = None;
         for j in -n..=n {
             let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
-            match self.slice(&(p0 + dir.into_inner() * t), &dir, t, false) {
+            match self.slice(&(p0 + dir.into_inner() * t), &dir, t, false, self.cfg) {
                 Ok(s) => {
                     if best.as_ref().is_none_or(|b| s.fit.x[0] > b.fit.x[0]) {
                         best = Some(s);
@@ -1492,7 +1539,7 @@ impl<'a> SectionMeasurer<'a> {
             Some(b) => {
                 // Re-centre the largest slice on the finger before reporting it.
                 let s = self
-                    .slice(&b.plane.origin, &dir, b.position_m, true)
+                    .slice(&b.plane.origin, &dir, b.position_m, true, self.cfg)
                     .unwrap_or(b);
                 Ok(finish(&s, self.cfg, &self.tab, self.correction_deg(&dir)))
             }
@@ -1601,6 +1648,7 @@ mod tests {
             out.push(FrameObservations {
                 camera_centre: cam,
                 noise_coeff: (noise_m / 0.0625) as f32,
+                noise_correlation_px: 1.0,
                 points,
                 tangents,
                 timestamp: vi as f64,

@@ -8,9 +8,10 @@
 //!   (they can never be hit) and counted ([`TriangleMesh::degenerate_triangles`]).
 //! - [`Surface::intersect`] returns the nearest triangle hit strictly inside `(t_min, t_max)`
 //!   — the same answer as testing every triangle (the BVH only skips boxes the ray misses).
-//!   The normal is the smooth (area-weighted, interpolated) vertex normal flipped to the side
-//!   of the geometric face normal, oriented outwards when the mesh is closed and
-//!   consistently wound (either winding is accepted: the enclosed volume's sign decides).
+//!   The normal is the smooth (area-weighted, interpolated) vertex normal, replaced by the
+//!   geometric face normal where the two disagree about which side the ray comes from;
+//!   oriented outwards when the mesh is closed and consistently wound (either winding is
+//!   accepted: the enclosed volume's sign decides).
 //! - [`TriangleMesh::slice`] returns every loop where a plane cuts the mesh, computed from
 //!   the triangles alone (segment endpoints identified by the welded edge they lie on, so
 //!   chaining is exact, not by distance tolerance); chains that cannot close (open meshes)
@@ -435,8 +436,10 @@ impl TriangleMesh {
         (d > t_min && d < t_max).then_some((d, u, v))
     }
 
-    /// Outward normal at barycentrics `(u, v)` of triangle `t`.
-    fn normal_at(&self, t: usize, u: f64, v: f64) -> Vector3<f64> {
+    /// Outward normal at barycentrics `(u, v)` of triangle `t` hit along `dir`: the smooth
+    /// normal, or the face normal where the smooth one would put the ray on the other side
+    /// of the surface (grazing rays near sharp edges).
+    fn normal_at(&self, t: usize, u: f64, v: f64, dir: &Vector3<f64>) -> Vector3<f64> {
         let tri = self.triangles[t];
         let [a, b, c] = tri.map(|k| self.vertices[k as usize]);
         let face = (b - a).cross(&(c - a)) * self.orientation;
@@ -444,7 +447,7 @@ impl TriangleMesh {
         let w = tri.map(|k| self.normals[self.weld[k as usize] as usize]);
         let smooth = w[0] * (1.0 - u - v) + w[1] * u + w[2] * v;
         let l = smooth.norm();
-        if l < 1e-12 || smooth.dot(&face) <= 0.0 {
+        if l < 1e-12 || smooth.dot(&face) <= 0.0 || smooth.dot(dir) * face.dot(dir) <= 0.0 {
             return face;
         }
         smooth / l
@@ -461,7 +464,7 @@ impl TriangleMesh {
         }
         best.map(|(d, t, u, v)| Hit {
             t: d,
-            normal: self.normal_at(t, u, v),
+            normal: self.normal_at(t, u, v, &ray.dir),
         })
     }
 
@@ -690,7 +693,7 @@ impl Surface for TriangleMesh {
         }
         best.map(|(d, t, u, v)| Hit {
             t: d,
-            normal: self.normal_at(t, u, v),
+            normal: self.normal_at(t, u, v, &ray.dir),
         })
     }
 
@@ -704,5 +707,162 @@ impl Surface for TriangleMesh {
 
     fn as_dyn(&self) -> &dyn Surface {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_pcg::Pcg64;
+    use std::f64::consts::{PI, TAU};
+
+    /// A closed prism along z over a regular `n`-gon of circumradius `r` (vertices at angles
+    /// `(k + 0.5) · 2π / n`), from `-h` to `h`, caps fanned from their centres.
+    fn prism(n: usize, r: f64, h: f64) -> TriangleMesh {
+        let mut v = Vec::new();
+        for z in [-h, h] {
+            for k in 0..n {
+                let a = (k as f64 + 0.5) * TAU / n as f64;
+                v.push(Point3::new(r * a.cos(), r * a.sin(), z));
+            }
+        }
+        v.push(Point3::new(0.0, 0.0, -h));
+        v.push(Point3::new(0.0, 0.0, h));
+        let (n32, bot, top) = (n as u32, 2 * n as u32, 2 * n as u32 + 1);
+        let mut t = Vec::new();
+        for k in 0..n32 {
+            let k1 = (k + 1) % n32;
+            t.push([k, k1, n32 + k1]);
+            t.push([k, n32 + k1, n32 + k]);
+            t.push([bot, k1, k]);
+            t.push([top, n32 + k, n32 + k1]);
+        }
+        TriangleMesh::new(v, t).unwrap()
+    }
+
+    fn polygon_perimeter(n: usize, r: f64) -> f64 {
+        2.0 * n as f64 * r * (PI / n as f64).sin()
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        let p = Point3::new(0.0, 0.0, 0.0);
+        assert!(TriangleMesh::new(vec![p; 3], vec![]).is_err());
+        assert!(TriangleMesh::new(vec![p; 3], vec![[0, 1, 3]]).is_err());
+        let nan = Point3::new(f64::NAN, 0.0, 0.0);
+        assert!(TriangleMesh::new(vec![p, p, nan], vec![[0, 1, 2]]).is_err());
+        // Only degenerate triangles: nothing can be hit.
+        assert!(TriangleMesh::new(vec![p; 3], vec![[0, 1, 2]]).is_err());
+        let m = prism(8, 0.01, 0.02);
+        assert!(m.slice(&p, &Vector3::zeros()).is_err());
+    }
+
+    #[test]
+    fn prism_sections_are_exact() {
+        let (n, r) = (16, 0.009);
+        let m = prism(n, r, 0.02);
+        assert_eq!(m.boundary_or_nonmanifold_edges(), 0);
+        let s = m
+            .ring_section(&Point3::origin(), &Vector3::z(), &Vector3::x())
+            .unwrap();
+        assert_eq!(s.loops_in_plane, 1);
+        assert!(s.hull.len() >= n); // plus points on the facets where wall diagonals cross
+        assert!((s.hull_perimeter_m - polygon_perimeter(n, r)).abs() < 1e-12);
+        assert!((s.loop_perimeter_m - s.hull_perimeter_m).abs() < 1e-12);
+        // A plane tilted by 30° about x stretches the section by 1/cos 30° along y.
+        let tilt = 30f64.to_radians();
+        let axis = Vector3::new(0.0, -tilt.sin(), tilt.cos());
+        let s = m
+            .ring_section(&Point3::origin(), &axis, &Vector3::x())
+            .unwrap();
+        let stretched: Vec<Point2<f64>> = (0..n)
+            .map(|k| {
+                let a = (k as f64 + 0.5) * TAU / n as f64;
+                Point2::new(r * a.cos(), r * a.sin() / tilt.cos())
+            })
+            .collect();
+        assert!((s.hull_perimeter_m - perimeter(&stretched)).abs() < 1e-12);
+        // A plane off the prism has nothing around its centre.
+        let far = Point3::new(0.0, 0.0, 0.05);
+        assert!(m.ring_section(&far, &Vector3::z(), &Vector3::x()).is_err());
+    }
+
+    #[test]
+    fn open_meshes_give_open_chains() {
+        // Walls only (no caps) still close around; a single wall strip does not.
+        let full = prism(6, 0.01, 0.02);
+        let walls: Vec<[u32; 3]> = full
+            .triangles()
+            .chunks(4)
+            .flat_map(|c| [c[0], c[1]])
+            .collect();
+        let open = TriangleMesh::new(full.vertices().to_vec(), walls[..4].to_vec()).unwrap();
+        let loops = open.slice(&Point3::origin(), &Vector3::z()).unwrap();
+        assert_eq!(loops.len(), 1);
+        assert!(!loops[0].closed);
+        assert_eq!(loops[0].points.len(), 5); // 4 segments
+        assert!(open
+            .ring_section(&Point3::origin(), &Vector3::z(), &Vector3::x())
+            .is_err());
+        let tube = TriangleMesh::new(full.vertices().to_vec(), walls).unwrap();
+        let loops = tube.slice(&Point3::origin(), &Vector3::z()).unwrap();
+        assert!(loops.len() == 1 && loops[0].closed);
+    }
+
+    #[test]
+    fn hits_are_exact_and_the_bvh_equals_brute_force() {
+        let (n, r) = (16, 0.009);
+        let a = prism(n, r, 0.02);
+        // The same prism wound the other way: normals must still point out.
+        let flipped: Vec<[u32; 3]> = a.triangles().iter().map(|t| [t[0], t[2], t[1]]).collect();
+        let b = TriangleMesh::new(a.vertices().to_vec(), flipped).unwrap();
+        for m in [&a, &b] {
+            // Along -x at z = 0 onto the facet centred on angle 0: apothem r cos(π/n).
+            let ray = Ray::new(Point3::new(0.1, 0.0, 0.0), -Vector3::x()).unwrap();
+            let h = m.intersect(&ray, 0.0, f64::INFINITY).unwrap();
+            assert!((h.t - (0.1 - r * (PI / n as f64).cos())).abs() < 1e-12);
+            assert!(h.normal.dot(&Vector3::x()) > 0.99);
+            assert!(m.intersect(&ray, 0.0, 0.05).is_none());
+            let mut rng = Pcg64::seed_from_u64(1);
+            for _ in 0..2000 {
+                let mut g = || Vector3::new(rng.random(), rng.random(), rng.random()) * 2.0;
+                let o = Point3::from((g() - Vector3::repeat(1.0)) * 0.05);
+                let d = (g() - Vector3::repeat(1.0)) * 0.01 - o.coords;
+                let Ok(ray) = Ray::new(o, d) else { continue };
+                let x = m.intersect(&ray, 0.0, f64::INFINITY);
+                assert_eq!(x, m.intersect_brute_force(&ray, 0.0, f64::INFINITY));
+                if let Some(h) = x {
+                    // From outside the prism the first hit faces the ray.
+                    let inside = o.coords.xy().norm() < r && o.z.abs() < 0.02;
+                    if !inside {
+                        assert!(h.normal.dot(&ray.dir) < 0.0, "{ray:?} {h:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn loop_subdivision_smooths_and_stays_closed() {
+        let (n, r) = (8, 0.01);
+        let m = prism(n, r, 0.05);
+        let s1 = m.loop_subdivided().unwrap();
+        let s2 = s1.loop_subdivided().unwrap();
+        assert_eq!(s2.triangles().len(), 16 * m.triangles().len());
+        assert_eq!(s2.boundary_or_nonmanifold_edges(), 0);
+        // Mid-height sections become rounder: more hull points, hull ≈ loop, and the
+        // octagon's corners are cut, so the perimeter drops below the octagon's.
+        let sec = |m: &TriangleMesh| {
+            m.ring_section(&Point3::origin(), &Vector3::z(), &Vector3::x())
+                .unwrap()
+        };
+        let (a, c) = (sec(&m), sec(&s2));
+        assert!(c.hull.len() > 4 * a.hull.len());
+        assert!(c.hull_perimeter_m < a.hull_perimeter_m);
+        assert!((c.loop_perimeter_m - c.hull_perimeter_m).abs() < 1e-9);
+        // Open meshes are refused.
+        let open = TriangleMesh::new(m.vertices().to_vec(), m.triangles()[..8].to_vec()).unwrap();
+        assert!(open.loop_subdivided().is_err());
     }
 }

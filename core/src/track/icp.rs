@@ -8,8 +8,44 @@
 //! meaning: `v` is how far the observed surface moves, `ω` how much it turns.
 
 use super::live::LiveLevel;
-use super::model::ModelMap;
+use super::model::{LazyModel, ModelMap};
 use nalgebra::{Isometry3, Matrix6, Point3, Translation3, Vector3, Vector6};
+
+/// The model ICP reads: a fixed map, or a raycast rendered on demand.
+pub(crate) enum ModelSrc<'m, 'v> {
+    /// A complete vertex/normal map.
+    Fixed(&'m ModelMap),
+    /// A raycast whose pixels are cast when first needed.
+    Lazy(&'m mut LazyModel<'v>),
+}
+
+impl ModelSrc<'_, '_> {
+    /// The map as rendered so far.
+    pub(crate) fn map(&self) -> &ModelMap {
+        match self {
+            ModelSrc::Fixed(m) => m,
+            ModelSrc::Lazy(l) => &l.map,
+        }
+    }
+
+    /// Renders every pixel not rendered yet.
+    pub(crate) fn complete(&mut self) {
+        if let ModelSrc::Lazy(l) = self {
+            l.cast_all();
+        }
+    }
+
+    /// The map, with every pixel the points of `level` project to under `t` rendered.
+    fn prepare(&mut self, level: &LiveLevel, t: &Isometry3<f64>) -> &ModelMap {
+        match self {
+            ModelSrc::Fixed(m) => m,
+            ModelSrc::Lazy(l) => {
+                l.cast_for(level, t);
+                &l.map
+            }
+        }
+    }
+}
 
 /// A Gaussian prior on the pose (the platform pose and how much it is trusted).
 #[derive(Debug, Clone, Copy)]
@@ -80,9 +116,6 @@ fn accumulate(
 ) -> Accum {
     let tw: Isometry3<f32> = nalgebra::convert(*t);
     let to_model: Isometry3<f32> = nalgebra::convert(model.camera_to_world.inverse() * t);
-    let k = &model.k;
-    let (fx, fy, cx, cy) = (k.fx as f32, k.fy as f32, k.cx as f32, k.cy as f32);
-    let (w, h) = (k.width as f32, k.height as f32);
     let cf = Vector3::new(c.x as f32, c.y as f32, c.z as f32);
     let max_d2 = max_dist * max_dist;
     // Accumulate in f32-free f64 sums of the upper triangle for accuracy.
@@ -92,16 +125,10 @@ fn accumulate(
     let mut overlap = 0usize;
     let mut sum_r2 = 0.0f64;
     for (p, n) in &level.points {
-        let pm = to_model * p;
-        if pm.z <= 0.0 {
+        let Some((u, v)) = model.project(&to_model, p) else {
             continue;
-        }
-        let u = (fx * pm.x / pm.z + cx + 0.5).floor();
-        let v = (fy * pm.y / pm.z + cy + 0.5).floor();
-        if !(u >= 0.0 && v >= 0.0 && u < w && v < h) {
-            continue;
-        }
-        let Some((q, nq)) = model.at(u as usize, v as usize) else {
+        };
+        let Some((q, nq)) = model.at(u, v) else {
             continue;
         };
         overlap += 1;
@@ -232,7 +259,7 @@ pub(crate) fn centre_of(level: &LiveLevel, t: &Isometry3<f64>) -> Option<(Point3
 /// Runs coarse-to-fine ICP from `init`. `pyramid` is finest first.
 pub(crate) fn run(
     pyramid: &[LiveLevel],
-    model: &ModelMap,
+    model: &mut ModelSrc<'_, '_>,
     init: &Isometry3<f64>,
     params: &IcpParams,
 ) -> IcpOutcome {
@@ -253,7 +280,7 @@ pub(crate) fn run(
         for _ in 0..iters {
             let acc = accumulate(
                 &pyramid[level],
-                model,
+                model.prepare(&pyramid[level], &t),
                 &t,
                 &c,
                 max_d,
@@ -324,7 +351,8 @@ pub(crate) fn run(
     } else {
         let max_d = *params.max_distance_m.first().unwrap_or(&0.01);
         let min_cos = *params.min_normal_cos.first().unwrap_or(&0.7);
-        accumulate(finest, model, &t, &c, max_d, min_cos, params.huber_delta_m)
+        let m = model.prepare(finest, &t);
+        accumulate(finest, m, &t, &c, max_d, min_cos, params.huber_delta_m)
     };
     let rms = if fin.count > 0 {
         (fin.sum_r2 / fin.count as f64).sqrt()

@@ -24,6 +24,7 @@ mod model;
 mod nn;
 mod scan;
 mod sdf;
+mod window;
 
 pub use live::LiveLevel;
 pub use model::ModelMap;
@@ -31,7 +32,9 @@ pub use scan::{ScanTracker, TrackSummary, TrackedFrame};
 
 use crate::frame::{DepthFrame, FrameError, Intrinsics};
 use crate::fuse::{FuseError, TsdfVolume};
-use icp::{IcpParams, PosePrior};
+use icp::{IcpParams, ModelSrc, PosePrior};
+use model::LazyModel;
+use nalgebra::{Point3, Vector3};
 use live::{build_pyramid, LiveParams};
 use nalgebra::Isometry3;
 use serde::Serialize;
@@ -110,6 +113,10 @@ pub struct TrackConfig {
     /// The model is raycast at 1/`raycast_downscale` of the frame's resolution (1 = full).
     /// Model points are ~1 voxel apart anyway; 2 quarters the raycast cost.
     pub raycast_downscale: u32,
+    /// Model pixels within this many (model) pixels of live depth are raycast up front; any
+    /// other pixel only when a live point projects to it (so the result is that of a full
+    /// raycast, at the cost of the pixels actually used).
+    pub raycast_window_px: u32,
     /// Gauss–Newton steps of the final refinement on the fused SDF (0 = off); only in
     /// [`Tracker::track`] (where the volume is available) and only without a platform pose
     /// (measured: it lowers tracking error on the sample scans, but not refinement error).
@@ -147,6 +154,7 @@ impl Default for TrackConfig {
             point_sigma_m: 0.001,
             effective_points: 400.0,
             raycast_downscale: 2,
+            raycast_window_px: 4,
             sdf_refine_iterations: 6,
             sdf_stride: 4,
             constant_velocity: true,
@@ -260,6 +268,12 @@ impl TrackConfig {
             return bad(format!(
                 "raycast_downscale = {} (allowed 1..=8)",
                 self.raycast_downscale
+            ));
+        }
+        if self.raycast_window_px > 64 {
+            return bad(format!(
+                "raycast_window_px = {} (allowed 0..=64)",
+                self.raycast_window_px
             ));
         }
         if !(0.0..=1.0).contains(&self.min_overlap_ratio) {
@@ -392,6 +406,27 @@ pub struct Tracker {
     before_last: Option<Isometry3<f64>>,
     lost_since_last: u32,
     frames_ok: u32,
+    /// Buffers reused from frame to frame (raycast image, ray windows); hold no depth
+    /// between calls that matters (overwritten by every call).
+    scratch: Scratch,
+}
+
+/// Per-frame buffers kept to avoid reallocating (and page-faulting) them every frame.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    points: Vec<Point3<f32>>,
+    normals: Vec<Vector3<f32>>,
+    done: Vec<bool>,
+    mask: Vec<bool>,
+    mask_tmp: Vec<bool>,
+}
+
+/// Where the model comes from in one tracking call.
+enum ModelSource<'a> {
+    /// A given vertex/normal map.
+    Map(&'a ModelMap),
+    /// Raycast this volume at the initial guess (with intrinsics `k`).
+    Volume(&'a TsdfVolume, Intrinsics),
 }
 
 /// Translation (metres) and rotation (degrees) between two poses.
@@ -413,6 +448,7 @@ impl Tracker {
             before_last: None,
             lost_since_last: 0,
             frames_ok: 0,
+            scratch: Scratch::default(),
         })
     }
 
@@ -463,15 +499,13 @@ impl Tracker {
         if model.block_count() == 0 {
             return Ok(self.bootstrap(depth, prior));
         }
-        let guess = self.predict(prior.as_ref());
         let s = self.config.raycast_downscale.max(1);
         let k_model = if s > 1 && k.width / s >= 16 && k.height / s >= 16 {
             k.scaled_to(k.width / s, k.height / s)?
         } else {
             *k
         };
-        let map = ModelMap::from_raycast(model, &k_model, &guess)?;
-        self.track_inner(depth, k, &map, prior, Some(model))
+        self.track_inner(depth, k, ModelSource::Volume(model, k_model), prior)
     }
 
     /// The first frame: accepted at `prior` or identity, if it has usable depth.
@@ -527,16 +561,15 @@ impl Tracker {
         model: &ModelMap,
         prior: Option<Isometry3<f64>>,
     ) -> Result<TrackResult, TrackError> {
-        self.track_inner(depth, k, model, prior, None)
+        self.track_inner(depth, k, ModelSource::Map(model), prior)
     }
 
     fn track_inner(
         &mut self,
         depth: &DepthFrame,
         k: &Intrinsics,
-        model: &ModelMap,
+        source: ModelSource<'_>,
         prior: Option<Isometry3<f64>>,
-        volume: Option<&TsdfVolume>,
     ) -> Result<TrackResult, TrackError> {
         k.validate()?;
         depth.check_matches(k)?;
@@ -567,8 +600,86 @@ impl Tracker {
         if finest_points < cfg.min_inliers {
             return Ok(lost(LostReason::NoDepth, 0, self));
         }
-        if model.surface_pixels() < cfg.min_inliers {
-            return Ok(lost(LostReason::EmptyModel, 0, self));
+        // Noisy sensors (phone LiDAR) get wider gates and less weight against the prior.
+        let noise = pyramid.first().map_or(0.0, |l| l.noise_m as f64);
+        match source {
+            ModelSource::Map(m) => {
+                self.align(&cfg, &pyramid, ModelSrc::Fixed(m), None, prior, guess, noise)
+            }
+            ModelSource::Volume(vol, k_model) => {
+                // Raycast up front only where live points will land; the rest on demand.
+                let sc = &mut self.scratch;
+                window::live_mask(
+                    depth,
+                    k,
+                    &k_model,
+                    cfg.raycast_window_px as usize,
+                    (cfg.min_depth_m, cfg.max_depth_m),
+                    &mut sc.mask,
+                    &mut sc.mask_tmp,
+                );
+                let mut lazy = LazyModel::new(
+                    vol,
+                    k_model,
+                    guess,
+                    std::mem::take(&mut sc.points),
+                    std::mem::take(&mut sc.normals),
+                    std::mem::take(&mut sc.done),
+                )?;
+                lazy.cast_mask(&sc.mask);
+                let result = self.align(
+                    &cfg,
+                    &pyramid,
+                    ModelSrc::Lazy(&mut lazy),
+                    Some(vol),
+                    prior,
+                    guess,
+                    noise,
+                );
+                let (points, normals, done) = lazy.into_buffers();
+                self.scratch.points = points;
+                self.scratch.normals = normals;
+                self.scratch.done = done;
+                result
+            }
+        }
+    }
+
+    /// Aligns the live pyramid to `model` from the initial guess.
+    #[allow(clippy::too_many_arguments)]
+    fn align(
+        &mut self,
+        cfg: &TrackConfig,
+        pyramid: &[live::LiveLevel],
+        mut model: ModelSrc<'_, '_>,
+        volume: Option<&TsdfVolume>,
+        prior: Option<Isometry3<f64>>,
+        guess: Isometry3<f64>,
+        noise: f64,
+    ) -> Result<TrackResult, TrackError> {
+        let lost = |reason: LostReason, iterations: u32, this: &mut Self| {
+            this.lost_since_last += 1;
+            TrackResult {
+                pose: guess,
+                health: TrackHealth {
+                    status: TrackStatus::Lost,
+                    lost_reason: Some(reason),
+                    residual_m: f64::NAN,
+                    inlier_ratio: 0.0,
+                    overlap_ratio: 0.0,
+                    iterations,
+                    conditioning: 0.0,
+                    prior_deviation_m: prior.map(|_| 0.0),
+                    prior_deviation_deg: prior.map(|_| 0.0),
+                },
+            }
+        };
+        if model.map().surface_pixels() < cfg.min_inliers {
+            // Decide on the whole rendering, as a full raycast would.
+            model.complete();
+            if model.map().surface_pixels() < cfg.min_inliers {
+                return Ok(lost(LostReason::EmptyModel, 0, self));
+            }
         }
         let pose_prior = prior.map(|p| PosePrior {
             pose: p,
@@ -580,13 +691,12 @@ impl Tracker {
         let mut nn_iterations = 0;
         let needs_nn = prior.is_none() && (self.before_last.is_none() || self.lost_since_last > 0);
         if cfg.nn_relocalise && needs_nn {
-            if let Some((p, it)) = nn::align(&pyramid, model, &guess, &cfg) {
+            model.complete();
+            if let Some((p, it)) = nn::align(pyramid, model.map(), &guess, cfg) {
                 init = p;
                 nn_iterations = it;
             }
         }
-        // Noisy sensors (phone LiDAR) get wider gates and less weight against the prior.
-        let noise = pyramid.first().map_or(0.0, |l| l.noise_m as f64);
         let mut params = cfg.icp_params(pose_prior);
         params.point_sigma_m = params.point_sigma_m.max(noise);
         params.huber_delta_m = params.huber_delta_m.max(2.0 * noise);
@@ -594,7 +704,7 @@ impl Tracker {
             *d = d.max(4.0 * noise as f32);
         }
         let max_residual_m = cfg.max_residual_m.max(1.5 * noise);
-        let mut out = icp::run(&pyramid, model, &init, &params);
+        let mut out = icp::run(pyramid, &mut model, &init, &params);
         // Final refinement on the signed distance field itself, when the volume is at hand.
         if let (Some(vol), Some(finest)) = (volume, pyramid.first()) {
             if cfg.sdf_refine_iterations > 0 && prior.is_none() {

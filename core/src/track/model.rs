@@ -7,7 +7,7 @@
 use super::live::{build_pyramid, LiveParams};
 use super::TrackError;
 use crate::frame::{DepthFrame, Intrinsics};
-use crate::fuse::TsdfVolume;
+use crate::fuse::{Caster, TsdfVolume};
 use nalgebra::{Isometry3, Point3, Vector3};
 
 /// A model vertex/normal map in world coordinates, rendered from `camera_to_world` with `k`.
@@ -45,16 +45,7 @@ impl ModelMap {
         }
         let mut points = points;
         for (p, nrm) in points.iter_mut().zip(normals.iter_mut()) {
-            if !(p.x.is_finite() && p.y.is_finite() && p.z.is_finite()) {
-                *p = Point3::new(f32::NAN, f32::NAN, f32::NAN);
-                continue;
-            }
-            let l = nrm.norm();
-            if l.is_finite() && l > 1e-6 {
-                *nrm /= l;
-            } else {
-                *p = Point3::new(f32::NAN, f32::NAN, f32::NAN);
-            }
+            clean(p, nrm);
         }
         Ok(Self {
             k,
@@ -115,9 +106,35 @@ impl ModelMap {
         Self::new(*k, *camera_to_world, img.points, img.normals)
     }
 
+    /// Sets pixel `i` (cleaned as [`ModelMap::new`] does).
+    fn set(&mut self, i: usize, mut p: Point3<f32>, mut n: Vector3<f32>) {
+        clean(&mut p, &mut n);
+        if let (Some(pp), Some(nn)) = (self.points.get_mut(i), self.normals.get_mut(i)) {
+            *pp = p;
+            *nn = n;
+        }
+    }
+
     /// Number of pixels with a surface.
     pub fn surface_pixels(&self) -> usize {
         self.points.iter().filter(|p| p.x.is_finite()).count()
+    }
+
+    /// The model pixel a camera-frame live point `p` projects to under `to_model` (live
+    /// camera to model camera), if inside the image.
+    #[inline]
+    pub(crate) fn project(&self, to_model: &Isometry3<f32>, p: &Point3<f32>) -> Option<(usize, usize)> {
+        let k = &self.k;
+        let pm = to_model * p;
+        if pm.z <= 0.0 {
+            return None;
+        }
+        let u = (k.fx as f32 * pm.x / pm.z + k.cx as f32 + 0.5).floor();
+        let v = (k.fy as f32 * pm.y / pm.z + k.cy as f32 + 0.5).floor();
+        if !(u >= 0.0 && v >= 0.0 && u < k.width as f32 && v < k.height as f32) {
+            return None;
+        }
+        Some((u as usize, v as usize))
     }
 
     /// Point and normal at pixel (u, v), if it has a surface.
@@ -129,6 +146,112 @@ impl ModelMap {
             Some((*p, *self.normals.get(i)?))
         } else {
             None
+        }
+    }
+}
+
+/// A NaN point (no surface) unless `p` is finite and `n` a usable normal (renormalised).
+fn clean(p: &mut Point3<f32>, nrm: &mut Vector3<f32>) {
+    if !(p.x.is_finite() && p.y.is_finite() && p.z.is_finite()) {
+        *p = Point3::new(f32::NAN, f32::NAN, f32::NAN);
+        return;
+    }
+    let l = nrm.norm();
+    if l.is_finite() && l > 1e-6 {
+        *nrm /= l;
+    } else {
+        *p = Point3::new(f32::NAN, f32::NAN, f32::NAN);
+    }
+}
+
+/// A raycast model map rendered on demand: a pixel is cast the first time it is needed,
+/// so the map reads exactly as a full [`ModelMap::from_raycast`] wherever it is read.
+pub(crate) struct LazyModel<'a> {
+    /// The map; pixels not cast yet read as "no surface".
+    pub map: ModelMap,
+    caster: Option<Caster<'a>>,
+    /// Per pixel: cast already.
+    done: Vec<bool>,
+    /// Pixels cast so far.
+    pub cast_count: usize,
+}
+
+impl<'a> LazyModel<'a> {
+    /// A lazy raycast of `volume` from `camera_to_world` with intrinsics `k`, nothing cast
+    /// yet; reuses the given buffers.
+    pub fn new(
+        volume: &'a TsdfVolume,
+        k: Intrinsics,
+        camera_to_world: Isometry3<f64>,
+        mut points: Vec<Point3<f32>>,
+        mut normals: Vec<Vector3<f32>>,
+        mut done: Vec<bool>,
+    ) -> Result<Self, TrackError> {
+        let caster = Caster::new(volume, &k, &camera_to_world)?;
+        let n = k.width as usize * k.height as usize;
+        let nan = f32::NAN;
+        points.clear();
+        points.resize(n, Point3::new(nan, nan, nan));
+        normals.clear();
+        normals.resize(n, Vector3::new(nan, nan, nan));
+        done.clear();
+        done.resize(n, caster.is_none());
+        Ok(Self {
+            map: ModelMap {
+                k,
+                camera_to_world,
+                points,
+                normals,
+            },
+            caster,
+            done,
+            cast_count: 0,
+        })
+    }
+
+    /// Gives back the buffers for reuse.
+    pub fn into_buffers(self) -> (Vec<Point3<f32>>, Vec<Vector3<f32>>, Vec<bool>) {
+        (self.map.points, self.map.normals, self.done)
+    }
+
+    fn cast(&mut self, i: usize) {
+        if self.done.get(i) != Some(&false) {
+            return;
+        }
+        self.done[i] = true;
+        self.cast_count += 1;
+        let w = self.map.k.width as usize;
+        if let Some(c) = self.caster.as_mut() {
+            if let Some((p, n, _)) = c.cast(i % w, i / w) {
+                self.map.set(i, p, n);
+            }
+        }
+    }
+
+    /// Casts every pixel flagged in `mask` (one flag per pixel).
+    pub fn cast_mask(&mut self, mask: &[bool]) {
+        for (i, &m) in mask.iter().enumerate() {
+            if m {
+                self.cast(i);
+            }
+        }
+    }
+
+    /// Casts every pixel not cast yet (the map is then a full raycast).
+    pub fn cast_all(&mut self) {
+        for i in 0..self.done.len() {
+            self.cast(i);
+        }
+    }
+
+    /// Casts the pixels the live points of `level` project to under pose `t`.
+    pub fn cast_for(&mut self, level: &super::live::LiveLevel, t: &Isometry3<f64>) {
+        let to_model: Isometry3<f32> = nalgebra::convert(self.map.camera_to_world.inverse() * t);
+        let w = self.map.k.width as usize;
+        for (p, _) in &level.points {
+            if let Some((u, v)) = self.map.project(&to_model, p) {
+                self.cast(v * w + u);
+            }
         }
     }
 }

@@ -6,7 +6,7 @@
 //! buffer, unsupported component types, a transformed mesh node) is an `Err` with a
 //! message, never a panic or a silently wrong mesh.
 
-use nalgebra::{Matrix4, Point3};
+use nalgebra::{Matrix4, Point3, Translation3, Unit, UnitQuaternion, Vector3};
 use serde_json::Value;
 
 /// A skinned triangle mesh in its bind pose (metres, glTF axes).
@@ -20,9 +20,7 @@ pub struct SkinnedMesh {
     pub joint_names: Vec<String>,
     /// Joint-to-model transforms in the bind pose (inverse of the inverse bind matrices).
     pub joint_bind: Vec<Matrix4<f64>>,
-    /// Per vertex: four joint indices (into `joint_names`) and their weights (for
-    /// re-posing; not used by the tests yet).
-    #[allow(dead_code)]
+    /// Per vertex: four joint indices (into `joint_names`) and their weights.
     pub skin: Vec<([u16; 4], [f64; 4])>,
 }
 
@@ -36,6 +34,81 @@ impl SkinnedMesh {
             .ok_or_else(|| format!("no joint named {name:?}"))?;
         let m = &self.joint_bind[i];
         Ok(Point3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)]))
+    }
+}
+
+impl SkinnedMesh {
+    /// The mesh re-posed by flexing fingers: for each `(prefix, [mcp, pip, dip] degrees)`
+    /// (prefix e.g. `"ring-finger"`), the joints `{prefix}-phalanx-proximal` (MCP),
+    /// `-intermediate` (PIP) and `-distal` (DIP) bend towards the palm about their own local
+    /// x axes (WebXR joints: -z along the bone, +y out of the back), children following;
+    /// vertices by linear blend skinning with the file's weights. Joint transforms are
+    /// updated the same way, so `joint_position` gives the posed joints.
+    pub fn flexed(&self, fingers: &[(&str, [f64; 3])]) -> Result<SkinnedMesh, String> {
+        let n = self.joint_names.len();
+        let mut skin_m = vec![Matrix4::<f64>::identity(); n];
+        let index = |name: &str| {
+            self.joint_names
+                .iter()
+                .position(|j| j == name)
+                .ok_or_else(|| format!("no joint named {name:?}"))
+        };
+        for (prefix, angles) in fingers {
+            let chain = [
+                index(&format!("{prefix}-phalanx-proximal"))?,
+                index(&format!("{prefix}-phalanx-intermediate"))?,
+                index(&format!("{prefix}-phalanx-distal"))?,
+                index(&format!("{prefix}-tip"))?,
+            ];
+            let mut acc = Matrix4::identity();
+            for (k, &j) in chain.iter().enumerate() {
+                if k < 3 {
+                    let m = &self.joint_bind[j];
+                    let col = |c: usize| Vector3::new(m[(0, c)], m[(1, c)], m[(2, c)]);
+                    let (x, y, z) = (col(0), col(1), col(2));
+                    let pivot = Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)]);
+                    // Flexion turns the bone (-z) towards the palm (-y).
+                    let sign = if x.cross(&-z).dot(&y) > 0.0 {
+                        -1.0
+                    } else {
+                        1.0
+                    };
+                    let rot = UnitQuaternion::from_axis_angle(
+                        &Unit::new_normalize(x),
+                        sign * angles[k].to_radians(),
+                    );
+                    let about = Translation3::from(pivot).to_homogeneous()
+                        * rot.to_homogeneous()
+                        * Translation3::from(-pivot).to_homogeneous();
+                    acc *= about;
+                }
+                skin_m[j] = acc;
+            }
+        }
+        let mut positions = Vec::with_capacity(self.positions.len());
+        for (v, (js, ws)) in self.positions.iter().zip(&self.skin) {
+            let total: f64 = ws.iter().sum();
+            if !(total > 0.0) {
+                return Err("a vertex has no skin weight".into());
+            }
+            let mut out = Vector3::zeros();
+            for (j, w) in js.iter().zip(ws) {
+                out += (skin_m[*j as usize].transform_point(v).coords) * (*w / total);
+            }
+            positions.push(Point3::from(out));
+        }
+        Ok(SkinnedMesh {
+            positions,
+            triangles: self.triangles.clone(),
+            joint_names: self.joint_names.clone(),
+            joint_bind: self
+                .joint_bind
+                .iter()
+                .zip(&skin_m)
+                .map(|(b, s)| s * b)
+                .collect(),
+            skin: self.skin.clone(),
+        })
     }
 }
 
