@@ -7,11 +7,10 @@
 //!
 //! The noise model covers, in this order: dropouts at grazing incidence (probability
 //! rising linearly between two angles) and at random; flying pixels at depth
-//! discontinuities (a depth from the foreground back over the background step or the
-//! trail length, whichever is longer, on both sides of the edge); Gaussian depth noise
-//! with σ(z) = σ₃₀ · (z / 0.3 m)²; quantisation of depth; the sensor's working range. It
-//! does not model lateral (x/y) edge blur, multipath, spatially correlated (LiDAR-like)
-//! depth error, or per-pixel confidence.
+//! discontinuities (a depth between the foreground and the background, on both sides of
+//! the edge); Gaussian depth noise with σ(z) = σ₃₀ · (z / 0.3 m)²; quantisation of depth;
+//! the sensor's working range. It does not model lateral (x/y) edge blur, multipath, or
+//! per-pixel confidence.
 //!
 //! Speed: primitives are rasterised one by one over the screen rectangle of their bounding
 //! sphere (exact perspective bounds), so rays are only cast where a primitive may be.
@@ -33,8 +32,8 @@ pub struct NoiseModel {
     pub flying_pixel_prob: f64,
     /// Depth step between 4-neighbours that counts as a discontinuity.
     pub discontinuity_m: f64,
-    /// Flying pixels spread at least this far behind the foreground (further when the
-    /// background step is larger).
+    /// Where there is no background behind an edge, flying pixels spread up to this far
+    /// behind the foreground.
     pub flying_trail_m: f64,
     /// Incidence angle (between ray and normal) above which dropouts start.
     pub grazing_start_deg: f64,
@@ -67,15 +66,12 @@ impl NoiseModel {
         }
     }
 
-    /// A TrueDepth-like front camera: σ₃₀ = 0.75 mm, flying pixels on most edge pixels,
-    /// dropouts beyond ~75° incidence, 0.1 mm quantisation, range 0.1–1.2 m. σ and the
-    /// flying-pixel rate were set from the shared TrueDepth scans (`tests/sim_realism.rs`:
-    /// their pixel noise measures ~1.3x the nominal 0.6 mm at 30 cm, and 56 % of their
-    /// pixels at discontinuities are flying).
+    /// A TrueDepth-like front camera: σ₃₀ = 0.6 mm, frequent flying pixels at edges,
+    /// dropouts beyond ~75° incidence, 0.1 mm quantisation, range 0.1–1.2 m.
     pub fn truedepth() -> Self {
         Self {
-            sigma_at_30cm_m: 0.00075,
-            flying_pixel_prob: 0.9,
+            sigma_at_30cm_m: 0.0006,
+            flying_pixel_prob: 0.35,
             discontinuity_m: 0.008,
             flying_trail_m: 0.03,
             grazing_start_deg: 72.0,
@@ -395,11 +391,8 @@ pub fn apply_noise<R: Rng + ?Sized>(
                 let edge = edge.or_else(|| (own > 0.0 && near < own - jump).then_some((near, own)));
                 if let Some((fg, bg)) = edge {
                     if rng.random::<f64>() < noise.flying_pixel_prob {
-                        // Mixed returns spread from the foreground over at least the trail
-                        // length, past a near background too (as in the shared scans, where
-                        // flying pixels at occlusion edges often lie behind both sides).
                         let s: f64 = rng.random();
-                        out[i] = fg + s * (bg - fg).max(noise.flying_trail_m);
+                        out[i] = fg + s * (bg - fg);
                         continue;
                     }
                 }
