@@ -151,11 +151,23 @@ fn integrate_with(
         max_weight: cfg.max_weight,
         codec: vol.codec,
     };
+    // Blocks are independent: update them in parallel (the result does not depend on the
+    // number of threads).
+    let mut key_of: Vec<Option<[i32; 3]>> = vec![None; vol.blocks.len()];
     for (key, i) in touched.iter().zip(indices) {
-        if let Some(block) = vol.blocks.get_mut(i) {
-            stats.voxels_updated += upd.update_block(block, *key);
+        if let Some(k) = key_of.get_mut(i) {
+            *k = Some(*key);
         }
     }
+    stats.voxels_updated = {
+        use rayon::prelude::*;
+        vol.blocks
+            .par_iter_mut()
+            .zip(key_of.par_iter())
+            .with_min_len(64)
+            .map(|(block, key)| key.map_or(0, |key| upd.update_block(block, key)))
+            .sum()
+    };
     Ok(stats)
 }
 

@@ -21,8 +21,8 @@
 mod integrate;
 mod raycast;
 
-pub use raycast::RaycastImage;
 pub(crate) use raycast::Caster;
+pub use raycast::RaycastImage;
 
 use crate::frame::{DepthFrame, FrameError, Intrinsics};
 use nalgebra::{Isometry3, Point3, Vector3};

@@ -193,7 +193,8 @@ impl TsdfVolume {
 
 /// Casts single rays of one camera into one volume (what [`TsdfVolume::try_raycast`] does
 /// for every pixel), so a caller can render only the pixels it needs; a pixel's result does
-/// not depend on which other pixels were cast.
+/// not depend on which other pixels were cast (nor on which clone of a caster casts it).
+#[derive(Clone)]
 pub(crate) struct Caster<'a> {
     vol: &'a TsdfVolume,
     sampler: Sampler<'a>,

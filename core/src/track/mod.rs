@@ -33,10 +33,10 @@ pub use scan::{ScanTracker, TrackSummary, TrackedFrame};
 use crate::frame::{DepthFrame, FrameError, Intrinsics};
 use crate::fuse::{FuseError, TsdfVolume};
 use icp::{IcpParams, ModelSrc, PosePrior};
-use model::LazyModel;
-use nalgebra::{Point3, Vector3};
 use live::{build_pyramid, LiveParams};
+use model::LazyModel;
 use nalgebra::Isometry3;
+use nalgebra::{Point3, Vector3};
 use serde::Serialize;
 
 /// Errors from tracking calls (bad arguments; a frame that merely cannot be aligned is a
@@ -603,9 +603,15 @@ impl Tracker {
         // Noisy sensors (phone LiDAR) get wider gates and less weight against the prior.
         let noise = pyramid.first().map_or(0.0, |l| l.noise_m as f64);
         match source {
-            ModelSource::Map(m) => {
-                self.align(&cfg, &pyramid, ModelSrc::Fixed(m), None, prior, guess, noise)
-            }
+            ModelSource::Map(m) => self.align(
+                &cfg,
+                &pyramid,
+                ModelSrc::Fixed(m),
+                None,
+                prior,
+                guess,
+                noise,
+            ),
             ModelSource::Volume(vol, k_model) => {
                 // Raycast up front only where live points will land; the rest on demand.
                 let sc = &mut self.scratch;

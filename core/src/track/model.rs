@@ -123,14 +123,20 @@ impl ModelMap {
     /// The model pixel a camera-frame live point `p` projects to under `to_model` (live
     /// camera to model camera), if inside the image.
     #[inline]
-    pub(crate) fn project(&self, to_model: &Isometry3<f32>, p: &Point3<f32>) -> Option<(usize, usize)> {
+    pub(crate) fn project(
+        &self,
+        to_model: &Isometry3<f32>,
+        p: &Point3<f32>,
+    ) -> Option<(usize, usize)> {
         let k = &self.k;
         let pm = to_model * p;
         if pm.z <= 0.0 {
             return None;
         }
-        let u = (k.fx as f32 * pm.x / pm.z + k.cx as f32 + 0.5).floor();
-        let v = (k.fy as f32 * pm.y / pm.z + k.cy as f32 + 0.5).floor();
+        let u = k.fx as f32 * pm.x / pm.z + k.cx as f32 + 0.5;
+        let v = k.fy as f32 * pm.y / pm.z + k.cy as f32 + 0.5;
+        // floor(x) >= 0 iff x >= 0 and floor(x) < n iff x < n (n an integer); then floor is
+        // truncation (no libm call). NaN fails the test.
         if !(u >= 0.0 && v >= 0.0 && u < k.width as f32 && v < k.height as f32) {
             return None;
         }
@@ -228,13 +234,43 @@ impl<'a> LazyModel<'a> {
         }
     }
 
-    /// Casts every pixel flagged in `mask` (one flag per pixel).
+    /// Casts every pixel flagged in `mask` (one flag per pixel), rows in parallel (each
+    /// pixel's result is independent of the others, so the map does not depend on threads).
     pub fn cast_mask(&mut self, mask: &[bool]) {
-        for (i, &m) in mask.iter().enumerate() {
-            if m {
-                self.cast(i);
-            }
+        use rayon::prelude::*;
+        let Some(caster) = self.caster.as_ref() else {
+            return;
+        };
+        let w = self.map.k.width as usize;
+        if w == 0 || mask.len() != self.done.len() {
+            return;
         }
+        let counts: Vec<usize> = self
+            .map
+            .points
+            .par_chunks_mut(w)
+            .zip(self.map.normals.par_chunks_mut(w))
+            .zip(self.done.par_chunks_mut(w))
+            .zip(mask.par_chunks(w))
+            .enumerate()
+            .map(|(v, (((pts, nrm), done), m))| {
+                let mut c = caster.clone();
+                let mut n = 0;
+                for u in 0..w {
+                    if m[u] && !done[u] {
+                        done[u] = true;
+                        n += 1;
+                        if let Some((mut p, mut q, _)) = c.cast(u, v) {
+                            clean(&mut p, &mut q);
+                            pts[u] = p;
+                            nrm[u] = q;
+                        }
+                    }
+                }
+                n
+            })
+            .collect();
+        self.cast_count += counts.iter().sum::<usize>();
     }
 
     /// Casts every pixel not cast yet (the map is then a full raycast).
