@@ -1,141 +1,254 @@
-//! End-to-end measurement over randomised virtual hands (size, ellipticity, hand side,
-//! coverage, noise from the seed), driven offline: landmark localisation first, then
-//! observations cropped around the finger, then `measure`.
+//! Issue 4 acceptance over randomised virtual hands, through the pipeline a phone runs:
+//! a [`ScanSession`] is fed the simulated frames (platform poses with drift, noisy 2D
+//! landmarks on most frames) and `finish` measures the ring; once with landmarks and once
+//! landmark-free (a second session with `use_landmarks = false`).
+//!
+//! Hands vary in side, size (ring 48–72 mm), ellipticity (0.80–0.95), knuckles, curl and
+//! placement (from the seed); depth noise is scaled 0.7–1.6x the TrueDepth model; every
+//! fourth hand is filmed from the back only (dorsal coverage, table behind the palm).
+//!
+//! Acceptance (`fifty_virtual_hands_through_the_session`, over hands reported `ok`):
+//! mean |error| ≤ 0.3 mm, |error| ≤ 1σ on ≥ 68 %, ≤ 2σ on ≥ 95 %, no `ok` beyond 1 mm, and
+//! a floor on the share of `ok` results (the constants).
+//! It is ignored until met; the always-run test asserts the part that holds: never an
+//! `ok` more than 1 mm off.
+//!
+//! `MEASURE_VIRTUAL_N` sets the number of hands (default 50), `MEASURE_VIRTUAL_FRAMES` the
+//! frames per hand (default 16, to keep this within CI's budget on two cores).
 
-use mandrel_core::measure::locate::{from_landmarks, LandmarkView, LocateConfig};
-use mandrel_core::measure::observe::{FrameObservations, ObserveConfig, Roi};
-use mandrel_core::measure::{
-    measure_detailed, MeasureInput, MeasureOptions, Status, TrackingSummary,
-};
-use mandrel_core::sim::{Coverage, SimOptions, SimScan};
+use mandrel_core::measure::{Measurement, Status};
+use mandrel_core::session::{ScanSession, SessionConfig};
+use mandrel_core::sim::{Coverage, NoiseModel, SimOptions, SimScan};
+use std::sync::Mutex;
 
+/// Least share of hands measured `ok` with landmarks (measured 5/6 and 6/8; every fourth
+/// hand is dorsal and expected `needs_rescan`).
+const MIN_OK_RATE_LANDMARKS: f64 = 0.6;
+/// Least share of hands measured `ok` without landmarks (measured 3/6 and 3/8).
+const MIN_OK_RATE_GEOMETRIC: f64 = 0.3;
+
+#[derive(Debug, Clone)]
 struct Row {
     seed: u64,
+    landmarks: bool,
+    coverage: Coverage,
     err_mm: Option<f64>,
     sigma_mm: Option<f64>,
     status: Status,
+    reasons: String,
 }
 
-fn run(seed: u64) -> Row {
-    let opts = SimOptions {
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn options(seed: u64, frames: usize) -> SimOptions {
+    // Noise scale spread evenly over the seeds, independent of the hand drawn from the seed.
+    let scale = 0.7 + 0.9 * ((seed * 7919) % 97) as f64 / 96.0;
+    let mut noise = NoiseModel::truedepth();
+    noise.sigma_at_30cm_m *= scale;
+    SimOptions {
+        frames,
         coverage: if seed % 4 == 3 {
             Coverage::Dorsal
         } else {
             Coverage::Full
         },
+        noise: Some(noise),
         ..SimOptions::default()
-    };
-    let sim = SimScan::generate(seed, &opts).expect("sim");
-    let views: Vec<LandmarkView> = sim
-        .frames
-        .iter()
-        .filter_map(|f| {
-            Some(LandmarkView::new(
-                f.pose?,
-                f.intrinsics,
-                f.landmarks.clone()?,
-                Some(&f.depth),
-            ))
-        })
-        .collect();
-    let roi = from_landmarks(&views, sim.target.finger, &LocateConfig::default())
-        .ok()
-        .map(|f| {
-            let d = f.direction();
-            Roi {
-                a: f.mcp.position - d * 0.01,
-                b: f.pip.position + d * 0.015,
-                radius_m: 0.03,
-            }
-        });
-    let cfg = ObserveConfig {
-        roi,
-        ..Default::default()
-    };
-    let obs: Vec<FrameObservations> = sim
-        .frames
-        .iter()
-        .filter_map(|f| FrameObservations::extract_with(f, &f.pose?, &cfg).ok())
-        .collect();
-    let input = MeasureInput {
-        observations: &obs,
-        landmark_views: &views,
-        surface: None,
-        tracking: TrackingSummary {
-            frames_total: sim.frames.len(),
-            ..Default::default()
-        },
-        upstream: Default::default(),
-    };
-    let (m, _) = measure_detailed(&input, &MeasureOptions::new(sim.target)).expect("measure");
-    let err_mm = m
-        .ring_circumference_mm
-        .map(|r| r - sim.truth.ring_circumference_mm);
-    println!(
-        "seed {seed}: {:?} truth {:.2} err {:?} sigma {:?} cov {:.0} {:?} {:?}",
-        opts.coverage,
-        sim.truth.ring_circumference_mm,
-        err_mm.map(|e| (e * 1000.0).round() / 1000.0),
-        m.uncertainty_mm.map(|e| (e * 1000.0).round() / 1000.0),
-        m.coverage_deg,
-        m.status,
-        m.reasons
-    );
-    Row {
-        seed,
-        err_mm,
-        sigma_mm: m.uncertainty_mm,
-        status: m.status,
     }
 }
 
-fn summarise(rows: &[Row]) -> (f64, f64, usize) {
-    let measured: Vec<&Row> = rows.iter().filter(|r| r.err_mm.is_some()).collect();
-    let mean = measured
-        .iter()
-        .map(|r| r.err_mm.unwrap().abs())
-        .sum::<f64>()
-        / measured.len().max(1) as f64;
-    let covered = measured
-        .iter()
-        .filter(|r| r.err_mm.unwrap().abs() <= 2.0 * r.sigma_mm.unwrap_or(0.0))
-        .count() as f64
-        / measured.len().max(1) as f64;
-    let ok = rows.iter().filter(|r| r.status == Status::Ok).count();
-    println!(
-        "{} hands: {} measured, {ok} ok; mean |err| {mean:.3} mm; |err| <= 2 sigma on {:.0} %",
-        rows.len(),
-        measured.len(),
-        covered * 100.0
-    );
-    (mean, covered, ok)
+fn measure(sim: &SimScan, use_landmarks: bool) -> Measurement {
+    let mut cfg = SessionConfig::new(sim.target);
+    cfg.use_landmarks = use_landmarks;
+    cfg.min_frames = 1;
+    let mut session = ScanSession::new(cfg).expect("session");
+    for f in &sim.frames {
+        session.push_frame(f.clone()).expect("push frame");
+    }
+    session.finish().expect("finish")
 }
 
-/// Always: a virtual hand reported `ok` is within half a US half size or 2.5 sigma.
-#[test]
-fn virtual_hands_never_confidently_wrong() {
-    let rows: Vec<Row> = (200..208).map(run).collect();
-    summarise(&rows);
-    for r in &rows {
-        if r.status == Status::Ok {
-            let e = r.err_mm.unwrap().abs();
-            let s = r.sigma_mm.unwrap();
-            assert!(
-                e <= 0.65_f64.max(2.5 * s),
-                "seed {}: confident wrong size: err {e:.3} sigma {s:.3}",
-                r.seed
+fn run(seed: u64, frames: usize) -> Vec<Row> {
+    let opts = options(seed, frames);
+    let sim = SimScan::generate(seed, &opts).expect("sim");
+    [true, false]
+        .into_iter()
+        .map(|lm| {
+            let m = measure(&sim, lm);
+            let err_mm = m
+                .ring_circumference_mm
+                .map(|r| r - sim.truth.ring_circumference_mm);
+            let row = Row {
+                seed,
+                landmarks: lm,
+                coverage: opts.coverage,
+                err_mm,
+                sigma_mm: m.uncertainty_mm,
+                status: m.status,
+                reasons: format!("{:?}", m.reasons),
+            };
+            println!(
+                "seed {seed} {:?} {:?} {:?} landmarks {lm}: truth {:.2} err {} sigma {} {:?} {}",
+                sim.target.hand,
+                sim.target.finger,
+                opts.coverage,
+                sim.truth.ring_circumference_mm,
+                err_mm.map_or("-".into(), |e| format!("{e:+.3}")),
+                m.uncertainty_mm.map_or("-".into(), |s| format!("{s:.3}")),
+                m.status,
+                row.reasons
             );
+            row
+        })
+        .collect()
+}
+
+/// Runs `seeds` on two threads (CI has two cores), rows sorted by seed.
+fn run_all(seeds: std::ops::Range<u64>, frames: usize) -> Vec<Row> {
+    let next = Mutex::new(seeds.clone());
+    let rows = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let Some(seed) = next.lock().unwrap().next() else {
+                    break;
+                };
+                let r = run(seed, frames);
+                rows.lock().unwrap().extend(r);
+            });
+        }
+    });
+    let mut rows = rows.into_inner().unwrap();
+    rows.sort_by_key(|r| (r.seed, !r.landmarks));
+    rows
+}
+
+struct Summary {
+    n: usize,
+    ok: usize,
+    mean_abs_mm: f64,
+    within_1s: f64,
+    within_2s: f64,
+    worst_ok_mm: f64,
+}
+
+fn summarise(rows: &[&Row], label: &str) -> Summary {
+    let ok: Vec<&&Row> = rows.iter().filter(|r| r.status == Status::Ok).collect();
+    let errs: Vec<(f64, f64)> = ok
+        .iter()
+        .filter_map(|r| Some((r.err_mm?.abs(), r.sigma_mm?)))
+        .collect();
+    let k = errs.len().max(1) as f64;
+    let s = Summary {
+        n: rows.len(),
+        ok: ok.len(),
+        mean_abs_mm: errs.iter().map(|e| e.0).sum::<f64>() / k,
+        within_1s: errs.iter().filter(|e| e.0 <= e.1).count() as f64 / k,
+        within_2s: errs.iter().filter(|e| e.0 <= 2.0 * e.1).count() as f64 / k,
+        worst_ok_mm: errs.iter().map(|e| e.0).fold(0.0, f64::max),
+    };
+    let measured: Vec<f64> = rows.iter().filter_map(|r| r.err_mm.map(f64::abs)).collect();
+    println!(
+        "{label}: {} hands, {} ok ({:.0} %); over ok: mean |err| {:.3} mm, worst {:.3} mm, \
+         within 1 sigma {:.0} %, within 2 sigma {:.0} %; all {} measured: mean |err| {:.3} mm",
+        s.n,
+        s.ok,
+        100.0 * s.ok as f64 / s.n.max(1) as f64,
+        s.mean_abs_mm,
+        s.worst_ok_mm,
+        100.0 * s.within_1s,
+        100.0 * s.within_2s,
+        measured.len(),
+        measured.iter().sum::<f64>() / measured.len().max(1) as f64
+    );
+    for r in rows {
+        if r.status == Status::Ok {
+            if let (Some(e), Some(sg)) = (r.err_mm, r.sigma_mm) {
+                if e.abs() > 2.0 * sg {
+                    println!(
+                        "  outside 2 sigma: seed {} {:?} err {e:+.3} sigma {sg:.3}",
+                        r.seed, r.coverage
+                    );
+                }
+            }
         }
     }
+    s
 }
 
-/// Issue 4 acceptance over 50 hands: mean |error| ≤ 0.3 mm and the uncertainty covering
-/// the error (2σ) on ≥ 90 % of hands.
+fn check(s: &Summary, label: &str, min_ok_rate: f64) {
+    assert!(s.ok > 0, "{label}: no hand measured ok");
+    assert!(
+        s.mean_abs_mm <= 0.3,
+        "{label}: mean |err| {:.3} mm > 0.3 mm",
+        s.mean_abs_mm
+    );
+    assert!(
+        s.worst_ok_mm <= 1.0,
+        "{label}: an ok result is {:.3} mm off (> 1 mm)",
+        s.worst_ok_mm
+    );
+    assert!(
+        s.within_1s >= 0.68,
+        "{label}: only {:.0} % within 1 sigma",
+        100.0 * s.within_1s
+    );
+    assert!(
+        s.within_2s >= 0.95,
+        "{label}: only {:.0} % within 2 sigma",
+        100.0 * s.within_2s
+    );
+    let rate = s.ok as f64 / s.n as f64;
+    assert!(
+        rate >= min_ok_rate,
+        "{label}: ok on {:.0} % of hands (floor {:.0} %)",
+        100.0 * rate,
+        100.0 * min_ok_rate
+    );
+}
+
+/// Always (CI): on a few hands through the session, with and without landmarks, no `ok`
+/// result is more than 1 mm off (a wrong size is worse than none).
 #[test]
-#[ignore = "acceptance target not met yet (cross-section accuracy on some hands); run with --ignored"]
-fn fifty_virtual_hands_meet_the_accuracy_target() {
-    let rows: Vec<Row> = (300..350).map(run).collect();
-    let (mean, covered, _) = summarise(&rows);
-    assert!(mean <= 0.3, "mean |err| {mean:.3} mm");
-    assert!(covered >= 0.9, "2-sigma coverage {:.0} %", covered * 100.0);
+fn virtual_hands_through_the_session_never_confidently_wrong() {
+    let frames = env_usize("MEASURE_VIRTUAL_FRAMES", 16);
+    let rows = run_all(300..306, frames);
+    let lm: Vec<&Row> = rows.iter().filter(|r| r.landmarks).collect();
+    let geo: Vec<&Row> = rows.iter().filter(|r| !r.landmarks).collect();
+    for (s, label) in [
+        (summarise(&lm, "with landmarks"), "with landmarks"),
+        (summarise(&geo, "landmark-free"), "landmark-free"),
+    ] {
+        assert!(
+            s.worst_ok_mm <= 1.0,
+            "{label}: an ok result is {:.3} mm off (> 1 mm)",
+            s.worst_ok_mm
+        );
+    }
+}
+
+/// Issue 4 acceptance: ≥ 50 virtual hands through `ScanSession`, with and without landmarks.
+#[test]
+#[ignore = "acceptance not met yet: ok results fall outside 2 sigma too often (6 hands, 16 frames: 4 of 5 within 2 sigma with landmarks, seed 301; 2 of 3 landmark-free, seed 302); run with --ignored"]
+fn fifty_virtual_hands_through_the_session() {
+    let n = env_usize("MEASURE_VIRTUAL_N", 50) as u64;
+    let frames = env_usize("MEASURE_VIRTUAL_FRAMES", 16);
+    let t = std::time::Instant::now();
+    let rows = run_all(300..300 + n, frames);
+    println!(
+        "{} sessions in {:.1} s",
+        rows.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let lm: Vec<&Row> = rows.iter().filter(|r| r.landmarks).collect();
+    let geo: Vec<&Row> = rows.iter().filter(|r| !r.landmarks).collect();
+    let s_lm = summarise(&lm, "with landmarks");
+    let s_geo = summarise(&geo, "landmark-free");
+    check(&s_lm, "with landmarks", MIN_OK_RATE_LANDMARKS);
+    check(&s_geo, "landmark-free", MIN_OK_RATE_GEOMETRIC);
 }

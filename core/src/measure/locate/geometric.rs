@@ -10,14 +10,21 @@
 //! 2. **Finger segments**: axis points are linked when close and parallel; each linked
 //!    group with enough length is a segment, and collinear segments (phalanges either side
 //!    of a knuckle) are chained into fingers, oriented away from the hand's centroid.
-//! 3. **Naming**: the thumb is the finger whose direction departs most from the others;
-//!    from the thumb's side, the remaining bases are index, middle, ring, little.
-//! 4. **Joints**: along the target finger, the tubular part runs from the palm web to the
-//!    fingertip cap; MCP and PIP are placed at fixed fractions of it
-//!    ([`joint_fractions`]). The section fit then re-aims the axis and centres the slice.
+//! 3. **Naming** ([`name_fingers`]): parts pointing against the hand's main direction
+//!    (forearm flanks) are dropped; the thumb is the part whose direction departs most from
+//!    the others; from the thumb's side, the remaining bases are index, middle, ring,
+//!    little, which must lie side by side a finger's width apart, with the little finger
+//!    not wider than the index.
+//! 4. **Joints** ([`joints_of`]): the PIP is the knuckle, the most prominent widening of
+//!    the finger's surface radius profile ([`radius_profile`], [`pip_from_profile`]); the
+//!    MCP lies back along the axis by a share of the PIP→fingertip length
+//!    ([`MCP_PIP_PER_DISTAL`]), whose spread between hands sets the MCP's uncertainty. The
+//!    section fit then re-aims the axis and centres the slice.
 //!
 //! Guarantees: never panics; returns [`LocateError::NotFound`] with the reason when the
-//! hand does not show five separable fingers or the target's joints cannot be placed.
+//! hand does not show five separable fingers, the naming cues disagree, or the target's
+//! knuckle does not stand out. The hand side of the target is not needed: the thumb sets
+//! the order, mirrored hands included.
 
 use super::{check_plausible, JointEstimate, LocateError, LocateMethod, LocatedFinger};
 use crate::scan::{Finger, Target};
@@ -109,19 +116,156 @@ impl Grid {
     }
 }
 
+/// A surface prepared for neighbourhood queries: points, unit normals, validity, grid.
+pub struct Surface {
+    pts: Vec<Point3<f64>>,
+    nrm: Vec<Vector3<f64>>,
+    ok: Vec<bool>,
+    grid: Grid,
+}
+
+impl Surface {
+    /// Prepares points with outward unit normals (pairs beyond the shorter list are ignored;
+    /// non-finite or non-unit entries are skipped).
+    pub fn new(points: &[Point3<f32>], normals: &[Vector3<f32>]) -> Self {
+        let n = points.len().min(normals.len());
+        let pts: Vec<Point3<f64>> = points[..n].iter().map(|p| p.cast()).collect();
+        let nrm: Vec<Vector3<f64>> = normals[..n].iter().map(|v| v.cast()).collect();
+        let ok: Vec<bool> = (0..n)
+            .map(|i| {
+                pts[i].iter().all(|v| v.is_finite())
+                    && nrm[i].iter().all(|v| v.is_finite())
+                    && (nrm[i].norm() - 1.0).abs() < 0.1
+            })
+            .collect();
+        let grid = Grid::new(&pts, PATCH_RADIUS_M);
+        Self { pts, nrm, ok, grid }
+    }
+}
+
+/// Where a finger's centre line is at `t` (metres from `base` along `direction`): the mean
+/// of its axis points within ±4 mm, else the interpolation between the nearest ones either
+/// side, else the straight axis.
+fn centre_at(c: &FingerCandidate, t: f64) -> Point3<f64> {
+    let on_line = c.base + c.direction * t;
+    let mut sum = Vector3::zeros();
+    let mut k = 0.0;
+    let mut before: Option<(f64, Point3<f64>)> = None;
+    let mut after: Option<(f64, Point3<f64>)> = None;
+    for p in &c.axis_points {
+        let tp = (p - c.base).dot(&c.direction);
+        // Offset from the straight line at the point's own t, carried to `t`.
+        let q = on_line + ((p - c.base) - c.direction * tp);
+        if (tp - t).abs() <= 0.004 {
+            sum += q.coords;
+            k += 1.0;
+        } else if tp < t && before.map_or(true, |b| tp > b.0) {
+            before = Some((tp, q));
+        } else if tp > t && after.map_or(true, |a| tp < a.0) {
+            after = Some((tp, q));
+        }
+    }
+    if k >= 2.0 {
+        return Point3::from(sum / k);
+    }
+    match (before, after) {
+        (Some((ta, a)), Some((tb, b))) if tb - ta > 1e-6 => {
+            let f = (t - ta) / (tb - ta);
+            Point3::from(a.coords * (1.0 - f) + b.coords * f)
+        }
+        _ => on_line,
+    }
+}
+
+/// One step of a finger's [`radius_profile`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProfileSample {
+    /// Distance from the candidate's `base` along its direction, metres.
+    pub t_m: f64,
+    /// Median distance of the slice's surface points from the centre line, metres.
+    pub radius_m: f64,
+    /// Surface points in the slice.
+    pub points: usize,
+    /// Angular coverage of those points around the axis (30° sectors), degrees.
+    pub coverage_deg: f64,
+}
+
+/// Radius profile of a finger from the surface itself (not the tubular patches, which miss
+/// knuckles): at 1 mm steps along the axis, the median distance from the centre line of the
+/// surface points in a 2 mm slice that face outwards (normal within ~50° of radial) and lie
+/// within 1.6x the finger's typical radius. Returns one sample per step with at least 6
+/// points.
+pub fn radius_profile(surface: &Surface, c: &FingerCandidate) -> Vec<ProfileSample> {
+    let mut rs: Vec<f64> = c.profile.iter().map(|p| p.1).collect();
+    rs.sort_by(|a, b| a.total_cmp(b));
+    let r_typ = rs.get(rs.len() / 2).copied().unwrap_or(0.008);
+    let reach = 1.6 * r_typ;
+    let mut out = vec![];
+    let mut nb = Vec::new();
+    let steps = (c.length_m() / 0.001).ceil() as i64 + 8;
+    // Plane basis perpendicular to the axis, for the angular coverage.
+    let u = c.direction.cross(&Vector3::x());
+    let u = if u.norm() > 0.1 {
+        u.normalize()
+    } else {
+        c.direction.cross(&Vector3::y()).normalize()
+    };
+    let v = c.direction.cross(&u);
+    for k in -8..=steps {
+        let t = k as f64 * 0.001;
+        let centre = centre_at(c, t);
+        surface
+            .grid
+            .within(&surface.pts, &centre, reach.hypot(0.001), &mut nb);
+        let mut ds = vec![];
+        let mut sectors = [false; 12];
+        for &i in &nb {
+            let i = i as usize;
+            if !surface.ok[i] {
+                continue;
+            }
+            let d = surface.pts[i] - centre;
+            let along = d.dot(&c.direction);
+            if along.abs() > 0.001 {
+                continue;
+            }
+            let radial = d - c.direction * along;
+            let r = radial.norm();
+            if r < 1e-4 || r > reach || surface.nrm[i].dot(&(radial / r)) < 0.65 {
+                continue;
+            }
+            ds.push(r);
+            let a = radial
+                .dot(&v)
+                .atan2(radial.dot(&u))
+                .to_degrees()
+                .rem_euclid(360.0);
+            if let Some(s) = sectors.get_mut((a / 30.0) as usize) {
+                *s = true;
+            }
+        }
+        if ds.len() >= 6 {
+            ds.sort_by(|a, b| a.total_cmp(b));
+            out.push(ProfileSample {
+                t_m: t,
+                radius_m: ds[ds.len() / 2],
+                points: ds.len(),
+                coverage_deg: 30.0 * sectors.iter().filter(|&&s| s).count() as f64,
+            });
+        }
+    }
+    out
+}
+
 /// Finds finger-like tubular parts of a surface given as points with unit normals.
 pub fn find_fingers(points: &[Point3<f32>], normals: &[Vector3<f32>]) -> Vec<FingerCandidate> {
-    let n = points.len().min(normals.len());
-    let pts: Vec<Point3<f64>> = points[..n].iter().map(|p| p.cast()).collect();
-    let nrm: Vec<Vector3<f64>> = normals[..n].iter().map(|v| v.cast()).collect();
-    let ok: Vec<bool> = (0..n)
-        .map(|i| {
-            pts[i].iter().all(|v| v.is_finite())
-                && nrm[i].iter().all(|v| v.is_finite())
-                && (nrm[i].norm() - 1.0).abs() < 0.1
-        })
-        .collect();
-    let grid = Grid::new(&pts, PATCH_RADIUS_M);
+    find_fingers_on(&Surface::new(points, normals))
+}
+
+/// [`find_fingers`] on a prepared [`Surface`].
+pub fn find_fingers_on(surface: &Surface) -> Vec<FingerCandidate> {
+    let (pts, nrm, ok, grid) = (&surface.pts, &surface.nrm, &surface.ok, &surface.grid);
+    let n = pts.len();
     // Seeds: one point per 2 mm cell.
     let mut seen = HashMap::new();
     for i in 0..n {
@@ -134,12 +278,12 @@ pub fn find_fingers(points: &[Point3<f32>], normals: &[Vector3<f32>]) -> Vec<Fin
     let mut nb = Vec::new();
     let mut axis_pts = Vec::new();
     for &s in &seeds {
-        grid.within(&pts, &pts[s], PATCH_RADIUS_M, &mut nb);
+        grid.within(pts, &pts[s], PATCH_RADIUS_M, &mut nb);
         nb.retain(|&i| ok[i as usize]);
         if nb.len() < 12 {
             continue;
         }
-        if let Some(ap) = tubular_patch(&pts, &nrm, &nb, &pts[s]) {
+        if let Some(ap) = tubular_patch(pts, nrm, &nb, &pts[s]) {
             axis_pts.push(ap);
         }
     }
@@ -147,7 +291,7 @@ pub fn find_fingers(points: &[Point3<f32>], normals: &[Vector3<f32>]) -> Vec<Fin
     let centroid = {
         let mut c = Vector3::zeros();
         let mut k = 0.0;
-        for (p, &o) in pts.iter().zip(&ok) {
+        for (p, &o) in pts.iter().zip(ok) {
             if o {
                 c += p.coords;
                 k += 1.0;
@@ -434,11 +578,68 @@ fn chain_fingers(mut segs: Vec<Segment>, centroid: &Point3<f64>) -> Vec<FingerCa
     fingers
 }
 
-/// Names five finger candidates: returns them in order thumb, index, middle, ring, little.
+/// Median tubular radius of a candidate (metres).
+fn median_radius(c: &FingerCandidate) -> f64 {
+    let mut rs: Vec<f64> = c.profile.iter().map(|p| p.1).collect();
+    rs.sort_by(|a, b| a.total_cmp(b));
+    rs.get(rs.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn angle_deg(a: &Vector3<f64>, b: &Vector3<f64>) -> f64 {
+    a.dot(b).clamp(-1.0, 1.0).acos().to_degrees()
+}
+
+/// Range of distances across the hand between adjacent long fingers' bases (metres).
+const ADJACENT_SPACING_M: (f64, f64) = (0.008, 0.040);
+/// Shortest long finger (tubular part) relative to the longest of the four.
+const MIN_LENGTH_SHARE: f64 = 0.6;
+/// The little finger is thinner than the index: the finger named index must be at least
+/// this fraction of the little finger's radius.
+const THINNER_RATIO: f64 = 0.95;
+
+/// Names finger candidates: returns their indices in the order thumb, index, middle, ring,
+/// little.
+///
+/// 1. Parts pointing against the hand's main direction (more than 100° from the mean of
+///    the candidates within 45° of the best-supported direction: a forearm's flanks, the
+///    far side of a wrist) are dropped.
+/// 2. Of the five longest remaining parts (at least 20 mm), the thumb is the one whose
+///    direction departs most from the leave-one-out mean of the others, by at least 15°
+///    and 5° more than any other.
+/// 3. The four others are ordered across the hand from the thumb's side; adjacent axes
+///    must be a finger's width apart (8–40 mm at the bases).
+/// 4. Checks, else the naming is refused: each of the four is at least
+///    [`MIN_LENGTH_SHARE`] as long as the longest (whole fingers, not fragments of partly
+///    seen ones); the little finger is not clearly wider than the index (median tubular
+///    radii, [`THINNER_RATIO`]).
 pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError> {
-    // The five longest tubular parts at least 20 mm long.
-    let idx: Vec<usize> = (0..cands.len())
+    let long: Vec<usize> = (0..cands.len())
         .filter(|&i| cands[i].length_m() >= 0.02)
+        .collect();
+    // The hand's main direction: best-supported direction among the long parts.
+    let support = |i: usize| {
+        long.iter()
+            .filter(|&&j| angle_deg(&cands[i].direction, &cands[j].direction) < 45.0)
+            .map(|&j| cands[j].length_m())
+            .sum::<f64>()
+    };
+    let Some(&main) = long
+        .iter()
+        .max_by(|&&a, &&b| support(a).total_cmp(&support(b)))
+    else {
+        return Err(LocateError::NotFound(
+            "no finger-like part found on the surface".into(),
+        ));
+    };
+    let main_dir = long
+        .iter()
+        .filter(|&&j| angle_deg(&cands[main].direction, &cands[j].direction) < 45.0)
+        .fold(Vector3::zeros(), |s, &j| s + cands[j].direction)
+        .normalize();
+    let idx: Vec<usize> = long
+        .iter()
+        .copied()
+        .filter(|&i| angle_deg(&cands[i].direction, &main_dir) <= 100.0)
         .take(5)
         .collect();
     if idx.len() < 5 {
@@ -447,10 +648,6 @@ pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError
             idx.len()
         )));
     }
-    let mean = idx
-        .iter()
-        .fold(Vector3::zeros(), |s, &i| s + cands[i].direction)
-        .normalize();
     // Thumb: largest angle from the leave-one-out mean of the others.
     let angle_from_others = |k: usize| {
         let m = idx
@@ -458,17 +655,17 @@ pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError
             .filter(|&&i| i != k)
             .fold(Vector3::zeros(), |s, &i| s + cands[i].direction)
             .normalize();
-        cands[k].direction.dot(&m).clamp(-1.0, 1.0).acos()
+        angle_deg(&cands[k].direction, &m)
     };
     let thumb = *idx
         .iter()
         .max_by(|&&a, &&b| angle_from_others(a).total_cmp(&angle_from_others(b)))
         .ok_or_else(|| LocateError::NotFound("no fingers".into()))?;
-    let thumb_angle = angle_from_others(thumb).to_degrees();
+    let thumb_angle = angle_from_others(thumb);
     let others: Vec<usize> = idx.iter().copied().filter(|&i| i != thumb).collect();
     let second = others
         .iter()
-        .map(|&i| angle_from_others(i).to_degrees())
+        .map(|&i| angle_from_others(i))
         .fold(0.0, f64::max);
     if thumb_angle < 15.0 || thumb_angle < second + 5.0 {
         return Err(LocateError::NotFound(format!(
@@ -484,10 +681,13 @@ pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError
         .iter()
         .fold(Vector3::zeros(), |s, &i| s + cands[i].base.coords)
         / others.len() as f64;
+    let across = |p: &Point3<f64>| {
+        let d = p.coords - bc;
+        d - fm * d.dot(&fm)
+    };
     let mut m = Matrix3::zeros();
     for &i in &others {
-        let d = cands[i].base.coords - bc;
-        let d = d - fm * d.dot(&fm);
+        let d = across(&cands[i].base);
         m += d * d.transpose();
     }
     let e = SymmetricEigen::new(m);
@@ -497,43 +697,110 @@ pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError
         .into_owned()
         .normalize();
     // Orient from the thumb's side.
-    let tb = cands[thumb].base.coords - bc;
-    if tb.dot(&lat) > 0.0 {
+    if across(&cands[thumb].base).dot(&lat) > 0.0 {
         lat = -lat;
     }
-    let _ = mean;
     let mut ordered = others.clone();
     ordered.sort_by(|&a, &b| {
-        let ta = (cands[a].base.coords - bc).dot(&lat);
-        let tb = (cands[b].base.coords - bc).dot(&lat);
-        ta.total_cmp(&tb)
+        across(&cands[a].base)
+            .dot(&lat)
+            .total_cmp(&across(&cands[b].base).dot(&lat))
     });
+    for w in ordered.windows(2) {
+        let gap = (across(&cands[w[1]].base) - across(&cands[w[0]].base)).norm();
+        if !(ADJACENT_SPACING_M.0..=ADJACENT_SPACING_M.1).contains(&gap) {
+            return Err(LocateError::NotFound(format!(
+                "neighbouring finger candidates are {:.0} mm apart across the hand (8–40 mm expected)",
+                gap * 1e3
+            )));
+        }
+    }
+    // Whole fingers, not fragments of a partly seen one: each at least 60 % as long as the
+    // longest (little fingers run ~70–80 % of the middle finger).
+    let longest = ordered
+        .iter()
+        .map(|&i| cands[i].length_m())
+        .fold(0.0, f64::max);
+    if let Some(&short) = ordered
+        .iter()
+        .find(|&&i| cands[i].length_m() < MIN_LENGTH_SHARE * longest)
+    {
+        return Err(LocateError::NotFound(format!(
+            "a finger candidate is {:.0} mm long against {:.0} mm for the longest: fingers are only partly seen",
+            cands[short].length_m() * 1e3,
+            longest * 1e3
+        )));
+    }
+    let (r_index, r_little) = (
+        median_radius(&cands[ordered[0]]),
+        median_radius(&cands[ordered[3]]),
+    );
+    if r_index < THINNER_RATIO * r_little {
+        return Err(LocateError::NotFound(format!(
+            "the finger named little ({:.1} mm radius) is wider than the one named index ({:.1} mm): the thumb side is in doubt",
+            r_little * 1e3,
+            r_index * 1e3
+        )));
+    }
     Ok([thumb, ordered[0], ordered[1], ordered[2], ordered[3]])
 }
 
-/// MCP→PIP distance as a share of the PIP→end-of-tubular-part distance.
-pub const MCP_PIP_PER_DISTAL: f64 = 0.9;
+/// Least median angular coverage of the target finger's surface (degrees) for its radius
+/// profile to be trusted: a finger seen from one side only (dorsal scans) shows about half.
+const MIN_PROFILE_COVERAGE_DEG: f64 = 240.0;
 
-/// Joint positions along a finger's tubular part, as fractions of its length from the base
-/// (web end): `(pip, mcp)`. The tubular part runs from where the finger leaves the palm web
-/// to where the fingertip cap begins, so it scales with the finger; the PIP sits at a fixed
-/// share of it (the middle and distal phalanges are ~65 % of it on ring, middle and little
-/// fingers; the index finger has no web on the thumb side, so its tubular part starts
-/// nearer the MCP). Calibrated on the five independent shared scans (ring: spread ±1.5 %,
-/// i.e. ±1.2 mm; index: one scan) and consistent with phalanx length ratios in
-/// Buryanov & Kotiuk (2010); the thumb uses the index values (uncalibrated).
-pub fn joint_fractions(finger: Finger) -> (f64, f64) {
-    match finger {
-        Finger::Ring | Finger::Middle | Finger::Little => (0.348, 0.348 - 0.555),
-        Finger::Index | Finger::Thumb => (0.471, 0.471 - 0.495),
+/// 1-sigma of the PIP position from the knuckle peak (metres).
+const PIP_SIGMA_M: f64 = 0.0015;
+
+/// MCP→PIP distance as a share of the PIP→end-of-tubular-part distance (which is about
+/// the middle plus distal phalanx, the fingertip cap and pulp roughly cancelling). Phalanx
+/// lengths in the literature give ~1.03–1.13 for the long fingers (proximal over middle +
+/// distal bone, e.g. Buryanov & Kotiuk 2010), the virtual hands 0.93–1.19 (mean 1.04), the
+/// five shared scans' generator 0.81–0.94 (mean 0.85): the value sits between the two
+/// generators and its 10 % spread goes into the MCP's uncertainty.
+pub const MCP_PIP_PER_DISTAL: f64 = 0.95;
+
+/// The PIP knuckle on a finger's surface radius profile ([`radius_profile`]): the most
+/// prominent local widening (radius above the mean of the profile 6–12 mm either side)
+/// between 20 % and 65 % of the tubular part (the DIP, at ~80 %, and the palm, at the
+/// base, are outside). Returns `(t, prominence)` in metres, or `None` when no widening
+/// of at least 0.15 mm stands out.
+pub fn pip_from_profile(profile: &[ProfileSample], length_m: f64) -> Option<(f64, f64)> {
+    let mean_in = |a: f64, b: f64| {
+        let v: Vec<f64> = profile
+            .iter()
+            .filter(|p| p.t_m >= a && p.t_m <= b)
+            .map(|p| p.radius_m)
+            .collect();
+        (v.len() >= 3).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let mut best: Option<(f64, f64)> = None;
+    for t in profile.iter().map(|p| p.t_m) {
+        if t < 0.2 * length_m || t > 0.65 * length_m {
+            continue;
+        }
+        let (Some(here), Some(before), Some(after)) = (
+            mean_in(t - 0.0015, t + 0.0015),
+            mean_in(t - 0.012, t - 0.006),
+            mean_in(t + 0.006, t + 0.012),
+        ) else {
+            continue;
+        };
+        let prom = here - 0.5 * (before + after);
+        if best.map_or(true, |b| prom > b.1) {
+            best = Some((t, prom));
+        }
     }
+    best.filter(|b| b.1 >= 0.00015)
 }
 
-/// Places MCP and PIP on a named finger candidate; returns them with a 1-sigma position
-/// uncertainty (metres).
+/// Places MCP and PIP on a finger candidate; returns them with the MCP's 1-sigma position
+/// uncertainty (metres; the PIP's is [`PIP_SIGMA_M`]). The PIP is the knuckle on the surface radius profile
+/// ([`pip_from_profile`]); the MCP lies [`MCP_PIP_PER_DISTAL`] times the PIP→fingertip
+/// distance back along the axis (phalanx proportions).
 pub fn joints_of(
+    surface: &Surface,
     c: &FingerCandidate,
-    finger: Finger,
 ) -> Result<(Point3<f64>, Point3<f64>, f64), LocateError> {
     let len = c.length_m();
     if !(0.03..=0.14).contains(&len) {
@@ -542,21 +809,30 @@ pub fn joints_of(
             len * 1e3
         )));
     }
-    let (fp, _) = joint_fractions(finger);
-    // PIP: the bend of a flexed finger, else a fixed share of the tubular part.
-    let pip = match c.bend {
-        Some(b) if (b - c.base).dot(&c.direction) > 0.25 * len => {
-            c.base + c.direction * (b - c.base).dot(&c.direction)
-        }
-        _ => c.base + c.direction * (fp * len),
-    };
-    // MCP: the proximal phalanx is ~0.9 of the rest of the finger beyond the PIP (0.83–1.03
-    // on both generators' hands).
-    let rest = (c.end - pip).norm();
+    let profile = radius_profile(surface, c);
+    // The widening is only trusted on a finger seen most of the way round.
+    let mut cov: Vec<f64> = profile
+        .iter()
+        .filter(|p| p.t_m >= 0.0 && p.t_m <= len)
+        .map(|p| p.coverage_deg)
+        .collect();
+    cov.sort_by(|a, b| a.total_cmp(b));
+    let median_cov = cov.get(cov.len() / 2).copied().unwrap_or(0.0);
+    if median_cov < MIN_PROFILE_COVERAGE_DEG {
+        return Err(LocateError::NotFound(format!(
+            "the target finger's surface is seen over {median_cov:.0}° around its axis ({MIN_PROFILE_COVERAGE_DEG:.0}° needed to find its knuckle)"
+        )));
+    }
+    let (t_pip, _) = pip_from_profile(&profile, len).ok_or_else(|| {
+        LocateError::NotFound("no PIP knuckle stands out on the target finger".into())
+    })?;
+    let pip = centre_at(c, t_pip);
+    let rest = len - t_pip;
+    // Along the proximal piece's direction (the finger may bend at the PIP).
     let mcp = pip - c.direction * (MCP_PIP_PER_DISTAL * rest);
-    // Proportions vary by ~1.5 % of the length between hands, plus the web's sharpness.
-    let sigma = (0.015 * len).hypot(0.002);
-    Ok((mcp, pip, sigma))
+    // Proportions vary by ~10 % of the distal length between hands; the knuckle peak by ~1 mm.
+    let sigma_mcp = (0.1 * MCP_PIP_PER_DISTAL * rest).hypot(PIP_SIGMA_M);
+    Ok((mcp, pip, sigma_mcp))
 }
 
 /// Locates `target`'s MCP and PIP from a surface (points with outward unit normals).
@@ -568,10 +844,15 @@ pub fn locate(
     if points.is_empty() {
         return Err(LocateError::NotFound("the fused surface is empty".into()));
     }
-    let cands = find_fingers(points, normals);
+    let surface = Surface::new(points, normals);
+    let cands = find_fingers_on(&surface);
     let names = name_fingers(&cands)?;
     let k = match target.finger {
-        Finger::Thumb => 0,
+        Finger::Thumb => {
+            return Err(LocateError::NotFound(
+                "the thumb is not measured landmark-free".into(),
+            ))
+        }
         Finger::Index => 1,
         Finger::Middle => 2,
         Finger::Ring => 3,
@@ -580,18 +861,18 @@ pub fn locate(
     let c = cands
         .get(names[k])
         .ok_or_else(|| LocateError::NotFound("finger index out of range".into()))?;
-    let (mcp, pip, sigma) = joints_of(c, target.finger)?;
-    let est = |p: Point3<f64>| JointEstimate {
+    let (mcp, pip, sigma_mcp) = joints_of(&surface, c)?;
+    let est = |p: Point3<f64>, sigma_m: f64| JointEstimate {
         position: p,
-        sigma_m: sigma,
+        sigma_m,
         ray_residual_m: 0.0,
         views_used: 0,
         views_rejected: 0,
         depth_behind_skin_m: None,
     };
     let found = LocatedFinger {
-        mcp: est(mcp),
-        pip: est(pip),
+        mcp: est(mcp, sigma_mcp),
+        pip: est(pip, PIP_SIGMA_M),
         method: LocateMethod::Geometric,
     };
     check_plausible(&found)?;
