@@ -340,10 +340,11 @@ pub fn measure_detailed(
         SectionMeasurer::new(input.observations, &axis, &options.section).and_then(|sm| {
             let (ring, ax) = sm.ring()?;
             let knuckle = sm.knuckle(Some(&ax)).ok();
-            Ok((ring, knuckle))
+            let taper = measured_taper(&sm, &ax, &ring);
+            Ok((ring, knuckle, taper))
         });
     timings.section = ms(ts);
-    let (ring, knuckle) = match sections {
+    let (ring, knuckle, taper) = match sections {
         Ok(v) => v,
         Err(_) => {
             m.reasons.push(Reason::FingerNotFound);
@@ -351,7 +352,7 @@ pub fn measure_detailed(
         }
     };
     let ring_mm = ring.perimeter_m * 1000.0;
-    let sigma_mm = combined_sigma_mm(&ring, &found);
+    let sigma_mm = combined_sigma_mm(&ring, &found, taper);
     m.ring_circumference_mm = Some(ring_mm);
     m.knuckle_circumference_mm = knuckle
         .as_ref()
@@ -385,16 +386,67 @@ pub fn measure_detailed(
     Ok((finish(m, timings, t0), detail))
 }
 
+/// Smallest taper assumed (perimeter change per unit of axial position, mm per mm): the
+/// slope of a typical proximal phalanx near the ring position, and about the noise floor of
+/// the measured slope.
+const MIN_TAPER: f64 = 0.05;
+
+/// Half the distance between the two extra sections that measure the taper (metres).
+const TAPER_STEP_M: f64 = 0.002;
+
+/// How fast the perimeter changes along the finger at the ring position, measured from two
+/// extra sections [`TAPER_STEP_M`] either side: `(slope, curvature)` in mm per mm and mm per
+/// mm². Near a web between fingers (or a knuckle) the perimeter can change by more than
+/// 1 mm per mm, so a fixed allowance would understate what a position error costs. Each
+/// estimate is debiased by its own noise (from the three sections' sigmas), so section noise
+/// alone does not inflate it. Falls back to `(MIN_TAPER, 0)` when a side section cannot be
+/// fitted.
+fn measured_taper(
+    sm: &SectionMeasurer,
+    ax: &section::RefinedAxis,
+    ring: &SectionResult,
+) -> (f64, f64) {
+    let d = ax.direction.into_inner() * TAPER_STEP_M;
+    let at = |sign: f64| {
+        sm.measure_at(
+            &(ax.ring_point + d * sign),
+            &ax.direction,
+            sign * TAPER_STEP_M,
+        )
+        .ok()
+        .map(|r| (r.perimeter_m * 1000.0, r.sigma_m * 1000.0))
+        .filter(|(p, s)| p.is_finite() && s.is_finite())
+    };
+    let step_mm = TAPER_STEP_M * 1000.0;
+    let ((lo, s_lo), (hi, s_hi)) = match (at(-1.0), at(1.0)) {
+        (Some(lo), Some(hi)) => (lo, hi),
+        _ => return (MIN_TAPER, 0.0),
+    };
+    let (mid, s_mid) = (ring.perimeter_m * 1000.0, ring.sigma_m * 1000.0);
+    let slope = (hi - lo) / (2.0 * step_mm);
+    let slope_noise_sq = (s_lo * s_lo + s_hi * s_hi) / (2.0 * step_mm).powi(2);
+    let curvature = (hi - 2.0 * mid + lo) / (step_mm * step_mm);
+    let curvature_noise_sq = (s_lo * s_lo + 4.0 * s_mid * s_mid + s_hi * s_hi) / step_mm.powi(4);
+    (
+        (slope * slope - slope_noise_sq)
+            .max(0.0)
+            .sqrt()
+            .max(MIN_TAPER),
+        (curvature * curvature - curvature_noise_sq).max(0.0).sqrt(),
+    )
+}
+
 /// Ring-circumference 1-sigma (mm): the section's own uncertainty combined with what the
-/// localisation adds. A ring-position error δ along the axis changes the perimeter by the
-/// finger's taper (≤ ~0.05 mm per mm near the ring position); the section re-aims the axis,
-/// so tilt contributes only through the part it cannot correct (none is assumed).
-fn combined_sigma_mm(ring: &SectionResult, found: &LocatedFinger) -> f64 {
-    const TAPER_MM_PER_MM: f64 = 0.05;
+/// localisation adds. A ring-position error δ (1-sigma σp along the axis) changes the perimeter
+/// by slope·δ + curvature·δ²/2 (`taper`, measured at the ring position); the variance of that
+/// is slope²σp² + curvature²σp⁴/2. The section re-aims the axis, so tilt contributes only
+/// through the part it cannot correct (none is assumed).
+fn combined_sigma_mm(ring: &SectionResult, found: &LocatedFinger, taper: (f64, f64)) -> f64 {
+    let (slope, curvature) = taper;
     let pos_sigma_mm =
         0.5 * (found.mcp.sigma_m.powi(2) + found.pip.sigma_m.powi(2)).sqrt() * 1000.0;
-    let loc = TAPER_MM_PER_MM * pos_sigma_mm;
-    ((ring.sigma_m * 1000.0).powi(2) + loc * loc).sqrt()
+    let loc_var = (slope * pos_sigma_mm).powi(2) + 0.5 * (curvature * pos_sigma_mm.powi(2)).powi(2);
+    ((ring.sigma_m * 1000.0).powi(2) + loc_var).sqrt()
 }
 
 /// Label shown for a system whose table does not reach the circumference.
