@@ -8,13 +8,14 @@
 //! like the shared sample scans; frames in `frames` carry the perturbed ("platform") poses
 //! or none, and landmarks projected from the model's joints with pixel noise, or none.
 
+use super::film::{film, Footage, Subject};
 use super::hand::{FingerTruth, HandModel, HandParams};
-use super::render::{try_render_depth, NoiseModel};
+use super::render::NoiseModel;
 use super::shapes::{Plane, Scene};
 use super::SimError;
-use crate::frame::{pose, Frame, Intrinsics, Landmarks, LANDMARK_COUNT};
+use crate::frame::{pose, Frame, Intrinsics};
 use crate::scan::{write_scan, Finger, Hand, ScanError, Target};
-use nalgebra::{Isometry3, Point3, Rotation3, Translation3, Unit, UnitQuaternion, Vector3};
+use nalgebra::{Isometry3, Point3, Rotation3, Translation3, UnitQuaternion, Vector3};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64;
@@ -277,7 +278,10 @@ fn random_rotation<R: Rng + ?Sized>(rng: &mut R) -> UnitQuaternion<f64> {
     UnitQuaternion::from_quaternion(q)
 }
 
-pub(crate) fn intrinsics_for<R: Rng + ?Sized>(sensor: Sensor, rng: &mut R) -> Result<Intrinsics, SimError> {
+pub(crate) fn intrinsics_for<R: Rng + ?Sized>(
+    sensor: Sensor,
+    rng: &mut R,
+) -> Result<Intrinsics, SimError> {
     Ok(match sensor {
         Sensor::TrueDepth => {
             let f = uniform(rng, 580.0, 605.0);
@@ -347,130 +351,16 @@ impl SimScan {
         }
         let k = intrinsics_for(opts.sensor, &mut rng)?;
 
-        // Camera path: an arc around the finger axis, distance and along-axis offset varying.
-        let n = opts.frames;
-        let dir = if rng.random::<bool>() { 1.0 } else { -1.0 };
-        let (span, start) = match opts.coverage {
-            Coverage::Full => {
-                let span = uniform(&mut rng, 270.0, 300.0).to_radians();
-                (span, uniform(&mut rng, -180.0, 180.0).to_radians())
-            }
-            Coverage::Dorsal => {
-                // Centred on the back of the finger (φ = 0), ±15°.
-                let span = uniform(&mut rng, 120.0, 150.0).to_radians();
-                let centre = uniform(&mut rng, -15.0, 15.0).to_radians();
-                (span, centre - dir * 0.5 * span)
-            }
-        };
-        let (d0, d1) = (uniform(&mut rng, 0.2, 0.32), uniform(&mut rng, 0.2, 0.35));
-        let along_sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
-        let (s0, s1) = (
-            along_sign * uniform(&mut rng, 0.03, 0.09),
-            -along_sign * uniform(&mut rng, 0.03, 0.09),
-        );
-        let roll0 = uniform(&mut rng, -50.0, 50.0).to_radians();
-        let roll_rate = uniform(&mut rng, -20.0, 20.0).to_radians();
-        let mut aim = Vector3::zeros();
-        let mut true_poses = Vec::with_capacity(n);
-        for i in 0..n {
-            let f = if n > 1 {
-                i as f64 / (n - 1) as f64
-            } else {
-                0.5
-            };
-            let phi = start + dir * span * f;
-            let radial = dorsal * phi.cos() + side_dir * phi.sin();
-            let dist = d0 + (d1 - d0) * f + 0.01 * (f * 6.0).sin();
-            let along = s0 + (s1 - s0) * f;
-            // Perpendicular distance so that the total distance is `dist`.
-            let perp = (dist * dist - along * along).max(0.01).sqrt();
-            let eye = ft.ring_point + radial * perp + axis * along;
-            aim = aim * 0.8
-                + Vector3::new(gauss(&mut rng), gauss(&mut rng), gauss(&mut rng)) * 0.0015;
-            let look = ft.ring_point + aim;
-            let roll = roll0 + roll_rate * f;
-            let view = (look - eye).normalize();
-            let up = Rotation3::from_axis_angle(&Unit::new_normalize(view), roll) * axis;
-            true_poses.push(look_at(&eye, &look, &up)?);
-        }
-
-        // Platform poses: drift (random walk) and jitter.
-        let d = &opts.pose_drift;
-        let mut walk_t = Vector3::zeros();
-        let mut walk_r = Vector3::zeros();
-        let mut given = Vec::with_capacity(n);
-        for t in &true_poses {
-            walk_t += Vector3::new(gauss(&mut rng), gauss(&mut rng), gauss(&mut rng))
-                * d.translation_m_per_frame;
-            walk_r += Vector3::new(gauss(&mut rng), gauss(&mut rng), gauss(&mut rng))
-                * d.rotation_deg_per_frame.to_radians();
-            let jit = Vector3::new(gauss(&mut rng), gauss(&mut rng), gauss(&mut rng)) * d.jitter_m;
-            let p = Isometry3::from_parts(
-                Translation3::from(t.translation.vector + walk_t + jit),
-                UnitQuaternion::from_scaled_axis(walk_r) * t.rotation,
-            );
-            given.push(p);
-        }
-
-        // Per-frame seeds, drawn up front so that threads do not change the result.
-        let seeds: Vec<(u64, u64)> = (0..n)
-            .map(|_| (rng.random::<u64>(), rng.random::<u64>()))
-            .collect();
         let joints = hand.landmarks_world();
-        let render_one = |i: usize| -> Result<Frame, SimError> {
-            let t = &true_poses[i];
-            let mut r_depth = Pcg64::seed_from_u64(seeds[i].0);
-            let mut r_lm = Pcg64::seed_from_u64(seeds[i].1);
-            let depth = try_render_depth(&world, &k, t, &noise, &mut r_depth)?;
-            let landmarks = if r_lm.random::<f64>() < opts.landmark_missing_rate {
-                None
-            } else {
-                let inv = t.inverse();
-                let mut pts = Vec::with_capacity(LANDMARK_COUNT);
-                for p in &joints {
-                    match k.project(&(inv * p)) {
-                        Some(px) => pts.push([
-                            px.x + gauss(&mut r_lm) * opts.landmark_noise_px,
-                            px.y + gauss(&mut r_lm) * opts.landmark_noise_px,
-                        ]),
-                        None => break,
-                    }
-                }
-                if pts.len() == LANDMARK_COUNT {
-                    Some(Landmarks::new(&pts)?)
-                } else {
-                    None
-                }
-            };
-            let pose = opts.poses_given.then_some(given[i]);
-            Ok(Frame::new(depth, k, pose, landmarks, i as f64 / 30.0)?)
+        let subject = Subject {
+            world: &world,
+            ring_point: ft.ring_point,
+            axis,
+            side: side_dir,
+            dorsal,
+            landmarks: &joints,
         };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |v| v.get())
-            .clamp(1, 8)
-            .min(n);
-        let mut slots: Vec<Option<Result<Frame, SimError>>> = (0..n).map(|_| None).collect();
-        if threads <= 1 {
-            for (i, s) in slots.iter_mut().enumerate() {
-                *s = Some(render_one(i));
-            }
-        } else {
-            let chunk = n.div_ceil(threads);
-            std::thread::scope(|scope| {
-                for (c, part) in slots.chunks_mut(chunk).enumerate() {
-                    let render_one = &render_one;
-                    scope.spawn(move || {
-                        for (j, s) in part.iter_mut().enumerate() {
-                            *s = Some(render_one(c * chunk + j));
-                        }
-                    });
-                }
-            });
-        }
-        let mut frames = Vec::with_capacity(n);
-        for s in slots {
-            frames.push(s.ok_or_else(|| SimError::Options("a frame was not rendered".into()))??);
-        }
+        let Footage { frames, true_poses } = film(&mut rng, opts, &k, &noise, &subject)?;
 
         let p = hand.params();
         let truth = Truth {

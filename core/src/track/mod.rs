@@ -438,6 +438,29 @@ pub fn pose_distance(a: &Isometry3<f64>, b: &Isometry3<f64>) -> (f64, f64) {
     )
 }
 
+/// A `Lost` result at the initial guess (`had_prior`: a platform pose was given).
+fn lost_at(
+    guess: Isometry3<f64>,
+    had_prior: bool,
+    reason: LostReason,
+    iterations: u32,
+) -> TrackResult {
+    TrackResult {
+        pose: guess,
+        health: TrackHealth {
+            status: TrackStatus::Lost,
+            lost_reason: Some(reason),
+            residual_m: f64::NAN,
+            inlier_ratio: 0.0,
+            overlap_ratio: 0.0,
+            iterations,
+            conditioning: 0.0,
+            prior_deviation_m: had_prior.then_some(0.0),
+            prior_deviation_deg: had_prior.then_some(0.0),
+        },
+    }
+}
+
 impl Tracker {
     /// A tracker with the given settings (checked).
     pub fn new(config: TrackConfig) -> Result<Self, TrackError> {
@@ -581,20 +604,7 @@ impl Tracker {
         let pyramid = build_pyramid(depth, k, &cfg.live_params());
         let lost = |reason: LostReason, iterations: u32, this: &mut Self| {
             this.lost_since_last += 1;
-            TrackResult {
-                pose: guess,
-                health: TrackHealth {
-                    status: TrackStatus::Lost,
-                    lost_reason: Some(reason),
-                    residual_m: f64::NAN,
-                    inlier_ratio: 0.0,
-                    overlap_ratio: 0.0,
-                    iterations,
-                    conditioning: 0.0,
-                    prior_deviation_m: prior.map(|_| 0.0),
-                    prior_deviation_deg: prior.map(|_| 0.0),
-                },
-            }
+            lost_at(guess, prior.is_some(), reason, iterations)
         };
         let finest_points = pyramid.first().map_or(0, |l| l.points.len());
         if finest_points < cfg.min_inliers {
@@ -665,20 +675,7 @@ impl Tracker {
     ) -> Result<TrackResult, TrackError> {
         let lost = |reason: LostReason, iterations: u32, this: &mut Self| {
             this.lost_since_last += 1;
-            TrackResult {
-                pose: guess,
-                health: TrackHealth {
-                    status: TrackStatus::Lost,
-                    lost_reason: Some(reason),
-                    residual_m: f64::NAN,
-                    inlier_ratio: 0.0,
-                    overlap_ratio: 0.0,
-                    iterations,
-                    conditioning: 0.0,
-                    prior_deviation_m: prior.map(|_| 0.0),
-                    prior_deviation_deg: prior.map(|_| 0.0),
-                },
-            }
+            lost_at(guess, prior.is_some(), reason, iterations)
         };
         if model.map().surface_pixels() < cfg.min_inliers {
             // Decide on the whole rendering, as a full raycast would.
