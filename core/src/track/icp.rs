@@ -201,12 +201,31 @@ pub(crate) fn apply(t: &Isometry3<f64>, xi: &Vector6<f64>, c: &Point3<f64>) -> I
     out
 }
 
+impl PosePrior {
+    /// Adds the prior's information and pull towards its pose to the normal equations
+    /// `a ξ = -b` of pose `t` (centred at `c`).
+    pub(crate) fn add_to(
+        &self,
+        a: &mut Matrix6<f64>,
+        b: &mut Vector6<f64>,
+        t: &Isometry3<f64>,
+        c: &Point3<f64>,
+    ) {
+        let d = prior_deviation(t, &self.pose, c);
+        for i in 0..6 {
+            let info = if i < 3 {
+                self.info_rotation
+            } else {
+                self.info_translation
+            };
+            a[(i, i)] += info;
+            b[i] += info * d[i];
+        }
+    }
+}
+
 /// Deviation of `t` from the prior pose in the centred parametrisation.
-pub(crate) fn prior_deviation(
-    t: &Isometry3<f64>,
-    prior: &Isometry3<f64>,
-    c: &Point3<f64>,
-) -> Vector6<f64> {
+fn prior_deviation(t: &Isometry3<f64>, prior: &Isometry3<f64>, c: &Point3<f64>) -> Vector6<f64> {
     let tc = Translation3::from(c.coords);
     let d = Isometry3::from_parts(tc.inverse(), Default::default())
         * t
@@ -313,16 +332,7 @@ pub(crate) fn run(
             let mut a = acc.a * scale;
             let mut b = acc.b * scale;
             if let Some(pr) = &params.prior {
-                let d = prior_deviation(&t, &pr.pose, &c);
-                for i in 0..6 {
-                    let info = if i < 3 {
-                        pr.info_rotation
-                    } else {
-                        pr.info_translation
-                    };
-                    a[(i, i)] += info;
-                    b[i] += info * d[i];
-                }
+                pr.add_to(&mut a, &mut b, &t, &c);
             }
             let step = a.cholesky().map(|ch| -ch.solve(&b));
             let Some(xi) = step.filter(|x| x.iter().all(|v| v.is_finite())) else {

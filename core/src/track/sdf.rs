@@ -4,7 +4,7 @@
 //! Guarantees: returns `None` (keep the ICP pose) when too few points fall in observed
 //! voxels or the system is singular; otherwise a rigid pose built from finite increments.
 
-use super::icp::{apply, prior_deviation, IcpParams};
+use super::icp::{apply, IcpParams};
 use super::live::LiveLevel;
 use crate::fuse::TsdfVolume;
 use nalgebra::{Isometry3, Matrix6, Point3, Vector3, Vector6};
@@ -74,16 +74,7 @@ pub(crate) fn refine(
         let mut a = a * scale;
         let mut b = b * scale;
         if let Some(pr) = &params.prior {
-            let d = prior_deviation(&t, &pr.pose, centre);
-            for i in 0..6 {
-                let info = if i < 3 {
-                    pr.info_rotation
-                } else {
-                    pr.info_translation
-                };
-                a[(i, i)] += info;
-                b[i] += info * d[i];
-            }
+            pr.add_to(&mut a, &mut b, &t, centre);
         }
         let xi = a.cholesky().map(|ch| -ch.solve(&b))?;
         if !xi.iter().all(|v| v.is_finite()) {
