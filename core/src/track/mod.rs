@@ -33,7 +33,7 @@ pub use scan::{ScanTracker, TrackSummary, TrackedFrame};
 use crate::frame::{DepthFrame, FrameError, Intrinsics};
 use crate::fuse::{FuseError, TsdfVolume};
 use icp::{IcpOutcome, IcpParams, ModelSrc, PosePrior};
-use live::{build_pyramid, LiveParams};
+use live::{build_pyramid, build_pyramid_into, LiveParams};
 use model::LazyModel;
 use nalgebra::Isometry3;
 use nalgebra::{Point3, Vector3};
@@ -115,7 +115,8 @@ pub struct TrackConfig {
     pub raycast_downscale: u32,
     /// Model pixels within this many (model) pixels of live depth are raycast up front; any
     /// other pixel only when a live point projects to it (so the result is that of a full
-    /// raycast, at the cost of the pixels actually used).
+    /// raycast, at the cost of the pixels actually used). Default 0 (only the footprints of
+    /// live depth): measured on td-full-pose-01, 4 costs ~9 % more CPU for identical results.
     pub raycast_window_px: u32,
     /// Gauss–Newton steps of the final refinement on the fused SDF (0 = off); only in
     /// [`Tracker::track`] (where the volume is available) and only without a platform pose
@@ -171,7 +172,7 @@ impl Default for TrackConfig {
             point_sigma_m: 0.001,
             effective_points: 400.0,
             raycast_downscale: 2,
-            raycast_window_px: 4,
+            raycast_window_px: 0,
             sdf_refine_iterations: 6,
             sdf_stride: 4,
             platform_sdf_tracking: false,
@@ -460,6 +461,9 @@ struct Scratch {
     done: Vec<bool>,
     mask: Vec<bool>,
     mask_tmp: Vec<bool>,
+    /// The live pyramid of the current frame and its build buffers.
+    pyramid: Vec<live::LiveLevel>,
+    pyramid_buffers: live::PyramidScratch,
 }
 
 /// Where the model comes from in one tracking call.
@@ -650,8 +654,30 @@ impl Tracker {
             crate::frame::pose::validate(p)?;
         }
         let cfg = self.config.clone();
+        let mut pyramid = std::mem::take(&mut self.scratch.pyramid);
+        build_pyramid_into(
+            depth,
+            k,
+            &cfg.live_params(),
+            &mut self.scratch.pyramid_buffers,
+            &mut pyramid,
+        );
+        let result = self.track_pyramid(depth, k, &pyramid, source, prior);
+        self.scratch.pyramid = pyramid;
+        result
+    }
+
+    /// [`Tracker::track_inner`] once the live pyramid is built.
+    fn track_pyramid(
+        &mut self,
+        depth: &DepthFrame,
+        k: &Intrinsics,
+        pyramid: &[live::LiveLevel],
+        source: ModelSource<'_>,
+        prior: Option<Isometry3<f64>>,
+    ) -> Result<TrackResult, TrackError> {
+        let cfg = self.config.clone();
         let guess = self.predict(prior.as_ref());
-        let pyramid = build_pyramid(depth, k, &cfg.live_params());
         let lost = |reason: LostReason, iterations: u32, this: &mut Self| {
             this.lost_since_last += 1;
             lost_at(guess, prior.is_some(), reason, iterations)
@@ -663,15 +689,9 @@ impl Tracker {
         // Noisy sensors (phone LiDAR) get wider gates and less weight against the prior.
         let noise = pyramid.first().map_or(0.0, |l| l.noise_m as f64);
         match source {
-            ModelSource::Map(m) => self.align(
-                &cfg,
-                &pyramid,
-                ModelSrc::Fixed(m),
-                None,
-                prior,
-                guess,
-                noise,
-            ),
+            ModelSource::Map(m) => {
+                self.align(&cfg, pyramid, ModelSrc::Fixed(m), None, prior, guess, noise)
+            }
             ModelSource::Volume(vol, k_model) => {
                 // Raycast up front only where live points will land; the rest on demand.
                 let sc = &mut self.scratch;
@@ -695,7 +715,7 @@ impl Tracker {
                 lazy.cast_mask(&sc.mask);
                 let result = self.align(
                     &cfg,
-                    &pyramid,
+                    pyramid,
                     ModelSrc::Lazy(&mut lazy),
                     Some(vol),
                     prior,
