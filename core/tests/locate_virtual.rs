@@ -77,6 +77,20 @@ fn run(seed: u64) -> Row {
     }
     let mut m = mesh::extract(&vol);
     m.remove_small_components(200);
+    // Where the target's tubular part begins (the web line), as a share of MCP→PIP.
+    let base_share = {
+        let cands = geometric::find_fingers(&m.vertices, &m.normals);
+        let k = match sim.target.finger {
+            Finger::Index => 1,
+            Finger::Middle => 2,
+            Finger::Ring => 3,
+            _ => 4,
+        };
+        geometric::name_fingers(&cands).ok().and_then(|n| cands.get(n[k])).map(|c| {
+            let l = (ft.pip - ft.mcp).norm();
+            (c.base - ft.mcp).dot(&ft.axis) / l
+        })
+    };
     let geo = geometric::locate(&m.vertices, &m.normals, sim.target)
         .map(|g| {
             (
@@ -86,11 +100,12 @@ fn run(seed: u64) -> Row {
         })
         .map_err(|e| e.to_string());
     println!(
-        "seed {seed}: {:?} {:?} {:?} {:?}: landmarks ring point {lm_ring_mm:.2} mm; landmark-free {}",
+        "seed {seed}: {:?} {:?} {:?} {:?}: landmarks ring point {lm_ring_mm:.2} mm; base share {:?}; landmark-free {}",
         sim.target.hand,
         sim.target.finger,
         opts.coverage,
         opts.sensor,
+        base_share.map(|b| (b * 100.0).round() / 100.0),
         match &geo {
             Ok((r, p)) => format!("ring point {r:.1} mm, PIP {p:.1} mm"),
             Err(e) => format!("failed: {e}"),
