@@ -4,7 +4,8 @@
 //!
 //! 36 hands vary in side, size, ellipticity, curl and placement (from the seed), target
 //! finger (ring, middle, index, little in turn), coverage (every fifth dorsal) and sensor
-//! (every seventh LiDAR-like). Frames are fused with their true poses so that the finder
+//! (every seventh LiDAR-like); `LOCATE_N` sets the number, `LOCATE_WEBS=1` gives them
+//! finger webs. Frames are fused with their true poses so that the finder
 //! alone is tested. Asserted:
 //! - landmark triangulation: ring point within 2.5 mm on every hand;
 //! - landmark-free: never the wrong finger (any located ring point within 10 mm of the
@@ -47,6 +48,7 @@ fn run(seed: u64) -> Row {
         } else {
             Sensor::TrueDepth
         },
+        webs: std::env::var("LOCATE_WEBS").is_ok_and(|v| v == "1"),
         ..SimOptions::default()
     };
     let sim = SimScan::generate(1000 + seed, &opts).expect("sim");
@@ -77,20 +79,6 @@ fn run(seed: u64) -> Row {
     }
     let mut m = mesh::extract(&vol);
     m.remove_small_components(200);
-    // Where the target's tubular part begins (the web line), as a share of MCP→PIP.
-    let base_share = {
-        let cands = geometric::find_fingers(&m.vertices, &m.normals);
-        let k = match sim.target.finger {
-            Finger::Index => 1,
-            Finger::Middle => 2,
-            Finger::Ring => 3,
-            _ => 4,
-        };
-        geometric::name_fingers(&cands).ok().and_then(|n| cands.get(n[k])).map(|c| {
-            let l = (ft.pip - ft.mcp).norm();
-            (c.base - ft.mcp).dot(&ft.axis) / l
-        })
-    };
     let geo = geometric::locate(&m.vertices, &m.normals, sim.target)
         .map(|g| {
             (
@@ -100,12 +88,11 @@ fn run(seed: u64) -> Row {
         })
         .map_err(|e| e.to_string());
     println!(
-        "seed {seed}: {:?} {:?} {:?} {:?}: landmarks ring point {lm_ring_mm:.2} mm; base share {:?}; landmark-free {}",
+        "seed {seed}: {:?} {:?} {:?} {:?}: landmarks ring point {lm_ring_mm:.2} mm; landmark-free {}",
         sim.target.hand,
         sim.target.finger,
         opts.coverage,
         opts.sensor,
-        base_share.map(|b| (b * 100.0).round() / 100.0),
         match &geo {
             Ok((r, p)) => format!("ring point {r:.1} mm, PIP {p:.1} mm"),
             Err(e) => format!("failed: {e}"),

@@ -6,9 +6,10 @@
 //! of the side-to-side width, tapering towards the tip), with a knuckle bulge at PIP and DIP
 //! and a palmar pad on the proximal phalanx that makes its section not exactly an ellipse.
 //! Adjacent fingers are close (gaps of ~0.5–2 mm at the base), so their facing flanks are
-//! hidden from most viewpoints, as in real scans. Adjacent long fingers are joined by a
-//! skin web (interdigital commissure) from the MCP to a web line some 25–45 % of the
-//! proximal phalanx beyond it, lower on the dorsal side than on the palmar side
+//! hidden from most viewpoints, as in real scans. Optionally
+//! ([`HandParams::with_random_webs`]) adjacent long fingers are joined by a skin web
+//! (interdigital commissure) from the MCP to a web line some 25–45 % of the proximal
+//! phalanx beyond it, lower on the dorsal side than on the palmar side
 //! ([`HandParams::web_shares`]); the web belongs to the hand, not to a finger's truth.
 //!
 //! Ground truth ([`HandModel::finger_truth`]) follows `scan-format.md`: the ring
@@ -64,7 +65,8 @@ pub struct HandParams {
     pub gaps_m: [f64; 3],
     /// Skin webs between adjacent long fingers (index–middle, middle–ring, ring–little):
     /// how far the web reaches beyond the MCP line as a share of the two fingers' mean
-    /// proximal phalanx length, `(dorsal, palmar)`. 0 = no web. The normal commissure slopes
+    /// proximal phalanx length, `(dorsal, palmar)`. 0 = no web ([`HandParams::random`]
+    /// has none; [`HandParams::with_random_webs`] adds them). The normal commissure slopes
     /// from dorsal-proximal to palmar-distal, its palmar edge near the middle of the
     /// proximal phalanx and its dorsal edge lower (hand-surgery descriptions of the normal
     /// web for syndactyly release, e.g. Green's Operative Hand Surgery, "Syndactyly"; the
@@ -191,27 +193,30 @@ impl HandParams {
             uniform(rng, 0.0005, 0.002),
             uniform(rng, 0.0005, 0.002),
         ];
-        // The webs are drawn from a generator seeded by the gaps, so that adding them left
-        // the caller's random stream (and every other parameter of a seeded hand) unchanged.
-        let mut web_rng = Pcg64::seed_from_u64(
-            gaps_m[0].to_bits()
-                ^ gaps_m[1].to_bits().rotate_left(21)
-                ^ gaps_m[2].to_bits().rotate_left(42),
-        );
-        let web_shares = [0; 3].map(|_| {
-            (
-                uniform(&mut web_rng, 0.25, 0.34),
-                uniform(&mut web_rng, 0.36, 0.45),
-            )
-        });
         Self {
             side,
             fingers,
             gaps_m,
-            web_shares,
+            web_shares: [(0.0, 0.0); 3],
             scale,
             hand_to_world: Isometry3::identity(),
         }
+    }
+
+    /// The same hand with skin webs between its long fingers ([`HandParams::web_shares`]):
+    /// dorsal web line 25–34 %, palmar 36–45 % of the proximal phalanx beyond the MCP
+    /// (the WebXR generic hand's webs end at 40–44 % dorsally and 45–47 % palmarly as
+    /// `locate_webs.rs` probes them; these virtual ones at 32–39 % and 37–45 %). The shares are
+    /// drawn from a generator seeded by the hand's gaps, so a seeded hand keeps every
+    /// other parameter and the caller's random stream is untouched.
+    pub fn with_random_webs(mut self) -> Self {
+        let g = self.gaps_m;
+        let mut rng = Pcg64::seed_from_u64(
+            g[0].to_bits() ^ g[1].to_bits().rotate_left(21) ^ g[2].to_bits().rotate_left(42),
+        );
+        self.web_shares =
+            [0; 3].map(|_| (uniform(&mut rng, 0.25, 0.34), uniform(&mut rng, 0.36, 0.45)));
+        self
     }
 
     /// Checks every parameter is finite and anatomically plausible.
