@@ -5,7 +5,8 @@
 //! 36 hands vary in side, size, ellipticity, curl and placement (from the seed), target
 //! finger (ring, middle, index, little in turn), coverage (every fifth dorsal) and sensor
 //! (every seventh LiDAR-like); `LOCATE_N` sets the number, `LOCATE_WEBS=1` gives them
-//! finger webs. Frames are fused with their true poses so that the finder
+//! finger webs, `LOCATE_FLYING=p` sets the flying-pixel probability at depth edges
+//! (TrueDepth model 0.35). Frames are fused with their true poses so that the finder
 //! alone is tested. Asserted:
 //! - landmark triangulation: ring point within 2.5 mm on every hand;
 //! - landmark-free: never the wrong finger (any located ring point within 10 mm of the
@@ -17,7 +18,7 @@ use mandrel_core::fuse::{TsdfConfig, TsdfVolume};
 use mandrel_core::measure::locate::{from_landmarks, geometric, LandmarkView, LocateConfig};
 use mandrel_core::mesh;
 use mandrel_core::scan::Finger;
-use mandrel_core::sim::{Coverage, Sensor, SimOptions, SimScan};
+use mandrel_core::sim::{Coverage, NoiseModel, Sensor, SimOptions, SimScan};
 use std::sync::Mutex;
 
 /// Least share of full-coverage TrueDepth hands located within the success bounds
@@ -49,6 +50,19 @@ fn run(seed: u64) -> Row {
             Sensor::TrueDepth
         },
         webs: std::env::var("LOCATE_WEBS").is_ok_and(|v| v == "1"),
+        // Harsher edges: the flying-pixel probability at depth discontinuities.
+        noise: std::env::var("LOCATE_FLYING")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|p| {
+                let mut n = if seed % 7 == 6 {
+                    NoiseModel::lidar()
+                } else {
+                    NoiseModel::truedepth()
+                };
+                n.flying_pixel_prob = p;
+                n
+            }),
         ..SimOptions::default()
     };
     let sim = SimScan::generate(1000 + seed, &opts).expect("sim");
