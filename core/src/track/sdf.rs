@@ -12,6 +12,7 @@ use super::icp::{apply, centre_of, conditioning, IcpOutcome, IcpParams};
 use super::live::LiveLevel;
 use crate::fuse::{Sampler, TsdfVolume};
 use nalgebra::{Isometry3, Matrix6, Point3, Vector3, Vector6};
+use rayon::prelude::*;
 
 /// Settings of [`track`].
 #[derive(Debug, Clone, Copy)]
@@ -97,7 +98,6 @@ fn accumulate(
     min_cos: f32,
     huber: f64,
 ) -> Acc {
-    use rayon::prelude::*;
     let tw: Isometry3<f32> = nalgebra::convert(*t);
     let cf = Vector3::new(c.x as f32, c.y as f32, c.z as f32);
     let parts: Vec<Acc> = points
@@ -283,6 +283,25 @@ pub(crate) fn track(
     }
 }
 
+/// Collects per-chunk results of a parallel map into one vector, in chunk order.
+trait CollectFlat<T> {
+    fn collect_into_vec_flat(self, out: &mut Vec<T>);
+}
+
+impl<I, T> CollectFlat<T> for I
+where
+    I: rayon::iter::IndexedParallelIterator<Item = Vec<T>>,
+    T: Send,
+{
+    fn collect_into_vec_flat(self, out: &mut Vec<T>) {
+        let parts: Vec<Vec<T>> = self.collect();
+        out.clear();
+        for p in parts {
+            out.extend(p);
+        }
+    }
+}
+
 /// Refines `init` with `iterations` Gauss–Newton steps on every `stride`-th live point.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn refine(
@@ -298,43 +317,56 @@ pub(crate) fn refine(
     let mut t = *init;
     let mut done = 0u32;
     let cf = Vector3::new(centre.x as f32, centre.y as f32, centre.z as f32);
+    let pts: Vec<&(Point3<f32>, Vector3<f32>)> =
+        level.points.iter().step_by(stride.max(1)).collect();
+    let mut terms: Vec<Option<(Vector6<f64>, f64, f64)>> = Vec::with_capacity(pts.len());
     for _ in 0..iterations {
         done += 1;
         let tw: Isometry3<f32> = nalgebra::convert(t);
+        // Each point's term (Jacobian, weight, residual) in parallel (the field lookups are
+        // the cost), then summed in point order: the same sums as one serial pass.
+        pts.par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut s = Sampler::new(volume);
+                chunk
+                    .iter()
+                    .map(|(p, nl)| {
+                        let pw = tw * p;
+                        let r = s.sdf(&pw)?;
+                        if r.abs() > gate_m {
+                            return None;
+                        }
+                        let g = s.gradient(&pw)?;
+                        // The gradient points to free space, like the live normal.
+                        if (tw.rotation * nl).dot(&g) < 0.5 {
+                            return None;
+                        }
+                        let r = r as f64;
+                        let w = if r.abs() <= params.huber_delta_m {
+                            1.0
+                        } else {
+                            params.huber_delta_m / r.abs()
+                        };
+                        let arm = (pw.coords - cf).cross(&g);
+                        let j = Vector6::new(
+                            arm.x as f64,
+                            arm.y as f64,
+                            arm.z as f64,
+                            g.x as f64,
+                            g.y as f64,
+                            g.z as f64,
+                        );
+                        Some((j, w, r))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect_into_vec_flat(&mut terms);
         let mut a = Matrix6::<f64>::zeros();
         let mut b = Vector6::<f64>::zeros();
         let mut n = 0usize;
         let mut sum_r2 = 0.0;
-        for (p, nl) in level.points.iter().step_by(stride.max(1)) {
-            let pw = tw * p;
-            let Some(r) = volume.sdf_at(&pw) else {
-                continue;
-            };
-            if r.abs() > gate_m {
-                continue;
-            }
-            let Some(g) = volume.gradient(&pw) else {
-                continue;
-            };
-            // The gradient points to free space, like the live normal.
-            if (tw.rotation * nl).dot(&g) < 0.5 {
-                continue;
-            }
-            let r = r as f64;
-            let w = if r.abs() <= params.huber_delta_m {
-                1.0
-            } else {
-                params.huber_delta_m / r.abs()
-            };
-            let arm = (pw.coords - cf).cross(&g);
-            let j = Vector6::new(
-                arm.x as f64,
-                arm.y as f64,
-                arm.z as f64,
-                g.x as f64,
-                g.y as f64,
-                g.z as f64,
-            );
+        for (j, w, r) in terms.iter().flatten() {
+            let (j, w, r) = (*j, *w, *r);
             a += w * j * j.transpose();
             b += w * r * j;
             n += 1;
