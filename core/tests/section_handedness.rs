@@ -16,9 +16,10 @@
 //! (A: left −0.05, right −0.03 mm mean; S: +0.07 / +0.09): the side is not the cause.
 //! What the session adds is `R − A` ≈ +0.13 mm on every side: the refined poses sat
 //! ~0.03–0.06 mm nearer their cameras than the true ones (also with exact platform
-//! poses), because noisy grazing-incidence samples fattened the fused finger; it vanished
-//! without depth noise and when fusion dropped samples beyond 70° incidence (see
-//! `TsdfConfig::min_incidence_cos`).
+//! poses), because noisy grazing-incidence samples fattened the fused finger (exact
+//! platform poses, 9 right hands: `R − A` +0.117 mm; +0.03 mm without depth noise; +0.006 mm
+//! once the session's fusion dropped samples beyond 70° incidence, `MIN_INCIDENCE_COS` in
+//! `session.rs`).
 //!
 //! Ignored (minutes): run with
 //! `cargo test --release -p mandrel-core --test section_handedness -- --ignored --nocapture`.
