@@ -354,9 +354,7 @@ pub fn measure_detailed(
     let ring_mm = ring.perimeter_m * 1000.0;
     let sigma_mm = combined_sigma_mm(&ring, &found, taper);
     m.ring_circumference_mm = Some(ring_mm);
-    m.knuckle_circumference_mm = knuckle
-        .as_ref()
-        .map(|k| (k.perimeter_m * 1000.0).max(ring_mm));
+    m.knuckle_circumference_mm = knuckle.as_ref().map(|k| k.perimeter_m * 1000.0);
     m.uncertainty_mm = Some(sigma_mm);
     m.coverage_deg = ring.coverage_deg;
     m.frames_used = ring.frames_used;
@@ -375,11 +373,12 @@ pub fn measure_detailed(
     }
     if m.reasons.is_empty() {
         m.status = Status::Ok;
-        let (labels, rec) = size_outputs(
-            ring_mm,
-            m.knuckle_circumference_mm.unwrap_or(ring_mm),
-            sigma_mm,
-        );
+        // A ring must pass the knuckle and the ring position: size for the larger of the two
+        // (the knuckle can be thinner than the ring position on some fingers).
+        let pass_mm = m
+            .knuckle_circumference_mm
+            .map_or(ring_mm, |k| k.max(ring_mm));
+        let (labels, rec) = size_outputs(ring_mm, pass_mm, sigma_mm);
         m.sizes = labels;
         m.recommended = rec;
     }
