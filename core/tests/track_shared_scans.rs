@@ -72,6 +72,19 @@ fn run(dir: &Path, use_platform: bool, step: usize) -> Run {
     if let Ok(v) = std::env::var("TRACK_SDF") {
         cfg.sdf_refine_iterations = v.parse().unwrap();
     }
+    if let Ok(v) = std::env::var("TRACK_PSDF") {
+        cfg.platform_sdf_tracking = v == "1";
+    }
+    if let Ok(v) = std::env::var("TRACK_SDF_STAGES") {
+        let x: Vec<usize> = v.split(',').map(|t| t.parse().unwrap()).collect();
+        cfg.sdf_coarse_points = x[0];
+        cfg.sdf_coarse_iterations = x[1];
+        cfg.sdf_fine_points = x[2];
+        cfg.sdf_fine_iterations = x[3];
+    }
+    if let Ok(v) = std::env::var("TRACK_SDF_GATE") {
+        cfg.sdf_gate_m = v.parse().unwrap();
+    }
     if let Ok(v) = std::env::var("TRACK_EDGE") {
         cfg.edge_jump_ratio = v.parse().unwrap();
     }

@@ -6,7 +6,11 @@
 //! of the side-to-side width, tapering towards the tip), with a knuckle bulge at PIP and DIP
 //! and a palmar pad on the proximal phalanx that makes its section not exactly an ellipse.
 //! Adjacent fingers are close (gaps of ~0.5–2 mm at the base), so their facing flanks are
-//! hidden from most viewpoints, as in real scans.
+//! hidden from most viewpoints, as in real scans. Optionally
+//! ([`HandParams::with_random_webs`]) adjacent long fingers are joined by a skin web
+//! (interdigital commissure) from the MCP to a web line some 25–45 % of the proximal
+//! phalanx beyond it, lower on the dorsal side than on the palmar side
+//! ([`HandParams::web_shares`]); the web belongs to the hand, not to a finger's truth.
 //!
 //! Ground truth ([`HandModel::finger_truth`]) follows `scan-format.md`: the ring
 //! circumference is the convex-hull perimeter of the finger's cross-section in the plane
@@ -19,7 +23,8 @@ use super::shapes::{Ellipsoid, EllipticFrustum, Ray, Scene};
 use super::SimError;
 use crate::scan::{Finger, Hand};
 use nalgebra::{Isometry3, Point2, Point3, Rotation3, Unit, Vector3};
-use rand::{Rng, RngExt};
+use rand::{Rng, RngExt, SeedableRng};
+use rand_pcg::Pcg64;
 
 /// Number of directions sampled around the axis for a ground-truth section.
 const SECTION_RAYS: usize = 2048;
@@ -58,6 +63,15 @@ pub struct HandParams {
     /// Gaps between adjacent fingers' flanks at the MCP level (index–middle, middle–ring,
     /// ring–little).
     pub gaps_m: [f64; 3],
+    /// Skin webs between adjacent long fingers (index–middle, middle–ring, ring–little):
+    /// how far the web reaches beyond the MCP line as a share of the two fingers' mean
+    /// proximal phalanx length, `(dorsal, palmar)`. 0 = no web ([`HandParams::random`]
+    /// has none; [`HandParams::with_random_webs`] adds them). The normal commissure slopes
+    /// from dorsal-proximal to palmar-distal, its palmar edge near the middle of the
+    /// proximal phalanx and its dorsal edge lower (hand-surgery descriptions of the normal
+    /// web for syndactyly release, e.g. Green's Operative Hand Surgery, "Syndactyly"; the
+    /// WebXR generic hand mesh in `../shared/data` shows the same slope).
+    pub web_shares: [(f64, f64); 3],
     /// Overall scale of palm and thumb.
     pub scale: f64,
     /// Placement of the hand frame in the world (x: thumb → little finger for a right
@@ -174,17 +188,35 @@ impl HandParams {
             fingers[2].clone(),
             fingers[3].clone(),
         ];
+        let gaps_m = [
+            uniform(rng, 0.0005, 0.002),
+            uniform(rng, 0.0005, 0.002),
+            uniform(rng, 0.0005, 0.002),
+        ];
         Self {
             side,
             fingers,
-            gaps_m: [
-                uniform(rng, 0.0005, 0.002),
-                uniform(rng, 0.0005, 0.002),
-                uniform(rng, 0.0005, 0.002),
-            ],
+            gaps_m,
+            web_shares: [(0.0, 0.0); 3],
             scale,
             hand_to_world: Isometry3::identity(),
         }
+    }
+
+    /// The same hand with skin webs between its long fingers ([`HandParams::web_shares`]):
+    /// dorsal web line 25–34 %, palmar 36–45 % of the proximal phalanx beyond the MCP
+    /// (the WebXR generic hand's webs end at 40–44 % dorsally and 45–47 % palmarly as
+    /// `locate_webs.rs` probes them; these virtual ones at 32–39 % and 37–45 %). The shares are
+    /// drawn from a generator seeded by the hand's gaps, so a seeded hand keeps every
+    /// other parameter and the caller's random stream is untouched.
+    pub fn with_random_webs(mut self) -> Self {
+        let g = self.gaps_m;
+        let mut rng = Pcg64::seed_from_u64(
+            g[0].to_bits() ^ g[1].to_bits().rotate_left(21) ^ g[2].to_bits().rotate_left(42),
+        );
+        self.web_shares =
+            [0; 3].map(|_| (uniform(&mut rng, 0.25, 0.34), uniform(&mut rng, 0.36, 0.45)));
+        self
     }
 
     /// Checks every parameter is finite and anatomically plausible.
@@ -248,6 +280,16 @@ impl HandParams {
         {
             return bad(format!("finger gaps {:?} m outside 0–10 mm", self.gaps_m));
         }
+        if self
+            .web_shares
+            .iter()
+            .any(|&(d, p)| !(d.is_finite() && p.is_finite() && 0.0 <= d && d <= p && p <= 0.48))
+        {
+            return bad(format!(
+                "web shares {:?} must satisfy 0 <= dorsal <= palmar <= 0.48",
+                self.web_shares
+            ));
+        }
         if !self.scale.is_finite() || !(0.6..=1.5).contains(&self.scale) {
             return bad(format!("hand scale {} outside 0.6–1.5", self.scale));
         }
@@ -296,6 +338,8 @@ impl HandModel {
         let mut joints = [FingerJoints {
             points: [Point3::origin(); 4],
         }; 5];
+        // Per long finger: MCP, proximal phalanx frame, ring-section dorsal semi-axis.
+        let mut web_anchor: Vec<(Point3<f64>, SegFrame, f64)> = Vec::with_capacity(4);
 
         // MCP x positions: ring at 0, others packed with the given gaps.
         let a: Vec<f64> = params
@@ -411,8 +455,42 @@ impl HandModel {
             joints[i + 1] = FingerJoints {
                 points: [mcp, pip, dip, tip],
             };
+            web_anchor.push((mcp, f0, b_mid));
             finger_parts[i] = parts;
             finger_frames[i] = f0;
+        }
+
+        // Webs: per adjacent pair, two ellipsoids centred between the MCPs, spanning from
+        // one finger's axis to the other's and reaching the web line along the mean
+        // proximal-phalanx direction: a palmar one (further) and a dorsal one (lower).
+        for (k, &(w_dorsal, w_palmar)) in params.web_shares.iter().enumerate() {
+            let (Some(&(m0, f0, b0)), Some(&(m1, f1, b1))) =
+                (web_anchor.get(k), web_anchor.get(k + 1))
+            else {
+                continue;
+            };
+            let axis = (f0.axis + f1.axis).normalize();
+            let lat = (m1 - m0) - axis * (m1 - m0).dot(&axis);
+            let half_span = 0.5 * lat.norm();
+            let lat = lat.normalize();
+            let dorsal = f0.dorsal + f1.dorsal;
+            let dorsal = (dorsal - axis * dorsal.dot(&axis) - lat * dorsal.dot(&lat)).normalize();
+            let len = 0.5 * (params.fingers[k].lengths_m[0] + params.fingers[k + 1].lengths_m[0]);
+            let b = 0.5 * (b0 + b1);
+            let mid = nalgebra::center(&m0, &m1);
+            // At the MCP line the web is flush with the fingers' dorsal and palmar skin, so
+            // the finger only stands free beyond the web line.
+            for (share, lift) in [(w_palmar, -0.35), (w_dorsal, 0.3)] {
+                if share * len < 0.002 {
+                    continue;
+                }
+                scene.push(Ellipsoid::new(
+                    mid + dorsal * (lift * b),
+                    axis,
+                    lat,
+                    Vector3::new(half_span, 0.68 * b, share * len),
+                )?);
+            }
         }
 
         // Palm: a flattened ellipsoid behind the MCP line, and the wrist/forearm.

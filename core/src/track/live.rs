@@ -38,29 +38,62 @@ pub(crate) struct LiveParams {
     pub levels: usize,
 }
 
+/// Buffers of [`build_pyramid_into`], kept between frames so that building a pyramid does
+/// not allocate (and page-fault) fresh full-size images every frame. Holds no depth that
+/// matters between calls (overwritten by every call).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PyramidScratch {
+    /// Working-range depth per level (0 = unusable).
+    depth: Vec<Vec<f32>>,
+    /// Smoothing buffers: horizontal sums, squared sums, counts; mean and spread.
+    hs: Vec<f32>,
+    hs2: Vec<f32>,
+    hc: Vec<f32>,
+    mean: Vec<f32>,
+    std: Vec<f32>,
+}
+
 /// Builds the pyramid, finest level first.
 pub(crate) fn build_pyramid(depth: &DepthFrame, k: &Intrinsics, p: &LiveParams) -> Vec<LiveLevel> {
-    let mut out = Vec::with_capacity(p.levels);
+    let mut out = Vec::new();
+    build_pyramid_into(depth, k, p, &mut PyramidScratch::default(), &mut out);
+    out
+}
+
+/// [`build_pyramid`] into `out` (whose levels' buffers are reused), with `scratch` buffers.
+pub(crate) fn build_pyramid_into(
+    depth: &DepthFrame,
+    k: &Intrinsics,
+    p: &LiveParams,
+    scratch: &mut PyramidScratch,
+    out: &mut Vec<LiveLevel>,
+) {
+    let levels = p.levels.max(1);
+    if scratch.depth.len() < levels {
+        scratch.depth.resize(levels, Vec::new());
+    }
     let mut w = depth.width() as usize;
     let mut h = depth.height() as usize;
-    let mut d: Vec<f32> = depth
-        .depth_m()
-        .iter()
-        .map(|&z| {
+    {
+        let d0 = &mut scratch.depth[0];
+        d0.clear();
+        d0.extend(depth.depth_m().iter().map(|&z| {
             if z.is_finite() && z >= p.min_depth_m && z <= p.max_depth_m {
                 z
             } else {
                 0.0
             }
-        })
-        .collect();
+        }));
+    }
     let mut kl = *k;
-    for level in 0..p.levels.max(1) {
+    let mut built = 0;
+    for level in 0..levels {
         if level > 0 {
             if w < 8 || h < 8 {
                 break;
             }
-            let (nd, nw, nh) = downsample(&d, w, h, p.edge_jump_ratio);
+            let (done, rest) = scratch.depth.split_at_mut(level);
+            let (nw, nh) = downsample(&done[level - 1], w, h, p.edge_jump_ratio, &mut rest[0]);
             // Pixel centres: coarse pixel i covers fine pixels 2i, 2i+1.
             kl = Intrinsics {
                 width: nw as u32,
@@ -70,21 +103,40 @@ pub(crate) fn build_pyramid(depth: &DepthFrame, k: &Intrinsics, p: &LiveParams) 
                 cx: (kl.cx + 0.5) * 0.5 - 0.5,
                 cy: (kl.cy + 0.5) * 0.5 - 0.5,
             };
-            d = nd;
             w = nw;
             h = nh;
         }
         let radius = SMOOTH_RADIUS.get(level).copied().unwrap_or(1);
-        out.push(level_from_depth(&d, w, h, &kl, p, radius));
+        if out.len() <= level {
+            out.push(LiveLevel {
+                k: kl,
+                points: Vec::new(),
+                valid_pixels: 0,
+                noise_m: 0.0,
+            });
+        }
+        let PyramidScratch {
+            depth: dl,
+            hs,
+            hs2,
+            hc,
+            mean,
+            std,
+        } = scratch;
+        smooth(&dl[level], w, h, radius, [hs, hs2, hc], mean, std);
+        level_from_depth(&dl[level], w, h, &kl, p, mean, std, &mut out[level]);
+        built += 1;
     }
-    out
+    out.truncate(built);
 }
 
-/// 2x2 block average over the samples close to the nearest one (no mixing across edges).
-fn downsample(d: &[f32], w: usize, h: usize, jump: f32) -> (Vec<f32>, usize, usize) {
+/// 2x2 block average over the samples close to the nearest one (no mixing across edges),
+/// into `out`; returns the new size.
+fn downsample(d: &[f32], w: usize, h: usize, jump: f32, out: &mut Vec<f32>) -> (usize, usize) {
     let nw = w.div_ceil(2);
     let nh = h.div_ceil(2);
-    let mut out = vec![0.0f32; nw * nh];
+    out.clear();
+    out.resize(nw * nh, 0.0);
     for y in 0..nh {
         for x in 0..nw {
             let mut zmin = f32::INFINITY;
@@ -117,174 +169,229 @@ fn downsample(d: &[f32], w: usize, h: usize, jump: f32) -> (Vec<f32>, usize, usi
             out[y * nw + x] = sum / cnt;
         }
     }
-    (out, nw, nh)
+    (nw, nh)
 }
 
-/// Box-filtered depth over a `(2r+1)²` window of valid samples, with the window's standard
-/// deviation; used for normals only (vertices keep the raw depth). Separable running sums.
-fn smooth(d: &[f32], w: usize, h: usize, r: usize) -> (Vec<f32>, Vec<f32>) {
+/// Box-filtered depth over a `(2r+1)²` window of valid samples (into `mean`), with the
+/// window's standard deviation (into `std`, infinite where the window is empty); used for
+/// normals only (vertices keep the raw depth). Separable running sums; the vertical pass
+/// runs over whole rows at once (each column's sums in the same order as one column at a
+/// time).
+fn smooth(
+    d: &[f32],
+    w: usize,
+    h: usize,
+    r: usize,
+    [hs, hs2, hc]: [&mut Vec<f32>; 3],
+    mean: &mut Vec<f32>,
+    std: &mut Vec<f32>,
+) {
+    use rayon::prelude::*;
     let n = w * h;
-    let mut hs = vec![0.0f32; n];
-    let mut hs2 = vec![0.0f32; n];
-    let mut hc = vec![0.0f32; n];
-    for y in 0..h {
-        let row = &d[y * w..(y + 1) * w];
-        let (mut s, mut s2, mut c) = (0.0f32, 0.0f32, 0.0f32);
-        // Window [x - r, x + r], clipped to the row.
-        for &z in row.iter().take(r.min(w)) {
-            if z > 0.0 {
-                s += z;
-                s2 += z * z;
-                c += 1.0;
-            }
-        }
-        for x in 0..w {
-            if x + r < w {
-                let z = row[x + r];
+    for b in [&mut *hs, &mut *hs2, &mut *hc] {
+        b.clear();
+        b.resize(n, 0.0);
+    }
+    mean.clear();
+    mean.resize(n, 0.0);
+    std.clear();
+    std.resize(n, f32::INFINITY);
+    if w == 0 {
+        return;
+    }
+    hs.par_chunks_mut(w)
+        .zip(hs2.par_chunks_mut(w))
+        .zip(hc.par_chunks_mut(w))
+        .zip(d.par_chunks(w))
+        .for_each(|(((ohs, ohs2), ohc), row)| {
+            let (mut s, mut s2, mut c) = (0.0f32, 0.0f32, 0.0f32);
+            // Window [x - r, x + r], clipped to the row.
+            for &z in row.iter().take(r.min(w)) {
                 if z > 0.0 {
                     s += z;
                     s2 += z * z;
                     c += 1.0;
                 }
             }
-            if x > r {
-                let z = row[x - r - 1];
-                if z > 0.0 {
-                    s -= z;
-                    s2 -= z * z;
-                    c -= 1.0;
+            for x in 0..w {
+                if x + r < w {
+                    let z = row[x + r];
+                    if z > 0.0 {
+                        s += z;
+                        s2 += z * z;
+                        c += 1.0;
+                    }
                 }
+                if x > r {
+                    let z = row[x - r - 1];
+                    if z > 0.0 {
+                        s -= z;
+                        s2 -= z * z;
+                        c -= 1.0;
+                    }
+                }
+                ohs[x] = s;
+                ohs2[x] = s2;
+                ohc[x] = c;
             }
-            hs[y * w + x] = s;
-            hs2[y * w + x] = s2;
-            hc[y * w + x] = c;
+        });
+    let mut s = vec![0.0f32; w];
+    let mut s2 = vec![0.0f32; w];
+    let mut c = vec![0.0f32; w];
+    for y in 0..r.min(h) {
+        let i = y * w;
+        for x in 0..w {
+            s[x] += hs[i + x];
+            s2[x] += hs2[i + x];
+            c[x] += hc[i + x];
         }
     }
-    let mut mean = vec![0.0f32; n];
-    let mut std = vec![f32::INFINITY; n];
-    for x in 0..w {
-        let (mut s, mut s2, mut c) = (0.0f32, 0.0f32, 0.0f32);
-        for y in 0..r.min(h) {
-            s += hs[y * w + x];
-            s2 += hs2[y * w + x];
-            c += hc[y * w + x];
+    for y in 0..h {
+        if y + r < h {
+            let i = (y + r) * w;
+            for x in 0..w {
+                s[x] += hs[i + x];
+                s2[x] += hs2[i + x];
+                c[x] += hc[i + x];
+            }
         }
-        for y in 0..h {
-            if y + r < h {
-                let i = (y + r) * w + x;
-                s += hs[i];
-                s2 += hs2[i];
-                c += hc[i];
+        if y > r {
+            let i = (y - r - 1) * w;
+            for x in 0..w {
+                s[x] -= hs[i + x];
+                s2[x] -= hs2[i + x];
+                c[x] -= hc[i + x];
             }
-            if y > r {
-                let i = (y - r - 1) * w + x;
-                s -= hs[i];
-                s2 -= hs2[i];
-                c -= hc[i];
-            }
-            if c >= 0.5 {
-                let m = s / c;
-                mean[y * w + x] = m;
-                std[y * w + x] = (s2 / c - m * m).max(0.0).sqrt();
+        }
+        let row = y * w;
+        for x in 0..w {
+            if c[x] >= 0.5 {
+                let m = s[x] / c[x];
+                mean[row + x] = m;
+                std[row + x] = (s2[x] / c[x] - m * m).max(0.0).sqrt();
             }
         }
     }
-    (mean, std)
 }
 
+/// Rows per parallel task of [`level_from_depth`].
+const ROWS_PER_TASK: usize = 16;
+
+#[allow(clippy::too_many_arguments)]
 fn level_from_depth(
     d: &[f32],
     w: usize,
     h: usize,
     k: &Intrinsics,
     p: &LiveParams,
-    r: usize,
-) -> LiveLevel {
+    sm: &[f32],
+    sd: &[f32],
+    out: &mut LiveLevel,
+) {
+    use rayon::prelude::*;
     let valid_pixels = d.iter().filter(|&&z| z > 0.0).count();
-    let mut points = Vec::with_capacity(valid_pixels);
     let (fx, fy, cx, cy) = (k.fx as f32, k.fy as f32, k.cx as f32, k.cy as f32);
     let unproject = |x: usize, y: usize, z: f32| {
         Point3::new((x as f32 - cx) * z / fx, (y as f32 - cy) * z / fy, z)
     };
-    let (sm, sd) = smooth(d, w, h, r);
-    let mut spreads = Vec::with_capacity(valid_pixels);
-    if w >= 3 && h >= 3 {
-        for y in 1..h - 1 {
-            let row = y * w;
-            for x in 1..w - 1 {
-                let z = d[row + x];
-                if z <= 0.0 {
-                    continue;
-                }
-                let zl = d[row + x - 1];
-                let zr = d[row + x + 1];
-                let zu = d[row - w + x];
-                let zd = d[row + w + x];
-                let lim = p.edge_jump_ratio * z;
-                if zl <= 0.0
-                    || zr <= 0.0
-                    || zu <= 0.0
-                    || zd <= 0.0
-                    || (zl - z).abs() > lim
-                    || (zr - z).abs() > lim
-                    || (zu - z).abs() > lim
-                    || (zd - z).abs() > lim
-                {
-                    continue;
-                }
-                // Normals from the smoothed depth; a window straddling an edge (large spread)
-                // gives no normal.
-                let lim_sd = p.edge_jump_ratio * 0.5 * z;
-                let (zs, zsl, zsr, zsu, zsd) = (
-                    sm[row + x],
-                    sm[row + x - 1],
-                    sm[row + x + 1],
-                    sm[row - w + x],
-                    sm[row + w + x],
-                );
-                if sd[row + x] > lim_sd
-                    || sd[row + x - 1] > lim_sd
-                    || sd[row + x + 1] > lim_sd
-                    || sd[row - w + x] > lim_sd
-                    || sd[row + w + x] > lim_sd
-                    || zs <= 0.0
-                {
-                    continue;
-                }
-                let pc = unproject(x, y, z);
-                let dx = unproject(x + 1, y, zsr) - unproject(x - 1, y, zsl);
-                let dy = unproject(x, y + 1, zsd) - unproject(x, y - 1, zsu);
-                let n = dy.cross(&dx);
-                let norm = n.norm();
-                if norm.is_nan() || norm <= 0.0 {
-                    continue;
-                }
-                let mut n = n / norm;
-                let view = pc.coords / pc.coords.norm();
-                let c = n.dot(&view);
-                if c > 0.0 {
-                    n = -n;
-                }
-                if c.abs() < p.min_view_cos {
-                    continue;
-                }
-                points.push((pc, n));
-                spreads.push(sd[row + x]);
+    // One row's usable points (with their window spreads), in pixel order.
+    let row_points = |y: usize, pts: &mut Vec<(Point3<f32>, Vector3<f32>)>, spr: &mut Vec<f32>| {
+        let row = y * w;
+        for x in 1..w - 1 {
+            let z = d[row + x];
+            if z <= 0.0 {
+                continue;
             }
+            let zl = d[row + x - 1];
+            let zr = d[row + x + 1];
+            let zu = d[row - w + x];
+            let zd = d[row + w + x];
+            let lim = p.edge_jump_ratio * z;
+            if zl <= 0.0
+                || zr <= 0.0
+                || zu <= 0.0
+                || zd <= 0.0
+                || (zl - z).abs() > lim
+                || (zr - z).abs() > lim
+                || (zu - z).abs() > lim
+                || (zd - z).abs() > lim
+            {
+                continue;
+            }
+            // Normals from the smoothed depth; a window straddling an edge (large spread)
+            // gives no normal.
+            let lim_sd = p.edge_jump_ratio * 0.5 * z;
+            let (zs, zsl, zsr, zsu, zsd) = (
+                sm[row + x],
+                sm[row + x - 1],
+                sm[row + x + 1],
+                sm[row - w + x],
+                sm[row + w + x],
+            );
+            if sd[row + x] > lim_sd
+                || sd[row + x - 1] > lim_sd
+                || sd[row + x + 1] > lim_sd
+                || sd[row - w + x] > lim_sd
+                || sd[row + w + x] > lim_sd
+                || zs <= 0.0
+            {
+                continue;
+            }
+            let pc = unproject(x, y, z);
+            let dx = unproject(x + 1, y, zsr) - unproject(x - 1, y, zsl);
+            let dy = unproject(x, y + 1, zsd) - unproject(x, y - 1, zsu);
+            let n = dy.cross(&dx);
+            let norm = n.norm();
+            if norm.is_nan() || norm <= 0.0 {
+                continue;
+            }
+            let mut n = n / norm;
+            let view = pc.coords / pc.coords.norm();
+            let c = n.dot(&view);
+            if c > 0.0 {
+                n = -n;
+            }
+            if c.abs() < p.min_view_cos {
+                continue;
+            }
+            pts.push((pc, n));
+            spr.push(sd[row + x]);
+        }
+    };
+    out.k = *k;
+    out.points.clear();
+    out.valid_pixels = valid_pixels;
+    let mut spreads = Vec::new();
+    if w >= 3 && h >= 3 {
+        // Row blocks in parallel, concatenated in row order (the same points in the same
+        // order as one pass over the rows).
+        let parts: Vec<(Vec<(Point3<f32>, Vector3<f32>)>, Vec<f32>)> = (1..h - 1)
+            .step_by(ROWS_PER_TASK)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|y0| {
+                let mut pts = Vec::new();
+                let mut spr = Vec::new();
+                for y in y0..(y0 + ROWS_PER_TASK).min(h - 1) {
+                    row_points(y, &mut pts, &mut spr);
+                }
+                (pts, spr)
+            })
+            .collect();
+        let total: usize = parts.iter().map(|(p, _)| p.len()).sum();
+        out.points.reserve(total);
+        spreads.reserve(total);
+        for (pts, spr) in parts {
+            out.points.extend_from_slice(&pts);
+            spreads.extend_from_slice(&spr);
         }
     }
-    let noise_m = if spreads.is_empty() {
+    out.noise_m = if spreads.is_empty() {
         0.0
     } else {
         let mid = spreads.len() / 2;
         *spreads.select_nth_unstable_by(mid, f32::total_cmp).1
     };
-    LiveLevel {
-        k: *k,
-        points,
-        valid_pixels,
-        noise_m,
-    }
 }
 
 #[cfg(test)]

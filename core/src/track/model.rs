@@ -178,6 +178,8 @@ pub(crate) struct LazyModel<'a> {
     caster: Option<Caster<'a>>,
     /// Per pixel: cast already.
     done: Vec<bool>,
+    /// Per pixel: to cast now (scratch of [`LazyModel::cast_for`]).
+    need: Vec<bool>,
     /// Pixels cast so far.
     pub cast_count: usize,
 }
@@ -211,6 +213,7 @@ impl<'a> LazyModel<'a> {
             },
             caster,
             done,
+            need: Vec::new(),
             cast_count: 0,
         })
     }
@@ -280,14 +283,28 @@ impl<'a> LazyModel<'a> {
         }
     }
 
-    /// Casts the pixels the live points of `level` project to under pose `t`.
+    /// Casts the pixels the live points of `level` project to under pose `t` (flagged
+    /// first, then cast in parallel rows as [`LazyModel::cast_mask`]: a pixel's result does
+    /// not depend on when or by which thread it is cast).
     pub fn cast_for(&mut self, level: &super::live::LiveLevel, t: &Isometry3<f64>) {
         let to_model: Isometry3<f32> = nalgebra::convert(self.map.camera_to_world.inverse() * t);
         let w = self.map.k.width as usize;
+        let mut need = std::mem::take(&mut self.need);
+        need.clear();
+        need.resize(self.done.len(), false);
+        let mut any = false;
         for (p, _) in &level.points {
             if let Some((u, v)) = self.map.project(&to_model, p) {
-                self.cast(v * w + u);
+                let i = v * w + u;
+                if self.done.get(i) == Some(&false) {
+                    need[i] = true;
+                    any = true;
+                }
             }
         }
+        if any {
+            self.cast_mask(&need);
+        }
+        self.need = need;
     }
 }
