@@ -213,15 +213,23 @@ fn check(s: &Summary, label: &str, min_ok_rate: f64) {
 }
 
 /// Always (CI): on a few hands through the session, with and without landmarks, no `ok`
-/// result is more than 1 mm off (a wrong size is worse than none).
+/// result is more than 1 mm off (a wrong size is worse than none); with landmarks the `ok`
+/// results are within 0.3 mm on average (measured: 5 ok, mean |err| 0.195 mm).
 #[test]
 fn virtual_hands_through_the_session_never_confidently_wrong() {
     let frames = env_usize("MEASURE_VIRTUAL_FRAMES", 16);
     let rows = run_all(300..306, frames);
     let lm: Vec<&Row> = rows.iter().filter(|r| r.landmarks).collect();
     let geo: Vec<&Row> = rows.iter().filter(|r| !r.landmarks).collect();
+    let s_lm = summarise(&lm, "with landmarks");
+    assert!(s_lm.ok > 0, "with landmarks: no hand measured ok");
+    assert!(
+        s_lm.mean_abs_mm <= 0.3,
+        "with landmarks: mean |err| {:.3} mm > 0.3 mm",
+        s_lm.mean_abs_mm
+    );
     for (s, label) in [
-        (summarise(&lm, "with landmarks"), "with landmarks"),
+        (s_lm, "with landmarks"),
         (summarise(&geo, "landmark-free"), "landmark-free"),
     ] {
         assert!(
