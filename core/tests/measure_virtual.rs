@@ -213,15 +213,23 @@ fn check(s: &Summary, label: &str, min_ok_rate: f64) {
 }
 
 /// Always (CI): on a few hands through the session, with and without landmarks, no `ok`
-/// result is more than 1 mm off (a wrong size is worse than none).
+/// result is more than 1 mm off (a wrong size is worse than none); with landmarks the `ok`
+/// results are within 0.3 mm on average (measured: 5 ok, mean |err| 0.195 mm).
 #[test]
 fn virtual_hands_through_the_session_never_confidently_wrong() {
     let frames = env_usize("MEASURE_VIRTUAL_FRAMES", 16);
     let rows = run_all(300..306, frames);
     let lm: Vec<&Row> = rows.iter().filter(|r| r.landmarks).collect();
     let geo: Vec<&Row> = rows.iter().filter(|r| !r.landmarks).collect();
+    let s_lm = summarise(&lm, "with landmarks");
+    assert!(s_lm.ok > 0, "with landmarks: no hand measured ok");
+    assert!(
+        s_lm.mean_abs_mm <= 0.3,
+        "with landmarks: mean |err| {:.3} mm > 0.3 mm",
+        s_lm.mean_abs_mm
+    );
     for (s, label) in [
-        (summarise(&lm, "with landmarks"), "with landmarks"),
+        (s_lm, "with landmarks"),
         (summarise(&geo, "landmark-free"), "landmark-free"),
     ] {
         assert!(
@@ -234,7 +242,7 @@ fn virtual_hands_through_the_session_never_confidently_wrong() {
 
 /// Issue 4 acceptance: ≥ 50 virtual hands through `ScanSession`, with and without landmarks.
 #[test]
-#[ignore = "acceptance not met yet (50 hands, 16 frames, measured taper in sigma): with landmarks 38 ok, mean |err| 0.151 mm, 76 % within 1 sigma, 92 % within 2 sigma (seeds 301, 322, 325: right hands, +0.32..+0.56 mm; right hands carry a +0.15 mm bias, left +0.04); landmark-free 13 ok (26 %, floor 30 %), 100 % within 2 sigma; run with --ignored (about 3 min)"]
+#[ignore = "acceptance not met yet (50 hands, 16 frames): with landmarks met: 38 ok, mean |err| 0.133 mm, worst 0.421, 68 % within 1 sigma, 97 % within 2 sigma (the earlier right-hand bias was refined poses pulled towards the cameras by a fattened fused model, fixed in the session's fusion; over ok right +0.03, left -0.03 mm); landmark-free fails: 9 ok (18 %, floor 30 %), seed 322 ok at -1.17 mm sigma 0.38 (geometric MCP 16.6 mm off, its sigma 2.5 mm); run with --ignored (447 s wall, 316 s CPU on a loaded 2-core machine)"]
 fn fifty_virtual_hands_through_the_session() {
     let n = env_usize("MEASURE_VIRTUAL_N", 50) as u64;
     let frames = env_usize("MEASURE_VIRTUAL_FRAMES", 16);
