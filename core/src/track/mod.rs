@@ -128,6 +128,16 @@ pub struct TrackConfig {
     /// projective ICP) in [`Tracker::track`]; a frame it loses (or `false`) is refined by
     /// raycast + ICP as without a pose. The platform pose is a good enough initial guess
     /// for the SDF's narrow basin (the truncation band).
+    ///
+    /// Off by default. Measured on td-full-pose-01 (1 thread, shared machine): pipeline CPU
+    /// ~1.6 s user against 2.6–2.9 s with raycast + ICP; trajectory error vs `true_poses` (best rigid fit) 0.26–0.28 mm /
+    /// 0.10–0.11° against ICP's 0.23 mm / 0.09°, but the fused finger comes out smaller:
+    /// ring error +0.11 → −0.50 mm on pose-01 and −0.21 → −0.78 mm on index-04 (also with
+    /// ICP on the coarse levels and point-to-SDF only on the finest: −0.53 on pose-01), as if
+    /// every frame sat ~0.1 mm deeper. At ICP's poses the live points' mean metric SDF
+    /// residual is within ±0.07 mm of zero, so the field itself agrees with the raycast;
+    /// the cause is in the SDF alignment (weighting against the prior accounts for about a
+    /// fifth of it: a stronger data term gives −0.39 / −0.57).
     pub platform_sdf_tracking: bool,
     /// Point-to-SDF alignment: about this many live points in the coarse stage...
     pub sdf_coarse_points: usize,
