@@ -794,10 +794,29 @@ pub fn pip_from_profile(profile: &[ProfileSample], length_m: f64) -> Option<(f64
     best.filter(|b| b.1 >= 0.00015)
 }
 
+/// Least distance from the MCP to the tubular part's base (where the free finger starts), as
+/// a share of MCP→PIP; negative: the tube may reach that far into the palm before the MCP
+/// (a spread finger). Measured from the true joints: the shared scans'
+/// generator 0.05–0.47, the WebXR hand meshes 0.02–0.15, virtual hands with skin webs
+/// −0.15–0.23 — the MCP sits at or before the point where the finger leaves the hand.
+const MIN_BASE_SHARE: f64 = -0.15;
+
+/// How far (metres) the proportion-placed MCP lies inside the free finger beyond what any
+/// measured hand allows ([`MIN_BASE_SHARE`]); zero when the two cues agree. A cut-off or
+/// curled fingertip shortens the PIP→end distance and pulls the MCP forward: the two
+/// anatomical cues then disagree and the MCP's uncertainty must cover the disagreement.
+/// `t_pip_m` is the PIP's distance from the tubular part's base, `mcp_pip_m` the placed
+/// MCP→PIP distance.
+fn base_conflict_m(t_pip_m: f64, mcp_pip_m: f64) -> f64 {
+    let base_share = (mcp_pip_m - t_pip_m) / mcp_pip_m;
+    (MIN_BASE_SHARE - base_share).max(0.0) * mcp_pip_m
+}
+
 /// Places MCP and PIP on a finger candidate; returns them with the MCP's 1-sigma position
 /// uncertainty (metres; the PIP's is [`PIP_SIGMA_M`]). The PIP is the knuckle on the surface radius profile
 /// ([`pip_from_profile`]); the MCP lies [`MCP_PIP_PER_DISTAL`] times the PIP→fingertip
-/// distance back along the axis (phalanx proportions).
+/// distance back along the axis (phalanx proportions). Its uncertainty is the proportions'
+/// spread plus any disagreement with where the free finger starts ([`base_conflict_m`]).
 pub fn joints_of(
     surface: &Surface,
     c: &FingerCandidate,
@@ -828,11 +847,16 @@ pub fn joints_of(
     })?;
     let pip = centre_at(c, t_pip);
     let rest = len - t_pip;
+    let mcp_pip = MCP_PIP_PER_DISTAL * rest;
     // Along the proximal piece's direction (the finger may bend at the PIP).
-    let mcp = pip - c.direction * (MCP_PIP_PER_DISTAL * rest);
+    let mcp = pip - c.direction * mcp_pip;
     // Proportions vary by ~10 % of the distal length between hands; the knuckle peak by ~1 mm.
-    let sigma_mcp = (0.1 * MCP_PIP_PER_DISTAL * rest).hypot(PIP_SIGMA_M);
-    Ok((mcp, pip, sigma_mcp))
+    let sigma_proportion = (0.1 * mcp_pip).hypot(PIP_SIGMA_M);
+    Ok((
+        mcp,
+        pip,
+        sigma_proportion.hypot(base_conflict_m(t_pip, mcp_pip)),
+    ))
 }
 
 /// Locates `target`'s MCP and PIP from a surface (points with outward unit normals).
@@ -877,4 +901,22 @@ pub fn locate(
     };
     check_plausible(&found)?;
     Ok(found)
+}
+
+#[cfg(test)]
+mod base_conflict_tests {
+    use super::*;
+
+    #[test]
+    fn agreeing_cues_add_nothing_and_a_short_fingertip_adds_the_gap() {
+        // MCP placed 5 mm before the tube's base: consistent.
+        assert_eq!(base_conflict_m(0.045, 0.050), 0.0);
+        // Exactly at the allowed limit: consistent.
+        assert!(base_conflict_m(0.046, 0.040) < 1e-12);
+        // A short distal part put the MCP 12.8 mm inside a 20.2 mm proximal piece:
+        // 0.63 share, 0.48 beyond the limit = 9.7 mm.
+        let c = base_conflict_m(0.033, 0.0202);
+        assert!((c - (0.033 - 0.0202 * 1.15)).abs() < 1e-12, "{c}");
+        assert!(c > 0.009, "{c}");
+    }
 }
