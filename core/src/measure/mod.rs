@@ -344,7 +344,7 @@ pub fn measure_detailed(
             Ok((ring, knuckle, taper))
         });
     timings.section = ms(ts);
-    let (ring, knuckle, taper) = match sections {
+    let (ring, knuckle, (slope, curvature, taper_capped)) = match sections {
         Ok(v) => v,
         Err(_) => {
             m.reasons.push(Reason::FingerNotFound);
@@ -352,7 +352,7 @@ pub fn measure_detailed(
         }
     };
     let ring_mm = ring.perimeter_m * 1000.0;
-    let sigma_mm = combined_sigma_mm(&ring, &found, taper);
+    let sigma_mm = combined_sigma_mm(&ring, &found, (slope, curvature));
     m.ring_circumference_mm = Some(ring_mm);
     m.knuckle_circumference_mm = knuckle.as_ref().map(|k| k.perimeter_m * 1000.0);
     m.uncertainty_mm = Some(sigma_mm);
@@ -368,7 +368,10 @@ pub fn measure_detailed(
     if ring.frames_used < options.min_frames {
         m.reasons.push(Reason::TooFewFrames);
     }
-    if !(ring_mm.is_finite() && sigma_mm.is_finite()) || sigma_mm > options.max_uncertainty_mm {
+    if !(ring_mm.is_finite() && sigma_mm.is_finite())
+        || sigma_mm > options.max_uncertainty_mm
+        || taper_capped
+    {
         m.reasons.push(Reason::TooNoisy);
     }
     if m.reasons.is_empty() {
@@ -390,6 +393,13 @@ pub fn measure_detailed(
 /// the measured slope.
 const MIN_TAPER: f64 = 0.05;
 
+/// Largest taper a finger's own surface shows (mm per mm): where the finger meets the web
+/// the hull perimeter changes by 1–1.5 mm per mm (WebXR hand meshes). A side section that
+/// changes faster has taken in the web, the palm or a neighbour: the taper is then capped
+/// here and the measurement is not `ok` (the ring position sits where the finger is not
+/// a finger any more, so what a position error costs is unknown).
+const MAX_TAPER: f64 = 1.5;
+
 /// Half the distance between the two extra sections that measure the taper (metres).
 const TAPER_STEP_M: f64 = 0.002;
 
@@ -399,12 +409,13 @@ const TAPER_STEP_M: f64 = 0.002;
 /// 1 mm per mm, so a fixed allowance would understate what a position error costs. Each
 /// estimate is debiased by its own noise (from the three sections' sigmas), so section noise
 /// alone does not inflate it. Falls back to `(MIN_TAPER, 0)` when a side section cannot be
-/// fitted.
+/// fitted; capped at [`MAX_TAPER`] (and `MAX_TAPER / step` for the curvature), with the
+/// third value `true` when a cap applied.
 fn measured_taper(
     sm: &SectionMeasurer,
     ax: &section::RefinedAxis,
     ring: &SectionResult,
-) -> (f64, f64) {
+) -> (f64, f64, bool) {
     let d = ax.direction.into_inner() * TAPER_STEP_M;
     let at = |sign: f64| {
         sm.measure_at(
@@ -419,20 +430,21 @@ fn measured_taper(
     let step_mm = TAPER_STEP_M * 1000.0;
     let ((lo, s_lo), (hi, s_hi)) = match (at(-1.0), at(1.0)) {
         (Some(lo), Some(hi)) => (lo, hi),
-        _ => return (MIN_TAPER, 0.0),
+        _ => return (MIN_TAPER, 0.0, false),
     };
     let (mid, s_mid) = (ring.perimeter_m * 1000.0, ring.sigma_m * 1000.0);
     let slope = (hi - lo) / (2.0 * step_mm);
     let slope_noise_sq = (s_lo * s_lo + s_hi * s_hi) / (2.0 * step_mm).powi(2);
     let curvature = (hi - 2.0 * mid + lo) / (step_mm * step_mm);
     let curvature_noise_sq = (s_lo * s_lo + 4.0 * s_mid * s_mid + s_hi * s_hi) / step_mm.powi(4);
-    (
-        (slope * slope - slope_noise_sq)
-            .max(0.0)
-            .sqrt()
-            .max(MIN_TAPER),
-        (curvature * curvature - curvature_noise_sq).max(0.0).sqrt(),
-    )
+    let slope = (slope * slope - slope_noise_sq)
+        .max(0.0)
+        .sqrt()
+        .max(MIN_TAPER);
+    let curvature = (curvature * curvature - curvature_noise_sq).max(0.0).sqrt();
+    let max_curvature = MAX_TAPER / step_mm;
+    let capped = slope > MAX_TAPER || curvature > max_curvature;
+    (slope.min(MAX_TAPER), curvature.min(max_curvature), capped)
 }
 
 /// Ring-circumference 1-sigma (mm): the section's own uncertainty combined with what the
