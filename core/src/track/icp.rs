@@ -9,6 +9,7 @@
 
 use super::live::LiveLevel;
 use super::model::{LazyModel, ModelMap};
+use super::normal_eq::{huber_weight, plane_jacobian, UpperNormalEq};
 use nalgebra::{Isometry3, Matrix6, Point3, Translation3, Vector3, Vector6};
 
 /// The model ICP reads: a fixed map, or a raycast rendered on demand.
@@ -119,8 +120,7 @@ fn accumulate(
     let cf = Vector3::new(c.x as f32, c.y as f32, c.z as f32);
     let max_d2 = max_dist * max_dist;
     // Accumulate in f32-free f64 sums of the upper triangle for accuracy.
-    let mut a = [0.0f64; 21];
-    let mut b = [0.0f64; 6];
+    let mut eq = UpperNormalEq::zero();
     let mut count = 0usize;
     let mut overlap = 0usize;
     let mut sum_r2 = 0.0f64;
@@ -142,44 +142,13 @@ fn accumulate(
             continue;
         }
         let r = nq.dot(&diff) as f64;
-        let wgt = if r.abs() <= huber {
-            1.0
-        } else {
-            huber / r.abs()
-        };
-        let arm = (pw.coords - cf).cross(&nq);
-        let j = [
-            arm.x as f64,
-            arm.y as f64,
-            arm.z as f64,
-            nq.x as f64,
-            nq.y as f64,
-            nq.z as f64,
-        ];
-        let mut idx = 0;
-        for r_ in 0..6 {
-            let wj = wgt * j[r_];
-            for c_ in r_..6 {
-                a[idx] += wj * j[c_];
-                idx += 1;
-            }
-            b[r_] += wj * r;
-        }
+        eq.add_term(&plane_jacobian(&pw, &cf, &nq), huber_weight(r, huber), r);
         count += 1;
         sum_r2 += r * r;
     }
-    let mut am = Matrix6::zeros();
-    let mut idx = 0;
-    for r_ in 0..6 {
-        for c_ in r_..6 {
-            am[(r_, c_)] = a[idx];
-            am[(c_, r_)] = a[idx];
-            idx += 1;
-        }
-    }
     Accum {
-        a: am,
-        b: Vector6::from_row_slice(&b),
+        a: eq.matrix(),
+        b: Vector6::from_row_slice(eq.rhs()),
         count,
         overlap,
         sum_r2,

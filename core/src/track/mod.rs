@@ -22,6 +22,7 @@ mod icp;
 mod live;
 mod model;
 mod nn;
+mod normal_eq;
 mod scan;
 mod sdf;
 mod window;

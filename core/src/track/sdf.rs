@@ -10,6 +10,7 @@
 
 use super::icp::{apply, centre_of, conditioning, IcpOutcome, IcpParams};
 use super::live::LiveLevel;
+use super::normal_eq::{huber_weight, plane_jacobian, UpperNormalEq};
 use crate::fuse::{Sampler, TsdfVolume};
 use nalgebra::{Isometry3, Matrix6, Point3, Vector3, Vector6};
 use rayon::prelude::*;
@@ -35,11 +36,10 @@ pub(crate) struct SdfTrackParams {
     pub min_normal_cos: f32,
 }
 
-/// Normal equations (upper triangle) and statistics of one pass.
+/// Normal equations and statistics of one pass.
 #[derive(Clone, Copy)]
 struct Acc {
-    a: [f64; 21],
-    b: [f64; 6],
+    eq: UpperNormalEq,
     /// Points used (inliers).
     count: usize,
     /// Points inside observed voxels.
@@ -50,8 +50,7 @@ struct Acc {
 impl Acc {
     fn zero() -> Self {
         Self {
-            a: [0.0; 21],
-            b: [0.0; 6],
+            eq: UpperNormalEq::zero(),
             count: 0,
             overlap: 0,
             sum_r2: 0.0,
@@ -59,28 +58,10 @@ impl Acc {
     }
 
     fn add(&mut self, o: &Acc) {
-        for (x, y) in self.a.iter_mut().zip(&o.a) {
-            *x += y;
-        }
-        for (x, y) in self.b.iter_mut().zip(&o.b) {
-            *x += y;
-        }
+        self.eq.add(&o.eq);
         self.count += o.count;
         self.overlap += o.overlap;
         self.sum_r2 += o.sum_r2;
-    }
-
-    fn matrix(&self) -> Matrix6<f64> {
-        let mut m = Matrix6::zeros();
-        let mut idx = 0;
-        for r in 0..6 {
-            for c in r..6 {
-                m[(r, c)] = self.a[idx];
-                m[(c, r)] = self.a[idx];
-                idx += 1;
-            }
-        }
-        m
     }
 }
 
@@ -129,29 +110,8 @@ fn accumulate(
                     continue;
                 }
                 let r = r as f64;
-                let w = if r.abs() <= huber {
-                    1.0
-                } else {
-                    huber / r.abs()
-                };
-                let arm = (pw.coords - cf).cross(&g);
-                let j = [
-                    arm.x as f64,
-                    arm.y as f64,
-                    arm.z as f64,
-                    g.x as f64,
-                    g.y as f64,
-                    g.z as f64,
-                ];
-                let mut idx = 0;
-                for r_ in 0..6 {
-                    let wj = w * j[r_];
-                    for c_ in r_..6 {
-                        acc.a[idx] += wj * j[c_];
-                        idx += 1;
-                    }
-                    acc.b[r_] += wj * r;
-                }
+                acc.eq
+                    .add_term(&plane_jacobian(&pw, &cf, &g), huber_weight(r, huber), r);
                 acc.count += 1;
                 acc.sum_r2 += r * r;
             }
@@ -185,8 +145,8 @@ fn step(
     } else {
         0.0
     };
-    let mut a = acc.matrix() * scale;
-    let mut b = Vector6::from_row_slice(&acc.b) * scale;
+    let mut a = acc.eq.matrix() * scale;
+    let mut b = Vector6::from_row_slice(acc.eq.rhs()) * scale;
     if let Some(pr) = &params.prior {
         pr.add_to(&mut a, &mut b, t, c);
     }
@@ -278,7 +238,7 @@ pub(crate) fn track(
         overlap: fin.overlap,
         candidates: level.points.len(),
         rms_residual_m: rms,
-        conditioning: conditioning(&fin.matrix(), radius),
+        conditioning: conditioning(&fin.eq.matrix(), radius),
         singular,
     }
 }
@@ -342,20 +302,8 @@ pub(crate) fn refine(
                             return None;
                         }
                         let r = r as f64;
-                        let w = if r.abs() <= params.huber_delta_m {
-                            1.0
-                        } else {
-                            params.huber_delta_m / r.abs()
-                        };
-                        let arm = (pw.coords - cf).cross(&g);
-                        let j = Vector6::new(
-                            arm.x as f64,
-                            arm.y as f64,
-                            arm.z as f64,
-                            g.x as f64,
-                            g.y as f64,
-                            g.z as f64,
-                        );
+                        let w = huber_weight(r, params.huber_delta_m);
+                        let j = Vector6::from(plane_jacobian(&pw, &cf, &g));
                         Some((j, w, r))
                     })
                     .collect::<Vec<_>>()
