@@ -555,14 +555,7 @@ impl<'a> Sampler<'a> {
     #[inline]
     pub(crate) fn sdf(&mut self, p: &Point3<f32>) -> Option<f32> {
         let (c, f) = self.corners(p)?;
-        let lerp = |a: f32, b: f32, t: f32| a + (b - a) * t;
-        let x00 = lerp(c[0], c[1], f[0]);
-        let x10 = lerp(c[2], c[3], f[0]);
-        let x01 = lerp(c[4], c[5], f[0]);
-        let x11 = lerp(c[6], c[7], f[0]);
-        let y0 = lerp(x00, x10, f[1]);
-        let y1 = lerp(x01, x11, f[1]);
-        Some(lerp(y0, y1, f[2]))
+        Some(Trilinear::new(&c, &f).value)
     }
 
     /// The trilinear distance at `p` (exactly [`Sampler::sdf`]) and its analytic gradient
@@ -571,14 +564,11 @@ impl<'a> Sampler<'a> {
     #[inline]
     pub(crate) fn sdf_grad(&mut self, p: &Point3<f32>) -> Option<(f32, Vector3<f32>)> {
         let (c, f) = self.corners(p)?;
-        let lerp = |a: f32, b: f32, t: f32| a + (b - a) * t;
-        let x00 = lerp(c[0], c[1], f[0]);
-        let x10 = lerp(c[2], c[3], f[0]);
-        let x01 = lerp(c[4], c[5], f[0]);
-        let x11 = lerp(c[6], c[7], f[0]);
-        let y0 = lerp(x00, x10, f[1]);
-        let y1 = lerp(x01, x11, f[1]);
-        let value = lerp(y0, y1, f[2]);
+        let Trilinear {
+            x: [x00, x10, x01, x11],
+            y: [y0, y1],
+            value,
+        } = Trilinear::new(&c, &f);
         let dx = lerp(
             lerp(c[1] - c[0], c[3] - c[2], f[1]),
             lerp(c[5] - c[4], c[7] - c[6], f[1]),
@@ -699,6 +689,41 @@ pub(crate) fn voxel_index(x: usize, y: usize, z: usize) -> usize {
     x + BLOCK_SIDE * (y + BLOCK_SIDE * z)
 }
 
+/// Linear interpolation from `a` to `b` at `t`.
+#[inline]
+fn lerp(a: f32, b: f32, t: f32) -> f32 {
+    a + (b - a) * t
+}
+
+/// Trilinear interpolation of a voxel cell's 8 corner values (corner `i` at offset
+/// `(i & 1, (i >> 1) & 1, (i >> 2) & 1)`) at fractional position `f`, with its
+/// intermediate lerps (the analytic gradient reuses them).
+struct Trilinear {
+    /// Along x, at (y, z) = (0, 0), (1, 0), (0, 1), (1, 1).
+    x: [f32; 4],
+    /// Along y, at z = 0 and z = 1.
+    y: [f32; 2],
+    /// The interpolated value.
+    value: f32,
+}
+
+impl Trilinear {
+    #[inline]
+    fn new(c: &[f32; 8], f: &[f32; 3]) -> Self {
+        let x = [
+            lerp(c[0], c[1], f[0]),
+            lerp(c[2], c[3], f[0]),
+            lerp(c[4], c[5], f[0]),
+            lerp(c[6], c[7], f[0]),
+        ];
+        let y = [lerp(x[0], x[1], f[1]), lerp(x[2], x[3], f[1])];
+        Self {
+            x,
+            y,
+            value: lerp(y[0], y[1], f[2]),
+        }
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

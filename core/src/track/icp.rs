@@ -155,6 +155,19 @@ fn accumulate(
     }
 }
 
+/// Weight of the data term against the prior for `count` residuals with squared sum
+/// `sum_r2`: 1/σ² with σ the configured point noise, or the observed residual spread when
+/// larger (noisy sensors, a poor model), so a noisy alignment cannot outvote a good prior;
+/// and at most [`IcpParams::effective_points`] independent points. Zero without residuals.
+pub(crate) fn data_scale(params: &IcpParams, count: usize, sum_r2: f64) -> f64 {
+    let n = count as f64;
+    if n <= 0.0 {
+        return 0.0;
+    }
+    let sigma = params.point_sigma_m.max((sum_r2 / n).sqrt());
+    (1.0 / (sigma * sigma)) * (params.effective_points / n).min(1.0)
+}
+
 /// Applies the increment `xi = (ω, v)` about centre `c` on the left of `t`.
 pub(crate) fn apply(t: &Isometry3<f64>, xi: &Vector6<f64>, c: &Point3<f64>) -> Isometry3<f64> {
     let delta = Isometry3::new(
@@ -277,7 +290,6 @@ pub(crate) fn run(
             );
             iterations += 1;
             last_level0 = level == 0;
-            let n = acc.count as f64;
             if acc.count < 6 && params.prior.is_none() {
                 if level == 0 {
                     last = acc;
@@ -285,19 +297,7 @@ pub(crate) fn run(
                 }
                 break;
             }
-            // Data noise: the configured σ, or the observed residual spread when larger
-            // (noisy sensors, a poor model), so a noisy ICP cannot outvote a good prior.
-            let observed = if n > 0.0 {
-                (acc.sum_r2 / n).sqrt()
-            } else {
-                0.0
-            };
-            let sigma = params.point_sigma_m.max(observed);
-            let scale = if n > 0.0 {
-                (1.0 / (sigma * sigma)) * (params.effective_points / n).min(1.0)
-            } else {
-                0.0
-            };
+            let scale = data_scale(params, acc.count, acc.sum_r2);
             let mut a = acc.a * scale;
             let mut b = acc.b * scale;
             if let Some(pr) = &params.prior {

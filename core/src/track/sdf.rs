@@ -8,7 +8,7 @@
 //! step whose linear system is not positive definite is never applied. Results do not
 //! depend on the number of threads (fixed chunks, summed in order).
 
-use super::icp::{apply, centre_of, conditioning, IcpOutcome, IcpParams};
+use super::icp::{apply, centre_of, conditioning, data_scale, IcpOutcome, IcpParams};
 use super::live::LiveLevel;
 use super::normal_eq::{huber_weight, plane_jacobian, UpperNormalEq};
 use crate::fuse::{Sampler, TsdfVolume};
@@ -133,18 +133,7 @@ fn step(
     t: &Isometry3<f64>,
     c: &Point3<f64>,
 ) -> Option<Vector6<f64>> {
-    let n = acc.count as f64;
-    let observed = if n > 0.0 {
-        (acc.sum_r2 / n).sqrt()
-    } else {
-        0.0
-    };
-    let sigma = params.point_sigma_m.max(observed);
-    let scale = if n > 0.0 {
-        (1.0 / (sigma * sigma)) * (params.effective_points / n).min(1.0)
-    } else {
-        0.0
-    };
+    let scale = data_scale(params, acc.count, acc.sum_r2);
     let mut a = acc.eq.matrix() * scale;
     let mut b = Vector6::from_row_slice(acc.eq.rhs()) * scale;
     if let Some(pr) = &params.prior {
