@@ -17,11 +17,11 @@ mod common;
 #[allow(dead_code)] // the reader's re-posing helpers are used by webxr_hand.rs only
 #[path = "webxr_hand/glb.rs"]
 mod glb;
+#[path = "webxr_hand/load.rs"]
+mod load;
 
-use mandrel_core::frame::LANDMARK_COUNT;
 use mandrel_core::scan::{Finger, Hand};
 use mandrel_core::sim::mesh_hand::MeshHand;
-use mandrel_core::sim::mesh_surface::TriangleMesh;
 use mandrel_core::sim::{HandModel, HandParams, Ray, Surface};
 use nalgebra::{Point3, Vector3};
 use rand::SeedableRng;
@@ -79,43 +79,7 @@ fn web_lines(
 }
 
 fn webxr_hand(side: Hand) -> Option<MeshHand> {
-    const JOINTS: [&str; LANDMARK_COUNT] = [
-        "wrist",
-        "thumb-metacarpal",
-        "thumb-phalanx-proximal",
-        "thumb-phalanx-distal",
-        "thumb-tip",
-        "index-finger-phalanx-proximal",
-        "index-finger-phalanx-intermediate",
-        "index-finger-phalanx-distal",
-        "index-finger-tip",
-        "middle-finger-phalanx-proximal",
-        "middle-finger-phalanx-intermediate",
-        "middle-finger-phalanx-distal",
-        "middle-finger-tip",
-        "ring-finger-phalanx-proximal",
-        "ring-finger-phalanx-intermediate",
-        "ring-finger-phalanx-distal",
-        "ring-finger-tip",
-        "pinky-finger-phalanx-proximal",
-        "pinky-finger-phalanx-intermediate",
-        "pinky-finger-phalanx-distal",
-        "pinky-finger-tip",
-    ];
-    let dir = common::shared_data("webxr_generic_hand")?;
-    let file = if side == Hand::Left {
-        "left.glb"
-    } else {
-        "right.glb"
-    };
-    let skinned = glb::read_glb(&std::fs::read(dir.join(file)).ok()?).expect("parse glb");
-    let mut lm = [Point3::origin(); LANDMARK_COUNT];
-    for (i, name) in JOINTS.iter().enumerate() {
-        lm[i] = skinned.joint_position(name).expect("joint");
-    }
-    let mesh =
-        TriangleMesh::new(skinned.positions.clone(), skinned.triangles.clone()).expect("mesh");
-    Some(MeshHand::new(mesh, lm, side).expect("hand"))
+    load::load(side).map(|(_, hand)| hand)
 }
 
 #[test]
