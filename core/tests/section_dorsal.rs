@@ -402,3 +402,93 @@ fn dorsal_breakdown() {
         diagnose(&c);
     }
 }
+
+/// Which model setting drives the dorsal fit's sigma: the section fit (true poses, true
+/// axis) re-run with one setting changed at a time.
+#[test]
+#[ignore = "diagnostic, prints the dorsal fit's sigma under alternative section settings"]
+fn dorsal_sigma_sensitivity() {
+    let mut cases = Vec::new();
+    if env_u64("DORSAL_SHARED", 1) != 0 {
+        cases.extend(shared_case("td-dorsal-pose-02"));
+    }
+    let n = env_u64("DORSAL_N", 4);
+    let seed0 = env_u64("DORSAL_SEED0", 303);
+    let frames = env_u64("DORSAL_FRAMES", 16) as usize;
+    cases.extend((0..n).map(|i| sim_case(seed0 + 4 * i, frames)));
+    let base = SectionConfig {
+        pose_drift_sigma_m: 0.0,
+        ..Default::default()
+    };
+    let variants: Vec<(&str, SectionConfig)> = vec![
+        ("default", base.clone()),
+        (
+            "edge bias prior 0.3 px",
+            SectionConfig {
+                edge_bias_prior_px: 0.3,
+                ..base.clone()
+            },
+        ),
+        (
+            "harmonics 4",
+            SectionConfig {
+                harmonics: 4,
+                ..base.clone()
+            },
+        ),
+        (
+            "harmonics 3",
+            SectionConfig {
+                harmonics: 3,
+                ..base.clone()
+            },
+        ),
+        (
+            "prior k>=3 halved",
+            SectionConfig {
+                harmonic_prior_rel: vec![0.12, 0.025, 0.015, 0.0075, 0.005],
+                ..base.clone()
+            },
+        ),
+        (
+            "no tangents",
+            SectionConfig {
+                edge_sigma_px: 100.0,
+                ..base.clone()
+            },
+        ),
+        (
+            "no jackknife",
+            SectionConfig {
+                jackknife_groups: 0,
+                ..base.clone()
+            },
+        ),
+    ];
+    for case in &cases {
+        let axis = FingerAxis::new(case.mcp, case.pip).unwrap();
+        let d = axis.direction().into_inner();
+        let cfg = ObserveConfig {
+            roi: Some(Roi {
+                a: axis.mcp - d * 0.01,
+                b: axis.pip + d * 0.015,
+                radius_m: 0.03,
+            }),
+            ..Default::default()
+        };
+        let obs: Vec<FrameObservations> = case
+            .frames
+            .iter()
+            .zip(&case.true_poses)
+            .map(|(f, p)| FrameObservations::extract_with(f, p, &cfg).expect("observe"))
+            .collect();
+        println!("{} (truth {:.2} mm):", case.name, case.ring_mm);
+        for (label, sc) in &variants {
+            let r = SectionMeasurer::new(&obs, &axis, sc)
+                .ok()
+                .and_then(|m| m.ring().ok())
+                .map(|r| r.0);
+            line(label, case, &r);
+        }
+    }
+}
