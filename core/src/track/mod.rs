@@ -119,6 +119,15 @@ pub struct TrackConfig {
     /// raycast, at the cost of the pixels actually used). Default 0 (only the footprints of
     /// live depth): measured on td-full-pose-01, 4 costs ~9 % more CPU for identical results.
     pub raycast_window_px: u32,
+    /// Platform-pose refinement (frame-to-model ICP with a platform pose) uses only the
+    /// live points that project (at the current pose estimate) into every
+    /// `platform_model_stride`-th model pixel in both directions (1 = all), and only those
+    /// model pixels are raycast: about 1/stride² of the raycast. A live point is still
+    /// paired with the model point of the pixel it falls in (unlike a coarser raycast,
+    /// whose wider pixels pair points farther apart on the curved finger and bias the
+    /// point-to-plane residual). Not used without a platform pose (the initial guess is
+    /// poorer there, and the nearest-neighbour stage needs the whole rendering).
+    pub platform_model_stride: u32,
     /// Gauss–Newton steps of the final refinement on the fused SDF (0 = off); only in
     /// [`Tracker::track`] (where the volume is available) and only without a platform pose
     /// (measured: it lowers tracking error on the sample scans, but not refinement error).
@@ -184,6 +193,7 @@ impl Default for TrackConfig {
             effective_points: 400.0,
             raycast_downscale: 2,
             raycast_window_px: 0,
+            platform_model_stride: 2,
             sdf_refine_iterations: 6,
             sdf_stride: 4,
             platform_sdf_tracking: false,
@@ -207,6 +217,8 @@ impl TrackConfig {
             // Centimetre-level noise scatters points beyond the truncation band: most fall
             // where the SDF is flat (measured: 30 % inliers), so refine by raycast + ICP.
             platform_sdf_tracking: false,
+            // 256x192 frames: few points, and a cheap raycast anyway.
+            platform_model_stride: 1,
             ..Self::default()
         }
     }
@@ -323,6 +335,12 @@ impl TrackConfig {
                 self.raycast_downscale
             ));
         }
+        if !(1..=8).contains(&self.platform_model_stride) {
+            return bad(format!(
+                "platform_model_stride = {} (allowed 1..=8)",
+                self.platform_model_stride
+            ));
+        }
         if self.raycast_window_px > 64 {
             return bad(format!(
                 "raycast_window_px = {} (allowed 0..=64)",
@@ -360,6 +378,15 @@ impl TrackConfig {
         }
     }
 
+    /// The model pixel stride of an alignment (`prior`: a platform pose is given).
+    fn model_stride(&self, prior: bool) -> usize {
+        if prior {
+            self.platform_model_stride.max(1) as usize
+        } else {
+            1
+        }
+    }
+
     fn icp_params(&self, prior: Option<PosePrior>) -> IcpParams {
         let n = self.pyramid_levels;
         IcpParams {
@@ -374,6 +401,7 @@ impl TrackConfig {
             point_sigma_m: self.point_sigma_m,
             effective_points: self.effective_points,
             prior,
+            model_grid: 1,
         }
     }
 }
@@ -715,6 +743,14 @@ impl Tracker {
                     &mut sc.mask,
                     &mut sc.mask_tmp,
                 );
+                let m = cfg.model_stride(prior.is_some());
+                if m > 1 {
+                    // Only the model pixels ICP pairs live points with.
+                    let w = k_model.width as usize;
+                    for (i, f) in sc.mask.iter_mut().enumerate() {
+                        *f &= (i % w) % m == 1 && (i / w) % m == 1;
+                    }
+                }
                 let mut lazy = LazyModel::new(
                     vol,
                     k_model,
@@ -782,6 +818,10 @@ impl Tracker {
             }
         }
         let mut params = cfg.icp_params(pose_prior);
+        if volume.is_some() {
+            // A raycast rendered on demand (the only model a sparse grid saves work on).
+            params.model_grid = cfg.model_stride(prior.is_some());
+        }
         params.point_sigma_m = params.point_sigma_m.max(noise);
         params.huber_delta_m = params.huber_delta_m.max(2.0 * noise);
         for d in params.max_distance_m.iter_mut() {
