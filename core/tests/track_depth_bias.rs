@@ -17,11 +17,21 @@ fn truth(dir: &Path) -> (Vec<Isometry3<f64>>, Point3<f64>) {
         .unwrap()
         .iter()
         .map(|p| {
-            let m: Vec<f64> = p.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            let m: Vec<f64> = p
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
             pose::from_row_major(&m).unwrap()
         })
         .collect();
-    let rp: Vec<f64> = v["ring_point"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    let rp: Vec<f64> = v["ring_point"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
     (poses, Point3::new(rp[0], rp[1], rp[2]))
 }
 
@@ -29,7 +39,9 @@ fn truth(dir: &Path) -> (Vec<Isometry3<f64>>, Point3<f64>) {
 #[ignore]
 fn depth_offset_of_session_poses() {
     let name = std::env::var("SCAN").unwrap_or_else(|_| "td-full-pose-01".into());
-    let Some(dir) = common::shared_scan(&name) else { return };
+    let Some(dir) = common::shared_scan(&name) else {
+        return;
+    };
     let (tp, x) = truth(&dir);
     let scan = ScanFolder::open(&dir).unwrap();
     let mut cfg = SessionConfig::new(scan.manifest.target);
@@ -47,12 +59,16 @@ fn depth_offset_of_session_poses() {
         let f = scan.frame(i).unwrap();
         let plat = f.pose;
         let r = s.push_frame(f).unwrap();
-        let (Some(p), Some(t)) = (r.pose, tp.get(i)) else { continue };
+        let (Some(p), Some(t)) = (r.pose, tp.get(i)) else {
+            continue;
+        };
         let ze = (p.inverse() * x).z;
         let zt = (t.inverse() * x).z;
         let zp = plat.map(|q| (q.inverse() * x).z - zt).unwrap_or(f64::NAN);
         let dv = p.inverse() * x - t.inverse() * x;
-        let dp = plat.map(|q| (q.inverse() * x - t.inverse() * x).norm()).unwrap_or(f64::NAN);
+        let dp = plat
+            .map(|q| (q.inverse() * x - t.inverse() * x).norm())
+            .unwrap_or(f64::NAN);
         sum_e2 += dv.norm_squared();
         sum_p2 += dp * dp;
         let zd = t.rotation * nalgebra::Vector3::z();
@@ -60,7 +76,11 @@ fn depth_offset_of_session_poses() {
         sum_z += ze - zt;
         sum_zp += zp;
         n += 1;
-        eprintln!("frame {i}: depth offset est {:+.3} mm platform {:+.3} mm", (ze - zt) * 1e3, zp * 1e3);
+        eprintln!(
+            "frame {i}: depth offset est {:+.3} mm platform {:+.3} mm",
+            (ze - zt) * 1e3,
+            zp * 1e3
+        );
     }
     let el = t0.elapsed().as_secs_f64();
     // Depth offset = world translation seen along the view axis + a radial bias b.
@@ -86,9 +106,22 @@ fn depth_offset_of_session_poses() {
             .sum();
         (s / rows.len() as f64).sqrt() * 1e3
     };
-    eprintln!("depth offset scatter about the fit: est {:.4} mm, platform {:.4} mm", res(&fe, 0), res(&fp, 1));
-    eprintln!("rms displacement of the ring point in camera frames: est {:.4} mm, platform {:.4} mm", (sum_e2 / n as f64).sqrt() * 1e3, (sum_p2 / n as f64).sqrt() * 1e3);
-    eprintln!("radial bias est {:+.4} mm (world shift {:.3?} mm); platform {:+.4} mm", fe[3]*1e3, [fe[0]*1e3, fe[1]*1e3, fe[2]*1e3], fp[3]*1e3);
+    eprintln!(
+        "depth offset scatter about the fit: est {:.4} mm, platform {:.4} mm",
+        res(&fe, 0),
+        res(&fp, 1)
+    );
+    eprintln!(
+        "rms displacement of the ring point in camera frames: est {:.4} mm, platform {:.4} mm",
+        (sum_e2 / n as f64).sqrt() * 1e3,
+        (sum_p2 / n as f64).sqrt() * 1e3
+    );
+    eprintln!(
+        "radial bias est {:+.4} mm (world shift {:.3?} mm); platform {:+.4} mm",
+        fe[3] * 1e3,
+        [fe[0] * 1e3, fe[1] * 1e3, fe[2] * 1e3],
+        fp[3] * 1e3
+    );
     let m = s.finish().unwrap();
     eprintln!(
         "{name}: mean depth offset est {:+.4} mm platform {:+.4} mm over {n}; ring {:?} status {:?}; {:.2} s",

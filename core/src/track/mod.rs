@@ -128,6 +128,10 @@ pub struct TrackConfig {
     /// point-to-plane residual). Not used without a platform pose (the initial guess is
     /// poorer there, and the nearest-neighbour stage needs the whole rendering).
     pub platform_model_stride: u32,
+    /// ...when the frame has at least this many usable full-resolution live points (fewer:
+    /// every model pixel). Frames of phone LiDAR (256x192) have 0.9–8.6 k on
+    /// lidar-full-pose-05, TrueDepth frames (640x480) 15–280 k on the shared scans.
+    pub platform_grid_min_points: usize,
     /// Gauss–Newton steps of the final refinement on the fused SDF (0 = off); only in
     /// [`Tracker::track`] (where the volume is available) and only without a platform pose
     /// (measured: it lowers tracking error on the sample scans, but not refinement error).
@@ -194,6 +198,7 @@ impl Default for TrackConfig {
             raycast_downscale: 2,
             raycast_window_px: 0,
             platform_model_stride: 2,
+            platform_grid_min_points: 10_000,
             sdf_refine_iterations: 6,
             sdf_stride: 4,
             platform_sdf_tracking: false,
@@ -217,8 +222,6 @@ impl TrackConfig {
             // Centimetre-level noise scatters points beyond the truncation band: most fall
             // where the SDF is flat (measured: 30 % inliers), so refine by raycast + ICP.
             platform_sdf_tracking: false,
-            // 256x192 frames: few points, and a cheap raycast anyway.
-            platform_model_stride: 1,
             ..Self::default()
         }
     }
@@ -378,9 +381,10 @@ impl TrackConfig {
         }
     }
 
-    /// The model pixel stride of an alignment (`prior`: a platform pose is given).
-    fn model_stride(&self, prior: bool) -> usize {
-        if prior {
+    /// The model pixel stride of an alignment (`prior`: a platform pose is given;
+    /// `live_points`: usable full-resolution live points).
+    fn model_stride(&self, prior: bool, live_points: usize) -> usize {
+        if prior && live_points >= self.platform_grid_min_points {
             self.platform_model_stride.max(1) as usize
         } else {
             1
@@ -743,7 +747,7 @@ impl Tracker {
                     &mut sc.mask,
                     &mut sc.mask_tmp,
                 );
-                let m = cfg.model_stride(prior.is_some());
+                let m = cfg.model_stride(prior.is_some(), finest_points);
                 if m > 1 {
                     // Only the model pixels ICP pairs live points with.
                     let w = k_model.width as usize;
@@ -820,7 +824,8 @@ impl Tracker {
         let mut params = cfg.icp_params(pose_prior);
         if volume.is_some() {
             // A raycast rendered on demand (the only model a sparse grid saves work on).
-            params.model_grid = cfg.model_stride(prior.is_some());
+            let live_points = pyramid.first().map_or(0, |l| l.points.len());
+            params.model_grid = cfg.model_stride(prior.is_some(), live_points);
         }
         params.point_sigma_m = params.point_sigma_m.max(noise);
         params.huber_delta_m = params.huber_delta_m.max(2.0 * noise);
