@@ -50,6 +50,9 @@ fn depth_offset_of_session_poses() {
     if let Ok(v) = std::env::var("TRACK_STRIDE") {
         cfg.track.platform_model_stride = v.parse().unwrap();
     }
+    if let Ok(v) = std::env::var("TRACK_FIRST") {
+        cfg.track.platform_first_level = v.parse().unwrap();
+    }
     let mut s = ScanSession::new(cfg).unwrap();
     let (mut sum_z, mut sum_zp, mut n) = (0.0, 0.0, 0);
     let (mut sum_e2, mut sum_p2) = (0.0, 0.0);

@@ -128,10 +128,13 @@ pub struct TrackConfig {
     /// point-to-plane residual). Not used without a platform pose (the initial guess is
     /// poorer there, and the nearest-neighbour stage needs the whole rendering).
     pub platform_model_stride: u32,
-    /// ...when the frame has at least this many usable full-resolution live points (fewer:
-    /// every model pixel). Frames of phone LiDAR (256x192) have 0.9–8.6 k on
-    /// lidar-full-pose-05, TrueDepth frames (640x480) 15–280 k on the shared scans.
-    pub platform_grid_min_points: usize,
+    /// ...and runs ICP on pyramid levels `platform_first_level..` only (0 = down to full
+    /// resolution; at most the coarsest level; the finer levels' points are not built)...
+    pub platform_first_level: usize,
+    /// ...on frames with at least this many depth pixels in the working range (fewer: every
+    /// model pixel, every level). Phone LiDAR frames (256x192) have 2.3–12.2 k on
+    /// lidar-full-pose-05, TrueDepth frames (640x480) 21–303 k on the shared scans.
+    pub platform_sparse_min_pixels: usize,
     /// Gauss–Newton steps of the final refinement on the fused SDF (0 = off); only in
     /// [`Tracker::track`] (where the volume is available) and only without a platform pose
     /// (measured: it lowers tracking error on the sample scans, but not refinement error).
@@ -198,7 +201,8 @@ impl Default for TrackConfig {
             raycast_downscale: 2,
             raycast_window_px: 0,
             platform_model_stride: 2,
-            platform_grid_min_points: 10_000,
+            platform_first_level: 1,
+            platform_sparse_min_pixels: 16_000,
             sdf_refine_iterations: 6,
             sdf_stride: 4,
             platform_sdf_tracking: false,
@@ -378,16 +382,7 @@ impl TrackConfig {
             edge_jump_ratio: self.edge_jump_ratio,
             min_view_cos: 0.2,
             levels: self.pyramid_levels,
-        }
-    }
-
-    /// The model pixel stride of an alignment (`prior`: a platform pose is given;
-    /// `live_points`: usable full-resolution live points).
-    fn model_stride(&self, prior: bool, live_points: usize) -> usize {
-        if prior && live_points >= self.platform_grid_min_points {
-            self.platform_model_stride.max(1) as usize
-        } else {
-            1
+            first_level: 0,
         }
     }
 
@@ -698,14 +693,37 @@ impl Tracker {
         }
         let cfg = self.config.clone();
         let mut pyramid = std::mem::take(&mut self.scratch.pyramid);
+        // A dense frame refined against the volume from a platform pose: sparse pairing,
+        // and no full-resolution points (see `platform_model_stride`).
+        let sparse = prior.is_some()
+            && matches!(source, ModelSource::Volume(..))
+            && depth
+                .depth_m()
+                .iter()
+                .filter(|&&z| z >= cfg.min_depth_m && z <= cfg.max_depth_m)
+                .count()
+                >= cfg.platform_sparse_min_pixels;
+        let first_level = if sparse {
+            cfg.platform_first_level.min(cfg.pyramid_levels - 1)
+        } else {
+            0
+        };
         build_pyramid_into(
             depth,
             k,
-            &cfg.live_params(),
+            &LiveParams {
+                first_level,
+                ..cfg.live_params()
+            },
             &mut self.scratch.pyramid_buffers,
             &mut pyramid,
         );
-        let result = self.track_pyramid(depth, k, &pyramid, source, prior);
+        let grid = if sparse {
+            cfg.platform_model_stride.max(1) as usize
+        } else {
+            1
+        };
+        let result = self.track_pyramid(depth, k, &pyramid, first_level, grid, source, prior);
         self.scratch.pyramid = pyramid;
         result
     }
@@ -716,10 +734,21 @@ impl Tracker {
         depth: &DepthFrame,
         k: &Intrinsics,
         pyramid: &[live::LiveLevel],
+        first_level: usize,
+        grid: usize,
         source: ModelSource<'_>,
         prior: Option<Isometry3<f64>>,
     ) -> Result<TrackResult, TrackError> {
-        let cfg = self.config.clone();
+        // ICP runs on levels `first_level..` only, with their settings.
+        let mut cfg = self.config.clone();
+        let first_level = first_level.min(pyramid.len().saturating_sub(1));
+        let pyramid = &pyramid[first_level..];
+        if first_level > 0 {
+            cfg.pyramid_levels = pyramid.len();
+            cfg.iterations.drain(..first_level);
+            cfg.max_distance_m.drain(..first_level);
+            cfg.max_normal_angle_deg.drain(..first_level);
+        }
         let guess = self.predict(prior.as_ref());
         let lost = |reason: LostReason, iterations: u32, this: &mut Self| {
             this.lost_since_last += 1;
@@ -732,9 +761,16 @@ impl Tracker {
         // Noisy sensors (phone LiDAR) get wider gates and less weight against the prior.
         let noise = pyramid.first().map_or(0.0, |l| l.noise_m as f64);
         match source {
-            ModelSource::Map(m) => {
-                self.align(&cfg, pyramid, ModelSrc::Fixed(m), None, prior, guess, noise)
-            }
+            ModelSource::Map(m) => self.align(
+                &cfg,
+                pyramid,
+                ModelSrc::Fixed(m),
+                None,
+                prior,
+                guess,
+                noise,
+                1,
+            ),
             ModelSource::Volume(vol, k_model) => {
                 // Raycast up front only where live points will land; the rest on demand.
                 let sc = &mut self.scratch;
@@ -747,7 +783,7 @@ impl Tracker {
                     &mut sc.mask,
                     &mut sc.mask_tmp,
                 );
-                let m = cfg.model_stride(prior.is_some(), finest_points);
+                let m = grid;
                 if m > 1 {
                     // Only the model pixels ICP pairs live points with.
                     let w = k_model.width as usize;
@@ -772,6 +808,7 @@ impl Tracker {
                     prior,
                     guess,
                     noise,
+                    grid,
                 );
                 let (points, normals, done) = lazy.into_buffers();
                 self.scratch.points = points;
@@ -793,6 +830,7 @@ impl Tracker {
         prior: Option<Isometry3<f64>>,
         guess: Isometry3<f64>,
         noise: f64,
+        grid: usize,
     ) -> Result<TrackResult, TrackError> {
         let lost = |reason: LostReason, iterations: u32, this: &mut Self| {
             this.lost_since_last += 1;
@@ -822,11 +860,7 @@ impl Tracker {
             }
         }
         let mut params = cfg.icp_params(pose_prior);
-        if volume.is_some() {
-            // A raycast rendered on demand (the only model a sparse grid saves work on).
-            let live_points = pyramid.first().map_or(0, |l| l.points.len());
-            params.model_grid = cfg.model_stride(prior.is_some(), live_points);
-        }
+        params.model_grid = grid;
         params.point_sigma_m = params.point_sigma_m.max(noise);
         params.huber_delta_m = params.huber_delta_m.max(2.0 * noise);
         for d in params.max_distance_m.iter_mut() {

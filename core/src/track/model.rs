@@ -71,6 +71,7 @@ impl ModelMap {
             edge_jump_ratio: 0.03,
             min_view_cos: 0.1,
             levels: 1,
+            first_level: 0,
         };
         let n = k.width as usize * k.height as usize;
         let mut points = vec![Point3::new(f32::NAN, f32::NAN, f32::NAN); n];
