@@ -127,9 +127,20 @@ pub struct TrackConfig {
     /// whose wider pixels pair points farther apart on the curved finger and bias the
     /// point-to-plane residual). Not used without a platform pose (the initial guess is
     /// poorer there, and the nearest-neighbour stage needs the whole rendering).
+    ///
+    /// Default 2. Measured on td-full-pose-01 (`mandrel measure`, one thread, loaded
+    /// machine): process CPU 2.8–3.0 s -> 2.1–2.2 s; trajectory ATE against `true_poses`
+    /// 0.23 -> 0.25 mm; per-frame depth scatter about a rigid fit 0.032 -> 0.037 mm
+    /// (`track_depth_bias.rs`). Stride 3 cost about the same CPU (the rest dominates).
     pub platform_model_stride: u32,
     /// ...and runs ICP on pyramid levels `platform_first_level..` only (0 = down to full
     /// resolution; at most the coarsest level; the finer levels' points are not built)...
+    ///
+    /// Default 0. Measured with 1 (and stride 2) on td-full-pose-01: process CPU a further
+    /// third lower (1.4 s), ring error +0.04 mm; but td-full-pose-index-04 without
+    /// landmarks moved from -0.07 to +0.54 mm (`needs_rescan`, σ 0.46), and over 20 virtual
+    /// hands the landmark-free `ok` results got worse (mean |err| 0.04 -> 0.23 mm over 3 -> 5
+    /// hands): not the default.
     pub platform_first_level: usize,
     /// ...on frames with at least this many depth pixels in the working range (fewer: every
     /// model pixel, every level). Phone LiDAR frames (256x192) have 2.3–12.2 k on
@@ -201,7 +212,7 @@ impl Default for TrackConfig {
             raycast_downscale: 2,
             raycast_window_px: 0,
             platform_model_stride: 2,
-            platform_first_level: 1,
+            platform_first_level: 0,
             platform_sparse_min_pixels: 16_000,
             sdf_refine_iterations: 6,
             sdf_stride: 4,
