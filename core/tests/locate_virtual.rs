@@ -160,7 +160,8 @@ fn localisation_on_virtual_hands() {
 
     let lm_worst = rows.iter().map(|r| r.lm_ring_mm).fold(0.0, f64::max);
     let success = |r: &Row| matches!(r.geo, Ok((ring, pip)) if ring <= 6.0 && pip <= 3.0);
-    let groups: [(&str, Box<dyn Fn(&Row) -> bool>); 3] = [
+    type Pick = Box<dyn Fn(&Row) -> bool>;
+    let groups: [(&str, Pick); 3] = [
         (
             "full TrueDepth",
             Box::new(|r: &Row| r.coverage == Coverage::Full && r.sensor == Sensor::TrueDepth),

@@ -66,7 +66,8 @@ fn options(seed: u64, frames: usize) -> SimOptions {
     }
 }
 
-fn measure(sim: &SimScan, use_landmarks: bool) -> Measurement {
+/// The measurement and the ring section's widest unobserved arc (degrees).
+fn measure(sim: &SimScan, use_landmarks: bool) -> (Measurement, Option<f64>) {
     let mut cfg = SessionConfig::new(sim.target);
     cfg.use_landmarks = use_landmarks;
     cfg.min_frames = 1;
@@ -74,7 +75,8 @@ fn measure(sim: &SimScan, use_landmarks: bool) -> Measurement {
     for f in &sim.frames {
         session.push_frame(f.clone()).expect("push frame");
     }
-    session.finish().expect("finish")
+    let (m, detail) = session.finish_detailed().expect("finish");
+    (m, detail.ring.map(|r| r.largest_gap_deg))
 }
 
 fn run(seed: u64, frames: usize) -> Vec<Row> {
@@ -83,7 +85,7 @@ fn run(seed: u64, frames: usize) -> Vec<Row> {
     [true, false]
         .into_iter()
         .map(|lm| {
-            let m = measure(&sim, lm);
+            let (m, gap) = measure(&sim, lm);
             let err_mm = m
                 .ring_circumference_mm
                 .map(|r| r - sim.truth.ring_circumference_mm);
@@ -97,7 +99,7 @@ fn run(seed: u64, frames: usize) -> Vec<Row> {
                 reasons: format!("{:?}", m.reasons),
             };
             println!(
-                "seed {seed} {:?} {:?} {:?} landmarks {lm}: truth {:.2} err {} sigma {} {:?} {}",
+                "seed {seed} {:?} {:?} {:?} landmarks {lm}: truth {:.2} err {} sigma {} {:?} {} gap {}",
                 sim.target.hand,
                 sim.target.finger,
                 opts.coverage,
@@ -105,7 +107,8 @@ fn run(seed: u64, frames: usize) -> Vec<Row> {
                 err_mm.map_or("-".into(), |e| format!("{e:+.3}")),
                 m.uncertainty_mm.map_or("-".into(), |s| format!("{s:.3}")),
                 m.status,
-                row.reasons
+                row.reasons,
+                gap.map_or("-".into(), |g| format!("{g:.0}"))
             );
             row
         })

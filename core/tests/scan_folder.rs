@@ -129,10 +129,10 @@ fn write_then_read_round_trips() {
     assert_eq!(clipped, 0);
     let back = ScanFolder::open(&d).unwrap();
     assert_eq!(back.len(), 3);
-    for i in 0..3 {
+    for (i, frame) in frames.iter().enumerate() {
         let b = back.frame(i).unwrap();
-        assert_eq!(b.depth.depth_m(), frames[i].depth.depth_m());
-        let (p, q) = (b.pose.unwrap(), frames[i].pose.unwrap());
+        assert_eq!(b.depth.depth_m(), frame.depth.depth_m());
+        let (p, q) = (b.pose.unwrap(), frame.pose.unwrap());
         assert!((p.to_homogeneous() - q.to_homogeneous()).abs().max() < 1e-6);
     }
 }

@@ -92,7 +92,7 @@ fn run(dir: &Path, exact_poses: bool) -> Outcome {
     };
     let bytes: usize = obs.iter().map(|o| o.heap_bytes()).sum();
     eprintln!(
-        "{name} ({}): ring {:.2} mm (truth {truth_ring:.2}) err {:+.3} sigma {:.3} [fit {:.3} frames {:.3} pose {:.3}] cov {:.0} (surface {:.0}) pts {} tan {} frames {} rms {:.3} mm shifts {:.3} mm bias {:.2} px tilt {:.2} deg | knuckle err {:+.3} sigma {:.3} | obs {:.0} ms ({:.1} MB) fit {:.0} ms",
+        "{name} ({}): ring {:.2} mm (truth {truth_ring:.2}) err {:+.3} sigma {:.3} [fit {:.3} frames {:.3} pose {:.3}] cov {:.0} (surface {:.0}, gap {:.0}, unobserved sigma {:.3}) pts {} tan {} frames {} rms {:.3} mm shifts {:.3} mm bias {:.2} px tilt {:.2} deg | knuckle err {:+.3} sigma {:.3} | obs {:.0} ms ({:.1} MB) fit {:.0} ms",
         poses,
         ring.perimeter_m * 1e3,
         o.ring_err_mm,
@@ -102,6 +102,8 @@ fn run(dir: &Path, exact_poses: bool) -> Outcome {
         ring.sigma_parts.pose_m * 1e3,
         ring.coverage_deg,
         ring.surface_coverage_deg,
+        ring.largest_gap_deg,
+        ring.sigma_parts.unobserved_m * 1e3,
         ring.points_used,
         ring.tangents_used,
         ring.frames_used,

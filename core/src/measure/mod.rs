@@ -52,6 +52,12 @@ pub struct MeasureOptions {
     pub max_uncertainty_mm: f64,
     /// Least angular coverage of the ring cross-section (degrees, surface or silhouette).
     pub min_coverage_deg: f64,
+    /// Widest arc of the ring cross-section's outline (degrees) that may go unobserved
+    /// before a too-large uncertainty is put down to coverage (`insufficient_coverage`)
+    /// rather than noise (`too_noisy`). Default 90° (a quarter of the outline): on the
+    /// sample scans the widest unobserved arc is 0–35° with full coverage, 60–75° on the
+    /// LiDAR scan, 110–115° when filmed from the back of the hand only.
+    pub max_gap_deg: f64,
     /// Largest share of frames the tracker may lose before `tracking_lost`.
     pub max_lost_fraction: f64,
     /// Fewest frames that must contribute to the ring section.
@@ -68,6 +74,7 @@ impl MeasureOptions {
             section: SectionConfig::default(),
             max_uncertainty_mm: 0.4,
             min_coverage_deg: 200.0,
+            max_gap_deg: 90.0,
             max_lost_fraction: 0.3,
             min_frames: 4,
         }
@@ -85,6 +92,12 @@ impl MeasureOptions {
             return Err(MeasureError::Options(format!(
                 "min_coverage_deg {} must be within 0..=360",
                 self.min_coverage_deg
+            )));
+        }
+        if !(self.max_gap_deg.is_finite() && (0.0..=360.0).contains(&self.max_gap_deg)) {
+            return Err(MeasureError::Options(format!(
+                "max_gap_deg {} must be within 0..=360",
+                self.max_gap_deg
             )));
         }
         if !(self.max_lost_fraction.is_finite() && (0.0..=1.0).contains(&self.max_lost_fraction)) {
@@ -113,9 +126,13 @@ pub enum Status {
 pub enum Reason {
     /// The target finger could not be located.
     FingerNotFound,
-    /// Too little of the finger's circumference was seen.
+    /// Too little of the finger's circumference was seen: the observed arcs span less
+    /// than [`MeasureOptions::min_coverage_deg`], or the uncertainty is too large to pin a
+    /// half size while an arc wider than [`MeasureOptions::max_gap_deg`] went unobserved.
     InsufficientCoverage,
-    /// The measurement's uncertainty is too large to pin a half size.
+    /// The measurement's uncertainty is too large to pin a half size, with the outline
+    /// observed all round (noise, pose or localisation errors), or the finger's perimeter
+    /// changes too fast along it at the ring position.
     TooNoisy,
     /// The tracker lost too many frames.
     TrackingLost,
@@ -362,14 +379,22 @@ pub fn measure_detailed(
     detail.knuckle = knuckle;
 
     // 3. Status.
-    if ring.coverage_deg < options.min_coverage_deg {
+    // Too large an uncertainty with a wide unobserved arc is a coverage problem: the fit
+    // bridges the arc by extrapolating its observed ends, which multiplies their noise
+    // (dorsal sample scan, true poses and axis: fit sigma 1.56 mm from 40 frames, of which
+    // noise-free data over the same arcs would leave 0.14 mm, `SigmaParts::unobserved_m`;
+    // virtual dorsal hands, 16 frames: 1.5–1.8 mm). More views of the same side barely
+    // help; seeing the missing side does (the palm side after a scan from the back).
+    let unseen =
+        sigma_mm > options.max_uncertainty_mm && ring.largest_gap_deg > options.max_gap_deg;
+    if ring.coverage_deg < options.min_coverage_deg || unseen {
         m.reasons.push(Reason::InsufficientCoverage);
     }
     if ring.frames_used < options.min_frames {
         m.reasons.push(Reason::TooFewFrames);
     }
     if !(ring_mm.is_finite() && sigma_mm.is_finite())
-        || sigma_mm > options.max_uncertainty_mm
+        || (sigma_mm > options.max_uncertainty_mm && !unseen)
         || taper_capped
     {
         m.reasons.push(Reason::TooNoisy);

@@ -274,7 +274,19 @@ pub struct SigmaParts {
     pub pose_m: f64,
     /// Fixed floor.
     pub floor_m: f64,
+    /// The part of `fit_m` that noise-free observations of the same arcs would leave:
+    /// what only the shape prior decides, because no surface sample or silhouette tangent
+    /// constrains those directions (e.g. the palmar half in a scan from the back of the
+    /// hand). Computed as the posterior sigma of the perimeter with every observation's
+    /// weight multiplied by [`UNOBSERVED_DATA_GAIN`] (so the observed directions are pinned
+    /// and the unconstrained ones keep their prior spread).
+    pub unobserved_m: f64,
 }
+
+/// Weight gain on the observations for [`SigmaParts::unobserved_m`]: large enough that
+/// directions the data constrain keep under 1/30 of their sigma, small enough that the
+/// normal equations stay well conditioned.
+pub const UNOBSERVED_DATA_GAIN: f64 = 1000.0;
 
 /// A measured cross-section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,6 +301,10 @@ pub struct SectionResult {
     pub coverage_deg: f64,
     /// Degrees of outward directions observed by surface samples alone.
     pub surface_coverage_deg: f64,
+    /// The widest arc of outward directions (degrees) that nothing observed: the section
+    /// there is the shape prior's continuation of its observed ends (the palmar side in a
+    /// scan from the back of the hand).
+    pub largest_gap_deg: f64,
     /// Centre of the section (Steiner point of the fitted contour; world, metres).
     pub centre: Point3<f64>,
     /// Slice plane normal = finger axis direction used (world, unit).
@@ -1081,26 +1097,51 @@ fn obs_theta(o: &Obs2, idx: usize) -> f64 {
     }
 }
 
-fn coverage(obs: &[Obs2], f: &Fit, lines: bool) -> f64 {
-    const BINS: usize = 72;
-    let mut pts = [0usize; BINS];
-    let mut tan = [0usize; BINS];
+/// Which of [`COVERAGE_BINS`] outward directions hold observations: at least 3 inlier
+/// surface samples, or (with `lines`) one inlier silhouette tangent.
+fn covered_bins(obs: &[Obs2], f: &Fit, lines: bool) -> [bool; COVERAGE_BINS] {
+    let mut pts = [0usize; COVERAGE_BINS];
+    let mut tan = [0usize; COVERAGE_BINS];
     for (i, o) in obs.iter().enumerate() {
         if f.weight[i] < 0.5 {
             continue;
         }
-        let b =
-            ((obs_theta(o, f.idx[i]).rem_euclid(TAU) / TAU * BINS as f64) as usize).min(BINS - 1);
+        let b = ((obs_theta(o, f.idx[i]).rem_euclid(TAU) / TAU * COVERAGE_BINS as f64) as usize)
+            .min(COVERAGE_BINS - 1);
         if o.is_line {
             tan[b] += 1;
         } else {
             pts[b] += 1;
         }
     }
-    let covered = (0..BINS)
-        .filter(|&b| pts[b] >= 3 || (lines && tan[b] >= 1))
-        .count();
-    covered as f64 * 360.0 / BINS as f64
+    std::array::from_fn(|b| pts[b] >= 3 || (lines && tan[b] >= 1))
+}
+
+/// Directions bins of the coverage figures (5° each).
+const COVERAGE_BINS: usize = 72;
+
+fn coverage(obs: &[Obs2], f: &Fit, lines: bool) -> f64 {
+    let covered = covered_bins(obs, f, lines).iter().filter(|&&c| c).count();
+    covered as f64 * 360.0 / COVERAGE_BINS as f64
+}
+
+/// The widest run of consecutive outward directions (degrees, wrapping around) that no
+/// surface sample or tangent observed.
+fn largest_gap(obs: &[Obs2], f: &Fit) -> f64 {
+    let c = covered_bins(obs, f, true);
+    if !c.iter().any(|&v| v) {
+        return 360.0;
+    }
+    let (mut best, mut run) = (0usize, 0usize);
+    for i in 0..2 * COVERAGE_BINS {
+        if c[i % COVERAGE_BINS] {
+            run = 0;
+        } else {
+            run += 1;
+            best = best.max(run);
+        }
+    }
+    best.min(COVERAGE_BINS) as f64 * 360.0 / COVERAGE_BINS as f64
 }
 
 fn check_enough(obs: &[Obs2], position_m: f64) -> Result<(), SectionError> {
@@ -1199,6 +1240,17 @@ fn pose_depth_sigma(obs: &[Obs2], f: &Fit) -> f64 {
     TAU * (var / n_eff).sqrt()
 }
 
+/// Perimeter sigma left with noise-free observations of the same arcs (see
+/// [`SigmaParts::unobserved_m`]): the fit's normal equations with every (robust) data
+/// weight multiplied by [`UNOBSERVED_DATA_GAIN`] and the prior unscaled.
+fn unobserved_sigma(obs: &[Obs2], f: &Fit, cfg: &SectionConfig, tab: &Table) -> f64 {
+    let w: Vec<f64> = f.weight.iter().map(|w| w * UNOBSERVED_DATA_GAIN).collect();
+    match solve_once(obs, &f.idx, &w, tab, cfg, f.x[0], tab.k, 1.0, &[]) {
+        Some((_, cov)) => TAU * cov[(0, 0)].max(0.0).sqrt(),
+        None => 0.0,
+    }
+}
+
 /// A fitted slice before its uncertainty is worked out.
 struct Slice {
     plane: Plane,
@@ -1234,6 +1286,7 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
                 ((n - 1.0) / n * est.iter().map(|e| (e - m).powi(2)).sum::<f64>()).sqrt();
         }
     }
+    let sigma_unobserved = unobserved_sigma(obs, f, cfg, tab).min(sigma_fit);
     let sigma_pose = pose_depth_sigma(obs, f).hypot(TAU * cfg.pose_drift_sigma_m);
     let sigma =
         (sigma_fit.powi(2) + sigma_frames.powi(2) + sigma_pose.powi(2) + cfg.sigma_floor_m.powi(2))
@@ -1289,8 +1342,10 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
             frames_m: sigma_frames,
             pose_m: sigma_pose,
             floor_m: cfg.sigma_floor_m,
+            unobserved_m: sigma_unobserved,
         },
         coverage_deg: coverage(obs, f, true),
+        largest_gap_deg: largest_gap(obs, f),
         surface_coverage_deg: coverage(obs, f, false),
         centre,
         axis_direction: plane.n,
@@ -1729,6 +1784,10 @@ mod tests {
             .unwrap()
             .0;
         assert!(rh.surface_coverage_deg < rf.surface_coverage_deg);
+        // Views over 100° of arc leave the far side (about 100° of outline) unobserved.
+        assert!(rf.largest_gap_deg < 30.0, "full gap {}", rf.largest_gap_deg);
+        assert!(rh.largest_gap_deg > 60.0, "half gap {}", rh.largest_gap_deg);
+        assert!(rh.sigma_parts.unobserved_m <= rh.sigma_parts.fit_m);
         assert!(
             rh.sigma_m > 2.0 * rf.sigma_m,
             "half {} full {}",

@@ -11,7 +11,7 @@
 
 use super::capture::{intrinsics_for, Coverage, SimOptions, Truth};
 use super::film::{film, Subject};
-use super::hand::FingerTruth;
+use super::hand::{FingerFrame, FingerTruth};
 use super::mesh_surface::{MeshSection, TriangleMesh};
 use super::shapes::{Plane, Scene};
 use super::SimError;
@@ -151,10 +151,7 @@ impl MeshHand {
 
     /// Unit (MCP→PIP axis, side, dorsal) directions of `finger` (dorsal: the palm normal
     /// made perpendicular to the axis; side = dorsal × axis).
-    pub fn finger_frame(
-        &self,
-        finger: Finger,
-    ) -> Result<(Vector3<f64>, Vector3<f64>, Vector3<f64>), SimError> {
+    pub fn finger_frame(&self, finger: Finger) -> Result<FingerFrame, SimError> {
         let (mcp, pip) = self.mcp_pip(finger)?;
         let axis = pip - mcp;
         if axis.norm() < 1e-6 {

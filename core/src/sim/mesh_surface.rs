@@ -475,7 +475,7 @@ impl TriangleMesh {
         normal: &Vector3<f64>,
     ) -> Result<Vec<SliceLoop>, SimError> {
         let nl = normal.norm();
-        if !(nl.is_finite() && nl > 1e-12) || !point.coords.iter().all(|c| c.is_finite()) {
+        if !(nl.is_finite() && nl > 1e-12 && point.coords.iter().all(|c| c.is_finite())) {
             return Err(SimError::Shape(format!(
                 "slice plane {point:?} / {normal:?} is not finite or has a zero normal"
             )));

@@ -159,9 +159,9 @@ fn centre_at(c: &FingerCandidate, t: f64) -> Point3<f64> {
         if (tp - t).abs() <= 0.004 {
             sum += q.coords;
             k += 1.0;
-        } else if tp < t && before.map_or(true, |b| tp > b.0) {
+        } else if tp < t && before.is_none_or(|b| tp > b.0) {
             before = Some((tp, q));
-        } else if tp > t && after.map_or(true, |a| tp < a.0) {
+        } else if tp > t && after.is_none_or(|a| tp < a.0) {
             after = Some((tp, q));
         }
     }
@@ -787,7 +787,7 @@ pub fn pip_from_profile(profile: &[ProfileSample], length_m: f64) -> Option<(f64
             continue;
         };
         let prom = here - 0.5 * (before + after);
-        if best.map_or(true, |b| prom > b.1) {
+        if best.is_none_or(|b| prom > b.1) {
             best = Some((t, prom));
         }
     }
