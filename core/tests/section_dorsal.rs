@@ -334,13 +334,14 @@ fn session_line(case: &Case, label: &str, m: &Measurement, d: &MeasureDetail) {
             "ring pt along {al:+.2} lat {la:.2} mm, axis {ang:.2}°, σ mcp {sm:.2} pip {sp:.2} mm"
         )),
         d.ring.as_ref().map_or(String::new(), |r| format!(
-            " | section σ{:.3} [fit {:.3} (unobserved {:.3}) frames {:.3} pose {:.3}] gap {:.0}° tilt {:.2}°",
+            " | section σ{:.3} [fit {:.3} (unobserved {:.3}) frames {:.3} pose {:.3}] gap {:.0}° views {:.0}° tilt {:.2}°",
             r.sigma_m * 1e3,
             r.sigma_parts.fit_m * 1e3,
             r.sigma_parts.unobserved_m * 1e3,
             r.sigma_parts.frames_m * 1e3,
             r.sigma_parts.pose_m * 1e3,
             r.largest_gap_deg,
+            r.view_span_deg,
             r.axis_correction_deg
         )),
     );

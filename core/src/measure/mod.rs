@@ -128,7 +128,9 @@ pub enum Reason {
     FingerNotFound,
     /// Too little of the finger's circumference was seen: the observed arcs span less
     /// than [`MeasureOptions::min_coverage_deg`], or the uncertainty is too large to pin a
-    /// half size while an arc wider than [`MeasureOptions::max_gap_deg`] went unobserved.
+    /// half size while an arc wider than [`MeasureOptions::max_gap_deg`] went unobserved or
+    /// every view was from one side of the finger (views spanning less than 180° around it,
+    /// e.g. from the back of the hand only).
     InsufficientCoverage,
     /// The measurement's uncertainty is too large to pin a half size, with the outline
     /// observed all round (noise, pose or localisation errors), or the finger's perimeter
@@ -384,9 +386,11 @@ pub fn measure_detailed(
     // (dorsal sample scan, true poses and axis: fit sigma 1.56 mm from 40 frames, of which
     // noise-free data over the same arcs would leave 0.14 mm, `SigmaParts::unobserved_m`;
     // virtual dorsal hands, 16 frames: 1.5–1.8 mm). More views of the same side barely
-    // help; seeing the missing side does (the palm side after a scan from the back).
-    let unseen =
-        sigma_mm > options.max_uncertainty_mm && ring.largest_gap_deg > options.max_gap_deg;
+    // help; seeing the missing side does (the palm side after a scan from the back). Views
+    // from one side of the finger only count as such a gap whatever the arc measured: on
+    // the WebXR hand filmed from the back, 80–95° went unobserved.
+    let unseen = sigma_mm > options.max_uncertainty_mm
+        && (ring.largest_gap_deg > options.max_gap_deg || ring.view_span_deg < 180.0);
     if ring.coverage_deg < options.min_coverage_deg || unseen {
         m.reasons.push(Reason::InsufficientCoverage);
     }

@@ -305,6 +305,11 @@ pub struct SectionResult {
     /// there is the shape prior's continuation of its observed ends (the palmar side in a
     /// scan from the back of the hand).
     pub largest_gap_deg: f64,
+    /// The arc of directions around the finger (degrees) the contributing frames were
+    /// filmed from (360° minus the widest angle between neighbouring camera directions in
+    /// the slice plane). Under 180° every view was from one side of the finger: its other
+    /// side is seen, at best, at the silhouette.
+    pub view_span_deg: f64,
     /// Centre of the section (Steiner point of the fitted contour; world, metres).
     pub centre: Point3<f64>,
     /// Slice plane normal = finger axis direction used (world, unit).
@@ -1251,6 +1256,28 @@ fn unobserved_sigma(obs: &[Obs2], f: &Fit, cfg: &SectionConfig, tab: &Table) -> 
     }
 }
 
+/// The arc of directions around the finger (degrees) that the contributing cameras looked
+/// from: 360° minus the widest angle between neighbouring view directions in the slice
+/// plane (0 with one camera position).
+fn view_span(obs: &[Obs2], f: &Fit) -> f64 {
+    let mut a: Vec<f64> = obs
+        .iter()
+        .zip(&f.weight)
+        .filter(|(_, w)| **w >= 0.5)
+        .map(|(o, _)| (-o.view.y).atan2(-o.view.x).rem_euclid(TAU))
+        .collect();
+    if a.len() < 2 {
+        return 0.0;
+    }
+    a.sort_by(|x, y| x.total_cmp(y));
+    a.dedup_by(|x, y| (*x - *y).abs() < 1e-9);
+    let mut widest = TAU - (a[a.len() - 1] - a[0]);
+    for w in a.windows(2) {
+        widest = widest.max(w[1] - w[0]);
+    }
+    (TAU - widest).to_degrees()
+}
+
 /// A fitted slice before its uncertainty is worked out.
 struct Slice {
     plane: Plane,
@@ -1346,6 +1373,7 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
         },
         coverage_deg: coverage(obs, f, true),
         largest_gap_deg: largest_gap(obs, f),
+        view_span_deg: view_span(obs, f),
         surface_coverage_deg: coverage(obs, f, false),
         centre,
         axis_direction: plane.n,
@@ -1788,6 +1816,12 @@ mod tests {
         assert!(rf.largest_gap_deg < 30.0, "full gap {}", rf.largest_gap_deg);
         assert!(rh.largest_gap_deg > 60.0, "half gap {}", rh.largest_gap_deg);
         assert!(rh.sigma_parts.unobserved_m <= rh.sigma_parts.fit_m);
+        assert!(rf.view_span_deg > 300.0, "full span {}", rf.view_span_deg);
+        assert!(
+            (rh.view_span_deg - 100.0).abs() < 15.0,
+            "half span {}",
+            rh.view_span_deg
+        );
         assert!(
             rh.sigma_m > 2.0 * rf.sigma_m,
             "half {} full {}",
