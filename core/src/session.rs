@@ -268,6 +268,9 @@ pub struct ScanSession {
     last_posed: Option<(Isometry3<f64>, f64)>,
     memory_full: bool,
     timings: Timings,
+    /// Milliseconds by which fusion and observation extraction overlapped (they run side by
+    /// side; `timings` holds each one's own time, the total is wall time).
+    timings_overlap_ms: f64,
 }
 
 /// Camera speed above which guidance asks to slow down (metres per second).
@@ -320,6 +323,7 @@ impl ScanSession {
             last_posed: None,
             memory_full: false,
             timings: Timings::default(),
+            timings_overlap_ms: 0.0,
         })
     }
 
@@ -438,12 +442,28 @@ impl ScanSession {
             return Ok(self.report(index, FrameOutcome::TrackingLost, None, 0));
         };
 
-        // 2. Fuse.
+        // 2. Fuse, and 3. extract the observations (cropped to the finger once it is
+        // located): both only read the frame and the pose, so they run side by side.
+        let observe_config = self.observe_config();
         let t = Instant::now();
-        let fused = match self
-            .volume
-            .integrate(&frame.depth, &frame.intrinsics, &pose)
-        {
+        let volume = &mut self.volume;
+        let ((integrated, fuse_ms), (extracted, observe_ms)) = rayon::join(
+            || {
+                let t = Instant::now();
+                let r = volume.integrate(&frame.depth, &frame.intrinsics, &pose);
+                (r, ms(t))
+            },
+            || {
+                let t = Instant::now();
+                let r = FrameObservations::extract_with(&frame, &pose, &observe_config);
+                (r, ms(t))
+            },
+        );
+        // Wall time of the pair, less the stages' own times: subtracted from the total.
+        self.timings_overlap_ms += (fuse_ms + observe_ms - ms(t)).max(0.0);
+        self.timings.fuse += fuse_ms;
+        self.timings.observe += observe_ms;
+        let fused = match integrated {
             Ok(stats) => Some(stats.pixels_used),
             // A full volume stops growing the mesh, not the measurement: the frame's
             // observations are still kept (the pose does not depend on the volume when given).
@@ -453,7 +473,6 @@ impl ScanSession {
             }
             Err(e) => return Err(e.into()),
         };
-        self.timings.fuse += ms(t);
         if fused == Some(0) {
             self.frames.push(FrameMeta {
                 pose: Some(pose),
@@ -463,9 +482,9 @@ impl ScanSession {
             return Ok(self.report(index, FrameOutcome::NoUsableDepth, Some(pose), 0));
         }
 
-        // 3. Observations (cropped to the finger once it is located) and landmark views.
+        // Landmark views, and re-locating the finger.
         let t = Instant::now();
-        let mut obs = FrameObservations::extract_with(&frame, &pose, &self.observe_config())?;
+        let mut obs = extracted?;
         obs.points.shrink_to_fit();
         obs.tangents.shrink_to_fit();
         self.observations.push(obs);
@@ -586,7 +605,8 @@ impl ScanSession {
         let mut tracking = self.tracking;
         tracking.median_residual_m = median(&self.residuals);
         let mut upstream = self.timings;
-        upstream.total = upstream.track + upstream.fuse + upstream.observe;
+        upstream.total =
+            upstream.track + upstream.fuse + upstream.observe - self.timings_overlap_ms;
         // The surface is only needed (and only extracted) for landmark-free localisation.
         let t = Instant::now();
         let surface = if !self.config.use_landmarks || self.views.is_empty() {
@@ -597,7 +617,8 @@ impl ScanSession {
             None
         };
         upstream.fuse += ms(t);
-        upstream.total = upstream.track + upstream.fuse + upstream.observe;
+        upstream.total =
+            upstream.track + upstream.fuse + upstream.observe - self.timings_overlap_ms;
         let input = MeasureInput {
             observations: &self.observations,
             landmark_views: &self.views,

@@ -36,16 +36,24 @@ impl ModelSrc<'_, '_> {
         }
     }
 
-    /// The map, with every pixel the points of `level` project to under `t` rendered.
-    fn prepare(&mut self, level: &LiveLevel, t: &Isometry3<f64>) -> &ModelMap {
+    /// The map, with every pixel on the grid (see [`on_grid`]) that the points of `level`
+    /// project to under `t` rendered.
+    fn prepare(&mut self, level: &LiveLevel, t: &Isometry3<f64>, grid: usize) -> &ModelMap {
         match self {
             ModelSrc::Fixed(m) => m,
             ModelSrc::Lazy(l) => {
-                l.cast_for(level, t);
+                l.cast_for(level, t, grid);
                 &l.map
             }
         }
     }
+}
+
+/// Whether model pixel (u, v) is on the sparse pairing grid of stride `grid` (column and
+/// row 1 modulo `grid`; every pixel when `grid` is 1).
+#[inline]
+pub(crate) fn on_grid(u: usize, v: usize, grid: usize) -> bool {
+    grid <= 1 || (u % grid == 1 && v % grid == 1)
 }
 
 /// A Gaussian prior on the pose (the platform pose and how much it is trusted).
@@ -75,6 +83,8 @@ pub(crate) struct IcpParams {
     /// Independent observations the data term is worth at most (correlated pixels).
     pub effective_points: f64,
     pub prior: Option<PosePrior>,
+    /// Only model pixels whose column and row are 1 modulo this are paired (1 = all).
+    pub model_grid: usize,
 }
 
 /// What one ICP run produced.
@@ -86,7 +96,8 @@ pub(crate) struct IcpOutcome {
     pub inliers: usize,
     /// Live points at the finest level that land on a model pixel with surface.
     pub overlap: usize,
-    /// Usable live points at the finest level.
+    /// Usable live points at the finest level (with a pairing grid, only those projecting
+    /// outside the model image or onto the grid).
     pub candidates: usize,
     /// RMS point-to-plane residual of the inliers at the final pose (metres).
     pub rms_residual_m: f64,
@@ -102,6 +113,9 @@ struct Accum {
     b: Vector6<f64>,
     count: usize,
     overlap: usize,
+    /// Points that project outside the model image or onto its pairing grid (all points
+    /// without a grid).
+    candidates: usize,
     sum_r2: f64,
 }
 
@@ -114,6 +128,7 @@ fn accumulate(
     max_dist: f32,
     min_cos: f32,
     huber: f64,
+    grid: usize,
 ) -> Accum {
     let tw: Isometry3<f32> = nalgebra::convert(*t);
     let to_model: Isometry3<f32> = nalgebra::convert(model.camera_to_world.inverse() * t);
@@ -123,11 +138,17 @@ fn accumulate(
     let mut eq = UpperNormalEq::zero();
     let mut count = 0usize;
     let mut overlap = 0usize;
+    let mut candidates = 0usize;
     let mut sum_r2 = 0.0f64;
     for (p, n) in &level.points {
         let Some((u, v)) = model.project(&to_model, p) else {
+            candidates += 1;
             continue;
         };
+        if !on_grid(u, v, grid) {
+            continue;
+        }
+        candidates += 1;
         let Some((q, nq)) = model.at(u, v) else {
             continue;
         };
@@ -151,6 +172,7 @@ fn accumulate(
         b: Vector6::from_row_slice(eq.rhs()),
         count,
         overlap,
+        candidates,
         sum_r2,
     }
 }
@@ -281,12 +303,13 @@ pub(crate) fn run(
         for _ in 0..iters {
             let acc = accumulate(
                 &pyramid[level],
-                model.prepare(&pyramid[level], &t),
+                model.prepare(&pyramid[level], &t, params.model_grid),
                 &t,
                 &c,
                 max_d,
                 min_cos,
                 params.huber_delta_m,
+                params.model_grid,
             );
             iterations += 1;
             last_level0 = level == 0;
@@ -330,8 +353,17 @@ pub(crate) fn run(
     } else {
         let max_d = *params.max_distance_m.first().unwrap_or(&0.01);
         let min_cos = *params.min_normal_cos.first().unwrap_or(&0.7);
-        let m = model.prepare(finest, &t);
-        accumulate(finest, m, &t, &c, max_d, min_cos, params.huber_delta_m)
+        let m = model.prepare(finest, &t, params.model_grid);
+        accumulate(
+            finest,
+            m,
+            &t,
+            &c,
+            max_d,
+            min_cos,
+            params.huber_delta_m,
+            params.model_grid,
+        )
     };
     let rms = if fin.count > 0 {
         (fin.sum_r2 / fin.count as f64).sqrt()
@@ -343,7 +375,7 @@ pub(crate) fn run(
         iterations,
         inliers: fin.count,
         overlap: fin.overlap,
-        candidates: finest.points.len(),
+        candidates: fin.candidates,
         rms_residual_m: rms,
         conditioning: conditioning(&fin.a, radius),
         singular,

@@ -36,6 +36,8 @@ pub(crate) struct LiveParams {
     /// Smallest |cos| between normal and viewing ray.
     pub min_view_cos: f32,
     pub levels: usize,
+    /// Levels below this one keep no points (their depth is only downsampled on).
+    pub first_level: usize,
 }
 
 /// Buffers of [`build_pyramid_into`], kept between frames so that building a pyramid does
@@ -123,8 +125,16 @@ pub(crate) fn build_pyramid_into(
             mean,
             std,
         } = scratch;
-        smooth(&dl[level], w, h, radius, [hs, hs2, hc], mean, std);
-        level_from_depth(&dl[level], w, h, &kl, p, mean, std, &mut out[level]);
+        if level < p.first_level {
+            let l = &mut out[level];
+            l.k = kl;
+            l.points.clear();
+            l.valid_pixels = dl[level].iter().filter(|&&z| z > 0.0).count();
+            l.noise_m = 0.0;
+        } else {
+            smooth(&dl[level], w, h, radius, [hs, hs2, hc], mean, std);
+            level_from_depth(&dl[level], w, h, &kl, p, mean, std, &mut out[level]);
+        }
         built += 1;
     }
     out.truncate(built);
@@ -405,6 +415,7 @@ mod tests {
             edge_jump_ratio: 0.03,
             min_view_cos: 0.2,
             levels: 3,
+            first_level: 0,
         }
     }
 

@@ -119,6 +119,33 @@ pub struct TrackConfig {
     /// raycast, at the cost of the pixels actually used). Default 0 (only the footprints of
     /// live depth): measured on td-full-pose-01, 4 costs ~9 % more CPU for identical results.
     pub raycast_window_px: u32,
+    /// Platform-pose refinement (frame-to-model ICP with a platform pose) uses only the
+    /// live points that project (at the current pose estimate) into every
+    /// `platform_model_stride`-th model pixel in both directions (1 = all), and only those
+    /// model pixels are raycast: about 1/stride² of the raycast. A live point is still
+    /// paired with the model point of the pixel it falls in (unlike a coarser raycast,
+    /// whose wider pixels pair points farther apart on the curved finger and bias the
+    /// point-to-plane residual). Not used without a platform pose (the initial guess is
+    /// poorer there, and the nearest-neighbour stage needs the whole rendering).
+    ///
+    /// Default 2. Measured on td-full-pose-01 (`mandrel measure`, one thread, loaded
+    /// machine): process CPU 2.8–3.0 s -> 2.1–2.2 s; trajectory ATE against `true_poses`
+    /// 0.23 -> 0.25 mm; per-frame depth scatter about a rigid fit 0.032 -> 0.037 mm
+    /// (`track_depth_bias.rs`). Stride 3 cost about the same CPU (the rest dominates).
+    pub platform_model_stride: u32,
+    /// ...and runs ICP on pyramid levels `platform_first_level..` only (0 = down to full
+    /// resolution; at most the coarsest level; the finer levels' points are not built)...
+    ///
+    /// Default 0. Measured with 1 (and stride 2) on td-full-pose-01: process CPU a further
+    /// third lower (1.4 s), ring error +0.04 mm; but td-full-pose-index-04 without
+    /// landmarks moved from -0.07 to +0.54 mm (`needs_rescan`, σ 0.46), and over 20 virtual
+    /// hands the landmark-free `ok` results got worse (mean |err| 0.04 -> 0.23 mm over 3 -> 5
+    /// hands): not the default.
+    pub platform_first_level: usize,
+    /// ...on frames with at least this many depth pixels in the working range (fewer: every
+    /// model pixel, every level). Phone LiDAR frames (256x192) have 2.3–12.2 k on
+    /// lidar-full-pose-05, TrueDepth frames (640x480) 21–303 k on the shared scans.
+    pub platform_sparse_min_pixels: usize,
     /// Gauss–Newton steps of the final refinement on the fused SDF (0 = off); only in
     /// [`Tracker::track`] (where the volume is available) and only without a platform pose
     /// (measured: it lowers tracking error on the sample scans, but not refinement error).
@@ -184,6 +211,9 @@ impl Default for TrackConfig {
             effective_points: 400.0,
             raycast_downscale: 2,
             raycast_window_px: 0,
+            platform_model_stride: 2,
+            platform_first_level: 0,
+            platform_sparse_min_pixels: 16_000,
             sdf_refine_iterations: 6,
             sdf_stride: 4,
             platform_sdf_tracking: false,
@@ -323,6 +353,12 @@ impl TrackConfig {
                 self.raycast_downscale
             ));
         }
+        if !(1..=8).contains(&self.platform_model_stride) {
+            return bad(format!(
+                "platform_model_stride = {} (allowed 1..=8)",
+                self.platform_model_stride
+            ));
+        }
         if self.raycast_window_px > 64 {
             return bad(format!(
                 "raycast_window_px = {} (allowed 0..=64)",
@@ -357,6 +393,7 @@ impl TrackConfig {
             edge_jump_ratio: self.edge_jump_ratio,
             min_view_cos: 0.2,
             levels: self.pyramid_levels,
+            first_level: 0,
         }
     }
 
@@ -374,6 +411,7 @@ impl TrackConfig {
             point_sigma_m: self.point_sigma_m,
             effective_points: self.effective_points,
             prior,
+            model_grid: 1,
         }
     }
 }
@@ -666,14 +704,37 @@ impl Tracker {
         }
         let cfg = self.config.clone();
         let mut pyramid = std::mem::take(&mut self.scratch.pyramid);
+        // A dense frame refined against the volume from a platform pose: sparse pairing,
+        // and no full-resolution points (see `platform_model_stride`).
+        let sparse = prior.is_some()
+            && matches!(source, ModelSource::Volume(..))
+            && depth
+                .depth_m()
+                .iter()
+                .filter(|&&z| z >= cfg.min_depth_m && z <= cfg.max_depth_m)
+                .count()
+                >= cfg.platform_sparse_min_pixels;
+        let first_level = if sparse {
+            cfg.platform_first_level.min(cfg.pyramid_levels - 1)
+        } else {
+            0
+        };
         build_pyramid_into(
             depth,
             k,
-            &cfg.live_params(),
+            &LiveParams {
+                first_level,
+                ..cfg.live_params()
+            },
             &mut self.scratch.pyramid_buffers,
             &mut pyramid,
         );
-        let result = self.track_pyramid(depth, k, &pyramid, source, prior);
+        let grid = if sparse {
+            cfg.platform_model_stride.max(1) as usize
+        } else {
+            1
+        };
+        let result = self.track_pyramid(depth, k, &pyramid, first_level, grid, source, prior);
         self.scratch.pyramid = pyramid;
         result
     }
@@ -684,10 +745,21 @@ impl Tracker {
         depth: &DepthFrame,
         k: &Intrinsics,
         pyramid: &[live::LiveLevel],
+        first_level: usize,
+        grid: usize,
         source: ModelSource<'_>,
         prior: Option<Isometry3<f64>>,
     ) -> Result<TrackResult, TrackError> {
-        let cfg = self.config.clone();
+        // ICP runs on levels `first_level..` only, with their settings.
+        let mut cfg = self.config.clone();
+        let first_level = first_level.min(pyramid.len().saturating_sub(1));
+        let pyramid = &pyramid[first_level..];
+        if first_level > 0 {
+            cfg.pyramid_levels = pyramid.len();
+            cfg.iterations.drain(..first_level);
+            cfg.max_distance_m.drain(..first_level);
+            cfg.max_normal_angle_deg.drain(..first_level);
+        }
         let guess = self.predict(prior.as_ref());
         let lost = |reason: LostReason, iterations: u32, this: &mut Self| {
             this.lost_since_last += 1;
@@ -700,9 +772,16 @@ impl Tracker {
         // Noisy sensors (phone LiDAR) get wider gates and less weight against the prior.
         let noise = pyramid.first().map_or(0.0, |l| l.noise_m as f64);
         match source {
-            ModelSource::Map(m) => {
-                self.align(&cfg, pyramid, ModelSrc::Fixed(m), None, prior, guess, noise)
-            }
+            ModelSource::Map(m) => self.align(
+                &cfg,
+                pyramid,
+                ModelSrc::Fixed(m),
+                None,
+                prior,
+                guess,
+                noise,
+                1,
+            ),
             ModelSource::Volume(vol, k_model) => {
                 // Raycast up front only where live points will land; the rest on demand.
                 let sc = &mut self.scratch;
@@ -715,6 +794,14 @@ impl Tracker {
                     &mut sc.mask,
                     &mut sc.mask_tmp,
                 );
+                let m = grid;
+                if m > 1 {
+                    // Only the model pixels ICP pairs live points with.
+                    let w = k_model.width as usize;
+                    for (i, f) in sc.mask.iter_mut().enumerate() {
+                        *f &= (i % w) % m == 1 && (i / w) % m == 1;
+                    }
+                }
                 let mut lazy = LazyModel::new(
                     vol,
                     k_model,
@@ -732,6 +819,7 @@ impl Tracker {
                     prior,
                     guess,
                     noise,
+                    grid,
                 );
                 let (points, normals, done) = lazy.into_buffers();
                 self.scratch.points = points;
@@ -753,6 +841,7 @@ impl Tracker {
         prior: Option<Isometry3<f64>>,
         guess: Isometry3<f64>,
         noise: f64,
+        grid: usize,
     ) -> Result<TrackResult, TrackError> {
         let lost = |reason: LostReason, iterations: u32, this: &mut Self| {
             this.lost_since_last += 1;
@@ -782,6 +871,7 @@ impl Tracker {
             }
         }
         let mut params = cfg.icp_params(pose_prior);
+        params.model_grid = grid;
         params.point_sigma_m = params.point_sigma_m.max(noise);
         params.huber_delta_m = params.huber_delta_m.max(2.0 * noise);
         for d in params.max_distance_m.iter_mut() {

@@ -71,6 +71,7 @@ impl ModelMap {
             edge_jump_ratio: 0.03,
             min_view_cos: 0.1,
             levels: 1,
+            first_level: 0,
         };
         let n = k.width as usize * k.height as usize;
         let mut points = vec![Point3::new(f32::NAN, f32::NAN, f32::NAN); n];
@@ -283,10 +284,11 @@ impl<'a> LazyModel<'a> {
         }
     }
 
-    /// Casts the pixels the live points of `level` project to under pose `t` (flagged
+    /// Casts the pixels on the pairing grid of stride `grid` ([`super::icp::on_grid`]) that
+    /// the live points of `level` project to under pose `t` (flagged
     /// first, then cast in parallel rows as [`LazyModel::cast_mask`]: a pixel's result does
     /// not depend on when or by which thread it is cast).
-    pub fn cast_for(&mut self, level: &super::live::LiveLevel, t: &Isometry3<f64>) {
+    pub fn cast_for(&mut self, level: &super::live::LiveLevel, t: &Isometry3<f64>, grid: usize) {
         let to_model: Isometry3<f32> = nalgebra::convert(self.map.camera_to_world.inverse() * t);
         let w = self.map.k.width as usize;
         let mut need = std::mem::take(&mut self.need);
@@ -295,6 +297,9 @@ impl<'a> LazyModel<'a> {
         let mut any = false;
         for (p, _) in &level.points {
             if let Some((u, v)) = self.map.project(&to_model, p) {
+                if !super::icp::on_grid(u, v, grid) {
+                    continue;
+                }
                 let i = v * w + u;
                 if self.done.get(i) == Some(&false) {
                     need[i] = true;
