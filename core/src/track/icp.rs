@@ -11,6 +11,10 @@ use super::live::LiveLevel;
 use super::model::{LazyModel, ModelMap};
 use super::normal_eq::{huber_weight, plane_jacobian, UpperNormalEq};
 use nalgebra::{Isometry3, Matrix6, Point3, Translation3, Vector3, Vector6};
+use rayon::prelude::*;
+
+/// Live points per chunk of parallel accumulation (fixed, so sums do not depend on threads).
+const CHUNK: usize = 4096;
 
 /// The model ICP reads: a fixed map, or a raycast rendered on demand.
 pub(crate) enum ModelSrc<'m, 'v> {
@@ -134,38 +138,54 @@ fn accumulate(
     let to_model: Isometry3<f32> = nalgebra::convert(model.camera_to_world.inverse() * t);
     let cf = Vector3::new(c.x as f32, c.y as f32, c.z as f32);
     let max_d2 = max_dist * max_dist;
-    // Accumulate in f32-free f64 sums of the upper triangle for accuracy.
+    // Fixed chunks in parallel, summed in chunk order: the sums do not depend on the
+    // number of threads. f64 sums of the upper triangle for accuracy.
+    let parts: Vec<(UpperNormalEq, [usize; 3], f64)> = level
+        .points
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut eq = UpperNormalEq::zero();
+            let (mut count, mut overlap, mut candidates) = (0usize, 0usize, 0usize);
+            let mut sum_r2 = 0.0f64;
+            for (p, n) in chunk {
+                let Some((u, v)) = model.project(&to_model, p) else {
+                    candidates += 1;
+                    continue;
+                };
+                if !on_grid(u, v, grid) {
+                    continue;
+                }
+                candidates += 1;
+                let Some((q, nq)) = model.at(u, v) else {
+                    continue;
+                };
+                overlap += 1;
+                let pw = tw * p;
+                let diff = pw - q;
+                if diff.norm_squared() > max_d2 {
+                    continue;
+                }
+                let nw = tw.rotation * n;
+                if nw.dot(&nq) < min_cos {
+                    continue;
+                }
+                let r = nq.dot(&diff) as f64;
+                eq.add_term(&plane_jacobian(&pw, &cf, &nq), huber_weight(r, huber), r);
+                count += 1;
+                sum_r2 += r * r;
+            }
+            (eq, [count, overlap, candidates], sum_r2)
+        })
+        .collect();
     let mut eq = UpperNormalEq::zero();
-    let mut count = 0usize;
-    let mut overlap = 0usize;
-    let mut candidates = 0usize;
+    let (mut count, mut overlap, mut candidates) = (0usize, 0usize, 0usize);
     let mut sum_r2 = 0.0f64;
-    for (p, n) in &level.points {
-        let Some((u, v)) = model.project(&to_model, p) else {
-            candidates += 1;
-            continue;
-        };
-        if !on_grid(u, v, grid) {
-            continue;
-        }
-        candidates += 1;
-        let Some((q, nq)) = model.at(u, v) else {
-            continue;
-        };
-        overlap += 1;
-        let pw = tw * p;
-        let diff = pw - q;
-        if diff.norm_squared() > max_d2 {
-            continue;
-        }
-        let nw = tw.rotation * n;
-        if nw.dot(&nq) < min_cos {
-            continue;
-        }
-        let r = nq.dot(&diff) as f64;
-        eq.add_term(&plane_jacobian(&pw, &cf, &nq), huber_weight(r, huber), r);
-        count += 1;
-        sum_r2 += r * r;
+    for (e, [c, o, k], r2) in &parts {
+        eq.add(e);
+        count += c;
+        overlap += o;
+        candidates += k;
+        sum_r2 += r2;
     }
     Accum {
         a: eq.matrix(),

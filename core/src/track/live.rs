@@ -209,21 +209,33 @@ fn smooth(
     if w == 0 {
         return;
     }
+    // Only the box of valid depth (grown by the radius) can get a mean: outside it every
+    // window is empty. Sums start where the box does (with every sum before it exactly
+    // zero), so the values are those of passes over the whole image.
+    let Some((xmin, xmax, ymin, ymax)) = valid_box(d, w, h) else {
+        return;
+    };
+    let (x0, x1) = (xmin.saturating_sub(r), (xmax + r + 1).min(w));
+    let (y0, y1) = (ymin.saturating_sub(r), (ymax + r + 1).min(h));
     hs.par_chunks_mut(w)
         .zip(hs2.par_chunks_mut(w))
         .zip(hc.par_chunks_mut(w))
         .zip(d.par_chunks(w))
-        .for_each(|(((ohs, ohs2), ohc), row)| {
+        .enumerate()
+        .filter(|(y, _)| (ymin..=ymax).contains(y))
+        .for_each(|(_, (((ohs, ohs2), ohc), row))| {
             let (mut s, mut s2, mut c) = (0.0f32, 0.0f32, 0.0f32);
             // Window [x - r, x + r], clipped to the row.
-            for &z in row.iter().take(r.min(w)) {
-                if z > 0.0 {
-                    s += z;
-                    s2 += z * z;
-                    c += 1.0;
+            if x0 == 0 {
+                for &z in row.iter().take(r.min(w)) {
+                    if z > 0.0 {
+                        s += z;
+                        s2 += z * z;
+                        c += 1.0;
+                    }
                 }
             }
-            for x in 0..w {
+            for x in x0..x1 {
                 if x + r < w {
                     let z = row[x + r];
                     if z > 0.0 {
@@ -248,18 +260,20 @@ fn smooth(
     let mut s = vec![0.0f32; w];
     let mut s2 = vec![0.0f32; w];
     let mut c = vec![0.0f32; w];
-    for y in 0..r.min(h) {
-        let i = y * w;
-        for x in 0..w {
-            s[x] += hs[i + x];
-            s2[x] += hs2[i + x];
-            c[x] += hc[i + x];
+    if y0 == 0 {
+        for y in 0..r.min(h) {
+            let i = y * w;
+            for x in x0..x1 {
+                s[x] += hs[i + x];
+                s2[x] += hs2[i + x];
+                c[x] += hc[i + x];
+            }
         }
     }
-    for y in 0..h {
+    for y in y0..y1 {
         if y + r < h {
             let i = (y + r) * w;
-            for x in 0..w {
+            for x in x0..x1 {
                 s[x] += hs[i + x];
                 s2[x] += hs2[i + x];
                 c[x] += hc[i + x];
@@ -267,14 +281,14 @@ fn smooth(
         }
         if y > r {
             let i = (y - r - 1) * w;
-            for x in 0..w {
+            for x in x0..x1 {
                 s[x] -= hs[i + x];
                 s2[x] -= hs2[i + x];
                 c[x] -= hc[i + x];
             }
         }
         let row = y * w;
-        for x in 0..w {
+        for x in x0..x1 {
             if c[x] >= 0.5 {
                 let m = s[x] / c[x];
                 mean[row + x] = m;
@@ -282,6 +296,23 @@ fn smooth(
             }
         }
     }
+}
+
+/// Smallest box (first and last column, first and last row) holding every valid (> 0)
+/// depth of a `w`-wide image; `None` when there is none.
+fn valid_box(d: &[f32], w: usize, h: usize) -> Option<(usize, usize, usize, usize)> {
+    let mut b: Option<(usize, usize, usize, usize)> = None;
+    for (y, row) in d.chunks_exact(w).take(h).enumerate() {
+        let Some(first) = row.iter().position(|&z| z > 0.0) else {
+            continue;
+        };
+        let last = row.iter().rposition(|&z| z > 0.0).unwrap_or(first);
+        b = Some(match b {
+            None => (first, last, y, y),
+            Some((a, bb, c, _)) => (a.min(first), bb.max(last), c, y),
+        });
+    }
+    b
 }
 
 /// Rows per parallel task of [`level_from_depth`].

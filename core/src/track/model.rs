@@ -291,25 +291,38 @@ impl<'a> LazyModel<'a> {
     pub fn cast_for(&mut self, level: &super::live::LiveLevel, t: &Isometry3<f64>, grid: usize) {
         let to_model: Isometry3<f32> = nalgebra::convert(self.map.camera_to_world.inverse() * t);
         let w = self.map.k.width as usize;
+        // Pixels to cast, found in parallel chunks (a set: the order does not matter).
+        use rayon::prelude::*;
+        let (map, done) = (&self.map, &self.done);
+        let todo: Vec<Vec<u32>> = level
+            .points
+            .par_chunks(4096)
+            .map(|chunk| {
+                let mut out = Vec::new();
+                for (p, _) in chunk {
+                    if let Some((u, v)) = map.project(&to_model, p) {
+                        if !super::icp::on_grid(u, v, grid) {
+                            continue;
+                        }
+                        let i = v * w + u;
+                        if done.get(i) == Some(&false) {
+                            out.push(i as u32);
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        if todo.iter().all(|t| t.is_empty()) {
+            return;
+        }
         let mut need = std::mem::take(&mut self.need);
         need.clear();
         need.resize(self.done.len(), false);
-        let mut any = false;
-        for (p, _) in &level.points {
-            if let Some((u, v)) = self.map.project(&to_model, p) {
-                if !super::icp::on_grid(u, v, grid) {
-                    continue;
-                }
-                let i = v * w + u;
-                if self.done.get(i) == Some(&false) {
-                    need[i] = true;
-                    any = true;
-                }
-            }
+        for i in todo.iter().flatten() {
+            need[*i as usize] = true;
         }
-        if any {
-            self.cast_mask(&need);
-        }
+        self.cast_mask(&need);
         self.need = need;
     }
 }
