@@ -202,7 +202,8 @@ pub enum ScanHint {
     MoveFarther,
     /// Move more slowly.
     SlowDown,
-    /// Turn the hand (or go around it) to show the palm side of the finger.
+    /// Turn the hand (or go around it) to show the palm side of the finger (too little of
+    /// it seen, or every view so far from one side of it).
     ShowPalmSide,
     /// Keep going around the finger.
     KeepMoving,

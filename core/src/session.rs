@@ -18,13 +18,14 @@ use crate::measure::locate::{self, LandmarkView, LocatedFinger};
 use crate::measure::observe::{FrameObservations, ObserveConfig, ObserveError, Roi};
 use crate::measure::{
     measure_detailed, MeasureDetail, MeasureError, MeasureInput, MeasureOptions, Measurement,
-    Reason, Status, Timings, TrackingSummary,
+    Reason, Status, Timings, TrackingSummary, MIN_VIEW_SPAN_DEG,
 };
 use crate::mesh::{self, Mesh};
 use crate::scan::Target;
 use crate::track::{TrackConfig, TrackError, TrackStatus, Tracker};
 use nalgebra::{Isometry3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
+use std::f64::consts::TAU;
 use std::time::Instant;
 
 /// Errors from a scan session.
@@ -185,7 +186,8 @@ pub enum Hint {
     MoveFarther,
     /// Move more slowly (tracking lost or motion too fast).
     SlowDown,
-    /// Turn the hand (or go around it) to show the palm side of the finger.
+    /// Turn the hand (or go around it) to show the palm side of the finger: less than
+    /// 200° of it seen, or every view so far from one side of it.
     ShowPalmSide,
     /// Keep going around the finger.
     KeepMoving,
@@ -556,7 +558,12 @@ impl ScanSession {
     pub fn guidance(&self) -> Guidance {
         let fused = self.observations.len();
         let coverage = self.coverage_deg();
-        let done = fused >= self.config.min_frames && coverage >= self.config.target_coverage_deg;
+        // Views from one side only leave the far side unseen: the measurement then says
+        // `insufficient_coverage` however many frames there are.
+        let one_sided = self.view_span_deg() < MIN_VIEW_SPAN_DEG;
+        let done = fused >= self.config.min_frames
+            && coverage >= self.config.target_coverage_deg
+            && !one_sided;
         let hint = if self.frames.is_empty() {
             Hint::HoldStill
         } else if done && self.state != TrackingState::Lost {
@@ -566,7 +573,7 @@ impl ScanSession {
             h
         } else if self.state == TrackingState::Lost || self.last_motion_fast {
             Hint::SlowDown
-        } else if self.located.is_some() && coverage < 200.0 && fused >= 5 {
+        } else if self.located.is_some() && (coverage < 200.0 || one_sided) && fused >= 5 {
             Hint::ShowPalmSide
         } else {
             Hint::KeepMoving
@@ -690,8 +697,12 @@ impl ScanSession {
 
     /// Degrees of the finger's circumference seen: the union over fused frames of the ±70°
     /// arc facing each camera, around the located axis at the ring position.
-    fn coverage_deg(&self) -> f64 {
-        let Some(f) = &self.located else { return 0.0 };
+    /// Angles (radians) of the fused frames' cameras around the located finger's axis
+    /// (empty until the finger is located).
+    fn view_angles(&self) -> Vec<f64> {
+        let Some(f) = &self.located else {
+            return Vec::new();
+        };
         let axis = f.direction();
         let centre = f.ring_point();
         let helper = if axis.x.abs() < 0.9 {
@@ -701,14 +712,22 @@ impl ScanSession {
         };
         let u = axis.cross(&helper).normalize();
         let v = axis.cross(&u);
+        self.observations
+            .iter()
+            .filter_map(|o| {
+                let d: Vector3<f64> = o.camera_centre - centre;
+                let (x, y) = (d.dot(&u), d.dot(&v));
+                (x.hypot(y) >= 1e-6).then(|| y.atan2(x))
+            })
+            .collect()
+    }
+
+    /// Degrees of the finger's circumference seen so far: 5° bins within 70° of a camera
+    /// direction.
+    fn coverage_deg(&self) -> f64 {
+        let angles = self.view_angles();
         let mut bins = [false; 72];
-        for o in &self.observations {
-            let d: Vector3<f64> = o.camera_centre - centre;
-            let (x, y) = (d.dot(&u), d.dot(&v));
-            if x.hypot(y) < 1e-6 {
-                continue;
-            }
-            let a = y.atan2(x).to_degrees();
+        for a in angles.iter().map(|a| a.to_degrees()) {
             for (i, b) in bins.iter_mut().enumerate() {
                 let c = i as f64 * 5.0 + 2.5 - 180.0;
                 let mut diff = (c - a).abs() % 360.0;
@@ -721,6 +740,25 @@ impl ScanSession {
             }
         }
         bins.iter().filter(|&&b| b).count() as f64 * 5.0
+    }
+
+    /// Degrees around the finger's axis spanned by the cameras (360° minus the widest
+    /// empty arc between camera directions; 0 with fewer than two).
+    fn view_span_deg(&self) -> f64 {
+        let mut a: Vec<f64> = self
+            .view_angles()
+            .into_iter()
+            .map(|a| a.rem_euclid(TAU))
+            .collect();
+        if a.len() < 2 {
+            return 0.0;
+        }
+        a.sort_by(|x, y| x.total_cmp(y));
+        let mut widest = TAU - (a[a.len() - 1] - a[0]);
+        for w in a.windows(2) {
+            widest = widest.max(w[1] - w[0]);
+        }
+        (TAU - widest).to_degrees()
     }
 
     fn update_range_hint(&mut self, frame: &Frame) {

@@ -5,7 +5,7 @@ mod common;
 
 use mandrel_core::measure::{Reason, Status};
 use mandrel_core::scan::ScanFolder;
-use mandrel_core::session::{FrameOutcome, ScanSession, SessionConfig};
+use mandrel_core::session::{FrameOutcome, Hint, ScanSession, SessionConfig};
 use nalgebra::Point3;
 
 fn p3(v: &serde_json::Value) -> Point3<f64> {
@@ -75,6 +75,7 @@ fn run(name: &str) {
         "{name}: coverage {}",
         g.coverage_deg
     );
+    assert_ne!(g.hint, Hint::ShowPalmSide, "{name}: filmed all round");
     // Observations are cropped to the finger: bounded memory.
     let bytes = s.observation_bytes();
     assert!(
@@ -91,4 +92,34 @@ fn session_on_td_full_pose_01() {
 #[test]
 fn session_on_td_full_nopose_03() {
     run("td-full-nopose-03");
+}
+
+/// Filmed from the back of the hand only: guidance keeps asking for the palm side (it
+/// never says `Done`), and the measurement says why it cannot give a size.
+#[test]
+fn session_on_td_dorsal_pose_02_asks_for_the_palm_side() {
+    let Some(dir) = common::shared_scan("td-dorsal-pose-02") else {
+        return;
+    };
+    let scan = ScanFolder::open(&dir).unwrap();
+    let mut s = ScanSession::new(SessionConfig::new(scan.manifest.target)).unwrap();
+    let mut hints = Vec::new();
+    for i in 0..scan.len() {
+        hints.push(s.push_frame(scan.frame(i).unwrap()).unwrap().guidance.hint);
+    }
+    let g = s.guidance();
+    let m = s.finish().unwrap();
+    println!(
+        "dorsal: guidance {g:?}, status {:?} {:?}, sigma {:?}",
+        m.status, m.reasons, m.uncertainty_mm
+    );
+    assert_eq!(g.hint, Hint::ShowPalmSide, "{g:?}");
+    assert!(!hints.contains(&Hint::Done), "{hints:?}");
+    assert_eq!(m.status, Status::NeedsRescan);
+    assert!(
+        m.reasons.contains(&Reason::InsufficientCoverage),
+        "{:?}",
+        m.reasons
+    );
+    assert!(m.sizes.is_none());
 }

@@ -121,6 +121,11 @@ pub enum Status {
 }
 
 /// Why a scan needs redoing (or, for `Ok`, nothing).
+/// Views spanning less than this around the finger (degrees) are all from one side of it
+/// (e.g. from the back of the hand only): the far side is never seen, neither as surface
+/// nor as outline. Scan guidance asks for the other side until the views span this much.
+pub const MIN_VIEW_SPAN_DEG: f64 = 180.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -390,7 +395,7 @@ pub fn measure_detailed(
     // from one side of the finger only count as such a gap whatever the arc measured: on
     // the WebXR hand filmed from the back, 80–95° went unobserved.
     let unseen = sigma_mm > options.max_uncertainty_mm
-        && (ring.largest_gap_deg > options.max_gap_deg || ring.view_span_deg < 180.0);
+        && (ring.largest_gap_deg > options.max_gap_deg || ring.view_span_deg < MIN_VIEW_SPAN_DEG);
     if ring.coverage_deg < options.min_coverage_deg || unseen {
         m.reasons.push(Reason::InsufficientCoverage);
     }
