@@ -128,10 +128,11 @@ pub struct TrackConfig {
     /// point-to-plane residual). Not used without a platform pose (the initial guess is
     /// poorer there, and the nearest-neighbour stage needs the whole rendering).
     ///
-    /// Default 2. Measured on td-full-pose-01 (`mandrel measure`, one thread, loaded
-    /// machine): process CPU 2.8–3.0 s -> 2.1–2.2 s; trajectory ATE against `true_poses`
-    /// 0.23 -> 0.25 mm; per-frame depth scatter about a rigid fit 0.032 -> 0.037 mm
-    /// (`track_depth_bias.rs`). Stride 3 cost about the same CPU (the rest dominates).
+    /// Default 2. Measured on td-full-pose-01 (`mandrel measure`, one thread, shared
+    /// machine): process CPU 2.4 -> 1.9 s (tracking 1.7 -> 1.2 s); td-dorsal-pose-02 10.4 ->
+    /// 6.0 s; trajectory ATE against `true_poses` 0.229 -> 0.250 mm, 0.089 -> 0.094°;
+    /// per-frame depth scatter about a rigid fit 0.032 -> 0.037 mm (`track_depth_bias.rs`).
+    /// Stride 3 cost about the same CPU (the rest dominates).
     pub platform_model_stride: u32,
     /// ...and runs ICP on pyramid levels `platform_first_level..` only (0 = down to full
     /// resolution; at most the coarsest level; the finer levels' points are not built)...
