@@ -129,8 +129,8 @@ pub struct TrackConfig {
     /// poorer there, and the nearest-neighbour stage needs the whole rendering).
     ///
     /// Default 2. Measured on td-full-pose-01 (`mandrel measure`, one thread, shared
-    /// machine): process CPU 2.4 -> 1.9 s (tracking 1.7 -> 1.2 s); td-dorsal-pose-02 10.4 ->
-    /// 6.0 s; trajectory ATE against `true_poses` 0.229 -> 0.250 mm, 0.089 -> 0.094°;
+    /// machine; with this change's parallel ICP sums and smoothing box): process CPU 2.4 ->
+    /// 1.7 s (tracking 1.7 -> 1.1 s); td-dorsal-pose-02 10.4 -> 6.0 s; trajectory ATE against `true_poses` 0.229 -> 0.250 mm, 0.089 -> 0.094°;
     /// per-frame depth scatter about a rigid fit 0.032 -> 0.037 mm (`track_depth_bias.rs`).
     /// Stride 3 cost about the same CPU (the rest dominates).
     pub platform_model_stride: u32,
