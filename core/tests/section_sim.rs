@@ -56,7 +56,7 @@ fn measure(seed: u64, opts: &SimOptions, use_true_poses: bool) -> Option<Row> {
         }
     };
     // The knuckle search costs 11 slices: sample it on every 5th hand to keep CI fast.
-    let knuckle = if seed % 5 == 0 {
+    let knuckle = if seed.is_multiple_of(5) {
         m.knuckle(Some(&ax)).ok()
     } else {
         None

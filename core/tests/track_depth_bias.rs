@@ -68,7 +68,7 @@ fn depth_offset_of_session_poses() {
     let scan = ScanFolder::open(&dir).unwrap();
     let mut cfg = SessionConfig::new(scan.manifest.target);
     cfg.track = TrackConfig::for_sensor(&scan.manifest.sensor);
-    cfg.track.platform_sdf_tracking = std::env::var("TRACK_PSDF").map_or(false, |v| v == "1");
+    cfg.track.platform_sdf_tracking = std::env::var("TRACK_PSDF").is_ok_and(|v| v == "1");
     if let Ok(v) = std::env::var("TRACK_STRIDE") {
         cfg.track.platform_model_stride = v.parse().unwrap();
     }

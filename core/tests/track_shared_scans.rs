@@ -2,7 +2,6 @@
 //! against `truth.json`'s `true_poses`.
 
 mod common;
-#[allow(dead_code)]
 mod track_support;
 
 use mandrel_core::frame::pose;

@@ -93,7 +93,7 @@ fn garbage_frames_are_lost_and_do_not_derail_tracking() {
         .unwrap()
     };
     let mut est = vec![tracker.last_pose().unwrap()];
-    for i in 1..truth.len() {
+    for (i, true_pose) in truth.iter().enumerate().skip(1) {
         let last = tracker.last_pose().unwrap();
         let map = model_at(&last);
         // Before every good frame, three garbage frames.
@@ -118,7 +118,7 @@ fn garbage_frames_are_lost_and_do_not_derail_tracking() {
             ),
             (
                 "other scene",
-                Scene::ball(Point3::new(0.05, 0.05, 0.33)).render(&k, &truth[i], 0.0006, 99),
+                Scene::ball(Point3::new(0.05, 0.05, 0.33)).render(&k, true_pose, 0.0006, 99),
             ),
         ];
         for (what, d) in &garbage {
@@ -139,7 +139,7 @@ fn garbage_frames_are_lost_and_do_not_derail_tracking() {
                 "lost frame moved the tracker"
             );
         }
-        let d = scene.render(&k, &truth[i], 0.0006, i as u64 + 1);
+        let d = scene.render(&k, true_pose, 0.0006, i as u64 + 1);
         let r = tracker.track_map(&d, &k, &map, None).unwrap();
         assert_eq!(
             r.health.status,
@@ -247,12 +247,16 @@ fn bad_inputs_are_typed_errors() {
     bad_pose.translation.vector.x = f64::NAN;
     let e = t.track_map(&good, &k, &map, Some(bad_pose)).unwrap_err();
     assert!(e.to_string().contains("non-finite"), "{e}");
-    let mut cfg = TrackConfig::default();
-    cfg.iterations = vec![3];
+    let cfg = TrackConfig {
+        iterations: vec![3],
+        ..TrackConfig::default()
+    };
     let e = Tracker::new(cfg).unwrap_err();
     assert!(e.to_string().contains("iterations"), "{e}");
-    let mut cfg = TrackConfig::default();
-    cfg.max_residual_m = f64::NAN;
+    let cfg = TrackConfig {
+        max_residual_m: f64::NAN,
+        ..TrackConfig::default()
+    };
     assert!(Tracker::new(cfg)
         .unwrap_err()
         .to_string()

@@ -120,12 +120,12 @@ pub enum Status {
     NeedsRescan,
 }
 
-/// Why a scan needs redoing (or, for `Ok`, nothing).
 /// Views spanning less than this around the finger (degrees) are all from one side of it
 /// (e.g. from the back of the hand only): the far side is never seen, neither as surface
 /// nor as outline. Scan guidance asks for the other side until the views span this much.
 pub const MIN_VIEW_SPAN_DEG: f64 = 180.0;
 
+/// Why a scan needs redoing (or, for `Ok`, nothing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {

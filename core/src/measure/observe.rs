@@ -171,14 +171,12 @@ impl FrameObservations {
             return Err(ObserveError::Config("stride must be >= 1".into()));
         }
         if let Some(r) = &cfg.roi {
-            if !(r.radius_m.is_finite() && r.radius_m > 0.0)
-                || !r
-                    .a
-                    .coords
+            let finite_ends =
+                r.a.coords
                     .iter()
                     .chain(r.b.coords.iter())
-                    .all(|c| c.is_finite())
-            {
+                    .all(|c| c.is_finite());
+            if !(r.radius_m.is_finite() && r.radius_m > 0.0 && finite_ends) {
                 return Err(ObserveError::Config(
                     "region of interest must be finite with a positive radius".into(),
                 ));

@@ -233,14 +233,15 @@ impl SectionConfig {
                 "harmonic_prior_rel must hold finite positive values".into(),
             ));
         }
-        if !(self.noise_floor_m.is_finite() && self.noise_floor_m >= 0.0)
-            || !(self.sigma_floor_m.is_finite() && self.sigma_floor_m >= 0.0)
-            || !(self.max_tilt_deg.is_finite() && self.max_tilt_deg >= 0.0)
-            || !(self.knuckle_half_range_m.is_finite() && self.knuckle_half_range_m >= 0.0)
-            || !pos(self.knuckle_step_m)
-            || !pos(self.frame_shift_prior_m)
-            || !pos(self.frame_depth_shift_prior_m)
-            || !(self.pose_drift_sigma_m.is_finite() && self.pose_drift_sigma_m >= 0.0)
+        let non_negative = |v: f64| v.is_finite() && v >= 0.0;
+        if !(non_negative(self.noise_floor_m)
+            && non_negative(self.sigma_floor_m)
+            && non_negative(self.max_tilt_deg)
+            && non_negative(self.knuckle_half_range_m)
+            && pos(self.knuckle_step_m)
+            && pos(self.frame_shift_prior_m)
+            && pos(self.frame_depth_shift_prior_m)
+            && non_negative(self.pose_drift_sigma_m))
         {
             return Err(SectionError::Config(
                 "floors, tilt and knuckle range must be finite and >= 0 (step > 0)".into(),
@@ -896,9 +897,7 @@ fn solve_once(
             }
         }
     }
-    let Some(chol) = ata.clone().cholesky() else {
-        return None;
-    };
+    let chol = ata.clone().cholesky()?;
     let x = chol.solve(&atb);
     let cov = chol.inverse() * (scale * scale);
     Some((x, cov))
@@ -1054,7 +1053,7 @@ fn fit(
         it += 1;
         converged = it > stage1 && step < 1e-6 && !(added && it < iterations + stage1 - 1);
     }
-    if !x.iter().all(|v| v.is_finite()) || !(x[0] > 0.002 && x[0] < 0.03) {
+    if !(x.iter().all(|v| v.is_finite()) && x[0] > 0.002 && x[0] < 0.03) {
         return Err(SectionError::FitFailed(format!(
             "fitted mean radius {:.2} mm is not a finger's",
             x[0] * 1e3
@@ -1192,7 +1191,7 @@ fn fit_slice(
                 return true;
             }
             c += 1;
-            c % keep == 0
+            c.is_multiple_of(keep)
         });
     }
     reindex_frames(&mut obs, cfg.frame_shifts);

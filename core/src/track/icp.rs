@@ -124,6 +124,7 @@ struct Accum {
 }
 
 /// Accumulates the normal equations of the point-to-plane residuals at pose `t`.
+#[allow(clippy::too_many_arguments)] // one ICP level's state, passed per iteration
 fn accumulate(
     level: &LiveLevel,
     model: &ModelMap,

@@ -333,11 +333,12 @@ impl TrackConfig {
                 self.sdf_refine_iterations, self.sdf_stride
             ));
         }
-        if !(1..=1_000_000).contains(&self.sdf_coarse_points)
-            || !(1..=1_000_000).contains(&self.sdf_fine_points)
-            || self.sdf_coarse_iterations > 50
-            || !(1..=50).contains(&self.sdf_fine_iterations)
-            || !(self.sdf_gate_m.is_finite() && self.sdf_gate_m > 0.0)
+        if !((1..=1_000_000).contains(&self.sdf_coarse_points)
+            && (1..=1_000_000).contains(&self.sdf_fine_points)
+            && self.sdf_coarse_iterations <= 50
+            && (1..=50).contains(&self.sdf_fine_iterations)
+            && self.sdf_gate_m.is_finite()
+            && self.sdf_gate_m > 0.0)
         {
             return bad(format!(
                 "point-to-SDF stages: points {} / {} (allowed 1..=1000000), iterations {} / {} (allowed 0..=50 / 1..=50), fine gate {} m (must be > 0)",
@@ -741,6 +742,7 @@ impl Tracker {
     }
 
     /// [`Tracker::track_inner`] once the live pyramid is built.
+    #[allow(clippy::too_many_arguments)] // track_inner's inputs plus the built pyramid
     fn track_pyramid(
         &mut self,
         depth: &DepthFrame,

@@ -54,8 +54,8 @@ impl UpperNormalEq {
         let mut idx = 0;
         for r_ in 0..6 {
             let wj = w * j[r_];
-            for c_ in r_..6 {
-                self.a[idx] += wj * j[c_];
+            for jc in &j[r_..] {
+                self.a[idx] += wj * jc;
                 idx += 1;
             }
             self.b[r_] += wj * r;
