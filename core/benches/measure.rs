@@ -44,13 +44,8 @@ fn bench(c: &mut Criterion) {
     let scan = SimScan::generate(7, &opts).expect("simulate");
     let ft = &scan.finger_truth;
     let axis = FingerAxis::new(ft.mcp, ft.pip).expect("axis");
-    let d = axis.direction().into_inner();
     let cfg = ObserveConfig {
-        roi: Some(Roi {
-            a: axis.mcp - d * 0.01,
-            b: axis.pip + d * 0.015,
-            radius_m: 0.03,
-        }),
+        roi: Some(Roi::around_finger(axis.mcp, axis.pip, 0.03)),
         ..Default::default()
     };
     let frame = &scan.frames[0];

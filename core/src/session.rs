@@ -16,6 +16,7 @@ use crate::frame::{Frame, FrameError, Intrinsics, Landmarks};
 use crate::fuse::{FuseError, TsdfConfig, TsdfVolume};
 use crate::measure::locate::{self, LandmarkView, LocatedFinger};
 use crate::measure::observe::{FrameObservations, ObserveConfig, ObserveError, Roi};
+use crate::measure::section;
 use crate::measure::{
     measure_detailed, MeasureDetail, MeasureError, MeasureInput, MeasureOptions, Measurement,
     Reason, Status, Timings, TrackingSummary, MIN_VIEW_SPAN_DEG,
@@ -25,7 +26,6 @@ use crate::scan::Target;
 use crate::track::{TrackConfig, TrackError, TrackStatus, Tracker};
 use nalgebra::{Isometry3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
-use std::f64::consts::TAU;
 use std::time::Instant;
 
 /// Errors from a scan session.
@@ -745,20 +745,7 @@ impl ScanSession {
     /// Degrees around the finger's axis spanned by the cameras (360° minus the widest
     /// empty arc between camera directions; 0 with fewer than two).
     fn view_span_deg(&self) -> f64 {
-        let mut a: Vec<f64> = self
-            .view_angles()
-            .into_iter()
-            .map(|a| a.rem_euclid(TAU))
-            .collect();
-        if a.len() < 2 {
-            return 0.0;
-        }
-        a.sort_by(|x, y| x.total_cmp(y));
-        let mut widest = TAU - (a[a.len() - 1] - a[0]);
-        for w in a.windows(2) {
-            widest = widest.max(w[1] - w[0]);
-        }
-        (TAU - widest).to_degrees()
+        section::angular_span_deg(self.view_angles())
     }
 
     fn update_range_hint(&mut self, frame: &Frame) {
@@ -808,12 +795,7 @@ impl ScanSession {
 
 /// The capsule kept around a located finger: from 10 mm before MCP to 15 mm past PIP.
 fn roi_of(f: &LocatedFinger) -> Roi {
-    let d = f.direction();
-    Roi {
-        a: f.mcp.position - d * 0.010,
-        b: f.pip.position + d * 0.015,
-        radius_m: ROI_RADIUS_M,
-    }
+    Roi::around_finger(f.mcp.position, f.pip.position, ROI_RADIUS_M)
 }
 
 fn median(v: &[f64]) -> f64 {

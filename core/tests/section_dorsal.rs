@@ -196,13 +196,8 @@ fn shared_case(name: &str) -> Option<Case> {
 /// Section fit on `poses` with the true axis.
 fn section(case: &Case, poses: &[Isometry3<f64>], drift_m: f64) -> Option<SectionResult> {
     let axis = FingerAxis::new(case.mcp, case.pip).ok()?;
-    let d = axis.direction().into_inner();
     let cfg = ObserveConfig {
-        roi: Some(Roi {
-            a: axis.mcp - d * 0.01,
-            b: axis.pip + d * 0.015,
-            radius_m: 0.03,
-        }),
+        roi: Some(Roi::around_finger(axis.mcp, axis.pip, 0.03)),
         ..Default::default()
     };
     let obs: Vec<FrameObservations> = case
@@ -488,13 +483,8 @@ fn dorsal_sigma_sensitivity() {
     ];
     for case in &cases {
         let axis = FingerAxis::new(case.mcp, case.pip).unwrap();
-        let d = axis.direction().into_inner();
         let cfg = ObserveConfig {
-            roi: Some(Roi {
-                a: axis.mcp - d * 0.01,
-                b: axis.pip + d * 0.015,
-                radius_m: 0.03,
-            }),
+            roi: Some(Roi::around_finger(axis.mcp, axis.pip, 0.03)),
             ..Default::default()
         };
         let obs: Vec<FrameObservations> = case

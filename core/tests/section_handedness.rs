@@ -106,13 +106,8 @@ fn section_with(
 ) -> Option<(f64, f64, f64)> {
     let ft = &sim.finger_truth;
     let axis = FingerAxis::new(mcp, pip).ok()?;
-    let d = axis.direction().into_inner();
     let cfg = ObserveConfig {
-        roi: Some(Roi {
-            a: axis.mcp - d * 0.01,
-            b: axis.pip + d * 0.015,
-            radius_m: 0.03,
-        }),
+        roi: Some(Roi::around_finger(axis.mcp, axis.pip, 0.03)),
         ..Default::default()
     };
     let obs: Vec<FrameObservations> = sim

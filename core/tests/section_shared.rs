@@ -36,12 +36,7 @@ fn run(dir: &Path, exact_poses: bool) -> Outcome {
         serde_json::from_slice(&std::fs::read(dir.join("truth.json")).expect("truth")).unwrap();
     let axis = FingerAxis::new(p3(&truth["mcp"]), p3(&truth["pip"])).expect("axis");
     let scan = ScanFolder::open(dir).expect("scan");
-    let d = axis.direction().into_inner();
-    let roi = Roi {
-        a: axis.mcp - d * 0.01,
-        b: axis.pip + d * 0.015,
-        radius_m: 0.03,
-    };
+    let roi = Roi::around_finger(axis.mcp, axis.pip, 0.03);
     let cfg = ObserveConfig {
         roi: Some(roi),
         ..Default::default()

@@ -19,13 +19,8 @@ fn measure(seed: u64, opts: &SimOptions, use_true_poses: bool) -> Option<Row> {
     let t_gen = t0.elapsed();
     let ft = &scan.finger_truth;
     let axis = FingerAxis::new(ft.mcp, ft.pip).expect("axis");
-    let d = axis.direction().into_inner();
     let cfg = ObserveConfig {
-        roi: Some(Roi {
-            a: axis.mcp - d * 0.01,
-            b: axis.pip + d * 0.015,
-            radius_m: 0.03,
-        }),
+        roi: Some(Roi::around_finger(axis.mcp, axis.pip, 0.03)),
         ..Default::default()
     };
     let t1 = Instant::now();
@@ -199,13 +194,8 @@ fn tilted_axis_is_refined() {
         let mid = truth.midpoint() + perp.into_inner() * 0.001;
         let half = rot * (d * truth.length_m() / 2.0);
         let tilted = FingerAxis::new(mid - half, mid + half).expect("tilted axis");
-        let d = truth.direction().into_inner();
         let roi = ObserveConfig {
-            roi: Some(Roi {
-                a: truth.mcp - d * 0.01,
-                b: truth.pip + d * 0.015,
-                radius_m: 0.03,
-            }),
+            roi: Some(Roi::around_finger(truth.mcp, truth.pip, 0.03)),
             ..Default::default()
         };
         let obs: Vec<FrameObservations> = scan

@@ -45,6 +45,20 @@ pub struct Roi {
 }
 
 impl Roi {
+    /// The capsule around a finger's proximal phalanx: from 10 mm before `mcp` to 15 mm
+    /// past `pip` (world, metres), `radius_m` around that segment; a sphere around `mcp`
+    /// when the two joints coincide.
+    pub fn around_finger(mcp: Point3<f64>, pip: Point3<f64>, radius_m: f64) -> Self {
+        let d = (pip - mcp)
+            .try_normalize(0.0)
+            .unwrap_or_else(Vector3::zeros);
+        Roi {
+            a: mcp - d * 0.010,
+            b: pip + d * 0.015,
+            radius_m,
+        }
+    }
+
     /// Whether `p` lies inside the capsule.
     pub fn contains(&self, p: &Point3<f64>) -> bool {
         let ab = self.b - self.a;

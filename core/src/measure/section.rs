@@ -1259,19 +1259,27 @@ fn unobserved_sigma(obs: &[Obs2], f: &Fit, cfg: &SectionConfig, tab: &Table) -> 
 /// from: 360° minus the widest angle between neighbouring view directions in the slice
 /// plane (0 with one camera position).
 fn view_span(obs: &[Obs2], f: &Fit) -> f64 {
-    let mut a: Vec<f64> = obs
-        .iter()
-        .zip(&f.weight)
-        .filter(|(_, w)| **w >= 0.5)
-        .map(|(o, _)| (-o.view.y).atan2(-o.view.x).rem_euclid(TAU))
-        .collect();
-    if a.len() < 2 {
+    angular_span_deg(
+        obs.iter()
+            .zip(&f.weight)
+            .filter(|(_, w)| **w >= 0.5)
+            .map(|(o, _)| (-o.view.y).atan2(-o.view.x))
+            .collect(),
+    )
+}
+
+/// Degrees of the circle spanned by directions at `angles` (radians, any range): 360°
+/// minus the widest empty arc between neighbouring directions; 0 with fewer than two.
+pub(crate) fn angular_span_deg(mut angles: Vec<f64>) -> f64 {
+    for a in angles.iter_mut() {
+        *a = a.rem_euclid(TAU);
+    }
+    if angles.len() < 2 {
         return 0.0;
     }
-    a.sort_by(|x, y| x.total_cmp(y));
-    a.dedup_by(|x, y| (*x - *y).abs() < 1e-9);
-    let mut widest = TAU - (a[a.len() - 1] - a[0]);
-    for w in a.windows(2) {
+    angles.sort_by(|x, y| x.total_cmp(y));
+    let mut widest = TAU - (angles[angles.len() - 1] - angles[0]);
+    for w in angles.windows(2) {
         widest = widest.max(w[1] - w[0]);
     }
     (TAU - widest).to_degrees()
