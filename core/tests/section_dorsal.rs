@@ -193,19 +193,23 @@ fn shared_case(name: &str) -> Option<Case> {
     })
 }
 
-/// Section fit on `poses` with the true axis.
-fn section(case: &Case, poses: &[Isometry3<f64>], drift_m: f64) -> Option<SectionResult> {
-    let axis = FingerAxis::new(case.mcp, case.pip).ok()?;
+/// Every frame's observations on `poses`, cropped around the true axis.
+fn observe(case: &Case, poses: &[Isometry3<f64>], axis: &FingerAxis) -> Vec<FrameObservations> {
     let cfg = ObserveConfig {
         roi: Some(Roi::around_finger(axis.mcp, axis.pip, 0.03)),
         ..Default::default()
     };
-    let obs: Vec<FrameObservations> = case
-        .frames
+    case.frames
         .iter()
         .zip(poses)
         .map(|(f, p)| FrameObservations::extract_with(f, p, &cfg).expect("observe"))
-        .collect();
+        .collect()
+}
+
+/// Section fit on `poses` with the true axis.
+fn section(case: &Case, poses: &[Isometry3<f64>], drift_m: f64) -> Option<SectionResult> {
+    let axis = FingerAxis::new(case.mcp, case.pip).ok()?;
+    let obs = observe(case, poses, &axis);
     let sc = SectionConfig {
         pose_drift_sigma_m: drift_m,
         ..Default::default()
@@ -483,16 +487,7 @@ fn dorsal_sigma_sensitivity() {
     ];
     for case in &cases {
         let axis = FingerAxis::new(case.mcp, case.pip).unwrap();
-        let cfg = ObserveConfig {
-            roi: Some(Roi::around_finger(axis.mcp, axis.pip, 0.03)),
-            ..Default::default()
-        };
-        let obs: Vec<FrameObservations> = case
-            .frames
-            .iter()
-            .zip(&case.true_poses)
-            .map(|(f, p)| FrameObservations::extract_with(f, p, &cfg).expect("observe"))
-            .collect();
+        let obs = observe(case, &case.true_poses, &axis);
         println!("{} (truth {:.2} mm):", case.name, case.ring_mm);
         for (label, sc) in &variants {
             let r = SectionMeasurer::new(&obs, &axis, sc)
