@@ -7,6 +7,21 @@
 //! finder's internals (tubular length, knuckle position and prominence); the ring section's
 //! refined axis angle, its centre's along-axis error, and the circumference error and sigma.
 //!
+//! Measured on main d6b189f (along: located minus true, mm, + = distal; level 0 → 1):
+//! - pose-01: ring point along −3.26 → −1.64 (PIP −0.73 → +0.06, MCP −5.78 → −3.34): the
+//!   knuckle pick moved a whole 1 mm profile step (t 29.0 → 30.0) and the tubular end
+//!   0.7 mm; ring error +0.154 σ0.374 `ok` → −0.011 σ0.364 `ok`.
+//! - dorsal-02: −3.07 → −0.91 (knuckle 25 → 27 mm); error −0.925 σ4.16 → +0.461 σ5.70.
+//! - index-04: −1.65 → −1.23 (knuckle 34 → 34, tube end 75.2 → 74.8 mm); error
+//!   +0.437 σ0.489 → +0.535 σ0.457; across the axis 1.86 mm (the section re-centres to 0.7).
+//! - nopose-03 (no platform poses: the level does not apply): −4.49 along, axis 0.16°.
+//! - lidar-05 (level does not change it): knuckle at 21.0 mm against the true PIP at
+//!   15.4 mm, ring point +6.3 mm, axis 10.4° off (the section re-aims it to 1.7°).
+//! - The ring point sits 1.2–4.5 mm proximal on every TrueDepth scan: the PIP 0.7–1.6 mm
+//!   proximal and the MCP placed by `MCP_PIP_PER_DISTAL` (0.95, this generator ≈ 0.85).
+//!   The finder's axis is within 1.1° of the truth on them; the ring section's re-aiming
+//!   keeps it (0.00°) except where three slice centres happen to qualify.
+//!
 //! Ignored (about a minute per level): run with
 //! `cargo test --release -p mandrel-core --test locate_session -- --ignored --nocapture`.
 //! `LOCATE_LEVELS=0,1` chooses the `platform_first_level` values, `LOCATE_SCANS=a,b` the scans.
