@@ -21,6 +21,17 @@
 //!   proximal and the MCP placed by `MCP_PIP_PER_DISTAL` (0.95, this generator ≈ 0.85).
 //!   The finder's axis is within 1.1° of the truth on them; the ring section's re-aiming
 //!   keeps it (0.00°) except where three slice centres happen to qualify.
+//! - The section's re-aiming (`SectionMeasurer::refine_axis`) is where small changes turn
+//!   into large ones. Its line through five slice centres (ring point ±8 mm) is pulled by
+//!   the proximal slice, which reaches the web (centre sigma 0.13–1.03 mm at −8 mm against
+//!   0.01–0.05 mm at 0…+8 mm). With landmarks (main): pose-01's first pass asks 12.16°, just
+//!   over `max_tilt_deg` (12°), so the given axis is kept; index-04 asks 10.42° and then
+//!   3.78° (kept); nopose-03 46°; LiDAR 2.1° then 3.8°. Without landmarks: pose-01 22.7°,
+//!   nopose-03 50° (kept); index-04 9.4° then 6.7° at level 0 (accepted: the finder's
+//!   1.1° axis turned 5.7° off the truth, ring error +0.44 → +0.55 with the sub-sample
+//!   knuckle of `dev/locate-wip`) but not at level 1. Weighting the centres by their
+//!   sigmas still asks 5–20°: the slice centres' line is not the joint axis (a bias, not
+//!   noise).
 //!
 //! Ignored (about a minute per level): run with
 //! `cargo test --release -p mandrel-core --test locate_session -- --ignored --nocapture`.
