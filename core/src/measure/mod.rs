@@ -362,13 +362,14 @@ pub fn measure_detailed(
     };
     let sections =
         SectionMeasurer::new(input.observations, &axis, &options.section).and_then(|sm| {
+            let sm = sm.with_axis_sigma_rad(found.direction_sigma_rad());
             let (ring, ax) = sm.ring()?;
             let knuckle = sm.knuckle(Some(&ax)).ok();
             let taper = measured_taper(&sm, &ax, &ring);
-            Ok((ring, knuckle, taper))
+            Ok((ring, knuckle, taper, ax.direction_sigma_rad))
         });
     timings.section = ms(ts);
-    let (ring, knuckle, (slope, curvature, taper_capped)) = match sections {
+    let (ring, knuckle, (slope, curvature, taper_capped), tilt_sigma_rad) = match sections {
         Ok(v) => v,
         Err(_) => {
             m.reasons.push(Reason::FingerNotFound);
@@ -376,7 +377,7 @@ pub fn measure_detailed(
         }
     };
     let ring_mm = ring.perimeter_m * 1000.0;
-    let sigma_mm = combined_sigma_mm(&ring, &found, (slope, curvature));
+    let sigma_mm = combined_sigma_mm(&ring, &found, (slope, curvature), tilt_sigma_rad);
     m.ring_circumference_mm = Some(ring_mm);
     m.knuckle_circumference_mm = knuckle.as_ref().map(|k| k.perimeter_m * 1000.0);
     m.uncertainty_mm = Some(sigma_mm);
@@ -484,14 +485,22 @@ fn measured_taper(
 /// Ring-circumference 1-sigma (mm): the section's own uncertainty combined with what the
 /// localisation adds. A ring-position error δ (1-sigma σp along the axis) changes the perimeter
 /// by slope·δ + curvature·δ²/2 (`taper`, measured at the ring position); the variance of that
-/// is slope²σp² + curvature²σp⁴/2. The section re-aims the axis, so tilt contributes only
-/// through the part it cannot correct (none is assumed).
-fn combined_sigma_mm(ring: &SectionResult, found: &LocatedFinger, taper: (f64, f64)) -> f64 {
+/// is slope²σp² + curvature²σp⁴/2. An axis tilt α (a 2-vector, 1-sigma `tilt_sigma_rad` per
+/// component after the section's re-aiming) lengthens the slice's perimeter P by about
+/// P·|α|²/4 (a cylinder cut obliquely); |α|² is σ²χ²₂, mean 2σ² and standard deviation 2σ²,
+/// so the term's root mean square is P·σ²/√2.
+fn combined_sigma_mm(
+    ring: &SectionResult,
+    found: &LocatedFinger,
+    taper: (f64, f64),
+    tilt_sigma_rad: f64,
+) -> f64 {
     let (slope, curvature) = taper;
     let pos_sigma_mm =
         0.5 * (found.mcp.sigma_m.powi(2) + found.pip.sigma_m.powi(2)).sqrt() * 1000.0;
     let loc_var = (slope * pos_sigma_mm).powi(2) + 0.5 * (curvature * pos_sigma_mm.powi(2)).powi(2);
-    ((ring.sigma_m * 1000.0).powi(2) + loc_var).sqrt()
+    let tilt_mm = ring.perimeter_m * 1000.0 * tilt_sigma_rad.powi(2) / std::f64::consts::SQRT_2;
+    ((ring.sigma_m * 1000.0).powi(2) + loc_var + tilt_mm.powi(2)).sqrt()
 }
 
 /// Label shown for a system whose table does not reach the circumference.

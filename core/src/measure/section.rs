@@ -22,9 +22,11 @@
 //! observed residuals, prior for unobserved arcs) combined with a delete-a-group jackknife
 //! over frames (catches per-frame pose errors and correlated noise) and a small floor.
 //!
-//! The axis can be refined: slices a few millimetres either side of the ring position are
-//! fitted and the axis re-aimed through their centres (Steiner points), so the ring slice is
-//! truly perpendicular to the finger and centred on it.
+//! The axis can be refined: slices from the ring position towards PIP are fitted and the
+//! line through their centres (Steiner points) is combined with the given axis, each
+//! weighted by its direction uncertainty (no accept/reject threshold), so the ring slice is
+//! perpendicular to the finger and centred on it; the combined direction's 1-sigma is
+//! reported ([`RefinedAxis::direction_sigma_rad`]) for the caller to propagate.
 
 use std::f64::consts::TAU;
 
@@ -148,10 +150,16 @@ pub struct SectionConfig {
     pub noise_floor_m: f64,
     /// Silhouette edge placement 1-sigma in pixels (uniform over a pixel is 0.29).
     pub edge_sigma_px: f64,
-    /// Re-aim the axis through section centres around the ring position.
+    /// Re-aim the axis through section centres between the ring position and PIP.
     pub refine_axis: bool,
-    /// Largest axis correction accepted (degrees); beyond it the given axis is kept.
-    pub max_tilt_deg: f64,
+    /// 1-sigma of the given axis's direction (degrees, per tilt component) when the caller
+    /// gives none ([`SectionMeasurer::with_axis_sigma_rad`]): the prior the slice centres'
+    /// direction is combined with.
+    pub axis_prior_sigma_deg: f64,
+    /// Least 1-sigma of a slice centre (metres, per in-plane component) in the axis
+    /// refinement: a finger's section centre wanders off its joint axis by shape, not only
+    /// by noise.
+    pub axis_centre_floor_m: f64,
     /// Surface samples whose in-plane normal points towards the axis (cosine below this)
     /// are dropped as another surface's (a neighbouring finger facing this one).
     pub min_facing_cos: f64,
@@ -195,7 +203,8 @@ impl Default for SectionConfig {
             noise_floor_m: 0.0001,
             edge_sigma_px: 0.35,
             refine_axis: true,
-            max_tilt_deg: 12.0,
+            axis_prior_sigma_deg: 3.0,
+            axis_centre_floor_m: 0.00003,
             min_facing_cos: 0.3,
             frame_shifts: false,
             frame_shift_prior_m: 0.001,
@@ -236,7 +245,8 @@ impl SectionConfig {
         let non_negative = |v: f64| v.is_finite() && v >= 0.0;
         if !(non_negative(self.noise_floor_m)
             && non_negative(self.sigma_floor_m)
-            && non_negative(self.max_tilt_deg)
+            && pos(self.axis_prior_sigma_deg)
+            && non_negative(self.axis_centre_floor_m)
             && non_negative(self.knuckle_half_range_m)
             && pos(self.knuckle_step_m)
             && pos(self.frame_shift_prior_m)
@@ -244,7 +254,7 @@ impl SectionConfig {
             && non_negative(self.pose_drift_sigma_m))
         {
             return Err(SectionError::Config(
-                "floors, tilt and knuckle range must be finite and >= 0 (step > 0)".into(),
+                "floors and knuckle range must be finite and >= 0 (step, axis prior > 0)".into(),
             ));
         }
         Ok(())
@@ -425,6 +435,9 @@ impl Cloud {
 struct Obs2 {
     /// Surface sample position (points) or outward normal (lines).
     q: Vector2<f64>,
+    /// Index of the surface sample in the gathered cloud (lines: 0), for thinning that
+    /// keeps the same samples whatever the plane.
+    src: usize,
     /// Line offset (lines only).
     c: f64,
     /// Axial offset from the plane, metres.
@@ -465,7 +478,7 @@ impl Plane {
 
 fn slice_obs(cloud: &Cloud, plane: &Plane, cfg: &SectionConfig) -> Vec<Obs2> {
     let mut out = Vec::new();
-    for &(p, sigma, frame, normal) in &cloud.points {
+    for (src, &(p, sigma, frame, normal)) in cloud.points.iter().enumerate() {
         let d = p - plane.origin;
         let s = d.dot(&plane.n);
         if s.abs() > cfg.slab_half_width_m {
@@ -485,6 +498,7 @@ fn slice_obs(cloud: &Cloud, plane: &Plane, cfg: &SectionConfig) -> Vec<Obs2> {
         }
         out.push(Obs2 {
             q,
+            src,
             c: 0.0,
             s,
             sigma,
@@ -522,6 +536,7 @@ fn slice_obs(cloud: &Cloud, plane: &Plane, cfg: &SectionConfig) -> Vec<Obs2> {
         let n = if om > 0.0 { -m } else { m };
         out.push(Obs2 {
             q: n,
+            src: 0,
             c: n.dot(&g),
             s,
             sigma: (t.sigma_along * om.abs()).hypot(cfg.noise_floor_m),
@@ -1172,6 +1187,12 @@ fn check_enough(obs: &[Obs2], position_m: f64) -> Result<(), SectionError> {
 /// systematic errors long before this many samples.
 const MAX_SLICE_POINTS: usize = 3000;
 
+/// Most surface samples in a measured section (ring, taper and reported knuckle sections;
+/// per 1.2 mm of slab half width): TrueDepth scans put 5–10 thousand samples in a ring
+/// slab, and the perimeter of a 3000-sample subsample differs from the full set's by
+/// 0.1–0.2 mm (its fit sigma), so measured sections use all of them up to this bound.
+const MAX_MEASURED_POINTS: usize = 16000;
+
 /// Fits one slice; returns its observations and fit.
 fn fit_slice(
     cloud: &Cloud,
@@ -1179,20 +1200,19 @@ fn fit_slice(
     cfg: &SectionConfig,
     tab: &Table,
     position_m: f64,
+    max_points: usize,
 ) -> Result<(Vec<Obs2>, Fit), SectionError> {
     let mut obs = slice_obs(cloud, plane, cfg);
     let npts = obs.iter().filter(|o| !o.is_line).count();
-    let max_pts = (MAX_SLICE_POINTS as f64 * (cfg.slab_half_width_m / 0.0012).max(1.0)) as usize;
+    let max_pts = (max_points as f64 * (cfg.slab_half_width_m / 0.0012).max(1.0)) as usize;
     if npts > max_pts {
+        // Keep every keep-th sample of the cloud (not of the slab): slices of nearby planes
+        // then share their samples, so a small change of the plane changes the fit smoothly
+        // (thinning by rank within the slab redrew the subsample: ±0.1–0.2 mm of perimeter
+        // and a factor 2 in the jackknife sigma on td-full-pose-index-04 for sub-degree
+        // changes of the axis).
         let keep = npts.div_ceil(max_pts);
-        let mut c = 0usize;
-        obs.retain(|o| {
-            if o.is_line {
-                return true;
-            }
-            c += 1;
-            c.is_multiple_of(keep)
-        });
+        obs.retain(|o| o.is_line || o.src.is_multiple_of(keep));
     }
     reindex_frames(&mut obs, cfg.frame_shifts);
     check_enough(&obs, position_m)?;
@@ -1413,6 +1433,9 @@ pub struct RefinedAxis {
     pub direction: Unit<Vector3<f64>>,
     /// Angle from the given axis, degrees.
     pub correction_deg: f64,
+    /// 1-sigma of the direction (radians, per tilt component): the combined uncertainty of
+    /// the given axis and the slice centres' line (the given axis's when not refined).
+    pub direction_sigma_rad: f64,
 }
 
 /// Measures cross-sections of one finger from per-frame observations.
@@ -1423,6 +1446,8 @@ pub struct SectionMeasurer<'a> {
     /// `cfg` with the ring slab (ring section and axis refinement).
     ring_cfg: SectionConfig,
     tab: Table,
+    /// 1-sigma of the given axis's direction, radians per tilt component.
+    axis_sigma_rad: f64,
 }
 
 impl<'a> SectionMeasurer<'a> {
@@ -1455,7 +1480,18 @@ impl<'a> SectionMeasurer<'a> {
                 ..cfg.clone()
             },
             tab: Table::new(cfg.harmonics),
+            axis_sigma_rad: cfg.axis_prior_sigma_deg.to_radians(),
         })
+    }
+
+    /// Sets the 1-sigma of the given axis's direction (radians, per tilt component), e.g.
+    /// [`crate::measure::locate::LocatedFinger::direction_sigma_rad`]; ignored unless finite
+    /// and positive. Default: [`SectionConfig::axis_prior_sigma_deg`].
+    pub fn with_axis_sigma_rad(mut self, sigma_rad: f64) -> Self {
+        if sigma_rad.is_finite() && sigma_rad > 0.0 {
+            self.axis_sigma_rad = sigma_rad;
+        }
+        self
     }
 
     /// Surface samples and tangents gathered around the axis.
@@ -1477,18 +1513,34 @@ impl<'a> SectionMeasurer<'a> {
             ));
         }
         let plane = Plane::new(*point, direction.into_inner());
-        let (obs, fit) = fit_slice(&self.cloud, &plane, cfg, &self.tab, position_m)?;
+        let (obs, fit) = fit_slice(
+            &self.cloud,
+            &plane,
+            cfg,
+            &self.tab,
+            position_m,
+            MAX_SLICE_POINTS,
+        )?;
         if recentre {
-            // Re-centre on the fitted centre: the radius cut then follows the finger.
+            // Re-centre on the fitted centre (the radius cut then follows the finger) and
+            // fit the measured section with all its samples.
             let centre = steiner_world(&plane, &fit);
-            let plane2 = Plane::new(centre, direction.into_inner());
-            if let Ok((obs, fit)) = fit_slice(&self.cloud, &plane2, cfg, &self.tab, position_m) {
-                return Ok(Slice {
-                    plane: plane2,
-                    obs,
-                    fit,
+            for p in [Plane::new(centre, direction.into_inner()), plane] {
+                if let Ok((obs, fit)) = fit_slice(
+                    &self.cloud,
+                    &p,
+                    cfg,
+                    &self.tab,
                     position_m,
-                });
+                    MAX_MEASURED_POINTS,
+                ) {
+                    return Ok(Slice {
+                        plane: p,
+                        obs,
+                        fit,
+                        position_m,
+                    });
+                }
             }
         }
         Ok(Slice {
@@ -1507,23 +1559,38 @@ impl<'a> SectionMeasurer<'a> {
             .to_degrees()
     }
 
-    /// Re-aims the axis through the centres of slices around the ring position (two passes);
-    /// keeps the given axis when the correction would exceed `max_tilt_deg` or data is short.
+    /// Re-aims the axis: a continuous, uncertainty-weighted combination of the given axis's
+    /// direction (prior 1-sigma [`SectionMeasurer::with_axis_sigma_rad`], per tilt
+    /// component) and the direction of the line through the centres (Steiner points) of five
+    /// slices from the ring position towards PIP (two passes, the second at the first's
+    /// direction). Proximal slices are not used: within a few millimetres of the ring
+    /// position some hands reach the web between the fingers, whose section centre is pulled
+    /// towards the palm (a bias of the line, not noise). The line is a weighted least-squares
+    /// fit per in-plane component with each centre's posterior variance (plus
+    /// [`SectionConfig::axis_centre_floor_m`]), its slope variance scaled up by the reduced
+    /// χ² when the centres scatter more than their sigmas say. No threshold: a correction is
+    /// never accepted or refused whole. With fewer than two slices the given axis is kept.
     pub fn refine_axis(&self) -> RefinedAxis {
         let d0 = self.axis.direction();
         let mid = self.axis.midpoint();
+        let prior_var = self.axis_sigma_rad.powi(2);
         let keep = RefinedAxis {
             ring_point: mid,
             direction: d0,
             correction_deg: 0.0,
+            direction_sigma_rad: self.axis_sigma_rad,
         };
-        let half = (0.3 * self.axis.length_m()).clamp(0.004, 0.008);
+        let span = (0.3 * self.axis.length_m()).clamp(0.004, 0.008);
+        let floor_var = self.cfg.axis_centre_floor_m.powi(2);
         let mut point = mid;
         let mut dir = d0;
+        let mut sigma = self.axis_sigma_rad;
         for _ in 0..2 {
-            let mut centres = Vec::new();
-            for j in -2..=2 {
-                let t = half * j as f64 / 2.0;
+            // (t, x, y, var x, var y) per slice, in the current direction's plane basis.
+            let mut rows: Vec<[f64; 5]> = Vec::with_capacity(5);
+            let mut plane = None;
+            for j in 0..=4 {
+                let t = span * j as f64 / 4.0;
                 if let Ok(s) = self.slice(
                     &(point + dir.into_inner() * t),
                     &dir,
@@ -1531,42 +1598,51 @@ impl<'a> SectionMeasurer<'a> {
                     false,
                     &self.ring_cfg,
                 ) {
-                    // Only well-constrained centres.
-                    let sc = (s.fit.cov[(1, 1)] + s.fit.cov[(2, 2)]).sqrt();
-                    if sc < 0.0015 {
-                        centres.push(steiner_world(&s.plane, &s.fit));
+                    let (vx, vy) = (s.fit.cov[(1, 1)], s.fit.cov[(2, 2)]);
+                    let row = [t, s.fit.x[1], s.fit.x[2], vx + floor_var, vy + floor_var];
+                    if row.iter().all(|v| v.is_finite()) && vx >= 0.0 && vy >= 0.0 {
+                        rows.push(row);
+                        plane = Some(s.plane);
                     }
                 }
             }
-            if centres.len() < 3 {
+            let Some(plane) = plane else {
+                return keep;
+            };
+            if rows.len() < 2 {
                 return keep;
             }
-            let n = centres.len() as f64;
-            let c = centres.iter().fold(Vector3::zeros(), |a, p| a + p.coords) / n;
-            let mut m = nalgebra::Matrix3::zeros();
-            for p in &centres {
-                let d = p.coords - c;
-                m += d * d.transpose();
-            }
-            let e = m.symmetric_eigen();
-            let imax = e.eigenvalues.imax();
-            let mut nd: Vector3<f64> = e.eigenvectors.column(imax).into();
-            if nd.dot(&d0) < 0.0 {
-                nd = -nd;
-            }
-            let nd = Unit::new_normalize(nd);
-            if !(self.correction_deg(&nd) <= self.cfg.max_tilt_deg) {
+            let denom = d0.dot(&dir);
+            if denom <= 0.0 {
                 return keep;
             }
-            // Ring position: the midpoint's axial location on the new line.
-            let cp = Point3::from(c);
-            point = cp + nd.into_inner() * (mid - cp).dot(&nd);
+            let mut offset = Vector3::zeros();
+            let mut slope = [0.0; 2];
+            let mut post_var = [0.0; 2];
+            for (c, e) in [(0usize, plane.e1), (1usize, plane.e2)] {
+                let line = weighted_line(&rows, 1 + c, 3 + c);
+                let Some((mean_t, mean_c, b, var_b)) = line else {
+                    return keep;
+                };
+                // The given axis's slope in this basis.
+                let p = d0.dot(&e) / denom;
+                let w = 1.0 / var_b + 1.0 / prior_var;
+                slope[c] = (b / var_b + p / prior_var) / w;
+                post_var[c] = 1.0 / w;
+                offset += e * (mean_c - slope[c] * mean_t);
+            }
+            let nd =
+                Unit::new_normalize(dir.into_inner() + plane.e1 * slope[0] + plane.e2 * slope[1]);
+            let on_line = point + offset;
+            point = on_line + nd.into_inner() * (mid - on_line).dot(&nd);
             dir = nd;
+            sigma = (0.5 * (post_var[0] + post_var[1])).sqrt();
         }
         RefinedAxis {
             ring_point: point,
             direction: dir,
             correction_deg: self.correction_deg(&dir),
+            direction_sigma_rad: sigma,
         }
     }
 
@@ -1597,6 +1673,7 @@ impl<'a> SectionMeasurer<'a> {
                 ring_point: self.axis.midpoint(),
                 direction: self.axis.direction(),
                 correction_deg: 0.0,
+                direction_sigma_rad: self.axis_sigma_rad,
             }
         };
         let r = self.measure_at(&ax.ring_point, &ax.direction, 0.0)?;
@@ -1636,6 +1713,41 @@ impl<'a> SectionMeasurer<'a> {
             None => Err(last_err.unwrap_or(SectionError::NoObservations)),
         }
     }
+}
+
+/// Weighted least-squares line `c = a + b·t` through `rows` (`t` in column 0, `c` in column
+/// `ci`, its variance in column `vi`): `(mean t, mean c, b, var b)` with weights 1/variance,
+/// the slope variance scaled by the reduced χ² when above 1 (scatter beyond the stated
+/// variances). `None` when the positions do not spread.
+fn weighted_line(rows: &[[f64; 5]], ci: usize, vi: usize) -> Option<(f64, f64, f64, f64)> {
+    let w: Vec<f64> = rows.iter().map(|r| 1.0 / r[vi].max(1e-18)).collect();
+    let sw: f64 = w.iter().sum();
+    let mt = rows.iter().zip(&w).map(|(r, w)| w * r[0]).sum::<f64>() / sw;
+    let mc = rows.iter().zip(&w).map(|(r, w)| w * r[ci]).sum::<f64>() / sw;
+    let stt: f64 = rows
+        .iter()
+        .zip(&w)
+        .map(|(r, w)| w * (r[0] - mt).powi(2))
+        .sum();
+    if !(stt > 0.0) || !stt.is_finite() {
+        return None;
+    }
+    let stc: f64 = rows
+        .iter()
+        .zip(&w)
+        .map(|(r, w)| w * (r[0] - mt) * (r[ci] - mc))
+        .sum();
+    let b = stc / stt;
+    let mut var_b = 1.0 / stt;
+    if rows.len() > 2 {
+        let chi2: f64 = rows
+            .iter()
+            .zip(&w)
+            .map(|(r, w)| w * (r[ci] - mc - b * (r[0] - mt)).powi(2))
+            .sum();
+        var_b *= (chi2 / (rows.len() - 2) as f64).max(1.0);
+    }
+    Some((mt, mc, b, var_b))
 }
 
 /// Convenience: the ring section of `axis` from observations with `cfg`.
