@@ -442,7 +442,7 @@ const TAPER_STEP_M: f64 = 0.002;
 /// extra sections [`TAPER_STEP_M`] either side: `(slope, curvature)` in mm per mm and mm per
 /// mm². Near a web between fingers (or a knuckle) the perimeter can change by more than
 /// 1 mm per mm, so a fixed allowance would understate what a position error costs. Each
-/// estimate is debiased by its own noise (from the three sections' sigmas), so section noise
+/// estimate is debiased by its own noise (from the three sections' independent noise, [`section_noise_mm`]), so section noise
 /// alone does not inflate it. Falls back to `(MIN_TAPER, 0)` when a side section cannot be
 /// fitted; capped at [`MAX_TAPER`] (and `MAX_TAPER / step` for the curvature), with the
 /// third value `true` when a cap applied.
@@ -459,7 +459,7 @@ fn measured_taper(
             sign * TAPER_STEP_M,
         )
         .ok()
-        .map(|r| (r.perimeter_m * 1000.0, r.sigma_m * 1000.0))
+        .map(|r| (r.perimeter_m * 1000.0, section_noise_mm(&r)))
         .filter(|(p, s)| p.is_finite() && s.is_finite())
     };
     let step_mm = TAPER_STEP_M * 1000.0;
@@ -467,7 +467,7 @@ fn measured_taper(
         (Some(lo), Some(hi)) => (lo, hi),
         _ => return (MIN_TAPER, 0.0, false),
     };
-    let (mid, s_mid) = (ring.perimeter_m * 1000.0, ring.sigma_m * 1000.0);
+    let (mid, s_mid) = (ring.perimeter_m * 1000.0, section_noise_mm(ring));
     let slope = (hi - lo) / (2.0 * step_mm);
     let slope_noise_sq = (s_lo * s_lo + s_hi * s_hi) / (2.0 * step_mm).powi(2);
     let curvature = (hi - 2.0 * mid + lo) / (step_mm * step_mm);
@@ -480,6 +480,15 @@ fn measured_taper(
     let max_curvature = MAX_TAPER / step_mm;
     let capped = slope > MAX_TAPER || curvature > max_curvature;
     (slope.min(MAX_TAPER), curvature.min(max_curvature), capped)
+}
+
+/// The part of a section's sigma (mm) that is independent between sections a few
+/// millimetres apart: the fit's own (observation noise, unobserved arcs). The frame
+/// jackknife and the pose terms come from errors every nearby section shares (the same
+/// frames at the same poses), so they cancel in a difference of sections and must not be
+/// subtracted from the measured taper as noise.
+fn section_noise_mm(r: &SectionResult) -> f64 {
+    r.sigma_parts.fit_m.hypot(r.sigma_parts.floor_m) * 1000.0
 }
 
 /// Ring-circumference 1-sigma (mm): the section's own uncertainty combined with what the
