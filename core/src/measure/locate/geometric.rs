@@ -760,11 +760,18 @@ const PIP_SIGMA_M: f64 = 0.0015;
 /// generators and its 10 % spread goes into the MCP's uncertainty.
 pub const MCP_PIP_PER_DISTAL: f64 = 0.95;
 
+/// Half-width of the window (metres) over which the knuckle's prominence curve is fitted
+/// with a parabola around its highest sample.
+const PEAK_FIT_HALF_M: f64 = 0.003;
+
 /// The PIP knuckle on a finger's surface radius profile ([`radius_profile`]): the most
 /// prominent local widening (radius above the mean of the profile 6–12 mm either side)
 /// between 20 % and 65 % of the tubular part (the DIP, at ~80 %, and the palm, at the
-/// base, are outside). Returns `(t, prominence)` in metres, or `None` when no widening
-/// of at least 0.15 mm stands out.
+/// base, are outside). The position is the vertex of a least-squares parabola through the
+/// prominence curve within ±3 mm of its highest sample (kept within that window), not the
+/// highest 1 mm sample itself: a pick on the 1 mm grid jumps by a whole step when noise
+/// tips two near-equal samples, and the ring point moves by 1.5 times that. Returns
+/// `(t, prominence)` in metres, or `None` when no widening of at least 0.15 mm stands out.
 pub fn pip_from_profile(profile: &[ProfileSample], length_m: f64) -> Option<(f64, f64)> {
     let mean_in = |a: f64, b: f64| {
         let v: Vec<f64> = profile
@@ -774,24 +781,60 @@ pub fn pip_from_profile(profile: &[ProfileSample], length_m: f64) -> Option<(f64
             .collect();
         (v.len() >= 3).then(|| v.iter().sum::<f64>() / v.len() as f64)
     };
-    let mut best: Option<(f64, f64)> = None;
-    for t in profile.iter().map(|p| p.t_m) {
-        if t < 0.2 * length_m || t > 0.65 * length_m {
-            continue;
-        }
-        let (Some(here), Some(before), Some(after)) = (
-            mean_in(t - 0.0015, t + 0.0015),
-            mean_in(t - 0.012, t - 0.006),
-            mean_in(t + 0.006, t + 0.012),
-        ) else {
-            continue;
-        };
-        let prom = here - 0.5 * (before + after);
-        if best.is_none_or(|b| prom > b.1) {
-            best = Some((t, prom));
-        }
+    let prominence = |t: f64| {
+        let (here, before, after) = (
+            mean_in(t - 0.0015, t + 0.0015)?,
+            mean_in(t - 0.012, t - 0.006)?,
+            mean_in(t + 0.006, t + 0.012)?,
+        );
+        Some(here - 0.5 * (before + after))
+    };
+    let curve: Vec<(f64, f64)> = profile
+        .iter()
+        .map(|p| p.t_m)
+        .filter(|&t| t >= 0.2 * length_m && t <= 0.65 * length_m)
+        .filter_map(|t| Some((t, prominence(t)?)))
+        .collect();
+    let best = curve
+        .iter()
+        .copied()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|b| b.1 >= 0.00015)?;
+    let window: Vec<(f64, f64)> = curve
+        .iter()
+        .copied()
+        .filter(|(t, _)| (t - best.0).abs() <= PEAK_FIT_HALF_M + 1e-9)
+        .collect();
+    Some((refine_peak(&window, best.0).unwrap_or(best.0), best.1))
+}
+
+/// Vertex of the least-squares parabola through `samples` (`(t, value)`), when it opens
+/// downwards and at least five samples span both sides of `t0`; clamped to the samples'
+/// range.
+fn refine_peak(samples: &[(f64, f64)], t0: f64) -> Option<f64> {
+    if samples.len() < 5 || !samples.iter().any(|s| s.0 < t0) || !samples.iter().any(|s| s.0 > t0) {
+        return None;
     }
-    best.filter(|b| b.1 >= 0.00015)
+    // Centred, in millimetres, for conditioning.
+    let mut ata = Matrix3::zeros();
+    let mut atb = Vector3::zeros();
+    for &(t, v) in samples {
+        let x = (t - t0) * 1e3;
+        let row = Vector3::new(1.0, x, x * x);
+        ata += row * row.transpose();
+        atb += row * (v * 1e3);
+    }
+    let c = ata.lu().solve(&atb)?;
+    if !(c.z < 0.0) {
+        return None;
+    }
+    let lo = samples.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
+    let hi = samples
+        .iter()
+        .map(|s| s.0)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let vertex = t0 + (-c.y / (2.0 * c.z)) * 1e-3;
+    vertex.is_finite().then(|| vertex.clamp(lo, hi))
 }
 
 /// Least distance from the MCP to the tubular part's base (where the free finger starts), as
@@ -918,5 +961,75 @@ mod base_conflict_tests {
         let c = base_conflict_m(0.033, 0.0202);
         assert!((c - (0.033 - 0.0202 * 1.15)).abs() < 1e-12, "{c}");
         assert!(c > 0.009, "{c}");
+    }
+}
+
+#[cfg(test)]
+mod knuckle_tests {
+    use super::*;
+
+    /// A 80 mm finger profile on the 1 mm grid: a slow taper plus a knuckle bump (Gaussian,
+    /// 3 mm wide, 0.8 mm high) centred at `centre_m`.
+    fn profile(centre_m: f64) -> Vec<ProfileSample> {
+        (0..=80)
+            .map(|k| {
+                let t = k as f64 * 0.001;
+                let bump = 0.0008 * (-((t - centre_m) / 0.003).powi(2) / 2.0).exp();
+                ProfileSample {
+                    t_m: t,
+                    radius_m: 0.010 - 0.02 * t + bump,
+                    points: 50,
+                    coverage_deg: 360.0,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn knuckle_is_located_between_profile_samples() {
+        let mut last = f64::NEG_INFINITY;
+        for i in 0..=10 {
+            let centre = 0.030 + i as f64 * 0.0001;
+            let (t, prom) = pip_from_profile(&profile(centre), 0.080).expect("knuckle");
+            assert!(prom > 0.0003, "prominence {prom}");
+            assert!(
+                (t - centre).abs() < 0.00015,
+                "knuckle at {:.2} mm, placed at {:.2} mm",
+                centre * 1e3,
+                t * 1e3
+            );
+            // Moves with the knuckle, not in 1 mm jumps.
+            assert!(t > last, "{t} after {last}");
+            last = t;
+        }
+    }
+
+    #[test]
+    fn flat_profile_has_no_knuckle() {
+        let flat: Vec<ProfileSample> = profile(0.030)
+            .into_iter()
+            .map(|p| ProfileSample {
+                radius_m: 0.009,
+                ..p
+            })
+            .collect();
+        assert_eq!(pip_from_profile(&flat, 0.080), None);
+    }
+
+    #[test]
+    fn peak_refinement_needs_a_downward_parabola() {
+        let up: Vec<(f64, f64)> = (-3..=3)
+            .map(|k| (k as f64 * 0.001, (k * k) as f64 * 1e-5))
+            .collect();
+        assert_eq!(refine_peak(&up, 0.0), None);
+        let down: Vec<(f64, f64)> = (-3..=3)
+            .map(|k| {
+                let t = k as f64 * 0.001;
+                (t, -(t - 0.0004).powi(2))
+            })
+            .collect();
+        let v = refine_peak(&down, 0.0).unwrap();
+        assert!((v - 0.0004).abs() < 1e-9, "{v}");
+        assert_eq!(refine_peak(&down[..4], 0.0), None);
     }
 }
