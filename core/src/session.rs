@@ -270,9 +270,9 @@ pub struct ScanSession {
     last_posed: Option<(Isometry3<f64>, f64)>,
     memory_full: bool,
     timings: Timings,
-    /// Milliseconds by which fusion and observation extraction overlapped (they run side by
-    /// side; `timings` holds each one's own time, the total is wall time).
-    timings_overlap_ms: f64,
+    /// Wall time spent inside `push_frame` calls, milliseconds (fusion and observation
+    /// extraction run side by side; `timings` holds each one's own time).
+    push_wall_ms: f64,
 }
 
 /// Camera speed above which guidance asks to slow down (metres per second).
@@ -325,7 +325,7 @@ impl ScanSession {
             last_posed: None,
             memory_full: false,
             timings: Timings::default(),
-            timings_overlap_ms: 0.0,
+            push_wall_ms: 0.0,
         })
     }
 
@@ -352,6 +352,14 @@ impl ScanSession {
     /// Pushes one frame: track if it has no pose, fuse, keep observations, drop the depth.
     /// A frame the tracker cannot align is reported (`TrackingLost`) and not fused.
     pub fn push_frame(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
+        let t = Instant::now();
+        let r = self.push_frame_timed(frame);
+        self.push_wall_ms += ms(t);
+        r
+    }
+
+    /// [`ScanSession::push_frame`] without the wall-clock bookkeeping.
+    fn push_frame_timed(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
         // Re-validate: `Frame`'s fields are public and may have been edited after `new`.
         frame.intrinsics.validate()?;
         frame.depth.check_matches(&frame.intrinsics)?;
@@ -447,7 +455,6 @@ impl ScanSession {
         // 2. Fuse, and 3. extract the observations (cropped to the finger once it is
         // located): both only read the frame and the pose, so they run side by side.
         let observe_config = self.observe_config();
-        let t = Instant::now();
         let volume = &mut self.volume;
         let ((integrated, fuse_ms), (extracted, observe_ms)) = rayon::join(
             || {
@@ -461,8 +468,6 @@ impl ScanSession {
                 (r, ms(t))
             },
         );
-        // Wall time of the pair, less the stages' own times: subtracted from the total.
-        self.timings_overlap_ms += (fuse_ms + observe_ms - ms(t)).max(0.0);
         self.timings.fuse += fuse_ms;
         self.timings.observe += observe_ms;
         let fused = match integrated {
@@ -612,8 +617,6 @@ impl ScanSession {
         let mut tracking = self.tracking;
         tracking.median_residual_m = median(&self.residuals);
         let mut upstream = self.timings;
-        upstream.total =
-            upstream.track + upstream.fuse + upstream.observe - self.timings_overlap_ms;
         // The surface is only needed (and only extracted) for landmark-free localisation.
         let t = Instant::now();
         let surface = if !self.config.use_landmarks || self.views.is_empty() {
@@ -623,9 +626,11 @@ impl ScanSession {
         } else {
             None
         };
-        upstream.fuse += ms(t);
-        upstream.total =
-            upstream.track + upstream.fuse + upstream.observe - self.timings_overlap_ms;
+        let surface_ms = ms(t);
+        upstream.fuse += surface_ms;
+        // Wall time in the session so far: every `push_frame` call (with what runs between
+        // its stages) plus the surface extraction; `measure_detailed` adds its own.
+        upstream.total = self.push_wall_ms + surface_ms;
         let input = MeasureInput {
             observations: &self.observations,
             landmark_views: &self.views,

@@ -177,7 +177,12 @@ pub struct Timings {
     pub locate: f64,
     /// Cross-section fits (ring, knuckle).
     pub section: f64,
-    /// Everything, end to end.
+    /// Everything, end to end: wall time, not the sum of the stages (fusion and observation
+    /// extraction run side by side, and the section fits in parallel). For a
+    /// [`crate::session::ScanSession`], the time spent inside its `push_frame` calls (with
+    /// the per-frame work between stages: checks, guidance, landmark views) and in `finish`.
+    /// Reading and decoding the frames is the caller's and not included (`mandrel measure`
+    /// decodes each PNG before pushing it).
     pub total: f64,
 }
 
@@ -310,11 +315,15 @@ pub fn measure_detailed(
     };
     let finish = |mut m: Measurement, timings: Timings, t0: Instant| {
         let mut t = timings;
-        t.total = input
-            .upstream
-            .total
-            .max(input.upstream.track + input.upstream.fuse + input.upstream.observe)
-            + ms(t0);
+        // The caller's wall time when given (stages may have overlapped), else the sum of
+        // its stages; plus this call's own wall time.
+        let up = &input.upstream;
+        let upstream_ms = if up.total > 0.0 {
+            up.total
+        } else {
+            up.track + up.fuse + up.observe
+        };
+        t.total = upstream_ms + ms(t0);
         m.timings_ms = t;
         m
     };
@@ -363,8 +372,10 @@ pub fn measure_detailed(
     let sections =
         SectionMeasurer::new(input.observations, &axis, &options.section).and_then(|sm| {
             let (ring, ax) = sm.ring()?;
-            let knuckle = sm.knuckle(Some(&ax)).ok();
-            let taper = measured_taper(&sm, &ax, &ring);
+            let (knuckle, taper) = rayon::join(
+                || sm.knuckle(Some(&ax)).ok(),
+                || measured_taper(&sm, &ax, &ring),
+            );
             Ok((ring, knuckle, taper))
         });
     timings.section = ms(ts);
@@ -462,7 +473,7 @@ fn measured_taper(
         .filter(|(p, s)| p.is_finite() && s.is_finite())
     };
     let step_mm = TAPER_STEP_M * 1000.0;
-    let ((lo, s_lo), (hi, s_hi)) = match (at(-1.0), at(1.0)) {
+    let ((lo, s_lo), (hi, s_hi)) = match rayon::join(|| at(-1.0), || at(1.0)) {
         (Some(lo), Some(hi)) => (lo, hi),
         _ => return (MIN_TAPER, 0.0, false),
     };

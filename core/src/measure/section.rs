@@ -30,6 +30,7 @@ use std::f64::consts::TAU;
 
 use nalgebra::{DMatrix, DVector, Point2, Point3, Unit, Vector2, Vector3};
 use serde::{Deserialize, Serialize};
+use rayon::prelude::*;
 
 use super::observe::FrameObservations;
 
@@ -1521,23 +1522,28 @@ impl<'a> SectionMeasurer<'a> {
         let mut point = mid;
         let mut dir = d0;
         for _ in 0..2 {
-            let mut centres = Vec::new();
-            for j in -2..=2 {
-                let t = half * j as f64 / 2.0;
-                if let Ok(s) = self.slice(
-                    &(point + dir.into_inner() * t),
-                    &dir,
-                    t,
-                    false,
-                    &self.ring_cfg,
-                ) {
+            // The five slices are independent: fitted in parallel, kept in order.
+            let centres: Vec<Point3<f64>> = (-2..=2)
+                .into_par_iter()
+                .map(|j| {
+                    let t = half * j as f64 / 2.0;
+                    let s = self
+                        .slice(
+                            &(point + dir.into_inner() * t),
+                            &dir,
+                            t,
+                            false,
+                            &self.ring_cfg,
+                        )
+                        .ok()?;
                     // Only well-constrained centres.
                     let sc = (s.fit.cov[(1, 1)] + s.fit.cov[(2, 2)]).sqrt();
-                    if sc < 0.0015 {
-                        centres.push(steiner_world(&s.plane, &s.fit));
-                    }
-                }
-            }
+                    (sc < 0.0015).then(|| steiner_world(&s.plane, &s.fit))
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .flatten()
+                .collect();
             if centres.len() < 3 {
                 return keep;
             }
@@ -1614,9 +1620,16 @@ impl<'a> SectionMeasurer<'a> {
         let n = (self.cfg.knuckle_half_range_m / self.cfg.knuckle_step_m).floor() as i64;
         let mut best: Option<Slice> = None;
         let mut last_err = None;
-        for j in -n..=n {
-            let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
-            match self.slice(&(p0 + dir.into_inner() * t), &dir, t, false, self.cfg) {
+        // The slices are independent: fitted in parallel, then compared in order.
+        let slices: Vec<Result<Slice, SectionError>> = (-n..=n)
+            .into_par_iter()
+            .map(|j| {
+                let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
+                self.slice(&(p0 + dir.into_inner() * t), &dir, t, false, self.cfg)
+            })
+            .collect();
+        for slice in slices {
+            match slice {
                 Ok(s) => {
                     if best.as_ref().is_none_or(|b| s.fit.x[0] > b.fit.x[0]) {
                         best = Some(s);
