@@ -29,8 +29,8 @@
 use std::f64::consts::TAU;
 
 use nalgebra::{DMatrix, DVector, Point2, Point3, Unit, Vector2, Vector3};
-use serde::{Deserialize, Serialize};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::observe::FrameObservations;
 
