@@ -380,38 +380,55 @@ impl Cloud {
             let r2 = (p - a).norm_squared() - t * t;
             r2 <= radius * radius
         };
-        let mut points = Vec::new();
-        let mut tangents = Vec::new();
-        for (fi, o) in obs.iter().enumerate() {
-            let fi = fi as u32;
-            for sp in &o.points {
-                let p: Point3<f64> = sp.position.cast();
-                if !near(&p) {
-                    continue;
+        // Frames in parallel, concatenated in frame order (as one pass over the frames).
+        type Part = (
+            Vec<(Point3<f64>, f64, u32, Vector3<f32>)>,
+            Vec<CloudTangent>,
+        );
+        let parts: Vec<Part> = obs
+            .par_iter()
+            .enumerate()
+            .map(|(fi, o)| {
+                let fi = fi as u32;
+                let mut points = Vec::new();
+                let mut tangents = Vec::new();
+                for sp in &o.points {
+                    let p: Point3<f64> = sp.position.cast();
+                    if !near(&p) {
+                        continue;
+                    }
+                    let range = (p - o.camera_centre).norm();
+                    // Noise correlated over `L` pixels: a patch of about L² samples shares
+                    // one error, so each sample carries 1/L² of the information of a
+                    // white-noise one.
+                    let corr = o.noise_correlation_px.max(1.0) as f64;
+                    let s = ((o.noise_sigma_m(range) * corr).powi(2) + cfg.noise_floor_m.powi(2))
+                        .sqrt();
+                    points.push((p, s, fi, sp.normal));
                 }
-                let range = (p - o.camera_centre).norm();
-                // Noise correlated over `L` pixels: a patch of about L² samples shares one
-                // error, so each sample carries 1/L² of the information of a white-noise one.
-                let corr = o.noise_correlation_px.max(1.0) as f64;
-                let s =
-                    ((o.noise_sigma_m(range) * corr).powi(2) + cfg.noise_floor_m.powi(2)).sqrt();
-                points.push((p, s, fi, sp.normal));
-            }
-            for t in &o.tangents {
-                let p: Point3<f64> = t.point.cast();
-                if !near(&p) {
-                    continue;
+                for t in &o.tangents {
+                    let p: Point3<f64> = t.point.cast();
+                    if !near(&p) {
+                        continue;
+                    }
+                    let ray = (p - o.camera_centre).normalize();
+                    tangents.push(CloudTangent {
+                        point: p,
+                        ray,
+                        occupied: t.occupied.cast(),
+                        sigma_along: cfg.edge_sigma_px * t.pixel_m as f64,
+                        pixel_m: t.pixel_m as f64,
+                        frame: fi,
+                    });
                 }
-                let ray = (p - o.camera_centre).normalize();
-                tangents.push(CloudTangent {
-                    point: p,
-                    ray,
-                    occupied: t.occupied.cast(),
-                    sigma_along: cfg.edge_sigma_px * t.pixel_m as f64,
-                    pixel_m: t.pixel_m as f64,
-                    frame: fi,
-                });
-            }
+                (points, tangents)
+            })
+            .collect();
+        let mut points = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+        let mut tangents = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
+        for (p, t) in parts {
+            points.extend(p);
+            tangents.extend(t);
         }
         Self {
             points,
