@@ -371,58 +371,11 @@ impl ScanSession {
         }
         let index = self.frames.len();
         self.tracking.frames_total += 1;
-        self.update_range_hint(&frame);
-
-        // 1. Pose.
+        // 1. Pose; the range hint's near depth (a full-frame statistic) alongside.
         let t = Instant::now();
-        let pose = match frame.pose {
-            Some(p) if self.config.refine_platform_poses && self.volume.block_count() > 0 => {
-                // Refine the platform pose against the model (the tracker keeps directions
-                // the geometry does not constrain at the platform pose).
-                self.state = TrackingState::Platform;
-                let r =
-                    self.tracker
-                        .track(&frame.depth, &frame.intrinsics, &self.volume, Some(p))?;
-                if r.health.status == TrackStatus::Ok {
-                    self.residuals.push(r.health.residual_m);
-                    Some(r.pose)
-                } else {
-                    self.raw_platform_frames += 1;
-                    Some(p)
-                }
-            }
-            Some(p) => {
-                self.state = TrackingState::Platform;
-                if self.config.refine_platform_poses {
-                    self.tracker.bootstrap(&frame.depth, Some(p));
-                } else {
-                    self.raw_platform_frames += 1;
-                }
-                Some(p)
-            }
-            None => {
-                self.tracking.frames_tracked += 1;
-                if self.volume.block_count() == 0 {
-                    // The first fused frame defines the world frame.
-                    self.state = TrackingState::Tracking;
-                    Some(self.tracker.bootstrap(&frame.depth, None).pose)
-                } else {
-                    // Frame-to-model: render the fused surface from the predicted pose.
-                    let r =
-                        self.tracker
-                            .track(&frame.depth, &frame.intrinsics, &self.volume, None)?;
-                    if r.health.status == TrackStatus::Ok {
-                        self.state = TrackingState::Tracking;
-                        self.residuals.push(r.health.residual_m);
-                        Some(r.pose)
-                    } else {
-                        self.state = TrackingState::Lost;
-                        self.tracking.frames_lost += 1;
-                        None
-                    }
-                }
-            }
-        };
+        let (near, pose) = rayon::join(|| near_depth_m(&frame), || self.pose_of(&frame));
+        self.update_range_hint(near);
+        let pose = pose?;
         self.timings.track += ms(t);
         // Motion speed between consecutive posed frames (per second when timestamps
         // advance; otherwise per frame at an assumed 30 fps).
@@ -753,22 +706,66 @@ impl ScanSession {
         section::angular_span_deg(self.view_angles())
     }
 
-    fn update_range_hint(&mut self, frame: &Frame) {
-        let mut d: Vec<f32> = frame
-            .depth
-            .depth_m()
-            .iter()
-            .copied()
-            .filter(|&z| z > 0.0)
-            .collect();
-        if d.is_empty() {
+    /// The pose of a pushed frame: the platform pose (refined against the model when set),
+    /// or the tracked pose; `None` when tracking lost the frame.
+    fn pose_of(&mut self, frame: &Frame) -> Result<Option<Isometry3<f64>>, SessionError> {
+        Ok(match frame.pose {
+            Some(p) if self.config.refine_platform_poses && self.volume.block_count() > 0 => {
+                // Refine the platform pose against the model (the tracker keeps directions
+                // the geometry does not constrain at the platform pose).
+                self.state = TrackingState::Platform;
+                let r =
+                    self.tracker
+                        .track(&frame.depth, &frame.intrinsics, &self.volume, Some(p))?;
+                if r.health.status == TrackStatus::Ok {
+                    self.residuals.push(r.health.residual_m);
+                    Some(r.pose)
+                } else {
+                    self.raw_platform_frames += 1;
+                    Some(p)
+                }
+            }
+            Some(p) => {
+                self.state = TrackingState::Platform;
+                if self.config.refine_platform_poses {
+                    self.tracker.bootstrap(&frame.depth, Some(p));
+                } else {
+                    self.raw_platform_frames += 1;
+                }
+                Some(p)
+            }
+            None => {
+                self.tracking.frames_tracked += 1;
+                if self.volume.block_count() == 0 {
+                    // The first fused frame defines the world frame.
+                    self.state = TrackingState::Tracking;
+                    Some(self.tracker.bootstrap(&frame.depth, None).pose)
+                } else {
+                    // Frame-to-model: render the fused surface from the predicted pose.
+                    let r =
+                        self.tracker
+                            .track(&frame.depth, &frame.intrinsics, &self.volume, None)?;
+                    if r.health.status == TrackStatus::Ok {
+                        self.state = TrackingState::Tracking;
+                        self.residuals.push(r.health.residual_m);
+                        Some(r.pose)
+                    } else {
+                        self.state = TrackingState::Lost;
+                        self.tracking.frames_lost += 1;
+                        None
+                    }
+                }
+            }
+        })
+    }
+
+    /// Updates the range hint from the frame's near depth ([`near_depth_m`]).
+    fn update_range_hint(&mut self, near: Option<f32>) {
+        let Some(near) = near else {
             self.last_hint_range = Some(Hint::MoveCloser);
             self.frames_out_of_range += 1;
             return;
-        }
-        let k = d.len() / 10;
-        let (_, near, _) = d.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
-        let near = *near;
+        };
         self.last_hint_range = if near < self.config.min_depth_m + 0.02 {
             Some(Hint::MoveFarther)
         } else if near > self.config.max_depth_m - 0.05 {
@@ -796,6 +793,24 @@ impl ScanSession {
             guidance: self.guidance(),
         }
     }
+}
+
+/// The frame's near depth: the 10th percentile of its depths > 0 (metres); `None` when it
+/// has none.
+fn near_depth_m(frame: &Frame) -> Option<f32> {
+    let mut d: Vec<f32> = frame
+        .depth
+        .depth_m()
+        .iter()
+        .copied()
+        .filter(|&z| z > 0.0)
+        .collect();
+    if d.is_empty() {
+        return None;
+    }
+    let k = d.len() / 10;
+    let (_, near, _) = d.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+    Some(*near)
 }
 
 /// The capsule kept around a located finger: from 10 mm before MCP to 15 mm past PIP.
