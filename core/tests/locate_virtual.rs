@@ -103,6 +103,13 @@ fn run(seed: u64) -> Row {
             g.mcp.sigma_m * 1e3,
         )
     });
+    // Signed ring point and PIP errors along the true axis (mm; positive = distal).
+    let along = located.as_ref().ok().map(|g| {
+        (
+            (g.ring_point() - ft.ring_point).dot(&ft.axis) * 1e3,
+            (g.pip.position - ft.pip).dot(&ft.axis) * 1e3,
+        )
+    });
     let geo = located
         .map(|g| {
             (
@@ -119,7 +126,9 @@ fn run(seed: u64) -> Row {
         opts.sensor,
         match &geo {
             Ok((r, p)) => format!(
-                "ring point {r:.1} mm, PIP {p:.1} mm, MCP along axis {:+.1} sigma (sigma {:.1} mm)",
+                "ring point {r:.1} mm (along {:+.1}), PIP {p:.1} mm (along {:+.1}), MCP along axis {:+.1} sigma (sigma {:.1} mm)",
+                along.map_or(f64::NAN, |a| a.0),
+                along.map_or(f64::NAN, |a| a.1),
                 mcp_z.map_or(f64::NAN, |z| z.0),
                 mcp_z.map_or(f64::NAN, |z| z.1)
             ),
