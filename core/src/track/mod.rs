@@ -526,6 +526,7 @@ enum ModelSource<'a> {
 }
 
 /// The model of one tracking call, ready for ICP.
+#[allow(clippy::large_enum_variant)] // one per tracking call, on the stack
 enum Prepared<'m, 'v> {
     /// A given vertex/normal map.
     Map(&'m ModelMap),
