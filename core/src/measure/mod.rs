@@ -371,11 +371,15 @@ pub fn measure_detailed(
     };
     let sections =
         SectionMeasurer::new(input.observations, &axis, &options.section).and_then(|sm| {
-            let (ring, ax) = sm.ring()?;
-            let (knuckle, taper) = rayon::join(
-                || sm.knuckle(Some(&ax)).ok(),
-                || measured_taper(&sm, &ax, &ring),
+            // The ring section (as `sm.ring()`), the knuckle scan and the two taper
+            // sections only share the axis: measured side by side.
+            let ax = sm.ring_axis();
+            let (ring, (knuckle, sides)) = rayon::join(
+                || sm.measure_at(&ax.ring_point, &ax.direction, 0.0),
+                || rayon::join(|| sm.knuckle(Some(&ax)).ok(), || taper_sections(&sm, &ax)),
             );
+            let ring = ring?;
+            let taper = measured_taper(sides, &ring);
             Ok((ring, knuckle, taper))
         });
     timings.section = ms(ts);
@@ -455,27 +459,12 @@ const TAPER_STEP_M: f64 = 0.002;
 /// estimate is debiased by its own noise (from the three sections' sigmas), so section noise
 /// alone does not inflate it. Falls back to `(MIN_TAPER, 0)` when a side section cannot be
 /// fitted; capped at [`MAX_TAPER`] (and `MAX_TAPER / step` for the curvature), with the
-/// third value `true` when a cap applied.
-fn measured_taper(
-    sm: &SectionMeasurer,
-    ax: &section::RefinedAxis,
-    ring: &SectionResult,
-) -> (f64, f64, bool) {
-    let d = ax.direction.into_inner() * TAPER_STEP_M;
-    let at = |sign: f64| {
-        sm.measure_at(
-            &(ax.ring_point + d * sign),
-            &ax.direction,
-            sign * TAPER_STEP_M,
-        )
-        .ok()
-        .map(|r| (r.perimeter_m * 1000.0, r.sigma_m * 1000.0))
-        .filter(|(p, s)| p.is_finite() && s.is_finite())
-    };
+/// third value `true` when a cap applied. `sides` are the two sections' perimeters and
+/// sigmas from [`taper_sections`].
+fn measured_taper(sides: Option<TaperSections>, ring: &SectionResult) -> (f64, f64, bool) {
     let step_mm = TAPER_STEP_M * 1000.0;
-    let ((lo, s_lo), (hi, s_hi)) = match rayon::join(|| at(-1.0), || at(1.0)) {
-        (Some(lo), Some(hi)) => (lo, hi),
-        _ => return (MIN_TAPER, 0.0, false),
+    let Some(((lo, s_lo), (hi, s_hi))) = sides else {
+        return (MIN_TAPER, 0.0, false);
     };
     let (mid, s_mid) = (ring.perimeter_m * 1000.0, ring.sigma_m * 1000.0);
     let slope = (hi - lo) / (2.0 * step_mm);
@@ -490,6 +479,30 @@ fn measured_taper(
     let max_curvature = MAX_TAPER / step_mm;
     let capped = slope > MAX_TAPER || curvature > max_curvature;
     (slope.min(MAX_TAPER), curvature.min(max_curvature), capped)
+}
+
+/// Perimeter and sigma (mm) of the sections [`TAPER_STEP_M`] before and after the ring
+/// position.
+type TaperSections = ((f64, f64), (f64, f64));
+
+/// The two sections of [`measured_taper`] along the refined axis (measured side by side);
+/// `None` when either cannot be fitted.
+fn taper_sections(sm: &SectionMeasurer, ax: &section::RefinedAxis) -> Option<TaperSections> {
+    let d = ax.direction.into_inner() * TAPER_STEP_M;
+    let at = |sign: f64| {
+        sm.measure_at(
+            &(ax.ring_point + d * sign),
+            &ax.direction,
+            sign * TAPER_STEP_M,
+        )
+        .ok()
+        .map(|r| (r.perimeter_m * 1000.0, r.sigma_m * 1000.0))
+        .filter(|(p, s)| p.is_finite() && s.is_finite())
+    };
+    match rayon::join(|| at(-1.0), || at(1.0)) {
+        (Some(lo), Some(hi)) => Some((lo, hi)),
+        _ => None,
+    }
 }
 
 /// Ring-circumference 1-sigma (mm): the section's own uncertainty combined with what the

@@ -1613,7 +1613,15 @@ impl<'a> SectionMeasurer<'a> {
 
     /// The ring section: at the MCP→PIP midpoint, perpendicular to the (refined) axis.
     pub fn ring(&self) -> Result<(SectionResult, RefinedAxis), SectionError> {
-        let ax = if self.cfg.refine_axis {
+        let ax = self.ring_axis();
+        let r = self.measure_at(&ax.ring_point, &ax.direction, 0.0)?;
+        Ok((r, ax))
+    }
+
+    /// The axis [`SectionMeasurer::ring`] measures on: refined
+    /// ([`SectionMeasurer::refine_axis`]) when the config says so, else the given one.
+    pub fn ring_axis(&self) -> RefinedAxis {
+        if self.cfg.refine_axis {
             self.refine_axis()
         } else {
             RefinedAxis {
@@ -1621,9 +1629,7 @@ impl<'a> SectionMeasurer<'a> {
                 direction: self.axis.direction(),
                 correction_deg: 0.0,
             }
-        };
-        let r = self.measure_at(&ax.ring_point, &ax.direction, 0.0)?;
-        Ok((r, ax))
+        }
     }
 
     /// The knuckle section: the largest perimeter within ±`knuckle_half_range_m` of PIP
