@@ -49,7 +49,9 @@ pub fn session_error(e: SessionError) -> anyhow::Error {
     }
 }
 
-/// Runs a whole scan folder through a session.
+/// Runs a whole scan folder through a session. Frames are read and decoded on a separate
+/// thread, at most [`DECODE_AHEAD`] ahead of the session, so decoding the next frame
+/// overlaps processing the current one (the session's `timings_ms` never include decoding).
 pub fn measure_folder(
     scan: &ScanFolder,
     target: Target,
@@ -58,15 +60,29 @@ pub fn measure_folder(
     let mut cfg = SessionConfig::new(target);
     cfg.use_landmarks = use_landmarks;
     let mut session = ScanSession::new(cfg).map_err(session_error)?;
-    for i in 0..scan.len() {
-        let frame = scan.frame(i)?;
-        session
-            .push_frame(frame)
-            .map_err(session_error)
-            .map_err(|e| e.context(format!("frame {i}")))?;
-    }
-    session.finish().map_err(session_error)
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(DECODE_AHEAD);
+        s.spawn(move || {
+            for i in 0..scan.len() {
+                // A send error means the session stopped early: stop decoding.
+                if tx.send((i, scan.frame(i))).is_err() {
+                    break;
+                }
+            }
+        });
+        for (i, frame) in rx {
+            session
+                .push_frame(frame?)
+                .map_err(session_error)
+                .map_err(|e| e.context(format!("frame {i}")))?;
+        }
+        session.finish().map_err(session_error)
+    })
 }
+
+/// Frames decoded ahead of the session by [`measure_folder`] (each 640x480 frame is about
+/// 1.2 MB of depth).
+const DECODE_AHEAD: usize = 2;
 
 /// Runs `mandrel measure`.
 pub fn run(args: Args) -> crate::Outcome {

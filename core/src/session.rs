@@ -270,9 +270,9 @@ pub struct ScanSession {
     last_posed: Option<(Isometry3<f64>, f64)>,
     memory_full: bool,
     timings: Timings,
-    /// Milliseconds by which fusion and observation extraction overlapped (they run side by
-    /// side; `timings` holds each one's own time, the total is wall time).
-    timings_overlap_ms: f64,
+    /// Wall time spent inside `push_frame` calls, milliseconds (fusion and observation
+    /// extraction run side by side; `timings` holds each one's own time).
+    push_wall_ms: f64,
 }
 
 /// Camera speed above which guidance asks to slow down (metres per second).
@@ -325,7 +325,7 @@ impl ScanSession {
             last_posed: None,
             memory_full: false,
             timings: Timings::default(),
-            timings_overlap_ms: 0.0,
+            push_wall_ms: 0.0,
         })
     }
 
@@ -352,6 +352,14 @@ impl ScanSession {
     /// Pushes one frame: track if it has no pose, fuse, keep observations, drop the depth.
     /// A frame the tracker cannot align is reported (`TrackingLost`) and not fused.
     pub fn push_frame(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
+        let t = Instant::now();
+        let r = self.push_frame_timed(frame);
+        self.push_wall_ms += ms(t);
+        r
+    }
+
+    /// [`ScanSession::push_frame`] without the wall-clock bookkeeping.
+    fn push_frame_timed(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
         // Re-validate: `Frame`'s fields are public and may have been edited after `new`.
         frame.intrinsics.validate()?;
         frame.depth.check_matches(&frame.intrinsics)?;
@@ -363,58 +371,11 @@ impl ScanSession {
         }
         let index = self.frames.len();
         self.tracking.frames_total += 1;
-        self.update_range_hint(&frame);
-
-        // 1. Pose.
+        // 1. Pose; the range hint's near depth (a full-frame statistic) alongside.
         let t = Instant::now();
-        let pose = match frame.pose {
-            Some(p) if self.config.refine_platform_poses && self.volume.block_count() > 0 => {
-                // Refine the platform pose against the model (the tracker keeps directions
-                // the geometry does not constrain at the platform pose).
-                self.state = TrackingState::Platform;
-                let r =
-                    self.tracker
-                        .track(&frame.depth, &frame.intrinsics, &self.volume, Some(p))?;
-                if r.health.status == TrackStatus::Ok {
-                    self.residuals.push(r.health.residual_m);
-                    Some(r.pose)
-                } else {
-                    self.raw_platform_frames += 1;
-                    Some(p)
-                }
-            }
-            Some(p) => {
-                self.state = TrackingState::Platform;
-                if self.config.refine_platform_poses {
-                    self.tracker.bootstrap(&frame.depth, Some(p));
-                } else {
-                    self.raw_platform_frames += 1;
-                }
-                Some(p)
-            }
-            None => {
-                self.tracking.frames_tracked += 1;
-                if self.volume.block_count() == 0 {
-                    // The first fused frame defines the world frame.
-                    self.state = TrackingState::Tracking;
-                    Some(self.tracker.bootstrap(&frame.depth, None).pose)
-                } else {
-                    // Frame-to-model: render the fused surface from the predicted pose.
-                    let r =
-                        self.tracker
-                            .track(&frame.depth, &frame.intrinsics, &self.volume, None)?;
-                    if r.health.status == TrackStatus::Ok {
-                        self.state = TrackingState::Tracking;
-                        self.residuals.push(r.health.residual_m);
-                        Some(r.pose)
-                    } else {
-                        self.state = TrackingState::Lost;
-                        self.tracking.frames_lost += 1;
-                        None
-                    }
-                }
-            }
-        };
+        let (near, pose) = rayon::join(|| near_depth_m(&frame), || self.pose_of(&frame));
+        self.update_range_hint(near);
+        let pose = pose?;
         self.timings.track += ms(t);
         // Motion speed between consecutive posed frames (per second when timestamps
         // advance; otherwise per frame at an assumed 30 fps).
@@ -447,7 +408,6 @@ impl ScanSession {
         // 2. Fuse, and 3. extract the observations (cropped to the finger once it is
         // located): both only read the frame and the pose, so they run side by side.
         let observe_config = self.observe_config();
-        let t = Instant::now();
         let volume = &mut self.volume;
         let ((integrated, fuse_ms), (extracted, observe_ms)) = rayon::join(
             || {
@@ -461,8 +421,6 @@ impl ScanSession {
                 (r, ms(t))
             },
         );
-        // Wall time of the pair, less the stages' own times: subtracted from the total.
-        self.timings_overlap_ms += (fuse_ms + observe_ms - ms(t)).max(0.0);
         self.timings.fuse += fuse_ms;
         self.timings.observe += observe_ms;
         let fused = match integrated {
@@ -612,8 +570,6 @@ impl ScanSession {
         let mut tracking = self.tracking;
         tracking.median_residual_m = median(&self.residuals);
         let mut upstream = self.timings;
-        upstream.total =
-            upstream.track + upstream.fuse + upstream.observe - self.timings_overlap_ms;
         // The surface is only needed (and only extracted) for landmark-free localisation.
         let t = Instant::now();
         let surface = if !self.config.use_landmarks || self.views.is_empty() {
@@ -623,9 +579,11 @@ impl ScanSession {
         } else {
             None
         };
-        upstream.fuse += ms(t);
-        upstream.total =
-            upstream.track + upstream.fuse + upstream.observe - self.timings_overlap_ms;
+        let surface_ms = ms(t);
+        upstream.fuse += surface_ms;
+        // Wall time in the session so far: every `push_frame` call (with what runs between
+        // its stages) plus the surface extraction; `measure_detailed` adds its own.
+        upstream.total = self.push_wall_ms + surface_ms;
         let input = MeasureInput {
             observations: &self.observations,
             landmark_views: &self.views,
@@ -748,22 +706,66 @@ impl ScanSession {
         section::angular_span_deg(self.view_angles())
     }
 
-    fn update_range_hint(&mut self, frame: &Frame) {
-        let mut d: Vec<f32> = frame
-            .depth
-            .depth_m()
-            .iter()
-            .copied()
-            .filter(|&z| z > 0.0)
-            .collect();
-        if d.is_empty() {
+    /// The pose of a pushed frame: the platform pose (refined against the model when set),
+    /// or the tracked pose; `None` when tracking lost the frame.
+    fn pose_of(&mut self, frame: &Frame) -> Result<Option<Isometry3<f64>>, SessionError> {
+        Ok(match frame.pose {
+            Some(p) if self.config.refine_platform_poses && self.volume.block_count() > 0 => {
+                // Refine the platform pose against the model (the tracker keeps directions
+                // the geometry does not constrain at the platform pose).
+                self.state = TrackingState::Platform;
+                let r =
+                    self.tracker
+                        .track(&frame.depth, &frame.intrinsics, &self.volume, Some(p))?;
+                if r.health.status == TrackStatus::Ok {
+                    self.residuals.push(r.health.residual_m);
+                    Some(r.pose)
+                } else {
+                    self.raw_platform_frames += 1;
+                    Some(p)
+                }
+            }
+            Some(p) => {
+                self.state = TrackingState::Platform;
+                if self.config.refine_platform_poses {
+                    self.tracker.bootstrap(&frame.depth, Some(p));
+                } else {
+                    self.raw_platform_frames += 1;
+                }
+                Some(p)
+            }
+            None => {
+                self.tracking.frames_tracked += 1;
+                if self.volume.block_count() == 0 {
+                    // The first fused frame defines the world frame.
+                    self.state = TrackingState::Tracking;
+                    Some(self.tracker.bootstrap(&frame.depth, None).pose)
+                } else {
+                    // Frame-to-model: render the fused surface from the predicted pose.
+                    let r =
+                        self.tracker
+                            .track(&frame.depth, &frame.intrinsics, &self.volume, None)?;
+                    if r.health.status == TrackStatus::Ok {
+                        self.state = TrackingState::Tracking;
+                        self.residuals.push(r.health.residual_m);
+                        Some(r.pose)
+                    } else {
+                        self.state = TrackingState::Lost;
+                        self.tracking.frames_lost += 1;
+                        None
+                    }
+                }
+            }
+        })
+    }
+
+    /// Updates the range hint from the frame's near depth ([`near_depth_m`]).
+    fn update_range_hint(&mut self, near: Option<f32>) {
+        let Some(near) = near else {
             self.last_hint_range = Some(Hint::MoveCloser);
             self.frames_out_of_range += 1;
             return;
-        }
-        let k = d.len() / 10;
-        let (_, near, _) = d.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
-        let near = *near;
+        };
         self.last_hint_range = if near < self.config.min_depth_m + 0.02 {
             Some(Hint::MoveFarther)
         } else if near > self.config.max_depth_m - 0.05 {
@@ -791,6 +793,24 @@ impl ScanSession {
             guidance: self.guidance(),
         }
     }
+}
+
+/// The frame's near depth: the 10th percentile of its depths > 0 (metres); `None` when it
+/// has none.
+fn near_depth_m(frame: &Frame) -> Option<f32> {
+    let mut d: Vec<f32> = frame
+        .depth
+        .depth_m()
+        .iter()
+        .copied()
+        .filter(|&z| z > 0.0)
+        .collect();
+    if d.is_empty() {
+        return None;
+    }
+    let k = d.len() / 10;
+    let (_, near, _) = d.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
+    Some(*near)
 }
 
 /// The capsule kept around a located finger: from 10 mm before MCP to 15 mm past PIP.

@@ -177,7 +177,12 @@ pub struct Timings {
     pub locate: f64,
     /// Cross-section fits (ring, knuckle).
     pub section: f64,
-    /// Everything, end to end.
+    /// Everything, end to end: wall time, not the sum of the stages (fusion and observation
+    /// extraction run side by side, and the section fits in parallel). For a
+    /// [`crate::session::ScanSession`], the time spent inside its `push_frame` calls (with
+    /// the per-frame work between stages: checks, guidance, landmark views) and in `finish`.
+    /// Reading and decoding the frames is the caller's and not included (`mandrel measure`
+    /// decodes each PNG before pushing it).
     pub total: f64,
 }
 
@@ -310,11 +315,15 @@ pub fn measure_detailed(
     };
     let finish = |mut m: Measurement, timings: Timings, t0: Instant| {
         let mut t = timings;
-        t.total = input
-            .upstream
-            .total
-            .max(input.upstream.track + input.upstream.fuse + input.upstream.observe)
-            + ms(t0);
+        // The caller's wall time when given (stages may have overlapped), else the sum of
+        // its stages; plus this call's own wall time.
+        let up = &input.upstream;
+        let upstream_ms = if up.total > 0.0 {
+            up.total
+        } else {
+            up.track + up.fuse + up.observe
+        };
+        t.total = upstream_ms + ms(t0);
         m.timings_ms = t;
         m
     };
@@ -363,9 +372,15 @@ pub fn measure_detailed(
     let sections =
         SectionMeasurer::new(input.observations, &axis, &options.section).and_then(|sm| {
             let sm = sm.with_axis_sigma_rad(found.direction_sigma_rad());
-            let (ring, ax) = sm.ring()?;
-            let knuckle = sm.knuckle(Some(&ax)).ok();
-            let taper = measured_taper(&sm, &ax, &ring);
+            // The ring section (as `sm.ring()`), the knuckle scan and the two taper
+            // sections only share the axis: measured side by side.
+            let ax = sm.ring_axis();
+            let (ring, (knuckle, sides)) = rayon::join(
+                || sm.measure_at(&ax.ring_point, &ax.direction, 0.0),
+                || rayon::join(|| sm.knuckle(Some(&ax)).ok(), || taper_sections(&sm, &ax)),
+            );
+            let ring = ring?;
+            let taper = measured_taper(sides, &ring);
             Ok((ring, knuckle, taper, ax.direction_sigma_rad))
         });
     timings.section = ms(ts);
@@ -445,27 +460,12 @@ const TAPER_STEP_M: f64 = 0.002;
 /// estimate is debiased by its own noise (from the three sections' independent noise, [`section_noise_mm`]), so section noise
 /// alone does not inflate it. Falls back to `(MIN_TAPER, 0)` when a side section cannot be
 /// fitted; capped at [`MAX_TAPER`] (and `MAX_TAPER / step` for the curvature), with the
-/// third value `true` when a cap applied.
-fn measured_taper(
-    sm: &SectionMeasurer,
-    ax: &section::RefinedAxis,
-    ring: &SectionResult,
-) -> (f64, f64, bool) {
-    let d = ax.direction.into_inner() * TAPER_STEP_M;
-    let at = |sign: f64| {
-        sm.measure_at(
-            &(ax.ring_point + d * sign),
-            &ax.direction,
-            sign * TAPER_STEP_M,
-        )
-        .ok()
-        .map(|r| (r.perimeter_m * 1000.0, section_noise_mm(&r)))
-        .filter(|(p, s)| p.is_finite() && s.is_finite())
-    };
+/// third value `true` when a cap applied. `sides` are the two sections' perimeters and
+/// sigmas from [`taper_sections`].
+fn measured_taper(sides: Option<TaperSections>, ring: &SectionResult) -> (f64, f64, bool) {
     let step_mm = TAPER_STEP_M * 1000.0;
-    let ((lo, s_lo), (hi, s_hi)) = match (at(-1.0), at(1.0)) {
-        (Some(lo), Some(hi)) => (lo, hi),
-        _ => return (MIN_TAPER, 0.0, false),
+    let Some(((lo, s_lo), (hi, s_hi))) = sides else {
+        return (MIN_TAPER, 0.0, false);
     };
     let (mid, s_mid) = (ring.perimeter_m * 1000.0, section_noise_mm(ring));
     let slope = (hi - lo) / (2.0 * step_mm);
@@ -489,6 +489,30 @@ fn measured_taper(
 /// subtracted from the measured taper as noise.
 fn section_noise_mm(r: &SectionResult) -> f64 {
     r.sigma_parts.fit_m.hypot(r.sigma_parts.floor_m) * 1000.0
+}
+
+/// Perimeter and sigma (mm) of the sections [`TAPER_STEP_M`] before and after the ring
+/// position.
+type TaperSections = ((f64, f64), (f64, f64));
+
+/// The two sections of [`measured_taper`] along the refined axis (measured side by side);
+/// `None` when either cannot be fitted.
+fn taper_sections(sm: &SectionMeasurer, ax: &section::RefinedAxis) -> Option<TaperSections> {
+    let d = ax.direction.into_inner() * TAPER_STEP_M;
+    let at = |sign: f64| {
+        sm.measure_at(
+            &(ax.ring_point + d * sign),
+            &ax.direction,
+            sign * TAPER_STEP_M,
+        )
+        .ok()
+        .map(|r| (r.perimeter_m * 1000.0, section_noise_mm(&r)))
+        .filter(|(p, s)| p.is_finite() && s.is_finite())
+    };
+    match rayon::join(|| at(-1.0), || at(1.0)) {
+        (Some(lo), Some(hi)) => Some((lo, hi)),
+        _ => None,
+    }
 }
 
 /// Ring-circumference 1-sigma (mm): the section's own uncertainty combined with what the

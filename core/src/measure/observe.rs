@@ -465,31 +465,38 @@ fn roi_window(
 /// largest over the lag-1 estimate, at least 1; see
 /// [`FrameObservations::noise_correlation_px`]).
 fn estimate_noise_coeff(depth: &[f32], w: usize, h: usize) -> (f32, f32) {
-    let mut best = MIN_NOISE_COEFF;
-    let mut lag1 = None;
-    let mut samples: Vec<f32> = Vec::new();
-    for k in 1..=NOISE_MAX_LAG {
-        samples.clear();
-        // Subsample rows for speed; plenty of samples remain.
-        for v in (0..h).step_by(2) {
-            let row = &depth[v * w..(v + 1) * w];
-            for i in k..w.saturating_sub(k) {
-                let (a, b, c) = (row[i - k], row[i], row[i + k]);
-                if a > 0.0 && b > 0.0 && c > 0.0 {
-                    let dd = (a - 2.0 * b + c).abs();
-                    // Skip obvious discontinuities (more than 2 cm): not noise.
-                    if dd < 0.02 {
-                        samples.push(dd / (b * b));
+    use rayon::prelude::*;
+    // Each lag's median in parallel (independent), combined in lag order.
+    let per_lag: Vec<Option<f32>> = (1..=NOISE_MAX_LAG)
+        .into_par_iter()
+        .map(|k| {
+            let mut samples: Vec<f32> = Vec::new();
+            // Subsample rows for speed; plenty of samples remain.
+            for v in (0..h).step_by(2) {
+                let row = &depth[v * w..(v + 1) * w];
+                for i in k..w.saturating_sub(k) {
+                    let (a, b, c) = (row[i - k], row[i], row[i + k]);
+                    if a > 0.0 && b > 0.0 && c > 0.0 {
+                        let dd = (a - 2.0 * b + c).abs();
+                        // Skip obvious discontinuities (more than 2 cm): not noise.
+                        if dd < 0.02 {
+                            samples.push(dd / (b * b));
+                        }
                     }
                 }
             }
-        }
-        if samples.len() < 50 {
-            continue;
-        }
-        let mid = samples.len() / 2;
-        let (_, m, _) = samples.select_nth_unstable_by(mid, |x, y| x.total_cmp(y));
-        let c = *m / (0.6745 * 6f32.sqrt());
+            if samples.len() < 50 {
+                return None;
+            }
+            let mid = samples.len() / 2;
+            let (_, m, _) = samples.select_nth_unstable_by(mid, |x, y| x.total_cmp(y));
+            Some(*m / (0.6745 * 6f32.sqrt()))
+        })
+        .collect();
+    let mut best = MIN_NOISE_COEFF;
+    let mut lag1 = None;
+    for (k, c) in (1..=NOISE_MAX_LAG).zip(per_lag) {
+        let Some(c) = c else { continue };
         if k == 1 {
             lag1 = Some(c);
         }

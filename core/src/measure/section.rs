@@ -31,6 +31,7 @@
 use std::f64::consts::TAU;
 
 use nalgebra::{DMatrix, DVector, Point2, Point3, Unit, Vector2, Vector3};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::observe::FrameObservations;
@@ -389,38 +390,55 @@ impl Cloud {
             let r2 = (p - a).norm_squared() - t * t;
             r2 <= radius * radius
         };
-        let mut points = Vec::new();
-        let mut tangents = Vec::new();
-        for (fi, o) in obs.iter().enumerate() {
-            let fi = fi as u32;
-            for sp in &o.points {
-                let p: Point3<f64> = sp.position.cast();
-                if !near(&p) {
-                    continue;
+        // Frames in parallel, concatenated in frame order (as one pass over the frames).
+        type Part = (
+            Vec<(Point3<f64>, f64, u32, Vector3<f32>)>,
+            Vec<CloudTangent>,
+        );
+        let parts: Vec<Part> = obs
+            .par_iter()
+            .enumerate()
+            .map(|(fi, o)| {
+                let fi = fi as u32;
+                let mut points = Vec::new();
+                let mut tangents = Vec::new();
+                for sp in &o.points {
+                    let p: Point3<f64> = sp.position.cast();
+                    if !near(&p) {
+                        continue;
+                    }
+                    let range = (p - o.camera_centre).norm();
+                    // Noise correlated over `L` pixels: a patch of about L² samples shares
+                    // one error, so each sample carries 1/L² of the information of a
+                    // white-noise one.
+                    let corr = o.noise_correlation_px.max(1.0) as f64;
+                    let s = ((o.noise_sigma_m(range) * corr).powi(2) + cfg.noise_floor_m.powi(2))
+                        .sqrt();
+                    points.push((p, s, fi, sp.normal));
                 }
-                let range = (p - o.camera_centre).norm();
-                // Noise correlated over `L` pixels: a patch of about L² samples shares one
-                // error, so each sample carries 1/L² of the information of a white-noise one.
-                let corr = o.noise_correlation_px.max(1.0) as f64;
-                let s =
-                    ((o.noise_sigma_m(range) * corr).powi(2) + cfg.noise_floor_m.powi(2)).sqrt();
-                points.push((p, s, fi, sp.normal));
-            }
-            for t in &o.tangents {
-                let p: Point3<f64> = t.point.cast();
-                if !near(&p) {
-                    continue;
+                for t in &o.tangents {
+                    let p: Point3<f64> = t.point.cast();
+                    if !near(&p) {
+                        continue;
+                    }
+                    let ray = (p - o.camera_centre).normalize();
+                    tangents.push(CloudTangent {
+                        point: p,
+                        ray,
+                        occupied: t.occupied.cast(),
+                        sigma_along: cfg.edge_sigma_px * t.pixel_m as f64,
+                        pixel_m: t.pixel_m as f64,
+                        frame: fi,
+                    });
                 }
-                let ray = (p - o.camera_centre).normalize();
-                tangents.push(CloudTangent {
-                    point: p,
-                    ray,
-                    occupied: t.occupied.cast(),
-                    sigma_along: cfg.edge_sigma_px * t.pixel_m as f64,
-                    pixel_m: t.pixel_m as f64,
-                    frame: fi,
-                });
-            }
+                (points, tangents)
+            })
+            .collect();
+        let mut points = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+        let mut tangents = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
+        for (p, t) in parts {
+            points.extend(p);
+            tangents.extend(t);
         }
         Self {
             points,
@@ -1586,29 +1604,31 @@ impl<'a> SectionMeasurer<'a> {
         let mut dir = d0;
         let mut sigma = self.axis_sigma_rad;
         for _ in 0..2 {
-            // (t, x, y, var x, var y) per slice, in the current direction's plane basis.
-            let mut rows: Vec<[f64; 5]> = Vec::with_capacity(5);
-            let mut plane = None;
-            for j in 0..=4 {
-                let t = span * j as f64 / 4.0;
-                if let Ok(s) = self.slice(
-                    &(point + dir.into_inner() * t),
-                    &dir,
-                    t,
-                    false,
-                    &self.ring_cfg,
-                ) {
+            // (t, x, y, var x, var y) per slice, in the current direction's plane basis (the
+            // same for every slice: it depends on the direction only). The five slices are
+            // independent: fitted in parallel, kept in order.
+            let plane = Plane::new(point, dir.into_inner());
+            let rows: Vec<[f64; 5]> = (0..=4)
+                .into_par_iter()
+                .map(|j| {
+                    let t = span * j as f64 / 4.0;
+                    let s = self
+                        .slice(
+                            &(point + dir.into_inner() * t),
+                            &dir,
+                            t,
+                            false,
+                            &self.ring_cfg,
+                        )
+                        .ok()?;
                     let (vx, vy) = (s.fit.cov[(1, 1)], s.fit.cov[(2, 2)]);
                     let row = [t, s.fit.x[1], s.fit.x[2], vx + floor_var, vy + floor_var];
-                    if row.iter().all(|v| v.is_finite()) && vx >= 0.0 && vy >= 0.0 {
-                        rows.push(row);
-                        plane = Some(s.plane);
-                    }
-                }
-            }
-            let Some(plane) = plane else {
-                return keep;
-            };
+                    (row.iter().all(|v| v.is_finite()) && vx >= 0.0 && vy >= 0.0).then_some(row)
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .flatten()
+                .collect();
             if rows.len() < 2 {
                 return keep;
             }
@@ -1666,7 +1686,15 @@ impl<'a> SectionMeasurer<'a> {
 
     /// The ring section: at the MCP→PIP midpoint, perpendicular to the (refined) axis.
     pub fn ring(&self) -> Result<(SectionResult, RefinedAxis), SectionError> {
-        let ax = if self.cfg.refine_axis {
+        let ax = self.ring_axis();
+        let r = self.measure_at(&ax.ring_point, &ax.direction, 0.0)?;
+        Ok((r, ax))
+    }
+
+    /// The axis [`SectionMeasurer::ring`] measures on: refined
+    /// ([`SectionMeasurer::refine_axis`]) when the config says so, else the given one.
+    pub fn ring_axis(&self) -> RefinedAxis {
+        if self.cfg.refine_axis {
             self.refine_axis()
         } else {
             RefinedAxis {
@@ -1675,9 +1703,7 @@ impl<'a> SectionMeasurer<'a> {
                 correction_deg: 0.0,
                 direction_sigma_rad: self.axis_sigma_rad,
             }
-        };
-        let r = self.measure_at(&ax.ring_point, &ax.direction, 0.0)?;
-        Ok((r, ax))
+        }
     }
 
     /// The knuckle section: the largest perimeter within ±`knuckle_half_range_m` of PIP
@@ -1691,9 +1717,16 @@ impl<'a> SectionMeasurer<'a> {
         let n = (self.cfg.knuckle_half_range_m / self.cfg.knuckle_step_m).floor() as i64;
         let mut best: Option<Slice> = None;
         let mut last_err = None;
-        for j in -n..=n {
-            let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
-            match self.slice(&(p0 + dir.into_inner() * t), &dir, t, false, self.cfg) {
+        // The slices are independent: fitted in parallel, then compared in order.
+        let slices: Vec<Result<Slice, SectionError>> = (-n..=n)
+            .into_par_iter()
+            .map(|j| {
+                let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
+                self.slice(&(p0 + dir.into_inner() * t), &dir, t, false, self.cfg)
+            })
+            .collect();
+        for slice in slices {
+            match slice {
                 Ok(s) => {
                     if best.as_ref().is_none_or(|b| s.fit.x[0] > b.fit.x[0]) {
                         best = Some(s);

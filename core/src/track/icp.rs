@@ -41,16 +41,61 @@ impl ModelSrc<'_, '_> {
     }
 
     /// The map, with every pixel on the grid (see [`on_grid`]) that the points of `level`
-    /// project to under `t` rendered.
-    fn prepare(&mut self, level: &LiveLevel, t: &Isometry3<f64>, grid: usize) -> &ModelMap {
+    /// project to under `t` rendered; `pix` gets each point's pairing pixel
+    /// ([`pair_pixels`]).
+    fn prepare(
+        &mut self,
+        level: &LiveLevel,
+        t: &Isometry3<f64>,
+        grid: usize,
+        pix: &mut Vec<u32>,
+    ) -> &ModelMap {
+        // The pixel a point projects to depends only on the map's camera, not on what has
+        // been rendered: one projection pass serves both the rendering and the sums.
+        pair_pixels(level, self.map(), t, grid, pix);
         match self {
             ModelSrc::Fixed(m) => m,
             ModelSrc::Lazy(l) => {
-                l.cast_for(level, t, grid);
+                l.cast_pixels(pix);
                 &l.map
             }
         }
     }
+}
+
+/// [`pair_pixels`]: the point projects outside the model image.
+pub(crate) const PIX_OUTSIDE: u32 = u32::MAX;
+/// [`pair_pixels`]: the point projects into the image, off the pairing grid.
+pub(crate) const PIX_OFF_GRID: u32 = u32::MAX - 1;
+
+/// For each live point of `level` (in order), the row-major model pixel it projects to
+/// under pose `t` when that pixel is on the pairing grid of stride `grid`, else
+/// [`PIX_OUTSIDE`] or [`PIX_OFF_GRID`]; into `out`. Fixed parallel chunks; each entry
+/// depends only on its point.
+fn pair_pixels(
+    level: &LiveLevel,
+    model: &ModelMap,
+    t: &Isometry3<f64>,
+    grid: usize,
+    out: &mut Vec<u32>,
+) {
+    let to_model: Isometry3<f32> = nalgebra::convert(model.camera_to_world.inverse() * t);
+    let w = model.k.width as usize;
+    out.clear();
+    out.resize(level.points.len(), PIX_OUTSIDE);
+    out.par_chunks_mut(CHUNK)
+        .zip(level.points.par_chunks(CHUNK))
+        .for_each(|(o, pts)| {
+            for (slot, (p, _)) in o.iter_mut().zip(pts) {
+                *slot = match model.project(&to_model, p) {
+                    None => PIX_OUTSIDE,
+                    Some((u, v)) if !on_grid(u, v, grid) => PIX_OFF_GRID,
+                    // Below the sentinels: checked intrinsics are at most
+                    // `MAX_IMAGE_SIDE`² = 2^26 pixels.
+                    Some((u, v)) => (v * w + u) as u32,
+                };
+            }
+        });
 }
 
 /// Whether model pixel (u, v) is on the sparse pairing grid of stride `grid` (column and
@@ -123,20 +168,20 @@ struct Accum {
     sum_r2: f64,
 }
 
-/// Accumulates the normal equations of the point-to-plane residuals at pose `t`.
+/// Accumulates the normal equations of the point-to-plane residuals at pose `t`, with each
+/// point's pairing pixel `pix` from [`pair_pixels`] at the same pose.
 #[allow(clippy::too_many_arguments)] // one ICP level's state, passed per iteration
 fn accumulate(
     level: &LiveLevel,
     model: &ModelMap,
+    pix: &[u32],
     t: &Isometry3<f64>,
     c: &Point3<f64>,
     max_dist: f32,
     min_cos: f32,
     huber: f64,
-    grid: usize,
 ) -> Accum {
     let tw: Isometry3<f32> = nalgebra::convert(*t);
-    let to_model: Isometry3<f32> = nalgebra::convert(model.camera_to_world.inverse() * t);
     let cf = Vector3::new(c.x as f32, c.y as f32, c.z as f32);
     let max_d2 = max_dist * max_dist;
     // Fixed chunks in parallel, summed in chunk order: the sums do not depend on the
@@ -144,20 +189,21 @@ fn accumulate(
     let parts: Vec<(UpperNormalEq, [usize; 3], f64)> = level
         .points
         .par_chunks(CHUNK)
-        .map(|chunk| {
+        .zip(pix.par_chunks(CHUNK))
+        .map(|(chunk, pix)| {
             let mut eq = UpperNormalEq::zero();
             let (mut count, mut overlap, mut candidates) = (0usize, 0usize, 0usize);
             let mut sum_r2 = 0.0f64;
-            for (p, n) in chunk {
-                let Some((u, v)) = model.project(&to_model, p) else {
-                    candidates += 1;
-                    continue;
-                };
-                if !on_grid(u, v, grid) {
-                    continue;
+            for ((p, n), &i) in chunk.iter().zip(pix) {
+                match i {
+                    PIX_OUTSIDE => {
+                        candidates += 1;
+                        continue;
+                    }
+                    PIX_OFF_GRID => continue,
+                    _ => candidates += 1,
                 }
-                candidates += 1;
-                let Some((q, nq)) = model.at(u, v) else {
+                let Some((q, nq)) = model.at_index(i as usize) else {
                     continue;
                 };
                 overlap += 1;
@@ -317,20 +363,23 @@ pub(crate) fn run(
     let mut last = Accum::default();
     let mut singular = false;
     let mut last_level0 = false;
+    // Each point's pairing pixel at the current pose (reused across iterations).
+    let mut pix = Vec::new();
     for level in (0..pyramid.len()).rev() {
         let iters = params.iterations.get(level).copied().unwrap_or(0);
         let max_d = *params.max_distance_m.get(level).unwrap_or(&0.01);
         let min_cos = *params.min_normal_cos.get(level).unwrap_or(&0.7);
         for _ in 0..iters {
+            let m = model.prepare(&pyramid[level], &t, params.model_grid, &mut pix);
             let acc = accumulate(
                 &pyramid[level],
-                model.prepare(&pyramid[level], &t, params.model_grid),
+                m,
+                &pix,
                 &t,
                 &c,
                 max_d,
                 min_cos,
                 params.huber_delta_m,
-                params.model_grid,
             );
             iterations += 1;
             last_level0 = level == 0;
@@ -374,16 +423,16 @@ pub(crate) fn run(
     } else {
         let max_d = *params.max_distance_m.first().unwrap_or(&0.01);
         let min_cos = *params.min_normal_cos.first().unwrap_or(&0.7);
-        let m = model.prepare(finest, &t, params.model_grid);
+        let m = model.prepare(finest, &t, params.model_grid, &mut pix);
         accumulate(
             finest,
             m,
+            &pix,
             &t,
             &c,
             max_d,
             min_cos,
             params.huber_delta_m,
-            params.model_grid,
         )
     };
     let rms = if fin.count > 0 {

@@ -238,22 +238,21 @@ fn smooth(
                     }
                 }
             }
+            // Branch-free: an invalid sample adds (or removes) exact zeros, which leaves
+            // the sums bit-for-bit unchanged (they are never -0).
+            let take = |z: f32| if z > 0.0 { (z, 1.0f32) } else { (0.0, 0.0) };
             for x in x0..x1 {
                 if x + r < w {
-                    let z = row[x + r];
-                    if z > 0.0 {
-                        s += z;
-                        s2 += z * z;
-                        c += 1.0;
-                    }
+                    let (z, one) = take(row[x + r]);
+                    s += z;
+                    s2 += z * z;
+                    c += one;
                 }
                 if x > r {
-                    let z = row[x - r - 1];
-                    if z > 0.0 {
-                        s -= z;
-                        s2 -= z * z;
-                        c -= 1.0;
-                    }
+                    let (z, one) = take(row[x - r - 1]);
+                    s -= z;
+                    s2 -= z * z;
+                    c -= one;
                 }
                 ohs[x] = s;
                 ohs2[x] = s2;

@@ -525,6 +525,16 @@ enum ModelSource<'a> {
     Volume(&'a TsdfVolume, Intrinsics),
 }
 
+/// The model of one tracking call, ready for ICP.
+#[allow(clippy::large_enum_variant)] // one per tracking call, on the stack
+enum Prepared<'m, 'v> {
+    /// A given vertex/normal map.
+    Map(&'m ModelMap),
+    /// The volume, and its raycast at the initial guess (cast up front where live depth
+    /// is, the rest on demand).
+    Volume(&'v TsdfVolume, Result<LazyModel<'v>, TrackError>),
+}
+
 /// Translation (metres) and rotation (degrees) between two poses.
 pub fn pose_distance(a: &Isometry3<f64>, b: &Isometry3<f64>) -> (f64, f64) {
     let d = a.inverse() * b;
@@ -721,37 +731,88 @@ impl Tracker {
         } else {
             0
         };
-        build_pyramid_into(
-            depth,
-            k,
-            &LiveParams {
-                first_level,
-                ..cfg.live_params()
-            },
-            &mut self.scratch.pyramid_buffers,
-            &mut pyramid,
-        );
         let grid = if sparse {
             cfg.platform_model_stride.max(1) as usize
         } else {
             1
         };
-        let result = self.track_pyramid(depth, k, &pyramid, first_level, grid, source, prior);
+        let guess = self.predict(prior.as_ref());
+        // The live pyramid and the up-front raycast of the model do not depend on each
+        // other: built side by side (each is the same as when built alone).
+        let Scratch {
+            points,
+            normals,
+            done,
+            mask,
+            mask_tmp,
+            pyramid_buffers,
+            ..
+        } = &mut self.scratch;
+        let ((), model) = rayon::join(
+            || {
+                build_pyramid_into(
+                    depth,
+                    k,
+                    &LiveParams {
+                        first_level,
+                        ..cfg.live_params()
+                    },
+                    pyramid_buffers,
+                    &mut pyramid,
+                )
+            },
+            || match source {
+                ModelSource::Map(m) => Prepared::Map(m),
+                ModelSource::Volume(vol, k_model) => {
+                    // Raycast up front only where live points will land; the rest on demand.
+                    window::live_mask(
+                        depth,
+                        k,
+                        &k_model,
+                        cfg.raycast_window_px as usize,
+                        (cfg.min_depth_m, cfg.max_depth_m),
+                        mask,
+                        mask_tmp,
+                    );
+                    if grid > 1 {
+                        // Only the model pixels ICP pairs live points with.
+                        let w = k_model.width as usize;
+                        for (i, f) in mask.iter_mut().enumerate() {
+                            *f &= (i % w) % grid == 1 && (i / w) % grid == 1;
+                        }
+                    }
+                    Prepared::Volume(
+                        vol,
+                        LazyModel::new(
+                            vol,
+                            k_model,
+                            guess,
+                            std::mem::take(points),
+                            std::mem::take(normals),
+                            std::mem::take(done),
+                        )
+                        .map(|mut lazy| {
+                            lazy.cast_mask(mask);
+                            lazy
+                        }),
+                    )
+                }
+            },
+        );
+        let result = self.track_pyramid(&pyramid, first_level, grid, model, prior, guess);
         self.scratch.pyramid = pyramid;
         result
     }
 
-    /// [`Tracker::track_inner`] once the live pyramid is built.
-    #[allow(clippy::too_many_arguments)] // track_inner's inputs plus the built pyramid
+    /// [`Tracker::track_inner`] once the live pyramid and the model are ready.
     fn track_pyramid(
         &mut self,
-        depth: &DepthFrame,
-        k: &Intrinsics,
         pyramid: &[live::LiveLevel],
         first_level: usize,
         grid: usize,
-        source: ModelSource<'_>,
+        model: Prepared<'_, '_>,
         prior: Option<Isometry3<f64>>,
+        guess: Isometry3<f64>,
     ) -> Result<TrackResult, TrackError> {
         // ICP runs on levels `first_level..` only, with their settings.
         let mut cfg = self.config.clone();
@@ -763,57 +824,22 @@ impl Tracker {
             cfg.max_distance_m.drain(..first_level);
             cfg.max_normal_angle_deg.drain(..first_level);
         }
-        let guess = self.predict(prior.as_ref());
         let lost = |reason: LostReason, iterations: u32, this: &mut Self| {
             this.lost_since_last += 1;
             lost_at(guess, prior.is_some(), reason, iterations)
         };
         let finest_points = pyramid.first().map_or(0, |l| l.points.len());
         if finest_points < cfg.min_inliers {
+            if let Prepared::Volume(_, Ok(lazy)) = model {
+                self.give_back(lazy);
+            }
             return Ok(lost(LostReason::NoDepth, 0, self));
         }
         // Noisy sensors (phone LiDAR) get wider gates and less weight against the prior.
         let noise = pyramid.first().map_or(0.0, |l| l.noise_m as f64);
-        match source {
-            ModelSource::Map(m) => self.align(
-                &cfg,
-                pyramid,
-                ModelSrc::Fixed(m),
-                None,
-                prior,
-                guess,
-                noise,
-                1,
-            ),
-            ModelSource::Volume(vol, k_model) => {
-                // Raycast up front only where live points will land; the rest on demand.
-                let sc = &mut self.scratch;
-                window::live_mask(
-                    depth,
-                    k,
-                    &k_model,
-                    cfg.raycast_window_px as usize,
-                    (cfg.min_depth_m, cfg.max_depth_m),
-                    &mut sc.mask,
-                    &mut sc.mask_tmp,
-                );
-                let m = grid;
-                if m > 1 {
-                    // Only the model pixels ICP pairs live points with.
-                    let w = k_model.width as usize;
-                    for (i, f) in sc.mask.iter_mut().enumerate() {
-                        *f &= (i % w) % m == 1 && (i / w) % m == 1;
-                    }
-                }
-                let mut lazy = LazyModel::new(
-                    vol,
-                    k_model,
-                    guess,
-                    std::mem::take(&mut sc.points),
-                    std::mem::take(&mut sc.normals),
-                    std::mem::take(&mut sc.done),
-                )?;
-                lazy.cast_mask(&sc.mask);
+        match model {
+            Prepared::Volume(vol, lazy) => {
+                let mut lazy = lazy?;
                 let result = self.align(
                     &cfg,
                     pyramid,
@@ -824,13 +850,28 @@ impl Tracker {
                     noise,
                     grid,
                 );
-                let (points, normals, done) = lazy.into_buffers();
-                self.scratch.points = points;
-                self.scratch.normals = normals;
-                self.scratch.done = done;
+                self.give_back(lazy);
                 result
             }
+            Prepared::Map(m) => self.align(
+                &cfg,
+                pyramid,
+                ModelSrc::Fixed(m),
+                None,
+                prior,
+                guess,
+                noise,
+                1,
+            ),
         }
+    }
+
+    /// Keeps a lazy raycast's buffers for the next frame.
+    fn give_back(&mut self, lazy: LazyModel<'_>) {
+        let (points, normals, done) = lazy.into_buffers();
+        self.scratch.points = points;
+        self.scratch.normals = normals;
+        self.scratch.done = done;
     }
 
     /// Aligns the live pyramid to `model` from the initial guess.

@@ -147,7 +147,12 @@ impl ModelMap {
     /// Point and normal at pixel (u, v), if it has a surface.
     #[inline]
     pub(crate) fn at(&self, u: usize, v: usize) -> Option<(Point3<f32>, Vector3<f32>)> {
-        let i = v * self.k.width as usize + u;
+        self.at_index(v * self.k.width as usize + u)
+    }
+
+    /// Point and normal at row-major pixel index `i`, if it has a surface.
+    #[inline]
+    pub(crate) fn at_index(&self, i: usize) -> Option<(Point3<f32>, Vector3<f32>)> {
         let p = self.points.get(i)?;
         if p.x.is_finite() {
             Some((*p, *self.normals.get(i)?))
@@ -179,7 +184,7 @@ pub(crate) struct LazyModel<'a> {
     caster: Option<Caster<'a>>,
     /// Per pixel: cast already.
     done: Vec<bool>,
-    /// Per pixel: to cast now (scratch of [`LazyModel::cast_for`]).
+    /// Per pixel: to cast now (scratch of [`LazyModel::cast_pixels`]).
     need: Vec<bool>,
     /// Pixels cast so far.
     pub cast_count: usize,
@@ -284,43 +289,23 @@ impl<'a> LazyModel<'a> {
         }
     }
 
-    /// Casts the pixels on the pairing grid of stride `grid` ([`super::icp::on_grid`]) that
-    /// the live points of `level` project to under pose `t` (flagged
-    /// first, then cast in parallel rows as [`LazyModel::cast_mask`]: a pixel's result does
-    /// not depend on when or by which thread it is cast).
-    pub fn cast_for(&mut self, level: &super::live::LiveLevel, t: &Isometry3<f64>, grid: usize) {
-        let to_model: Isometry3<f32> = nalgebra::convert(self.map.camera_to_world.inverse() * t);
-        let w = self.map.k.width as usize;
-        // Pixels to cast, found in parallel chunks (a set: the order does not matter).
-        use rayon::prelude::*;
-        let (map, done) = (&self.map, &self.done);
-        let todo: Vec<Vec<u32>> = level
-            .points
-            .par_chunks(4096)
-            .map(|chunk| {
-                let mut out = Vec::new();
-                for (p, _) in chunk {
-                    if let Some((u, v)) = map.project(&to_model, p) {
-                        if !super::icp::on_grid(u, v, grid) {
-                            continue;
-                        }
-                        let i = v * w + u;
-                        if done.get(i) == Some(&false) {
-                            out.push(i as u32);
-                        }
-                    }
-                }
-                out
-            })
-            .collect();
-        if todo.iter().all(|t| t.is_empty()) {
+    /// Casts the row-major pixels listed in `pix` (entries beyond the image, such as the
+    /// sentinels of [`super::icp::pair_pixels`], are ignored) that are not cast yet, in
+    /// parallel rows as [`LazyModel::cast_mask`]: a pixel's result does not depend on when
+    /// or by which thread it is cast.
+    pub fn cast_pixels(&mut self, pix: &[u32]) {
+        let n = self.done.len();
+        let pending = |i: u32| (i as usize) < n && !self.done[i as usize];
+        if !pix.iter().any(|&i| pending(i)) {
             return;
         }
         let mut need = std::mem::take(&mut self.need);
         need.clear();
         need.resize(self.done.len(), false);
-        for i in todo.iter().flatten() {
-            need[*i as usize] = true;
+        for &i in pix {
+            if (i as usize) < n && !self.done[i as usize] {
+                need[i as usize] = true;
+            }
         }
         self.cast_mask(&need);
         self.need = need;
