@@ -33,6 +33,13 @@
 //!   sigmas still asks 5–20°: the slice centres' line is not the joint axis (a bias, not
 //!   noise).
 //!
+//! - Since then (dev/section) the re-aiming is continuous: slices from the ring point to
+//!   +8 mm only (towards PIP), their centres' line weighted against the located axis by
+//!   direction sigmas, no `max_tilt_deg`. The ±0.1–0.3 mm jumps were mostly the measured
+//!   section's 3000-sample thinning redrawing its subsample with any change of plane (all
+//!   samples: ±0.04 mm over the same axis changes on index-04); measured sections now use
+//!   all samples. The figures above predate both.
+//!
 //! Ignored (about a minute per level): run with
 //! `cargo test --release -p mandrel-core --test locate_session -- --ignored --nocapture`.
 //! `LOCATE_LEVELS=0,1` chooses the `platform_first_level` values, `LOCATE_SCANS=a,b` the scans.
