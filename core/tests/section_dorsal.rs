@@ -18,11 +18,13 @@
 //! its dorsal direction is the mean direction to the cameras.
 //!
 //! Measured (16 frames for virtual hands, 40 for the shared scan):
-//! - `A` (true poses, true axis) is already off by −1.61 to +0.96 mm on 7 dorsal hands
-//!   (dorsal-02 −0.17 mm), and the direction table puts that error in the 150°/180°/−150°
+//! - `A` (true poses, true axis) is already off by −1.20 to +0.90 mm on 7 dorsal hands
+//!   (dorsal-02 −0.08 mm), and the direction table puts that error in the 150°/180°/−150°
 //!   sectors, where no surface sample or tangent lies: the observed sectors' support is
 //!   within ~0.1 mm of the truth. The session's poses and located axis then move the result
-//!   by a further ±0.3–0.6 mm (dorsal-02: `R` +0.12, `S` with landmarks −0.51 mm).
+//!   by a further ±0.1–1.0 mm (dorsal-02: `R` +0.98 σ2.10, `S` with landmarks +0.08 σ1.94).
+//!   (Figures of the first bullet measured with all samples in measured sections and the
+//!   continuous axis re-aiming; the other bullets predate them.)
 //! - Neighbouring fingers hide the flanks past ~±120°: tangents stop in the 120° sectors, the
 //!   widest unobserved arc is 100–120° (full-coverage hands: 0–10°).
 //! - Sigma 1.2–3.0 mm covers every error (|err|/σ ≤ 0.81 over the 12 dorsal hands of
