@@ -644,12 +644,14 @@ impl ScanSession {
             self.located = Some(f);
             self.located_views = n;
             let roi = roi_of(&f);
-            for o in &mut self.observations {
+            // Each frame's observations are cropped on their own: frames in parallel.
+            use rayon::prelude::*;
+            self.observations.par_iter_mut().for_each(|o| {
                 o.points.retain(|p| roi.contains(&p.position.cast()));
                 o.tangents.retain(|t| roi.contains(&t.point.cast()));
                 o.points.shrink_to_fit();
                 o.tangents.shrink_to_fit();
-            }
+            });
         }
     }
 

@@ -56,6 +56,11 @@ pub(crate) struct PyramidScratch {
     hc: Vec<f32>,
     mean: Vec<f32>,
     std: Vec<f32>,
+    /// Per row block of [`level_from_depth`]: its points and their window spreads (cleared
+    /// by every call, so no push regrows them and no fresh memory is paged in per frame).
+    blocks: Vec<RowBlock>,
+    /// All points' window spreads, for the level's noise (cleared by every call).
+    spreads: Vec<f32>,
 }
 
 /// Builds the pyramid, finest level first.
@@ -127,6 +132,8 @@ pub(crate) fn build_pyramid_into(
             hc,
             mean,
             std,
+            blocks,
+            spreads,
         } = scratch;
         if level < p.first_level {
             let l = &mut out[level];
@@ -136,7 +143,16 @@ pub(crate) fn build_pyramid_into(
             l.noise_m = 0.0;
         } else {
             smooth(&dl[level], w, h, radius, [hs, hs2, hc], mean, std);
-            level_from_depth(&dl[level], w, h, &kl, p, mean, std, &mut out[level]);
+            level_from_depth(
+                &dl[level],
+                w,
+                h,
+                &kl,
+                p,
+                (mean, std),
+                (blocks, spreads),
+                &mut out[level],
+            );
         }
         built += 1;
     }
@@ -327,8 +343,8 @@ fn level_from_depth(
     h: usize,
     k: &Intrinsics,
     p: &LiveParams,
-    sm: &[f32],
-    sd: &[f32],
+    (sm, sd): (&[f32], &[f32]),
+    (blocks, spreads): (&mut Vec<RowBlock>, &mut Vec<f32>),
     out: &mut LiveLevel,
 ) {
     use rayon::prelude::*;
@@ -404,29 +420,32 @@ fn level_from_depth(
     out.k = *k;
     out.points.clear();
     out.valid_pixels = valid_pixels;
-    let mut spreads = Vec::new();
+    spreads.clear();
     if w >= 3 && h >= 3 {
         // Row blocks in parallel, concatenated in row order (the same points in the same
         // order as one pass over the rows).
-        let parts: Vec<RowBlock> = (1..h - 1)
-            .step_by(ROWS_PER_TASK)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|y0| {
-                let mut pts = Vec::new();
-                let mut spr = Vec::new();
+        let n_blocks = (h - 2).div_ceil(ROWS_PER_TASK);
+        if blocks.len() < n_blocks {
+            blocks.resize_with(n_blocks, Default::default);
+        }
+        let parts = &mut blocks[..n_blocks];
+        parts
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(b, (pts, spr))| {
+                pts.clear();
+                spr.clear();
+                let y0 = 1 + b * ROWS_PER_TASK;
                 for y in y0..(y0 + ROWS_PER_TASK).min(h - 1) {
-                    row_points(y, &mut pts, &mut spr);
+                    row_points(y, pts, spr);
                 }
-                (pts, spr)
-            })
-            .collect();
+            });
         let total: usize = parts.iter().map(|(p, _)| p.len()).sum();
         out.points.reserve(total);
         spreads.reserve(total);
-        for (pts, spr) in parts {
-            out.points.extend_from_slice(&pts);
-            spreads.extend_from_slice(&spr);
+        for (pts, spr) in parts.iter() {
+            out.points.extend_from_slice(pts);
+            spreads.extend_from_slice(spr);
         }
     }
     out.noise_m = if spreads.is_empty() {
