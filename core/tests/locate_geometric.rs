@@ -46,6 +46,14 @@ fn geometric_localisation_on_shared_scans() {
         let t = std::time::Instant::now();
         let cands = geometric::find_fingers(&m.vertices, &m.normals);
         let t_find = t.elapsed();
+        // Same surface, same fingers, to the last bit (no hash-order dependence).
+        for _ in 0..2 {
+            assert_eq!(
+                geometric::find_fingers(&m.vertices, &m.normals),
+                cands,
+                "{name}: the finder's output depends on the run"
+            );
+        }
         let (mcp, pip) = (p3(&truth["mcp"]), p3(&truth["pip"]));
         println!(
             "{name}: {} vertices, mesh {:?}, find {:?}, {} candidates",

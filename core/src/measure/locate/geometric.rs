@@ -29,7 +29,7 @@
 use super::{check_plausible, JointEstimate, LocateError, LocateMethod, LocatedFinger};
 use crate::scan::{Finger, Target};
 use nalgebra::{Matrix3, Point3, SymmetricEigen, Vector3};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Neighbourhood radius for the tubular test (metres).
 const PATCH_RADIUS_M: f64 = 0.006;
@@ -402,7 +402,8 @@ fn link_segments(ap: &[AxisPoint]) -> Vec<Segment> {
             }
         }
     }
-    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    // Ordered by root index, so the output (and every sum over it) is the same on every run.
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for i in 0..n {
         let r = find(&mut parent, i);
         groups.entry(r).or_default().push(i);
@@ -491,7 +492,8 @@ fn chain_fingers(mut segs: Vec<Segment>, centroid: &Point3<f64>) -> Vec<FingerCa
             }
         }
     }
-    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    // Ordered by root index, so the output (and every sum over it) is the same on every run.
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for i in 0..n {
         let r = find(&mut parent, i);
         groups.entry(r).or_default().push(i);
