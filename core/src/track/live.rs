@@ -278,6 +278,7 @@ fn smooth(
     let mut s = vec![0.0f32; w];
     let mut s2 = vec![0.0f32; w];
     let mut c = vec![0.0f32; w];
+    let (mut m_row, mut sd_row) = (vec![0.0f32; w], vec![0.0f32; w]);
     if y0 == 0 {
         for y in 0..r.min(h) {
             let i = y * w;
@@ -306,11 +307,23 @@ fn smooth(
             }
         }
         let row = y * w;
+        // Every column's mean and spread first (no branch: vectorises), then kept only
+        // where the window has samples (elsewhere the buffers keep their 0 and infinity).
+        for ((((om, os), &sx), &s2x), &cx) in m_row[x0..x1]
+            .iter_mut()
+            .zip(&mut sd_row[x0..x1])
+            .zip(&s[x0..x1])
+            .zip(&s2[x0..x1])
+            .zip(&c[x0..x1])
+        {
+            let m = sx / cx;
+            *om = m;
+            *os = (s2x / cx - m * m).max(0.0).sqrt();
+        }
         for x in x0..x1 {
             if c[x] >= 0.5 {
-                let m = s[x] / c[x];
-                mean[row + x] = m;
-                std[row + x] = (s2[x] / c[x] - m * m).max(0.0).sqrt();
+                mean[row + x] = m_row[x];
+                std[row + x] = sd_row[x];
             }
         }
     }
