@@ -353,13 +353,13 @@ impl ScanSession {
     /// A frame the tracker cannot align is reported (`TrackingLost`) and not fused.
     pub fn push_frame(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
         let t = Instant::now();
-        let r = self.push_frame_timed(frame);
+        let r = self.push_frame_untimed(frame);
         self.push_wall_ms += ms(t);
         r
     }
 
     /// [`ScanSession::push_frame`] without the wall-clock bookkeeping.
-    fn push_frame_timed(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
+    fn push_frame_untimed(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
         // Re-validate: `Frame`'s fields are public and may have been edited after `new`.
         frame.intrinsics.validate()?;
         frame.depth.check_matches(&frame.intrinsics)?;
