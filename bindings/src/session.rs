@@ -14,7 +14,7 @@ use crate::error::{guard, MandrelError};
 use crate::measurement::RingMeasurement;
 use mandrel_core::frame::{pose, DepthFrame, Frame};
 use mandrel_core::mesh::PlyFormat;
-use mandrel_core::scan::{Finger, Hand, Target};
+use mandrel_core::hand::{Finger, Hand, Target};
 use mandrel_core::session::{self as core, SessionError};
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -3,8 +3,9 @@
 //! object. Exit 0 when `ok`, 3 when `needs_rescan`, 2 on bad input.
 
 use crate::BadInput;
+use mandrel_core::hand::{Finger, Hand, Target};
 use mandrel_core::measure::{Measurement, Status};
-use mandrel_core::scan::{Finger, Hand, ScanFolder, Target};
+use mandrel_core::scan::ScanFolder;
 use mandrel_core::session::{ScanSession, SessionConfig, SessionError};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,14 +29,14 @@ pub struct Args {
     pub hand: Option<Hand>,
 }
 
+/// `--finger`: a finger name in any case (its error lists the accepted names).
 fn parse_finger(s: &str) -> Result<Finger, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_ascii_lowercase()))
-        .map_err(|_| format!("unknown finger {s:?}: thumb|index|middle|ring|little"))
+    s.parse::<Finger>().map_err(|e| e.to_string())
 }
 
+/// `--hand`: `left` or `right` in any case.
 fn parse_hand(s: &str) -> Result<Hand, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_ascii_lowercase()))
-        .map_err(|_| format!("unknown hand {s:?}: left|right"))
+    s.parse::<Hand>().map_err(|e| e.to_string())
 }
 
 /// Maps a session error to the CLI's exit codes: caller input is `BadInput` (exit 2).
@@ -108,8 +109,8 @@ pub fn summary(m: &Measurement) -> String {
     let mut s = String::new();
     s.push_str(&format!(
         "{} hand, {} finger: {}\n",
-        label(serde_json::to_value(m.hand)),
-        label(serde_json::to_value(m.finger)),
+        m.hand,
+        m.finger,
         match m.status {
             Status::Ok => "ok".to_string(),
             Status::NeedsRescan => format!(

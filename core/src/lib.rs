@@ -12,6 +12,7 @@
 
 pub mod frame;
 pub mod fuse;
+pub mod hand;
 pub mod measure;
 pub mod mesh;
 pub mod scan;

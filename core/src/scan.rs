@@ -3,6 +3,8 @@
 //! writing produces folders any tool (Open3D, numpy) reads.
 
 use crate::frame::{formats, pose, Frame, FrameError, Intrinsics, Landmarks};
+// The hand vocabulary lives in `crate::hand`; re-exported here for existing callers.
+pub use crate::hand::{Finger, Hand, Target};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -43,54 +45,6 @@ pub enum ScanError {
     /// The manifest lists no frames.
     #[error("scan has no frames")]
     Empty,
-}
-
-/// Which hand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Hand {
-    /// Left hand.
-    Left,
-    /// Right hand.
-    Right,
-}
-
-/// Which finger (MediaPipe naming: `little` is the pinky).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Finger {
-    /// Thumb (landmarks 1-4).
-    Thumb,
-    /// Index finger (5-8).
-    Index,
-    /// Middle finger (9-12).
-    Middle,
-    /// Ring finger (13-16).
-    Ring,
-    /// Little finger (17-20).
-    Little,
-}
-
-impl Finger {
-    /// MediaPipe landmark indices of this finger's (MCP, PIP) joints (thumb: MCP, IP).
-    pub fn mcp_pip_landmarks(self) -> (usize, usize) {
-        match self {
-            Finger::Thumb => (2, 3),
-            Finger::Index => (5, 6),
-            Finger::Middle => (9, 10),
-            Finger::Ring => (13, 14),
-            Finger::Little => (17, 18),
-        }
-    }
-}
-
-/// The finger to measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Target {
-    /// Which hand.
-    pub hand: Hand,
-    /// Which finger.
-    pub finger: Finger,
 }
 
 /// One frame's entry in `scan.json`.

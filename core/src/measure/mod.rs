@@ -16,7 +16,7 @@ pub mod section;
 pub mod sizes;
 
 use crate::mesh::Mesh;
-use crate::scan::{Finger, Hand, Target};
+use crate::hand::{Finger, Hand, Target};
 use locate::{LandmarkView, LocateConfig, LocateError, LocateMethod, LocatedFinger};
 use observe::FrameObservations;
 use section::{FingerAxis, SectionConfig, SectionMeasurer, SectionResult};
