@@ -6,6 +6,7 @@
 
 use crate::error::MandrelError;
 use crate::session::{FingerName, HandSide};
+use mandrel_core::measure::sizes::{self, SizeSystem};
 use mandrel_core::measure::{self as core, locate::LocateMethod as CoreLocateMethod};
 
 /// Whether the scan pins a size.
@@ -47,7 +48,8 @@ pub enum LocateMethod {
     Geometric,
 }
 
-/// A circumference as a size label in every system (labels as printed on size charts).
+/// A circumference as a size label in every system (labels as printed on size charts;
+/// `"n/a"` where a system's table does not reach it), from the core's `Sizes`.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SizeLabels {
     /// ISO 8653 (inner circumference, mm).
@@ -68,10 +70,10 @@ pub struct SizeLabels {
     pub cn: String,
 }
 
-/// What to buy.
+/// What to buy, from the core's `Recommendation`.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Recommendation {
-    /// Circumference (mm) the recommended size stands for.
+    /// Inner circumference (mm) the recommended size must have at least.
     pub circumference_mm: f64,
     /// The recommended size in every system.
     pub sizes: SizeLabels,
@@ -127,32 +129,54 @@ pub struct RingMeasurement {
     pub timings: StageTimings,
 }
 
-impl From<core::SizeLabels> for SizeLabels {
-    fn from(s: core::SizeLabels) -> Self {
+impl From<sizes::Sizes> for SizeLabels {
+    fn from(s: sizes::Sizes) -> Self {
+        let p = |system| s.printed(system).to_string();
         Self {
-            iso: s.iso,
-            us: s.us,
-            uk: s.uk,
-            eu: s.eu,
-            jp: s.jp,
-            ch: s.ch,
-            india: s.in_,
-            cn: s.cn,
+            iso: p(SizeSystem::Iso),
+            us: p(SizeSystem::Us),
+            uk: p(SizeSystem::Uk),
+            eu: p(SizeSystem::Eu),
+            jp: p(SizeSystem::Jp),
+            ch: p(SizeSystem::Ch),
+            india: p(SizeSystem::In),
+            cn: p(SizeSystem::Cn),
         }
     }
 }
 
-impl From<SizeLabels> for core::SizeLabels {
+impl From<SizeLabels> for sizes::Sizes {
     fn from(s: SizeLabels) -> Self {
+        let l = sizes::label_from_printed;
         Self {
-            iso: s.iso,
-            us: s.us,
-            uk: s.uk,
-            eu: s.eu,
-            jp: s.jp,
-            ch: s.ch,
-            in_: s.india,
-            cn: s.cn,
+            iso: l(s.iso),
+            us: l(s.us),
+            uk: l(s.uk),
+            eu: l(s.eu),
+            jp: l(s.jp),
+            ch: l(s.ch),
+            in_: l(s.india),
+            cn: l(s.cn),
+        }
+    }
+}
+
+impl From<sizes::Recommendation> for Recommendation {
+    fn from(r: sizes::Recommendation) -> Self {
+        Self {
+            circumference_mm: r.circumference_mm,
+            sizes: r.sizes.into(),
+            advice: r.advice,
+        }
+    }
+}
+
+impl From<Recommendation> for sizes::Recommendation {
+    fn from(r: Recommendation) -> Self {
+        Self {
+            circumference_mm: r.circumference_mm,
+            sizes: r.sizes.into(),
+            advice: r.advice,
         }
     }
 }
@@ -219,11 +243,7 @@ impl From<core::Measurement> for RingMeasurement {
             knuckle_circumference_mm: m.knuckle_circumference_mm,
             uncertainty_mm: m.uncertainty_mm,
             sizes: m.sizes.map(Into::into),
-            recommended: m.recommended.map(|r| Recommendation {
-                circumference_mm: r.circumference_mm,
-                sizes: r.sizes.into(),
-                advice: r.advice,
-            }),
+            recommended: m.recommended.map(Into::into),
             coverage_deg: m.coverage_deg,
             frames_used: m.frames_used.min(u32::MAX as usize) as u32,
             locate_method: m.locate_method.map(Into::into),
@@ -253,11 +273,7 @@ impl From<RingMeasurement> for core::Measurement {
             knuckle_circumference_mm: m.knuckle_circumference_mm,
             uncertainty_mm: m.uncertainty_mm,
             sizes: m.sizes.map(Into::into),
-            recommended: m.recommended.map(|r| core::Recommended {
-                circumference_mm: r.circumference_mm,
-                sizes: r.sizes.into(),
-                advice: r.advice,
-            }),
+            recommended: m.recommended.map(Into::into),
             coverage_deg: m.coverage_deg,
             frames_used: m.frames_used as usize,
             locate_method: m.locate_method.map(Into::into),
@@ -280,4 +296,53 @@ pub fn measurement_to_json(measurement: RingMeasurement) -> Result<String, Mandr
         serde_json::to_string_pretty(&core::Measurement::from(measurement))
             .map_err(|e| MandrelError::Internal(format!("measurement JSON: {e}")))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mandrel_core::hand::{Finger, Hand};
+
+    /// A core measurement with sizes from the tables, one system out of its table.
+    fn ok_measurement() -> core::Measurement {
+        let ring_mm = 40.0;
+        core::Measurement {
+            status: core::Status::Ok,
+            reasons: vec![],
+            hand: Hand::Left,
+            finger: Finger::Ring,
+            ring_circumference_mm: Some(ring_mm),
+            knuckle_circumference_mm: Some(44.5),
+            uncertainty_mm: Some(0.25),
+            sizes: sizes::sizes_for_circumference(ring_mm).ok(),
+            recommended: sizes::recommend(ring_mm, 44.5).ok(),
+            coverage_deg: 300.0,
+            frames_used: 12,
+            locate_method: Some(CoreLocateMethod::Landmarks),
+            timings_ms: core::Timings::default(),
+        }
+    }
+
+    #[test]
+    fn labels_come_from_the_core_sizes_with_the_out_of_table_marker() {
+        let m = ok_measurement();
+        let core_sizes = m.sizes.clone().unwrap();
+        assert_eq!(core_sizes.jp, None, "40 mm is below the Japanese table");
+        let r = RingMeasurement::from(m);
+        let labels = r.sizes.unwrap();
+        assert_eq!(labels.jp, sizes::OUT_OF_TABLE);
+        assert_eq!(labels.iso, "40");
+        assert_eq!(core_sizes.in_, None);
+        assert_eq!(labels.india, sizes::OUT_OF_TABLE);
+    }
+
+    #[test]
+    fn conversion_is_lossless_both_ways_and_keeps_the_json() {
+        let m = ok_measurement();
+        let json = serde_json::to_string_pretty(&m).unwrap();
+        let r = RingMeasurement::from(m.clone());
+        let back = core::Measurement::from(r.clone());
+        assert_eq!(back, m);
+        assert_eq!(measurement_to_json(r).unwrap(), json);
+    }
 }

@@ -4,6 +4,7 @@
 
 use crate::BadInput;
 use mandrel_core::hand::{Finger, Hand, Target};
+use mandrel_core::measure::sizes::SizeSystem;
 use mandrel_core::measure::{Measurement, Status};
 use mandrel_core::scan::ScanFolder;
 use mandrel_core::session::{ScanSession, SessionConfig, SessionError};
@@ -132,15 +133,27 @@ pub fn summary(m: &Measurement) -> String {
         s.push_str(&format!("  knuckle circumference {k:.2} mm\n"));
     }
     if let Some(z) = &m.sizes {
+        let p = |system| z.printed(system);
         s.push_str(&format!(
             "  sizes: ISO {} | US {} | UK {} | EU {} | JP {} | CH {} | IN {} | CN {}\n",
-            z.iso, z.us, z.uk, z.eu, z.jp, z.ch, z.in_, z.cn
+            p(SizeSystem::Iso),
+            p(SizeSystem::Us),
+            p(SizeSystem::Uk),
+            p(SizeSystem::Eu),
+            p(SizeSystem::Jp),
+            p(SizeSystem::Ch),
+            p(SizeSystem::In),
+            p(SizeSystem::Cn)
         ));
     }
     if let Some(r) = &m.recommended {
+        let p = |system| r.sizes.printed(system);
         s.push_str(&format!(
             "  recommended: US {} / UK {} / EU {} — {}\n",
-            r.sizes.us, r.sizes.uk, r.sizes.eu, r.advice
+            p(SizeSystem::Us),
+            p(SizeSystem::Uk),
+            p(SizeSystem::Eu),
+            r.advice
         ));
     }
     s.push_str(&format!(

@@ -99,6 +99,33 @@ fn known_conversions() {
 }
 
 #[test]
+fn sizes_print_out_of_table_as_n_a_and_read_it_back() {
+    // The measurement JSON's `sizes` object: a string per system in this key order, "n/a"
+    // where the table does not reach (JP/CN start at 40.8 mm, India at 41 mm).
+    let small = sizes_for_circumference(40.0).unwrap();
+    assert_eq!(small.jp, None);
+    assert_eq!(small.printed(SizeSystem::Jp), OUT_OF_TABLE);
+    assert_eq!(small.printed(SizeSystem::Uk), "C");
+    let json = serde_json::to_string(&small).unwrap();
+    assert_eq!(
+        json,
+        r#"{"iso":"40","us":"1.25","uk":"C","eu":"40","jp":"n/a","ch":"0","in":"n/a","cn":"n/a"}"#
+    );
+    let back: Sizes = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, small);
+    assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    // A label is a string: null or a number is not a printed label.
+    let null_jp = json.replace(r#""jp":"n/a""#, r#""jp":null"#);
+    assert!(serde_json::from_str::<Sizes>(&null_jp).is_err());
+    // The recommendation keeps the measurement JSON's field names and order.
+    let r = recommend(54.0, 58.0).unwrap();
+    let v = serde_json::to_string(&r).unwrap();
+    assert!(v.starts_with(r#"{"circumference_mm":56.0,"sizes":{"iso":"56","#), "{v}");
+    assert!(v.ends_with(&format!(r#","advice":{}}}"#, serde_json::to_string(&r.advice).unwrap())));
+    assert_eq!(serde_json::from_str::<Recommendation>(&v).unwrap(), r);
+}
+
+#[test]
 fn labels_parse_in_common_spellings() {
     let us7h = circumference_for(SizeSystem::Us, "7.5").unwrap();
     for l in ["7 1/2", "7½", " 7.50 "] {
@@ -154,28 +181,33 @@ fn bad_labels_and_values_are_typed_errors() {
 fn recommendation_rule() {
     // Small knuckle: standard fit, halfway to the knuckle (above base + ease), rounded up.
     let r = recommend(54.0, 55.5).unwrap();
-    assert_eq!(r.fit, Fit::Standard);
-    assert!((r.target_circumference_mm - 54.75).abs() < 1e-9);
+    assert_eq!(Fit::for_knuckle_gap(1.5), Fit::Standard);
+    assert!(r.advice.starts_with("Standard fit"), "{}", r.advice);
+    assert!((r.circumference_mm - 54.75).abs() < 1e-9);
     assert_eq!(r.sizes.iso.as_deref(), Some("55"));
     let us = circumference_for(SizeSystem::Us, r.sizes.us.as_deref().unwrap()).unwrap();
     assert!((54.75..54.75 + 0.65).contains(&us), "US {us}");
     // Knuckle 4 mm larger: size halfway between, comfort fit.
     let r = recommend(54.0, 58.0).unwrap();
-    assert_eq!(r.fit, Fit::ComfortFit);
-    assert!((r.target_circumference_mm - 56.0).abs() < 1e-9);
-    assert!((r.knuckle_gap_mm - 4.0).abs() < 1e-9);
+    assert_eq!(Fit::for_knuckle_gap(4.0), Fit::ComfortFit);
+    assert!((r.circumference_mm - 56.0).abs() < 1e-9);
     assert!(r.advice.contains("4.0 mm"));
+    assert!(r.advice.contains("comfort-fit"), "{}", r.advice);
     // Knuckle 8 mm larger: a passing band would spin.
     let r = recommend(54.0, 62.0).unwrap();
-    assert_eq!(r.fit, Fit::HingedOrSizingBeads);
-    assert!((r.target_circumference_mm - 58.0).abs() < 1e-9);
+    assert_eq!(Fit::for_knuckle_gap(8.0), Fit::HingedOrSizingBeads);
+    assert!((r.circumference_mm - 58.0).abs() < 1e-9);
+    assert!(r.advice.contains("hinged shank"), "{}", r.advice);
+    // The thresholds themselves: above the gap, not at it.
+    assert_eq!(Fit::for_knuckle_gap(COMFORT_FIT_GAP_MM), Fit::Standard);
+    assert_eq!(Fit::for_knuckle_gap(HINGED_GAP_MM), Fit::ComfortFit);
     // Every recommended size is at least the target, in every system.
     for (ring, knuckle) in [(48.0, 50.0), (55.3, 59.9), (63.1, 66.0), (70.2, 71.0)] {
         let r = recommend(ring, knuckle).unwrap();
         for s in ALL_SYSTEMS {
             if let Some(l) = r.sizes.get(s) {
                 assert!(
-                    circumference_for(s, l).unwrap() >= r.target_circumference_mm - 1e-9,
+                    circumference_for(s, l).unwrap() >= r.circumference_mm - 1e-9,
                     "{s} {l}"
                 );
             }

@@ -21,6 +21,7 @@ use locate::{LandmarkView, LocateConfig, LocateError, LocateMethod, LocatedFinge
 use observe::FrameObservations;
 use section::{FingerAxis, SectionConfig, SectionMeasurer, SectionResult};
 use serde::{Deserialize, Serialize};
+use sizes::{Recommendation, Sizes};
 use std::time::Instant;
 
 /// US half size step in circumference (mm): 1/2 of the 0.0325 in diameter step × π.
@@ -204,9 +205,9 @@ pub struct Measurement {
     /// 1-sigma uncertainty of the ring circumference, mm.
     pub uncertainty_mm: Option<f64>,
     /// The ring circumference in every sizing system (only when `ok`).
-    pub sizes: Option<SizeLabels>,
+    pub sizes: Option<Sizes>,
     /// What to buy (only when `ok`).
-    pub recommended: Option<Recommended>,
+    pub recommended: Option<Recommendation>,
     /// Degrees of the ring cross-section's outline observed (surface or silhouette).
     pub coverage_deg: f64,
     /// Frames contributing to the ring section.
@@ -215,39 +216,6 @@ pub struct Measurement {
     pub locate_method: Option<LocateMethod>,
     /// Time per stage.
     pub timings_ms: Timings,
-}
-
-/// A circumference as a size label in every system (labels as printed on charts).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SizeLabels {
-    /// ISO 8653: inner circumference, mm.
-    pub iso: String,
-    /// US/Canada.
-    pub us: String,
-    /// UK/Australia letters.
-    pub uk: String,
-    /// EU (= ISO).
-    pub eu: String,
-    /// Japan.
-    pub jp: String,
-    /// Switzerland.
-    pub ch: String,
-    /// India.
-    #[serde(rename = "in")]
-    pub in_: String,
-    /// China.
-    pub cn: String,
-}
-
-/// What to buy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Recommended {
-    /// Circumference (mm) the recommended size stands for.
-    pub circumference_mm: f64,
-    /// The recommended size in every system.
-    pub sizes: SizeLabels,
-    /// Advice, e.g. comfort fit when the knuckle is much larger than the ring position.
-    pub advice: String,
 }
 
 /// What the scan left for measuring.
@@ -536,9 +504,6 @@ fn combined_sigma_mm(
     ((ring.sigma_m * 1000.0).powi(2) + loc_var + tilt_mm.powi(2)).sqrt()
 }
 
-/// Label shown for a system whose table does not reach the circumference.
-pub const OUT_OF_TABLE: &str = "n/a";
-
 /// Size labels and recommendation for a measured finger, from the sizing tables
 /// ([`sizes`]): the nearest size in each system, and the recommendation rule of
 /// [`sizes::recommend`]. `None` when the circumference is outside every table.
@@ -546,30 +511,9 @@ fn size_outputs(
     ring_mm: f64,
     knuckle_mm: f64,
     _sigma_mm: f64,
-) -> (Option<SizeLabels>, Option<Recommended>) {
-    let labels = |s: &sizes::Sizes| {
-        let l = |v: &Option<String>| v.clone().unwrap_or_else(|| OUT_OF_TABLE.to_string());
-        SizeLabels {
-            iso: l(&s.iso),
-            us: l(&s.us),
-            uk: l(&s.uk),
-            eu: l(&s.eu),
-            jp: l(&s.jp),
-            ch: l(&s.ch),
-            in_: l(&s.in_),
-            cn: l(&s.cn),
-        }
-    };
-    let nearest = sizes::sizes_for_circumference(ring_mm)
-        .ok()
-        .map(|s| labels(&s));
-    let rec = sizes::recommend(ring_mm, knuckle_mm)
-        .ok()
-        .map(|r| Recommended {
-            circumference_mm: r.target_circumference_mm,
-            sizes: labels(&r.sizes),
-            advice: r.advice,
-        });
+) -> (Option<Sizes>, Option<Recommendation>) {
+    let nearest = sizes::sizes_for_circumference(ring_mm).ok();
+    let rec = sizes::recommend(ring_mm, knuckle_mm).ok();
     (nearest, rec)
 }
 
@@ -585,8 +529,8 @@ mod tests {
     fn size_outputs_fill_every_system_and_recommend_at_least_the_ring() {
         let (labels, rec) = size_outputs(57.0, 60.0, 0.2);
         let l = labels.expect("57 mm is in the tables");
-        for v in [&l.iso, &l.us, &l.uk, &l.eu, &l.jp, &l.ch, &l.in_, &l.cn] {
-            assert!(!v.is_empty() && v != OUT_OF_TABLE, "{l:?}");
+        for system in sizes::ALL_SYSTEMS {
+            assert!(l.get(system).is_some_and(|v| !v.is_empty()), "{l:?}");
         }
         let r = rec.expect("recommendation");
         assert!(r.circumference_mm >= 57.0, "{r:?}");

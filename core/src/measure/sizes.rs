@@ -265,26 +265,61 @@ pub fn at_least(system: SizeSystem, mm: f64) -> Result<Option<String>, SizeError
         .map(|(l, _)| l))
 }
 
-/// One label per system (`None`: outside that system's table).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Label printed for a system whose table does not reach the circumference (in the
+/// measurement JSON, the CLI and the FFI).
+pub const OUT_OF_TABLE: &str = "n/a";
+
+/// One label per system (`None`: outside that system's table). Serialised as one string
+/// per system, [`OUT_OF_TABLE`] for `None`: the measurement JSON's `sizes` object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sizes {
     /// ISO 8653 (inner circumference, mm).
+    #[serde(with = "printed")]
     pub iso: Option<String>,
     /// US / Canada.
+    #[serde(with = "printed")]
     pub us: Option<String>,
     /// UK / Australia.
+    #[serde(with = "printed")]
     pub uk: Option<String>,
     /// EU (= ISO).
+    #[serde(with = "printed")]
     pub eu: Option<String>,
     /// Japan.
+    #[serde(with = "printed")]
     pub jp: Option<String>,
     /// Switzerland.
+    #[serde(with = "printed")]
     pub ch: Option<String>,
     /// India.
-    #[serde(rename = "in")]
+    #[serde(rename = "in", with = "printed")]
     pub in_: Option<String>,
     /// China.
+    #[serde(with = "printed")]
     pub cn: Option<String>,
+}
+
+/// The printed form of one system's label: the label, or [`OUT_OF_TABLE`] for none.
+pub fn printed_label(label: Option<&str>) -> &str {
+    label.unwrap_or(OUT_OF_TABLE)
+}
+
+/// Reads a printed label back: [`OUT_OF_TABLE`] is none (the inverse of [`printed_label`]).
+pub fn label_from_printed(printed: String) -> Option<String> {
+    (printed != OUT_OF_TABLE).then_some(printed)
+}
+
+/// Serde for one [`Sizes`] field in its printed form (always a string).
+mod printed {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(label: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(super::printed_label(label.as_deref()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        String::deserialize(d).map(super::label_from_printed)
+    }
 }
 
 impl Sizes {
@@ -303,7 +338,7 @@ impl Sizes {
         })
     }
 
-    /// The label for `system`.
+    /// The label for `system` (`None`: outside its table).
     pub fn get(&self, system: SizeSystem) -> Option<&str> {
         match system {
             SizeSystem::Iso => self.iso.as_deref(),
@@ -316,6 +351,11 @@ impl Sizes {
             SizeSystem::Cn => self.cn.as_deref(),
         }
     }
+
+    /// The label for `system` as printed: the size, or [`OUT_OF_TABLE`].
+    pub fn printed(&self, system: SizeSystem) -> &str {
+        printed_label(self.get(system))
+    }
 }
 
 /// The nearest size in every system to an inner circumference of `mm`.
@@ -323,7 +363,8 @@ pub fn sizes_for_circumference(mm: f64) -> Result<Sizes, SizeError> {
     Sizes::from_fn(|s| nearest(s, mm))
 }
 
-/// What kind of band to advise.
+/// What kind of band to advise, from the knuckle gap (knuckle minus ring-position
+/// circumference).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fit {
@@ -336,75 +377,68 @@ pub enum Fit {
     HingedOrSizingBeads,
 }
 
-/// Which size to buy.
+impl Fit {
+    /// The band for a knuckle `gap_mm` larger than the finger base: a comfort fit above
+    /// [`COMFORT_FIT_GAP_MM`], a hinged shank or sizing beads above [`HINGED_GAP_MM`].
+    pub fn for_knuckle_gap(gap_mm: f64) -> Fit {
+        if gap_mm > HINGED_GAP_MM {
+            Fit::HingedOrSizingBeads
+        } else if gap_mm > COMFORT_FIT_GAP_MM {
+            Fit::ComfortFit
+        } else {
+            Fit::Standard
+        }
+    }
+}
+
+/// Which size to buy: the measurement's `recommended` object (from [`recommend`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
-    /// Inner circumference the recommended size must have at least, mm.
-    pub target_circumference_mm: f64,
-    /// Knuckle minus ring circumference, mm.
-    pub knuckle_gap_mm: f64,
-    /// The smallest size in each system with at least the target circumference.
+    /// Inner circumference (mm) the recommended size must have at least.
+    pub circumference_mm: f64,
+    /// The smallest size in each system with at least `circumference_mm`.
     pub sizes: Sizes,
-    /// Band advice.
-    pub fit: Fit,
-    /// One sentence for the shopper.
+    /// One sentence for the shopper, with the band advice of [`Fit::for_knuckle_gap`].
     pub advice: String,
 }
 
 /// Ease added to the finger-base circumference for a comfortable standard fit (mm).
+/// See docs/tuning.md#sizes.
 pub const COMFORT_EASE_MM: f64 = 0.5;
 /// Where between the finger base (0) and the knuckle (1) the size is chosen when the
-/// knuckle is larger: halfway, as published sizing guides advise (below).
+/// knuckle is larger: halfway, as published sizing guides advise. See docs/tuning.md#sizes.
 pub const KNUCKLE_SHARE: f64 = 0.5;
-/// Knuckle gap above which a comfort-fit band is advised (mm).
+/// Knuckle gap above which a comfort-fit band is advised (mm). See docs/tuning.md#sizes.
 pub const COMFORT_FIT_GAP_MM: f64 = 2.5;
 /// Knuckle gap above which a plain band that passes the knuckle would spin (mm).
+/// See docs/tuning.md#sizes.
 pub const HINGED_GAP_MM: f64 = 6.0;
 
-/// The recommendation rule. A ring must (1) sit comfortably at the base: at least
-/// `ring + COMFORT_EASE_MM`, and (2) get over the knuckle, whose soft tissue compresses:
-/// jewellers' sizing guides say to measure base and knuckle and "pick a size somewhere in
-/// between" / "a size in the middle of the two" (e.g. carrigdown.com ring size chart,
-/// adilevdesign.com and sunfoxstore.com sizing pages; some say "nearer to the knuckle"),
-/// so at least `ring + KNUCKLE_SHARE · (knuckle − ring)`. The target is the larger of the
-/// two, rounded *up* to the next size of each system (guides also agree: between sizes,
-/// take the larger). When the knuckle exceeds the base by more than
-/// [`COMFORT_FIT_GAP_MM`] a comfort-fit band is advised (it slides over more easily);
-/// beyond [`HINGED_GAP_MM`] a band large enough to pass would spin at the base, so a
-/// hinged shank or sizing beads are advised. Knuckles run 4–6 mm above the ring position
-/// on the shared scans and 1.7–8.9 mm (mean 4.9) on the virtual hands, so the target is
-/// typically 2–3 mm (1.5–2.5 US half sizes) above the finger base.
+/// The recommendation rule. A ring must sit comfortably at the base (at least
+/// `ring + COMFORT_EASE_MM`) and get over the knuckle, whose soft tissue compresses (at
+/// least `ring + KNUCKLE_SHARE · (knuckle − ring)`, as jewellers' sizing guides advise).
+/// The target is the larger of the two, rounded *up* to the next size of each system;
+/// the advice names the band of [`Fit::for_knuckle_gap`]. See docs/tuning.md#sizes.
 pub fn recommend(ring_mm: f64, knuckle_mm: f64) -> Result<Recommendation, SizeError> {
     check_mm(ring_mm)?;
     check_mm(knuckle_mm)?;
     let gap = knuckle_mm - ring_mm;
     let target = (ring_mm + COMFORT_EASE_MM).max(ring_mm + KNUCKLE_SHARE * gap);
     check_mm(target)?;
-    let (fit, advice) = if gap > HINGED_GAP_MM {
-        (
-            Fit::HingedOrSizingBeads,
-            format!(
-                "Your knuckle is {gap:.1} mm larger than the base of your finger: a band that passes it will turn at the base; consider a hinged shank or sizing beads."
-            ),
-        )
-    } else if gap > COMFORT_FIT_GAP_MM {
-        (
-            Fit::ComfortFit,
-            format!(
-                "Your knuckle is {gap:.1} mm larger than the base of your finger: this size is chosen to pass it; a comfort-fit band will slide over more easily."
-            ),
-        )
-    } else {
-        (
-            Fit::Standard,
-            "Standard fit: this size sits comfortably and passes your knuckle.".to_string(),
-        )
+    let advice = match Fit::for_knuckle_gap(gap) {
+        Fit::HingedOrSizingBeads => format!(
+            "Your knuckle is {gap:.1} mm larger than the base of your finger: a band that passes it will turn at the base; consider a hinged shank or sizing beads."
+        ),
+        Fit::ComfortFit => format!(
+            "Your knuckle is {gap:.1} mm larger than the base of your finger: this size is chosen to pass it; a comfort-fit band will slide over more easily."
+        ),
+        Fit::Standard => {
+            "Standard fit: this size sits comfortably and passes your knuckle.".to_string()
+        }
     };
     Ok(Recommendation {
-        target_circumference_mm: target,
-        knuckle_gap_mm: gap,
+        circumference_mm: target,
         sizes: Sizes::from_fn(|s| at_least(s, target))?,
-        fit,
         advice,
     })
 }
