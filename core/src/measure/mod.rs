@@ -47,17 +47,14 @@ pub struct MeasureOptions {
     pub locate: LocateConfig,
     /// Cross-section fit settings.
     pub section: SectionConfig,
-    /// Largest 1-sigma uncertainty (mm) for status `ok`. Default 0.4 mm: the ±2σ interval
-    /// then spans at most 1.6 mm, about 1.2 US half sizes, so the size recommended is the
-    /// right one or a half size off at 95 % confidence.
+    /// Largest 1-sigma uncertainty (mm) for status `ok`, so that the size recommended is the
+    /// right one or a half size off at 95 % confidence. See docs/tuning.md#measure.
     pub max_uncertainty_mm: f64,
     /// Least angular coverage of the ring cross-section (degrees, surface or silhouette).
     pub min_coverage_deg: f64,
     /// Widest arc of the ring cross-section's outline (degrees) that may go unobserved
     /// before a too-large uncertainty is put down to coverage (`insufficient_coverage`)
-    /// rather than noise (`too_noisy`). Default 90° (a quarter of the outline): on the
-    /// sample scans the widest unobserved arc is 0–35° with full coverage, 60–75° on the
-    /// LiDAR scan, 110–115° when filmed from the back of the hand only.
+    /// rather than noise (`too_noisy`). See docs/tuning.md#measure.
     pub max_gap_deg: f64,
     /// Largest share of frames the tracker may lose before `tracking_lost`.
     pub max_lost_fraction: f64,
@@ -371,13 +368,10 @@ pub fn measure_detailed(
 
     // 3. Status.
     // Too large an uncertainty with a wide unobserved arc is a coverage problem: the fit
-    // bridges the arc by extrapolating its observed ends, which multiplies their noise
-    // (dorsal sample scan, true poses and axis: fit sigma 1.56 mm from 40 frames, of which
-    // noise-free data over the same arcs would leave 0.14 mm, `SigmaParts::unobserved_m`;
-    // virtual dorsal hands, 16 frames: 1.5–1.8 mm). More views of the same side barely
-    // help; seeing the missing side does (the palm side after a scan from the back). Views
-    // from one side of the finger only count as such a gap whatever the arc measured: on
-    // the WebXR hand filmed from the back, 80–95° went unobserved.
+    // bridges the arc by extrapolating its observed ends, which multiplies their noise.
+    // More views of the same side barely help; seeing the missing side does (the palm side
+    // after a scan from the back). Views from one side of the finger only count as such a
+    // gap whatever the arc measured. See docs/tuning.md#measure.
     let unseen = sigma_mm > options.max_uncertainty_mm
         && (ring.largest_gap_deg > options.max_gap_deg || ring.view_span_deg < MIN_VIEW_SPAN_DEG);
     if ring.coverage_deg < options.min_coverage_deg || unseen {
@@ -411,11 +405,10 @@ pub fn measure_detailed(
 /// the measured slope.
 const MIN_TAPER: f64 = 0.05;
 
-/// Largest taper a finger's own surface shows (mm per mm): where the finger meets the web
-/// the hull perimeter changes by 1–1.5 mm per mm (WebXR hand meshes). A side section that
-/// changes faster has taken in the web, the palm or a neighbour: the taper is then capped
-/// here and the measurement is not `ok` (the ring position sits where the finger is not
-/// a finger any more, so what a position error costs is unknown).
+/// Largest taper a finger's own surface shows (mm per mm). A side section that changes
+/// faster has taken in the web, the palm or a neighbour: the taper is then capped here and
+/// the measurement is not `ok` (the ring position sits where the finger is not a finger
+/// any more, so what a position error costs is unknown). See docs/tuning.md#measure.
 const MAX_TAPER: f64 = 1.5;
 
 /// Half the distance between the two extra sections that measure the taper (metres).
