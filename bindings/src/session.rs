@@ -13,8 +13,8 @@ use crate::convert::{
 use crate::error::{guard, MandrelError};
 use crate::measurement::RingMeasurement;
 use mandrel_core::frame::{pose, DepthFrame, Frame};
-use mandrel_core::mesh::PlyFormat;
 use mandrel_core::hand::{Finger, Hand, Target};
+use mandrel_core::mesh::PlyFormat;
 use mandrel_core::session::{self as core, SessionError};
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -44,7 +44,7 @@ pub struct Target {
     pub finger: Finger,
 }
 
-/// A name that is not a hand or a finger (from [`Hand::from_str`] or [`Finger::from_str`]).
+/// A name that is not a hand or a finger: the error of parsing a [`Hand`] or a [`Finger`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {kind} {given:?}: expected one of {accepted}")]
 pub struct ParseNameError {

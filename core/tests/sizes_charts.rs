@@ -120,8 +120,14 @@ fn sizes_print_out_of_table_as_n_a_and_read_it_back() {
     // The recommendation keeps the measurement JSON's field names and order.
     let r = recommend(54.0, 58.0).unwrap();
     let v = serde_json::to_string(&r).unwrap();
-    assert!(v.starts_with(r#"{"circumference_mm":56.0,"sizes":{"iso":"56","#), "{v}");
-    assert!(v.ends_with(&format!(r#","advice":{}}}"#, serde_json::to_string(&r.advice).unwrap())));
+    assert!(
+        v.starts_with(r#"{"circumference_mm":56.0,"sizes":{"iso":"56","#),
+        "{v}"
+    );
+    assert!(v.ends_with(&format!(
+        r#","advice":{}}}"#,
+        serde_json::to_string(&r.advice).unwrap()
+    )));
     assert_eq!(serde_json::from_str::<Recommendation>(&v).unwrap(), r);
 }
 

@@ -15,8 +15,8 @@ pub mod observe;
 pub mod section;
 pub mod sizes;
 
-use crate::mesh::Mesh;
 use crate::hand::{Finger, Hand, Target};
+use crate::mesh::Mesh;
 use locate::{LandmarkView, LocateConfig, LocateError, LocateMethod, LocatedFinger};
 use observe::FrameObservations;
 use section::{FingerAxis, SectionConfig, SectionMeasurer, SectionResult};
