@@ -14,6 +14,7 @@ pub mod frame;
 pub mod fuse;
 pub mod measure;
 pub mod mesh;
+pub(crate) mod numeric;
 pub mod scan;
 pub mod seal;
 pub mod session;
