@@ -98,10 +98,7 @@ pub(crate) fn orthonormal_basis(n: &Vector3<f64>) -> (Vector3<f64>, Vector3<f64>
 
 /// Two vectors perpendicular to the unit direction `d` by cross products with `helper`:
 /// `u = (d × helper)/|d × helper|`, `v = d × u`. `helper` must not be parallel to `d`.
-pub(crate) fn cross_basis(
-    d: &Vector3<f64>,
-    helper: &Vector3<f64>,
-) -> (Vector3<f64>, Vector3<f64>) {
+pub(crate) fn cross_basis(d: &Vector3<f64>, helper: &Vector3<f64>) -> (Vector3<f64>, Vector3<f64>) {
     let u = d.cross(helper).normalize();
     let v = d.cross(&u);
     (u, v)
@@ -217,7 +214,9 @@ mod tests {
 
     #[test]
     fn weighted_line_recovers_a_line_and_scales_by_scatter() {
-        let rows: Vec<_> = (0..5).map(|i| (i as f64, 2.0 + 0.5 * i as f64, 1.0)).collect();
+        let rows: Vec<_> = (0..5)
+            .map(|i| (i as f64, 2.0 + 0.5 * i as f64, 1.0))
+            .collect();
         let exact = weighted_line(&rows).unwrap();
         assert!((exact.slope - 0.5).abs() < 1e-12);
         assert!((exact.mean_t - 2.0).abs() < 1e-12 && (exact.mean_c - 3.0).abs() < 1e-12);

@@ -64,7 +64,6 @@ pub(super) fn largest_gap(obs: &[Obs2], f: &Fit) -> f64 {
     best.min(COVERAGE_BINS) as f64 * 360.0 / COVERAGE_BINS as f64
 }
 
-
 /// The arc of directions around the finger (degrees) that the contributing cameras looked
 /// from: 360° minus the widest angle between neighbouring view directions in the slice
 /// plane (0 with one camera position).
@@ -94,4 +93,3 @@ pub(crate) fn angular_span_deg(mut angles: Vec<f64>) -> f64 {
     }
     (TAU - widest).to_degrees()
 }
-

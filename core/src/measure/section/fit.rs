@@ -418,4 +418,3 @@ pub(super) fn fit_slice(
     let f = fit(&obs, cfg, tab, None, 30, &|_| true)?;
     Ok((obs, f))
 }
-

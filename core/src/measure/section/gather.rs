@@ -290,7 +290,6 @@ pub(super) fn frame_count(obs: &[Obs2]) -> usize {
         .unwrap_or(0)
 }
 
-
 /// Checks a slice holds enough observations from enough frames to fit.
 pub(super) fn check_enough(obs: &[Obs2], position_m: f64) -> Result<(), SectionError> {
     let points = obs.iter().filter(|o| !o.is_tangent()).count();
@@ -310,4 +309,3 @@ pub(super) fn check_enough(obs: &[Obs2], position_m: f64) -> Result<(), SectionE
     }
     Ok(())
 }
-

@@ -203,11 +203,6 @@ impl<'a> SectionMeasurer<'a> {
     }
 }
 
-/// Weighted least-squares line `c = a + b·t` through `rows` (`t` in column 0, `c` in column
-/// `ci`, its variance in column `vi`): `(mean t, mean c, b, var b)` with weights 1/variance,
-/// the slope variance scaled by the reduced χ² when above 1 (scatter beyond the stated
-/// variances). `None` when the positions do not spread.
-
 /// The section centre (Steiner point) of a fitted slice in world coordinates.
 pub(super) fn steiner_world(plane: &Plane, f: &Fit) -> Point3<f64> {
     let (cx, cy) = (ParamLayout::CENTRE_X, ParamLayout::CENTRE_Y);
@@ -230,7 +225,11 @@ pub(super) struct Slice {
 fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64) -> SectionResult {
     let (plane, obs, f) = (&s.plane, &s.obs, &s.fit);
     let lay = f.layout();
-    let (a0, cx, cy) = (ParamLayout::A0, ParamLayout::CENTRE_X, ParamLayout::CENTRE_Y);
+    let (a0, cx, cy) = (
+        ParamLayout::A0,
+        ParamLayout::CENTRE_X,
+        ParamLayout::CENTRE_Y,
+    );
     let perimeter = TAU * f.x[a0];
     let sigma_fit = TAU * f.cov[(a0, a0)].max(0.0).sqrt();
     let sigma_frames = jackknife_sigma(obs, f, cfg, tab);
@@ -315,12 +314,16 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
         edge_bias_px: f.x[lay.edge_bias()],
         frame_shift_rms_m: {
             let nf = f.nf.max(1) as f64;
-            (f.x.iter().skip(lay.shifts_start()).map(|v| v * v).sum::<f64>() / nf).sqrt()
+            (f.x.iter()
+                .skip(lay.shifts_start())
+                .map(|v| v * v)
+                .sum::<f64>()
+                / nf)
+                .sqrt()
         },
         axis_correction_deg,
     }
 }
-
 
 /// Convenience: the ring section of `axis` from observations with `cfg`.
 pub fn ring_section(
@@ -338,4 +341,3 @@ pub fn contour_length(contour: &[Point2<f64>]) -> f64 {
         .map(|i| (contour[(i + 1) % n] - contour[i]).norm())
         .sum()
 }
-

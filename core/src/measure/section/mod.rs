@@ -48,6 +48,6 @@ mod tests;
 pub(crate) use coverage::angular_span_deg;
 pub use measurer::{contour_length, ring_section, SectionMeasurer};
 pub use types::{
-    FingerAxis, RefinedAxis, SectionConfig, SectionError, SectionResult, SigmaParts,
-    TangentLine2, MAX_AXIS_LENGTH_M, MIN_AXIS_LENGTH_M, UNOBSERVED_DATA_GAIN,
+    FingerAxis, RefinedAxis, SectionConfig, SectionError, SectionResult, SigmaParts, TangentLine2,
+    MAX_AXIS_LENGTH_M, MIN_AXIS_LENGTH_M, UNOBSERVED_DATA_GAIN,
 };

@@ -335,4 +335,3 @@ pub struct RefinedAxis {
     /// the given axis and the slice centres' line (the given axis's when not refined).
     pub direction_sigma_rad: f64,
 }
-

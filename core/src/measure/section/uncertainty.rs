@@ -82,9 +82,18 @@ pub(super) fn pose_depth_sigma(obs: &[Obs2], f: &Fit) -> f64 {
 /// weight multiplied by [`UNOBSERVED_DATA_GAIN`] and the prior unscaled.
 pub(super) fn unobserved_sigma(obs: &[Obs2], f: &Fit, cfg: &SectionConfig, tab: &Table) -> f64 {
     let w: Vec<f64> = f.weight.iter().map(|w| w * UNOBSERVED_DATA_GAIN).collect();
-    match solve_once(obs, &f.idx, &w, tab, cfg, f.x[ParamLayout::A0], tab.k, 1.0, &[]) {
+    match solve_once(
+        obs,
+        &f.idx,
+        &w,
+        tab,
+        cfg,
+        f.x[ParamLayout::A0],
+        tab.k,
+        1.0,
+        &[],
+    ) {
         Some((_, cov)) => TAU * cov[(ParamLayout::A0, ParamLayout::A0)].max(0.0).sqrt(),
         None => 0.0,
     }
 }
-

@@ -71,7 +71,13 @@ impl Grid {
         Self { size, cells }
     }
     /// Indices of `points` within `r` of `q`, into `out`.
-    pub(super) fn within(&self, points: &[Point3<f64>], q: &Point3<f64>, r: f64, out: &mut Vec<u32>) {
+    pub(super) fn within(
+        &self,
+        points: &[Point3<f64>],
+        q: &Point3<f64>,
+        r: f64,
+        out: &mut Vec<u32>,
+    ) {
         out.clear();
         let c = cell(q, self.size);
         let k = (r / self.size).ceil() as i64;

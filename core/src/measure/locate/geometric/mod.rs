@@ -33,10 +33,10 @@ pub use candidates::{find_fingers, find_fingers_on, FingerCandidate, Surface};
 pub use profile::{pip_from_profile, radius_profile, ProfileSample};
 
 use super::{check_plausible, JointEstimate, LocateError, LocateMethod, LocatedFinger};
-use profile::centre_at;
 use crate::numeric::upper_median;
 use crate::scan::{Finger, Target};
 use nalgebra::{Matrix3, Point3, SymmetricEigen, Vector3};
+use profile::centre_at;
 
 /// Median tubular radius of a candidate (metres).
 fn median_radius(c: &FingerCandidate) -> f64 {
