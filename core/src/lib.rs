@@ -15,6 +15,7 @@ pub mod fuse;
 pub mod hand;
 pub mod measure;
 pub mod mesh;
+pub(crate) mod numeric;
 pub mod scan;
 pub mod seal;
 pub mod session;

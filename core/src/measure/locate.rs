@@ -16,6 +16,7 @@
 pub mod geometric;
 
 use crate::frame::{DepthFrame, Intrinsics, Landmarks, LANDMARK_COUNT};
+use crate::numeric::{tukey_weight, upper_median, TUKEY_C};
 use crate::scan::Finger;
 use nalgebra::{Isometry3, Matrix3, Point2, Point3, SymmetricEigen, Vector3};
 use serde::{Deserialize, Serialize};
@@ -317,15 +318,6 @@ fn ray_distance(r: &Ray, p: &Point3<f64>) -> f64 {
     (d - r.dir * d.dot(&r.dir)).norm()
 }
 
-fn tukey(r: f64, c: f64) -> f64 {
-    if r >= c {
-        0.0
-    } else {
-        let t = 1.0 - (r / c).powi(2);
-        t * t
-    }
-}
-
 /// Weighted normal equations: A = Σ w (I - d dᵀ), b = Σ w (I - d dᵀ) o.
 fn normal_equations(rays: &[Ray], w: &[f64]) -> (Matrix3<f64>, Vector3<f64>, f64) {
     let mut a = Matrix3::zeros();
@@ -343,12 +335,9 @@ fn normal_equations(rays: &[Ray], w: &[f64]) -> (Matrix3<f64>, Vector3<f64>, f64
     (a, b, sw)
 }
 
+/// [`upper_median`] of `v`, NaN when empty (callers check finiteness where it matters).
 fn median(v: &mut [f64]) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+    upper_median(v).unwrap_or(f64::NAN)
 }
 
 fn triangulate(
@@ -378,7 +367,7 @@ fn triangulate(
     for _ in 0..config.iterations.max(1) {
         let w: Vec<f64> = rays
             .iter()
-            .map(|r| tukey(ray_distance(r, &p), 4.685 * sigma))
+            .map(|r| tukey_weight(ray_distance(r, &p), TUKEY_C * sigma))
             .collect();
         let (a, b, sw) = normal_equations(rays, &w);
         if sw <= 0.0 {

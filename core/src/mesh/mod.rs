@@ -10,6 +10,8 @@ mod marching;
 
 pub use marching::extract;
 
+use crate::numeric::UnionFind;
+
 use nalgebra::{Point3, Vector3};
 use std::collections::HashMap;
 use std::io::Write;
@@ -66,30 +68,19 @@ impl Mesh {
 
     /// Component label of each triangle (labels 0..n) and the number of components.
     pub fn triangle_components(&self) -> (Vec<u32>, usize) {
-        let mut parent: Vec<u32> = (0..self.vertices.len() as u32).collect();
-        fn find(p: &mut [u32], mut x: u32) -> u32 {
-            while p[x as usize] != x {
-                let gp = p[p[x as usize] as usize];
-                p[x as usize] = gp;
-                x = gp;
-            }
-            x
-        }
+        let mut sets = UnionFind::new(self.vertices.len());
         for t in &self.triangles {
-            let a = find(&mut parent, t[0]);
             for &v in &t[1..] {
-                let b = find(&mut parent, v);
-                if a != b {
-                    parent[b as usize] = a;
-                }
+                // The root of `v`'s set goes under the root of the triangle's first vertex.
+                sets.union(v as usize, t[0] as usize);
             }
         }
-        let mut label: HashMap<u32, u32> = HashMap::new();
+        let mut label: HashMap<usize, u32> = HashMap::new();
         let labels = self
             .triangles
             .iter()
             .map(|t| {
-                let r = find(&mut parent, t[0]);
+                let r = sets.find(t[0] as usize);
                 let n = label.len() as u32;
                 *label.entry(r).or_insert(n)
             })

@@ -1,0 +1,341 @@
+//! Landmark-free finger localisation from the fused surface (mesh vertices with normals).
+//!
+//! 1. **Tubular patches**: around seeds on a 2 mm grid, the normals of a 6 mm neighbourhood
+//!    are analysed (PCA of n nᵀ): on a finger they are all perpendicular to its axis and
+//!    spread around it. A circle fitted in the plane perpendicular to that axis
+//!    (`p⊥ = c + r n⊥`, linear least squares) gives an axis point and a radius; patches with
+//!    a finger radius (4.5–12 mm) and a small fit residual are kept. Flat palm regions (no
+//!    normal spread), sharp edges (radius too small) and fingertips (normals in all
+//!    directions) are rejected.
+//! 2. **Finger segments**: axis points are linked when close and parallel; each linked
+//!    group with enough length is a segment, and collinear segments (phalanges either side
+//!    of a knuckle) are chained into fingers, oriented away from the hand's centroid.
+//! 3. **Naming** ([`name_fingers`]): parts pointing against the hand's main direction
+//!    (forearm flanks) are dropped; the thumb is the part whose direction departs most from
+//!    the others; from the thumb's side, the remaining bases are index, middle, ring,
+//!    little, which must lie side by side a finger's width apart, with the little finger
+//!    not wider than the index.
+//! 4. **Joints** ([`joints_of`]): the PIP is the knuckle, the most prominent widening of
+//!    the finger's surface radius profile ([`radius_profile`], [`pip_from_profile`]); the
+//!    MCP lies back along the axis by a share of the PIP→fingertip length
+//!    ([`MCP_PIP_PER_DISTAL`]), whose spread between hands sets the MCP's uncertainty. The
+//!    section fit then re-aims the axis and centres the slice.
+//!
+//! Guarantees: never panics; returns [`LocateError::NotFound`] with the reason when the
+//! hand does not show five separable fingers, the naming cues disagree, or the target's
+//! knuckle does not stand out. The hand side of the target is not needed: the thumb sets
+//! the order, mirrored hands included.
+
+mod candidates;
+mod profile;
+
+pub use candidates::{find_fingers, find_fingers_on, FingerCandidate, Surface};
+pub use profile::{pip_from_profile, radius_profile, ProfileSample};
+
+use super::{check_plausible, JointEstimate, LocateError, LocateMethod, LocatedFinger};
+use crate::numeric::upper_median;
+use crate::scan::{Finger, Target};
+use nalgebra::{Matrix3, Point3, SymmetricEigen, Vector3};
+use profile::centre_at;
+
+/// Median tubular radius of a candidate (metres).
+fn median_radius(c: &FingerCandidate) -> f64 {
+    let mut rs: Vec<f64> = c.profile.iter().map(|p| p.1).collect();
+    upper_median(&mut rs).unwrap_or(0.0)
+}
+
+fn angle_deg(a: &Vector3<f64>, b: &Vector3<f64>) -> f64 {
+    a.dot(b).clamp(-1.0, 1.0).acos().to_degrees()
+}
+
+/// Range of distances across the hand between adjacent long fingers' bases (metres).
+const ADJACENT_SPACING_M: (f64, f64) = (0.008, 0.040);
+/// Shortest long finger (tubular part) relative to the longest of the four.
+const MIN_LENGTH_SHARE: f64 = 0.6;
+/// The little finger is thinner than the index: the finger named index must be at least
+/// this fraction of the little finger's radius.
+const THINNER_RATIO: f64 = 0.95;
+
+/// Names finger candidates: returns their indices in the order thumb, index, middle, ring,
+/// little.
+///
+/// 1. Parts pointing against the hand's main direction (more than 100° from the mean of
+///    the candidates within 45° of the best-supported direction: a forearm's flanks, the
+///    far side of a wrist) are dropped.
+/// 2. Of the five longest remaining parts (at least 20 mm), the thumb is the one whose
+///    direction departs most from the leave-one-out mean of the others, by at least 15°
+///    and 5° more than any other.
+/// 3. The four others are ordered across the hand from the thumb's side; adjacent axes
+///    must be a finger's width apart (8–40 mm at the bases).
+/// 4. Checks, else the naming is refused: each of the four is at least
+///    [`MIN_LENGTH_SHARE`] as long as the longest (whole fingers, not fragments of partly
+///    seen ones); the little finger is not clearly wider than the index (median tubular
+///    radii, [`THINNER_RATIO`]).
+pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError> {
+    let long: Vec<usize> = (0..cands.len())
+        .filter(|&i| cands[i].length_m() >= 0.02)
+        .collect();
+    // The hand's main direction: best-supported direction among the long parts.
+    let support = |i: usize| {
+        long.iter()
+            .filter(|&&j| angle_deg(&cands[i].direction, &cands[j].direction) < 45.0)
+            .map(|&j| cands[j].length_m())
+            .sum::<f64>()
+    };
+    let Some(&main) = long
+        .iter()
+        .max_by(|&&a, &&b| support(a).total_cmp(&support(b)))
+    else {
+        return Err(LocateError::NotFound(
+            "no finger-like part found on the surface".into(),
+        ));
+    };
+    let main_dir = long
+        .iter()
+        .filter(|&&j| angle_deg(&cands[main].direction, &cands[j].direction) < 45.0)
+        .fold(Vector3::zeros(), |s, &j| s + cands[j].direction)
+        .normalize();
+    let idx: Vec<usize> = long
+        .iter()
+        .copied()
+        .filter(|&i| angle_deg(&cands[i].direction, &main_dir) <= 100.0)
+        .take(5)
+        .collect();
+    if idx.len() < 5 {
+        return Err(LocateError::NotFound(format!(
+            "{} finger-like parts found on the surface, 5 needed to name them",
+            idx.len()
+        )));
+    }
+    // Thumb: largest angle from the leave-one-out mean of the others.
+    let angle_from_others = |k: usize| {
+        let m = idx
+            .iter()
+            .filter(|&&i| i != k)
+            .fold(Vector3::zeros(), |s, &i| s + cands[i].direction)
+            .normalize();
+        angle_deg(&cands[k].direction, &m)
+    };
+    let thumb = *idx
+        .iter()
+        .max_by(|&&a, &&b| angle_from_others(a).total_cmp(&angle_from_others(b)))
+        .ok_or_else(|| LocateError::NotFound("no fingers".into()))?;
+    let thumb_angle = angle_from_others(thumb);
+    let others: Vec<usize> = idx.iter().copied().filter(|&i| i != thumb).collect();
+    let second = others
+        .iter()
+        .map(|&i| angle_from_others(i))
+        .fold(0.0, f64::max);
+    if thumb_angle < 15.0 || thumb_angle < second + 5.0 {
+        return Err(LocateError::NotFound(format!(
+            "no finger stands out as the thumb (largest direction change {thumb_angle:.0}°, next {second:.0}°)"
+        )));
+    }
+    // Lateral axis across the four fingers' bases, perpendicular to their mean direction.
+    let fm = others
+        .iter()
+        .fold(Vector3::zeros(), |s, &i| s + cands[i].direction)
+        .normalize();
+    let bc = others
+        .iter()
+        .fold(Vector3::zeros(), |s, &i| s + cands[i].base.coords)
+        / others.len() as f64;
+    let across = |p: &Point3<f64>| {
+        let d = p.coords - bc;
+        d - fm * d.dot(&fm)
+    };
+    let mut m = Matrix3::zeros();
+    for &i in &others {
+        let d = across(&cands[i].base);
+        m += d * d.transpose();
+    }
+    let e = SymmetricEigen::new(m);
+    let mut lat: Vector3<f64> = e
+        .eigenvectors
+        .column(e.eigenvalues.imax())
+        .into_owned()
+        .normalize();
+    // Orient from the thumb's side.
+    if across(&cands[thumb].base).dot(&lat) > 0.0 {
+        lat = -lat;
+    }
+    let mut ordered = others.clone();
+    ordered.sort_by(|&a, &b| {
+        across(&cands[a].base)
+            .dot(&lat)
+            .total_cmp(&across(&cands[b].base).dot(&lat))
+    });
+    for w in ordered.windows(2) {
+        let gap = (across(&cands[w[1]].base) - across(&cands[w[0]].base)).norm();
+        if !(ADJACENT_SPACING_M.0..=ADJACENT_SPACING_M.1).contains(&gap) {
+            return Err(LocateError::NotFound(format!(
+                "neighbouring finger candidates are {:.0} mm apart across the hand (8–40 mm expected)",
+                gap * 1e3
+            )));
+        }
+    }
+    // Whole fingers, not fragments of a partly seen one: each at least 60 % as long as the
+    // longest (little fingers run ~70–80 % of the middle finger).
+    let longest = ordered
+        .iter()
+        .map(|&i| cands[i].length_m())
+        .fold(0.0, f64::max);
+    if let Some(&short) = ordered
+        .iter()
+        .find(|&&i| cands[i].length_m() < MIN_LENGTH_SHARE * longest)
+    {
+        return Err(LocateError::NotFound(format!(
+            "a finger candidate is {:.0} mm long against {:.0} mm for the longest: fingers are only partly seen",
+            cands[short].length_m() * 1e3,
+            longest * 1e3
+        )));
+    }
+    let (r_index, r_little) = (
+        median_radius(&cands[ordered[0]]),
+        median_radius(&cands[ordered[3]]),
+    );
+    if r_index < THINNER_RATIO * r_little {
+        return Err(LocateError::NotFound(format!(
+            "the finger named little ({:.1} mm radius) is wider than the one named index ({:.1} mm): the thumb side is in doubt",
+            r_little * 1e3,
+            r_index * 1e3
+        )));
+    }
+    Ok([thumb, ordered[0], ordered[1], ordered[2], ordered[3]])
+}
+
+/// Least median angular coverage of the target finger's surface (degrees) for its radius
+/// profile to be trusted: a finger seen from one side only (dorsal scans) shows about half.
+const MIN_PROFILE_COVERAGE_DEG: f64 = 240.0;
+
+/// 1-sigma of the PIP position from the knuckle peak (metres).
+const PIP_SIGMA_M: f64 = 0.0015;
+
+/// MCP→PIP distance as a share of the PIP→end-of-tubular-part distance (about the middle
+/// plus distal phalanx); its spread between hands goes into the MCP's uncertainty. See
+/// docs/tuning.md#locate.
+pub const MCP_PIP_PER_DISTAL: f64 = 0.95;
+
+/// Least distance from the MCP to the tubular part's base (where the free finger starts), as
+/// a share of MCP→PIP; negative: the tube may reach that far into the palm before the MCP
+/// (a spread finger). See docs/tuning.md#locate.
+const MIN_BASE_SHARE: f64 = -0.15;
+
+/// How far (metres) the proportion-placed MCP lies inside the free finger beyond what any
+/// measured hand allows ([`MIN_BASE_SHARE`]); zero when the two cues agree. A cut-off or
+/// curled fingertip shortens the PIP→end distance and pulls the MCP forward: the two
+/// anatomical cues then disagree and the MCP's uncertainty must cover the disagreement.
+/// `t_pip_m` is the PIP's distance from the tubular part's base, `mcp_pip_m` the placed
+/// MCP→PIP distance.
+fn base_conflict_m(t_pip_m: f64, mcp_pip_m: f64) -> f64 {
+    let base_share = (mcp_pip_m - t_pip_m) / mcp_pip_m;
+    (MIN_BASE_SHARE - base_share).max(0.0) * mcp_pip_m
+}
+
+/// Places MCP and PIP on a finger candidate; returns them with the MCP's 1-sigma position
+/// uncertainty (metres; the PIP's is [`PIP_SIGMA_M`]). The PIP is the knuckle on the surface radius profile
+/// ([`pip_from_profile`]); the MCP lies [`MCP_PIP_PER_DISTAL`] times the PIP→fingertip
+/// distance back along the axis (phalanx proportions). Its uncertainty is the proportions'
+/// spread plus any disagreement with where the free finger starts ([`base_conflict_m`]).
+pub fn joints_of(
+    surface: &Surface,
+    c: &FingerCandidate,
+) -> Result<(Point3<f64>, Point3<f64>, f64), LocateError> {
+    let len = c.length_m();
+    if !(0.03..=0.14).contains(&len) {
+        return Err(LocateError::NotFound(format!(
+            "the target finger's visible tubular part is {:.0} mm long (30–140 mm expected); the finger may be bent, cut off or merged with a neighbour",
+            len * 1e3
+        )));
+    }
+    let profile = radius_profile(surface, c);
+    // The widening is only trusted on a finger seen most of the way round.
+    let mut cov: Vec<f64> = profile
+        .iter()
+        .filter(|p| p.t_m >= 0.0 && p.t_m <= len)
+        .map(|p| p.coverage_deg)
+        .collect();
+    let median_cov = upper_median(&mut cov).unwrap_or(0.0);
+    if median_cov < MIN_PROFILE_COVERAGE_DEG {
+        return Err(LocateError::NotFound(format!(
+            "the target finger's surface is seen over {median_cov:.0}° around its axis ({MIN_PROFILE_COVERAGE_DEG:.0}° needed to find its knuckle)"
+        )));
+    }
+    let (t_pip, _) = pip_from_profile(&profile, len).ok_or_else(|| {
+        LocateError::NotFound("no PIP knuckle stands out on the target finger".into())
+    })?;
+    let pip = centre_at(c, t_pip);
+    let rest = len - t_pip;
+    let mcp_pip = MCP_PIP_PER_DISTAL * rest;
+    // Along the proximal piece's direction (the finger may bend at the PIP).
+    let mcp = pip - c.direction * mcp_pip;
+    // Proportions vary by ~10 % of the distal length between hands; the knuckle peak by ~1 mm.
+    let sigma_proportion = (0.1 * mcp_pip).hypot(PIP_SIGMA_M);
+    Ok((
+        mcp,
+        pip,
+        sigma_proportion.hypot(base_conflict_m(t_pip, mcp_pip)),
+    ))
+}
+
+/// Locates `target`'s MCP and PIP from a surface (points with outward unit normals).
+pub fn locate(
+    points: &[Point3<f32>],
+    normals: &[Vector3<f32>],
+    target: Target,
+) -> Result<LocatedFinger, LocateError> {
+    if points.is_empty() {
+        return Err(LocateError::NotFound("the fused surface is empty".into()));
+    }
+    let surface = Surface::new(points, normals);
+    let cands = find_fingers_on(&surface);
+    let names = name_fingers(&cands)?;
+    let k = match target.finger {
+        Finger::Thumb => {
+            return Err(LocateError::NotFound(
+                "the thumb is not measured landmark-free".into(),
+            ))
+        }
+        Finger::Index => 1,
+        Finger::Middle => 2,
+        Finger::Ring => 3,
+        Finger::Little => 4,
+    };
+    let c = cands
+        .get(names[k])
+        .ok_or_else(|| LocateError::NotFound("finger index out of range".into()))?;
+    let (mcp, pip, sigma_mcp) = joints_of(&surface, c)?;
+    let est = |p: Point3<f64>, sigma_m: f64| JointEstimate {
+        position: p,
+        sigma_m,
+        ray_residual_m: 0.0,
+        views_used: 0,
+        views_rejected: 0,
+        depth_behind_skin_m: None,
+    };
+    let found = LocatedFinger {
+        mcp: est(mcp, sigma_mcp),
+        pip: est(pip, PIP_SIGMA_M),
+        method: LocateMethod::Geometric,
+    };
+    check_plausible(&found)?;
+    Ok(found)
+}
+
+#[cfg(test)]
+mod base_conflict_tests {
+    use super::*;
+
+    #[test]
+    fn agreeing_cues_add_nothing_and_a_short_fingertip_adds_the_gap() {
+        // MCP placed 5 mm before the tube's base: consistent.
+        assert_eq!(base_conflict_m(0.045, 0.050), 0.0);
+        // Exactly at the allowed limit: consistent.
+        assert!(base_conflict_m(0.046, 0.040) < 1e-12);
+        // A short distal part put the MCP 12.8 mm inside a 20.2 mm proximal piece:
+        // 0.63 share, 0.48 beyond the limit = 9.7 mm.
+        let c = base_conflict_m(0.033, 0.0202);
+        assert!((c - (0.033 - 0.0202 * 1.15)).abs() < 1e-12, "{c}");
+        assert!(c > 0.009, "{c}");
+    }
+}

@@ -1,0 +1,265 @@
+//! A finger's surface radius profile along its axis and the PIP knuckle on it.
+
+use nalgebra::{Matrix3, Point3, Vector3};
+
+use super::candidates::{FingerCandidate, Surface};
+use crate::numeric::{cross_basis, upper_median};
+
+/// Where a finger's centre line is at `t` (metres from `base` along `direction`): the mean
+/// of its axis points within ±4 mm, else the interpolation between the nearest ones either
+/// side, else the straight axis.
+pub(super) fn centre_at(c: &FingerCandidate, t: f64) -> Point3<f64> {
+    let on_line = c.base + c.direction * t;
+    let mut sum = Vector3::zeros();
+    let mut k = 0.0;
+    let mut before: Option<(f64, Point3<f64>)> = None;
+    let mut after: Option<(f64, Point3<f64>)> = None;
+    for p in &c.axis_points {
+        let tp = (p - c.base).dot(&c.direction);
+        // Offset from the straight line at the point's own t, carried to `t`.
+        let q = on_line + ((p - c.base) - c.direction * tp);
+        if (tp - t).abs() <= 0.004 {
+            sum += q.coords;
+            k += 1.0;
+        } else if tp < t && before.is_none_or(|b| tp > b.0) {
+            before = Some((tp, q));
+        } else if tp > t && after.is_none_or(|a| tp < a.0) {
+            after = Some((tp, q));
+        }
+    }
+    if k >= 2.0 {
+        return Point3::from(sum / k);
+    }
+    match (before, after) {
+        (Some((ta, a)), Some((tb, b))) if tb - ta > 1e-6 => {
+            let f = (t - ta) / (tb - ta);
+            Point3::from(a.coords * (1.0 - f) + b.coords * f)
+        }
+        _ => on_line,
+    }
+}
+
+/// One step of a finger's [`radius_profile`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProfileSample {
+    /// Distance from the candidate's `base` along its direction, metres.
+    pub t_m: f64,
+    /// Median distance of the slice's surface points from the centre line, metres.
+    pub radius_m: f64,
+    /// Surface points in the slice.
+    pub points: usize,
+    /// Angular coverage of those points around the axis (30° sectors), degrees.
+    pub coverage_deg: f64,
+}
+
+/// Radius profile of a finger from the surface itself (not the tubular patches, which miss
+/// knuckles): at 1 mm steps along the axis, the median distance from the centre line of the
+/// surface points in a 2 mm slice that face outwards (normal within ~50° of radial) and lie
+/// within 1.6x the finger's typical radius. Returns one sample per step with at least 6
+/// points.
+pub fn radius_profile(surface: &Surface, c: &FingerCandidate) -> Vec<ProfileSample> {
+    let mut rs: Vec<f64> = c.profile.iter().map(|p| p.1).collect();
+    let r_typ = upper_median(&mut rs).unwrap_or(0.008);
+    let reach = 1.6 * r_typ;
+    let mut out = vec![];
+    let mut nb = Vec::new();
+    let steps = (c.length_m() / 0.001).ceil() as i64 + 8;
+    // Plane basis perpendicular to the axis, for the angular coverage.
+    let helper = if c.direction.cross(&Vector3::x()).norm() > 0.1 {
+        Vector3::x()
+    } else {
+        Vector3::y()
+    };
+    let (u, v) = cross_basis(&c.direction, &helper);
+    for k in -8..=steps {
+        let t = k as f64 * 0.001;
+        let centre = centre_at(c, t);
+        surface
+            .grid
+            .within(&surface.pts, &centre, reach.hypot(0.001), &mut nb);
+        let mut ds = vec![];
+        let mut sectors = [false; 12];
+        for &i in &nb {
+            let i = i as usize;
+            if !surface.ok[i] {
+                continue;
+            }
+            let d = surface.pts[i] - centre;
+            let along = d.dot(&c.direction);
+            if along.abs() > 0.001 {
+                continue;
+            }
+            let radial = d - c.direction * along;
+            let r = radial.norm();
+            if r < 1e-4 || r > reach || surface.nrm[i].dot(&(radial / r)) < 0.65 {
+                continue;
+            }
+            ds.push(r);
+            let a = radial
+                .dot(&v)
+                .atan2(radial.dot(&u))
+                .to_degrees()
+                .rem_euclid(360.0);
+            if let Some(s) = sectors.get_mut((a / 30.0) as usize) {
+                *s = true;
+            }
+        }
+        if ds.len() >= 6 {
+            let points = ds.len();
+            out.push(ProfileSample {
+                t_m: t,
+                radius_m: upper_median(&mut ds).unwrap_or(0.0),
+                points,
+                coverage_deg: 30.0 * sectors.iter().filter(|&&s| s).count() as f64,
+            });
+        }
+    }
+    out
+}
+
+/// Half-width of the window (metres) over which the knuckle's prominence curve is fitted
+/// with a parabola around its highest sample.
+const PEAK_FIT_HALF_M: f64 = 0.003;
+
+/// The PIP knuckle on a finger's surface radius profile ([`radius_profile`]): the most
+/// prominent local widening (radius above the mean of the profile 6–12 mm either side)
+/// between 20 % and 65 % of the tubular part (the DIP, at ~80 %, and the palm, at the
+/// base, are outside). The position is the vertex of a least-squares parabola through the
+/// prominence curve within ±3 mm of its highest sample (kept within that window), not the
+/// highest 1 mm sample itself: a pick on the 1 mm grid jumps by a whole step when noise
+/// tips two near-equal samples, and the ring point moves by 1.5 times that. Returns
+/// `(t, prominence)` in metres, or `None` when no widening of at least 0.15 mm stands out.
+pub fn pip_from_profile(profile: &[ProfileSample], length_m: f64) -> Option<(f64, f64)> {
+    let mean_in = |a: f64, b: f64| {
+        let v: Vec<f64> = profile
+            .iter()
+            .filter(|p| p.t_m >= a && p.t_m <= b)
+            .map(|p| p.radius_m)
+            .collect();
+        (v.len() >= 3).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let prominence = |t: f64| {
+        let (here, before, after) = (
+            mean_in(t - 0.0015, t + 0.0015)?,
+            mean_in(t - 0.012, t - 0.006)?,
+            mean_in(t + 0.006, t + 0.012)?,
+        );
+        Some(here - 0.5 * (before + after))
+    };
+    let curve: Vec<(f64, f64)> = profile
+        .iter()
+        .map(|p| p.t_m)
+        .filter(|&t| t >= 0.2 * length_m && t <= 0.65 * length_m)
+        .filter_map(|t| Some((t, prominence(t)?)))
+        .collect();
+    let best = curve
+        .iter()
+        .copied()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|b| b.1 >= 0.00015)?;
+    let window: Vec<(f64, f64)> = curve
+        .iter()
+        .copied()
+        .filter(|(t, _)| (t - best.0).abs() <= PEAK_FIT_HALF_M + 1e-9)
+        .collect();
+    Some((refine_peak(&window, best.0).unwrap_or(best.0), best.1))
+}
+
+/// Vertex of the least-squares parabola through `samples` (`(t, value)`), when it opens
+/// downwards and at least five samples span both sides of `t0`; clamped to the samples'
+/// range.
+fn refine_peak(samples: &[(f64, f64)], t0: f64) -> Option<f64> {
+    if samples.len() < 5 || !samples.iter().any(|s| s.0 < t0) || !samples.iter().any(|s| s.0 > t0) {
+        return None;
+    }
+    // Centred, in millimetres, for conditioning.
+    let mut ata = Matrix3::zeros();
+    let mut atb = Vector3::zeros();
+    for &(t, v) in samples {
+        let x = (t - t0) * 1e3;
+        let row = Vector3::new(1.0, x, x * x);
+        ata += row * row.transpose();
+        atb += row * (v * 1e3);
+    }
+    let c = ata.lu().solve(&atb)?;
+    if !(c.z < 0.0) {
+        return None;
+    }
+    let lo = samples.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
+    let hi = samples
+        .iter()
+        .map(|s| s.0)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let vertex = t0 + (-c.y / (2.0 * c.z)) * 1e-3;
+    vertex.is_finite().then(|| vertex.clamp(lo, hi))
+}
+
+#[cfg(test)]
+mod knuckle_tests {
+    use super::*;
+
+    /// A 80 mm finger profile on the 1 mm grid: a slow taper plus a knuckle bump (Gaussian,
+    /// 3 mm wide, 0.8 mm high) centred at `centre_m`.
+    fn profile(centre_m: f64) -> Vec<ProfileSample> {
+        (0..=80)
+            .map(|k| {
+                let t = k as f64 * 0.001;
+                let bump = 0.0008 * (-((t - centre_m) / 0.003).powi(2) / 2.0).exp();
+                ProfileSample {
+                    t_m: t,
+                    radius_m: 0.010 - 0.02 * t + bump,
+                    points: 50,
+                    coverage_deg: 360.0,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn knuckle_is_located_between_profile_samples() {
+        let mut last = f64::NEG_INFINITY;
+        for i in 0..=10 {
+            let centre = 0.030 + i as f64 * 0.0001;
+            let (t, prom) = pip_from_profile(&profile(centre), 0.080).expect("knuckle");
+            assert!(prom > 0.0003, "prominence {prom}");
+            assert!(
+                (t - centre).abs() < 0.00015,
+                "knuckle at {:.2} mm, placed at {:.2} mm",
+                centre * 1e3,
+                t * 1e3
+            );
+            // Moves with the knuckle, not in 1 mm jumps.
+            assert!(t > last, "{t} after {last}");
+            last = t;
+        }
+    }
+
+    #[test]
+    fn flat_profile_has_no_knuckle() {
+        let flat: Vec<ProfileSample> = profile(0.030)
+            .into_iter()
+            .map(|p| ProfileSample {
+                radius_m: 0.009,
+                ..p
+            })
+            .collect();
+        assert_eq!(pip_from_profile(&flat, 0.080), None);
+    }
+
+    #[test]
+    fn peak_refinement_needs_a_downward_parabola() {
+        let up: Vec<(f64, f64)> = (-3..=3)
+            .map(|k| (k as f64 * 0.001, (k * k) as f64 * 1e-5))
+            .collect();
+        assert_eq!(refine_peak(&up, 0.0), None);
+        let down: Vec<(f64, f64)> = (-3..=3)
+            .map(|k| {
+                let t = k as f64 * 0.001;
+                (t, -(t - 0.0004).powi(2))
+            })
+            .collect();
+        let v = refine_peak(&down, 0.0).unwrap();
+        assert!((v - 0.0004).abs() < 1e-9, "{v}");
+        assert_eq!(refine_peak(&down[..4], 0.0), None);
+    }
+}

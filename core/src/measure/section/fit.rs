@@ -1,0 +1,420 @@
+//! Fitting the support-shape model to one slice: robust IRLS (Huber, then Tukey) on the
+//! weighted normal equations, with the harmonics' shape prior, a convexity penalty and the
+//! per-frame pose-error offsets.
+
+use nalgebra::{DMatrix, DVector, Vector2};
+
+use super::gather::{
+    check_enough, frame_count, reindex_frames, slice_obs, Cloud, Obs2, ObsKind, Plane, NO_SHIFT,
+};
+use super::model::{
+    assign_theta, h_grid, line_row, residual, ParamLayout, Table, GRID, MIN_CURVATURE_RADIUS_M,
+};
+use super::types::{SectionConfig, SectionError};
+use crate::numeric::{huber_weight, tukey_weight, upper_median, HUBER_C, TUKEY_C};
+
+/// Support-function model and fit state.
+pub(super) struct Fit {
+    /// Highest harmonic.
+    pub(super) k: usize,
+    /// Parameters, laid out as [`ParamLayout`] says.
+    pub(super) x: DVector<f64>,
+    /// Number of per-frame offsets in `x`.
+    pub(super) nf: usize,
+    /// Posterior covariance of `x`.
+    pub(super) cov: DMatrix<f64>,
+    /// Grid angle index per surface sample.
+    pub(super) idx: Vec<usize>,
+    /// Robust weight per observation (0 = outlier).
+    pub(super) weight: Vec<f64>,
+    /// Residual per observation.
+    pub(super) resid: Vec<f64>,
+    /// Residual scale factor (>= 1).
+    pub(super) scale: f64,
+}
+
+impl Fit {
+    /// The layout of `x`.
+    pub(super) fn layout(&self) -> ParamLayout {
+        ParamLayout::new(self.k)
+    }
+}
+
+/// Robust weight for a standardised residual: Huber (c = 1.5) or Tukey biweight (c = 4.685).
+fn robust(u: f64, tukey: bool) -> f64 {
+    if tukey {
+        tukey_weight(u, TUKEY_C)
+    } else {
+        huber_weight(u, HUBER_C)
+    }
+}
+
+/// One weighted least-squares solve with harmonics limited to `k_active`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn solve_once(
+    obs: &[Obs2],
+    idx: &[usize],
+    weight: &[f64],
+    tab: &Table,
+    cfg: &SectionConfig,
+    a0: f64,
+    k_active: usize,
+    scale: f64,
+    convex_pen: &[usize],
+) -> Option<(DVector<f64>, DMatrix<f64>)> {
+    let k = tab.k;
+    let lay = tab.layout();
+    // Support coefficients 0..m, then the taper (at m) and the edge bias.
+    let (m, taper, beta) = (lay.support_len(), lay.taper(), lay.edge_bias());
+    let nf = frame_count(obs);
+    let p = lay.len(nf);
+    // Per grid bin sufficient statistics for points: Σw, Σws, Σws², Σwy, Σwsy.
+    let mut bins = vec![[0.0f64; 5]; GRID];
+    let mut ata = DMatrix::<f64>::zeros(p, p);
+    let mut atb = DVector::<f64>::zeros(p);
+    let mut row = vec![0.0; p];
+    for (i, o) in obs.iter().enumerate() {
+        let w = weight[i] / (o.sigma * o.sigma);
+        if w == 0.0 {
+            continue;
+        }
+        // The frame's pose-error offset d enters as (q + d)·n: row entries -n.
+        let (n, y) = match o.kind {
+            ObsKind::Tangent {
+                normal, offset_m, ..
+            } => {
+                line_row(k, &normal, &mut row[..m]);
+                (normal, offset_m)
+            }
+            ObsKind::Surface { at, .. } => {
+                let j = idx[i];
+                row[..m].copy_from_slice(tab.row(j));
+                let n = Vector2::new(tab.cos1[j], tab.sin1[j]);
+                (n, at.dot(&n))
+            }
+        };
+        row[taper] = o.s;
+        if let ObsKind::Tangent { bias_unit, .. } = o.kind {
+            // Silhouette placement bias (pixels): the true edge lies bias_unit·β farther out.
+            let u = bias_unit;
+            for a in 0..=taper {
+                ata[(a, beta)] -= w * row[a] * u;
+            }
+            ata[(beta, beta)] += w * u * u;
+            atb[beta] -= w * u * y;
+            if o.lf != NO_SHIFT {
+                let fo = lay.shift(o.lf);
+                ata[(beta, fo)] += w * u * n.x;
+                ata[(beta, fo + 1)] += w * u * n.y;
+            }
+        }
+        if o.lf != NO_SHIFT {
+            let fo = lay.shift(o.lf);
+            for a in 0..=taper {
+                let wa = w * row[a];
+                ata[(a, fo)] -= wa * n.x;
+                ata[(a, fo + 1)] -= wa * n.y;
+            }
+            ata[(fo, fo)] += w * n.x * n.x;
+            ata[(fo, fo + 1)] += w * n.x * n.y;
+            ata[(fo + 1, fo + 1)] += w * n.y * n.y;
+            atb[fo] -= w * n.x * y;
+            atb[fo + 1] -= w * n.y * y;
+        }
+        if o.is_tangent() {
+            for a in 0..=taper {
+                let wa = w * row[a];
+                atb[a] += wa * y;
+                for b in a..=taper {
+                    ata[(a, b)] += wa * row[b];
+                }
+            }
+        } else {
+            let j = idx[i];
+            let b = &mut bins[j];
+            b[0] += w;
+            b[1] += w * o.s;
+            b[2] += w * o.s * o.s;
+            b[3] += w * y;
+            b[4] += w * o.s * y;
+        }
+    }
+    for (j, b) in bins.iter().enumerate() {
+        if b[0] == 0.0 {
+            continue;
+        }
+        let r = tab.row(j);
+        for a in 0..m {
+            atb[a] += r[a] * b[3];
+            ata[(a, taper)] += r[a] * b[1];
+            for c in a..m {
+                ata[(a, c)] += r[a] * r[c] * b[0];
+            }
+        }
+        atb[taper] += b[4];
+        ata[(taper, taper)] += b[2];
+    }
+    // Convexity penalties: h + h'' >= 0 pushed towards a small positive radius of curvature.
+    let w_pen = 1.0 / (1e-4f64).powi(2);
+    for &j in convex_pen {
+        let c = tab.curv(j);
+        for a in 0..m {
+            atb[a] += w_pen * c[a] * MIN_CURVATURE_RADIUS_M;
+            for b in a..m {
+                ata[(a, b)] += w_pen * c[a] * c[b];
+            }
+        }
+    }
+    let prior = prior_diag(cfg, k, nf, a0, k_active);
+    for a in 0..p {
+        for b in 0..a {
+            ata[(a, b)] = ata[(b, a)];
+        }
+        ata[(a, a)] += prior[a] * scale * scale;
+    }
+    // Per-frame pose-error offsets: loose across the line of sight (rotation errors move the
+    // finger sideways), tight along it (a free depth offset per frame would trade with the
+    // section's size).
+    let mut seen = vec![false; nf];
+    for o in obs {
+        if o.lf == NO_SHIFT || seen[o.lf] {
+            continue;
+        }
+        seen[o.lf] = true;
+        let fo = lay.shift(o.lf);
+        let (v, l) = (o.view, Vector2::new(-o.view.y, o.view.x));
+        let (wd, wl) = (
+            1.0 / cfg.frame_depth_shift_prior_m.powi(2),
+            1.0 / cfg.frame_shift_prior_m.powi(2),
+        );
+        let blk = v * v.transpose() * wd + l * l.transpose() * wl;
+        for a in 0..2 {
+            for b in 0..2 {
+                ata[(fo + a, fo + b)] += blk[(a, b)] * scale * scale;
+            }
+        }
+    }
+    let chol = ata.clone().cholesky()?;
+    let x = chol.solve(&atb);
+    let cov = chol.inverse() * (scale * scale);
+    Some((x, cov))
+}
+
+/// Diagonal of the prior precision: harmonics `k ≥ 2` sized to real finger shapes (only up
+/// to `k_active`; the rest pinned near zero), loose on the rest.
+fn prior_diag(cfg: &SectionConfig, k: usize, nf: usize, a0: f64, k_active: usize) -> Vec<f64> {
+    let lay = ParamLayout::new(k);
+    let p = lay.len(nf);
+    let mut d = vec![0.0; p];
+    // a0, a1, b1: essentially free (1 m prior sigma).
+    d[ParamLayout::A0] = 1.0;
+    d[ParamLayout::CENTRE_X] = 1.0;
+    d[ParamLayout::CENTRE_Y] = 1.0;
+    let r = a0.clamp(0.004, 0.015);
+    let last = cfg.harmonic_prior_rel.len() + 1; // harmonic index of the last value
+    for j in 2..=k {
+        let rel = if j <= last {
+            cfg.harmonic_prior_rel[j - 2]
+        } else {
+            let lr = *cfg.harmonic_prior_rel.last().unwrap_or(&0.01);
+            lr * (last as f64 / j as f64).powi(2)
+        };
+        let tau = if j <= k_active { rel * r } else { 1e-7 };
+        d[ParamLayout::cos(j)] = 1.0 / (tau * tau);
+        d[ParamLayout::sin(j)] = 1.0 / (tau * tau);
+    }
+    // Taper dh/ds: prior sigma 0.5.
+    d[lay.taper()] = 1.0 / 0.25;
+    // Silhouette placement bias, pixels.
+    d[lay.edge_bias()] = 1.0 / cfg.edge_bias_prior_px.powi(2);
+    // Per-frame pose-error offsets: anisotropic block prior added by the caller.
+    d
+}
+
+/// IRLS fit. `include(o)` selects observations (for the jackknife). `start` warm-starts.
+pub(super) fn fit(
+    obs: &[Obs2],
+    cfg: &SectionConfig,
+    tab: &Table,
+    start: Option<&Fit>,
+    iterations: usize,
+    include: &dyn Fn(&Obs2) -> bool,
+) -> Result<Fit, SectionError> {
+    let k = tab.k;
+    let lay = tab.layout();
+    let nf = frame_count(obs);
+    let p = lay.len(nf);
+    let m = lay.support_len();
+    const A0: usize = ParamLayout::A0;
+    let mut x = match start {
+        Some(f) => f.x.clone(),
+        None => {
+            let mut r: Vec<f64> = obs
+                .iter()
+                .filter_map(|o| match o.kind {
+                    ObsKind::Surface { at, .. } => Some(at.norm()),
+                    ObsKind::Tangent { .. } => None,
+                })
+                .collect();
+            let a0 = upper_median(&mut r).unwrap_or(0.009);
+            let mut x = DVector::zeros(p);
+            x[A0] = a0.clamp(0.004, 0.015);
+            x
+        }
+    };
+    let mut idx = match start {
+        Some(f) => f.idx.clone(),
+        None => vec![usize::MAX; obs.len()],
+    };
+    let mut weight = vec![1.0; obs.len()];
+    let mut scale = start.map_or(1.0, |f| f.scale);
+    let mut cov = DMatrix::zeros(p, p);
+    let mut convex_pen: Vec<usize> = Vec::new();
+    // Stages from a cold start: 4 passes of an ellipse-like model (K = 2) with Huber
+    // weights, 6 more with K = 2 and Tukey (an ellipse cannot bend towards a neighbouring
+    // finger, so its samples are rejected), then all harmonics with Tukey until converged or
+    // `iterations` passes. A warm start (the jackknife) runs only the last stage. From the
+    // fifth pass on, surface samples behind the limb get no weight.
+    let stage1 = if start.is_some() { 0 } else { 10 };
+    let mut it = 0;
+    let mut converged = false;
+    while it < iterations + stage1 && !converged {
+        let (k_active, tukey) = if it < stage1 {
+            (2.min(k), it >= 4)
+        } else {
+            (k, true)
+        };
+        let hg = h_grid(&x, tab);
+        assign_theta(obs, &x, &hg, tab, &mut idx);
+        let (mut chi2, mut wsum) = (0.0, 0.0);
+        for (i, o) in obs.iter().enumerate() {
+            if !include(o) {
+                weight[i] = 0.0;
+                continue;
+            }
+            let r = residual(o, idx[i], &x, &hg, tab);
+            weight[i] = robust(r / (o.sigma * scale), tukey);
+            if !o.is_tangent() && it >= 4 && behind_limb(o, idx[i], tab, x[A0]) {
+                weight[i] = 0.0;
+            }
+            chi2 += weight[i] * (r / o.sigma).powi(2);
+            wsum += weight[i];
+        }
+        if wsum < 3.0 {
+            return Err(SectionError::FitFailed(
+                "every observation was rejected as an outlier".into(),
+            ));
+        }
+        // Residual scale relative to the nominal sigmas (never below 1).
+        scale = (chi2 / (wsum - p as f64).max(1.0)).sqrt().max(1.0);
+        let (xn, cn) = solve_once(
+            obs,
+            &idx,
+            &weight,
+            tab,
+            cfg,
+            x[A0],
+            k_active,
+            scale,
+            &convex_pen,
+        )
+        .ok_or_else(|| SectionError::FitFailed("normal equations are singular".into()))?;
+        let step = (&xn - &x).amax();
+        x = xn;
+        cov = cn;
+        // Convexity h + h'' >= 0: penalise (towards a small positive radius of curvature)
+        // the grid angles where the current solution violates it; re-evaluated every pass.
+        convex_pen.clear();
+        for j in 0..GRID {
+            let c: f64 = tab
+                .curv(j)
+                .iter()
+                .zip(x.iter().take(m))
+                .map(|(a, b)| a * b)
+                .sum();
+            if c < MIN_CURVATURE_RADIUS_M {
+                convex_pen.push(j);
+            }
+        }
+        let added = !convex_pen.is_empty();
+        it += 1;
+        converged = it > stage1 && step < 1e-6 && !(added && it < iterations + stage1 - 1);
+    }
+    if !(x.iter().all(|v| v.is_finite()) && x[A0] > 0.002 && x[A0] < 0.03) {
+        return Err(SectionError::FitFailed(format!(
+            "fitted mean radius {:.2} mm is not a finger's",
+            x[A0] * 1e3
+        )));
+    }
+    let hg = h_grid(&x, tab);
+    assign_theta(obs, &x, &hg, tab, &mut idx);
+    let resid = obs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| residual(o, idx[i], &x, &hg, tab))
+        .collect();
+    Ok(Fit {
+        k,
+        nf,
+        x,
+        cov,
+        idx,
+        weight,
+        resid,
+        scale,
+    })
+}
+
+/// Whether a surface sample sits where its own camera could not have seen this finger: its
+/// closest contour point faces away from the camera by more than depth noise explains (a
+/// sample at the limb displaced by depth noise `δ` along its ray lands past the limb by the
+/// angle `δ / r`). Flying pixels (mixed depths between the finger's edge and the background,
+/// along rays that miss the finger) land there, behind the limb, and would otherwise inflate
+/// the unseen back of the section.
+fn behind_limb(o: &Obs2, idx: usize, tab: &Table, a0: f64) -> bool {
+    let c = tab.cos1[idx] * o.view.x + tab.sin1[idx] * o.view.y;
+    let limit = (VISIBILITY_MARGIN + 2.0 * o.sigma / a0.max(0.004)).min(0.95);
+    c > limit
+}
+
+/// Back-facing tolerance of [`behind_limb`] beyond the noise term (sine of the angle).
+const VISIBILITY_MARGIN: f64 = 0.15;
+
+/// Most surface samples used per slice (an even subsample beyond this): the fit is limited by
+/// systematic errors long before this many samples.
+pub(super) const MAX_SLICE_POINTS: usize = 3000;
+
+/// Most surface samples in a measured section (ring, taper and reported knuckle sections;
+/// per 1.2 mm of slab half width): measured sections use all the samples of a ring slab up
+/// to this bound, since a subsample changes the perimeter by about its fit sigma. See
+/// docs/tuning.md#section.
+pub(super) const MAX_MEASURED_POINTS: usize = 16000;
+
+/// Fits one slice; returns its observations and fit.
+pub(super) fn fit_slice(
+    cloud: &Cloud,
+    plane: &Plane,
+    cfg: &SectionConfig,
+    tab: &Table,
+    position_m: f64,
+    max_points: usize,
+) -> Result<(Vec<Obs2>, Fit), SectionError> {
+    let mut obs = slice_obs(cloud, plane, cfg);
+    let npts = obs.iter().filter(|o| !o.is_tangent()).count();
+    let max_pts = (max_points as f64 * (cfg.slab_half_width_m / 0.0012).max(1.0)) as usize;
+    if npts > max_pts {
+        // Keep every keep-th sample of the cloud (not of the slab): slices of nearby planes
+        // then share their samples, so a small change of the plane changes the fit smoothly
+        // (thinning by rank within the slab redrew the subsample for sub-degree changes of
+        // the axis; see docs/tuning.md#section).
+        let keep = npts.div_ceil(max_pts);
+        obs.retain(|o| match o.kind {
+            ObsKind::Surface { src, .. } => src.is_multiple_of(keep),
+            ObsKind::Tangent { .. } => true,
+        });
+    }
+    reindex_frames(&mut obs, cfg.frame_shifts);
+    check_enough(&obs, position_m)?;
+    let f = fit(&obs, cfg, tab, None, 30, &|_| true)?;
+    Ok((obs, f))
+}
