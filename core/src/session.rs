@@ -284,17 +284,9 @@ const MAX_TURN_DEG_S: f64 = 360.0;
 const ROI_RADIUS_M: f64 = 0.02;
 
 /// Depth samples seen at more than about 70° incidence (cosine below this) are not fused
-/// into the session's model (the plain fusion default keeps them up to 84°). Depth sensors
-/// start dropping pixels there (TrueDepth from ~72°), and fusing the survivors fattens a
-/// finger: refining platform poses against that model then moves every frame towards its
-/// camera, and the ring reads large. Measured on 9 virtual hands given their exact poses
-/// (`core/tests/section_handedness.rs`): with 0.1 the refined poses sat on average
-/// 0.029 mm nearer their cameras and the ring (true axis) read +0.117 mm versus the exact
-/// poses; with 0.25, 0.023 mm / +0.092 mm; with 0.35, 0.003 mm / +0.006 mm. The fused
-/// surface's own outward bias (`fuse_accuracy`, cylinder r 9 mm) drops from +0.053 to
-/// +0.018 mm noise-free and from +0.063 to +0.043 mm at 0.6 mm noise. Not the plain fusion
-/// default: there, with 22 views of a noisy sphere, the mesh got rougher (rms 0.105 ->
-/// 0.143 mm) and grew a stray component.
+/// into the session's model (the plain fusion default keeps them up to 84°): sensors start
+/// dropping pixels there, and fusing the survivors fattens a finger, which biases refined
+/// platform poses and the ring. See docs/tuning.md#session.
 const MIN_INCIDENCE_COS: f32 = 0.35;
 
 impl ScanSession {
