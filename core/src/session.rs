@@ -12,7 +12,7 @@
 //! nothing, logs nothing. `ScanSession` is `Send + Sync` (no interior mutability; wrap it in
 //! a `Mutex` to share between a camera thread and a UI thread).
 
-use crate::frame::{Frame, FrameError, Intrinsics, Landmarks};
+use crate::frame::{Frame, FrameError, Intrinsics, Landmarks, ValidFrame};
 use crate::fuse::{FuseError, TsdfConfig, TsdfVolume};
 use crate::measure::locate::{self, LandmarkView, LocatedFinger};
 use crate::measure::observe::{FrameObservations, ObserveConfig, ObserveError, Roi};
@@ -352,15 +352,10 @@ impl ScanSession {
 
     /// [`ScanSession::push_frame`] without the wall-clock bookkeeping.
     fn push_frame_untimed(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
-        // Re-validate: `Frame`'s fields are public and may have been edited after `new`.
-        frame.intrinsics.validate()?;
-        frame.depth.check_matches(&frame.intrinsics)?;
-        if let Some(p) = &frame.pose {
-            crate::frame::pose::validate(p)?;
-        }
-        if let Some(l) = &frame.landmarks {
-            Landmarks::new(&l.points().iter().map(|p| [p.x, p.y]).collect::<Vec<_>>())?;
-        }
+        // Checked once, here: `Frame`'s fields are public and may have been edited after
+        // `new`. The stages below take the checked frame and do not check it again
+        // (landmarks are checked when built, and cannot be edited).
+        let frame = ValidFrame::new(frame)?;
         let index = self.frames.len();
         self.tracking.frames_total += 1;
         // 1. Pose; the range hint's near depth (a full-frame statistic) alongside.
@@ -404,7 +399,7 @@ impl ScanSession {
         let ((integrated, fuse_ms), (extracted, observe_ms)) = rayon::join(
             || {
                 let t = Instant::now();
-                let r = volume.integrate(&frame.depth, &frame.intrinsics, &pose);
+                let r = volume.integrate_view(frame.view(), &pose);
                 (r, ms(t))
             },
             || {
@@ -476,13 +471,6 @@ impl ScanSession {
                 self.frames.len()
             ))
         })?;
-        Landmarks::new(
-            &landmarks
-                .points()
-                .iter()
-                .map(|p| [p.x, p.y])
-                .collect::<Vec<_>>(),
-        )?;
         let Some(pose) = meta.pose else {
             return Err(SessionError::NotEnoughData(format!(
                 "frame {index} has no pose (tracking was lost), its landmarks cannot be used"
@@ -702,15 +690,15 @@ impl ScanSession {
 
     /// The pose of a pushed frame: the platform pose (refined against the model when set),
     /// or the tracked pose; `None` when tracking lost the frame.
-    fn pose_of(&mut self, frame: &Frame) -> Result<Option<Isometry3<f64>>, SessionError> {
+    fn pose_of(&mut self, frame: &ValidFrame) -> Result<Option<Isometry3<f64>>, SessionError> {
         Ok(match frame.pose {
             Some(p) if self.config.refine_platform_poses && self.volume.block_count() > 0 => {
                 // Refine the platform pose against the model (the tracker keeps directions
                 // the geometry does not constrain at the platform pose).
                 self.state = TrackingState::Platform;
-                let r =
-                    self.tracker
-                        .track(&frame.depth, &frame.intrinsics, &self.volume, Some(p))?;
+                let r = self
+                    .tracker
+                    .track_view(frame.view(), &self.volume, Some(p))?;
                 if r.health.status == TrackStatus::Ok {
                     self.residuals.push(r.health.residual_m);
                     Some(r.pose)
@@ -736,9 +724,7 @@ impl ScanSession {
                     Some(self.tracker.bootstrap(&frame.depth, None).pose)
                 } else {
                     // Frame-to-model: render the fused surface from the predicted pose.
-                    let r =
-                        self.tracker
-                            .track(&frame.depth, &frame.intrinsics, &self.volume, None)?;
+                    let r = self.tracker.track_view(frame.view(), &self.volume, None)?;
                     if r.health.status == TrackStatus::Ok {
                         self.state = TrackingState::Tracking;
                         self.residuals.push(r.health.residual_m);

@@ -33,7 +33,7 @@ pub use live::LiveLevel;
 pub use model::ModelMap;
 pub use scan::{ScanTracker, TrackSummary, TrackedFrame};
 
-use crate::frame::{DepthFrame, FrameError, Intrinsics};
+use crate::frame::{pose, DepthFrame, DepthView, FrameError, Intrinsics, ValidIntrinsics};
 use crate::fuse::{FuseError, TsdfVolume};
 use icp::{IcpOutcome, ModelSrc, PosePrior};
 use live::{build_pyramid, build_pyramid_into, LiveParams};
@@ -174,7 +174,7 @@ enum ModelSource<'a> {
     /// A given vertex/normal map.
     Map(&'a ModelMap),
     /// Raycast this volume at the initial guess (with intrinsics `k`).
-    Volume(&'a TsdfVolume, Intrinsics),
+    Volume(&'a TsdfVolume, ValidIntrinsics),
 }
 
 /// The model of one tracking call, ready for ICP.
@@ -272,17 +272,28 @@ impl Tracker {
         model: &TsdfVolume,
         prior: Option<Isometry3<f64>>,
     ) -> Result<TrackResult, TrackError> {
-        k.validate()?;
-        depth.check_matches(k)?;
+        let view = DepthView::new(depth, k)?;
         if let Some(p) = &prior {
-            crate::frame::pose::validate(p)?;
+            pose::validate(p)?;
         }
+        self.track_view(view, model, prior)
+    }
+
+    /// [`Tracker::track`] of a checked depth image; `prior`, when given, passed
+    /// [`pose::validate`] (a [`crate::frame::ValidFrame`]'s pose).
+    pub(crate) fn track_view(
+        &mut self,
+        view: DepthView<'_>,
+        model: &TsdfVolume,
+        prior: Option<Isometry3<f64>>,
+    ) -> Result<TrackResult, TrackError> {
+        let k = view.intrinsics();
         if model.block_count() == 0 {
-            return Ok(self.bootstrap(depth, prior));
+            return Ok(self.bootstrap(view.depth(), prior));
         }
         if let (Some(p), true) = (prior, self.config.platform_sdf_tracking) {
             let lost_before = self.lost_since_last;
-            let r = self.track_sdf(depth, k, model, p)?;
+            let r = self.track_sdf(view, model, p)?;
             if r.health.status == TrackStatus::Ok {
                 return Ok(r);
             }
@@ -293,9 +304,9 @@ impl Tracker {
         let k_model = if s > 1 && k.width / s >= 16 && k.height / s >= 16 {
             k.scaled_to(k.width / s, k.height / s)?
         } else {
-            *k
+            k
         };
-        self.track_inner(depth, k, ModelSource::Volume(model, k_model), prior)
+        self.track_inner(view, ModelSource::Volume(model, k_model), prior)
     }
 
     /// The first frame: accepted at `prior` or identity, if it has usable depth.
@@ -351,21 +362,22 @@ impl Tracker {
         model: &ModelMap,
         prior: Option<Isometry3<f64>>,
     ) -> Result<TrackResult, TrackError> {
-        self.track_inner(depth, k, ModelSource::Map(model), prior)
+        let view = DepthView::new(depth, k)?;
+        if let Some(p) = &prior {
+            pose::validate(p)?;
+        }
+        self.track_inner(view, ModelSource::Map(model), prior)
     }
 
+    /// Tracks a checked depth image against `source` (`prior` checked by the caller).
     fn track_inner(
         &mut self,
-        depth: &DepthFrame,
-        k: &Intrinsics,
+        view: DepthView<'_>,
         source: ModelSource<'_>,
         prior: Option<Isometry3<f64>>,
     ) -> Result<TrackResult, TrackError> {
-        k.validate()?;
-        depth.check_matches(k)?;
-        if let Some(p) = &prior {
-            crate::frame::pose::validate(p)?;
-        }
+        let (depth, k) = (view.depth(), view.intrinsics());
+        let k = k.get();
         let cfg = self.config.clone();
         let mut pyramid = std::mem::take(&mut self.scratch.pyramid);
         // A dense frame refined against the volume from a platform pose: sparse pairing,
@@ -607,11 +619,12 @@ impl Tracker {
     /// on `volume` (see [`sdf::track`]); the same health checks as ICP.
     fn track_sdf(
         &mut self,
-        depth: &DepthFrame,
-        k: &Intrinsics,
+        view: DepthView<'_>,
         volume: &TsdfVolume,
         prior: Isometry3<f64>,
     ) -> Result<TrackResult, TrackError> {
+        let (depth, k) = (view.depth(), view.intrinsics());
+        let k = k.get();
         let cfg = self.config.clone();
         let guess = self.predict(Some(&prior));
         let live = LiveParams {
