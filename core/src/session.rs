@@ -7,6 +7,11 @@
 //! into the TSDF, its compact [`FrameObservations`] are kept, landmarks are sampled against
 //! depth, and the depth image is dropped when [`ScanSession::push_frame`] returns.
 //!
+//! A fuse-only job (a mesh for display or export, as `mandrel fuse` makes) turns
+//! [`SessionConfig::keep_observations`] off: frames are checked, tracked and fused the same
+//! way, nothing is kept for measuring, and [`ScanSession::mesh`], [`ScanSession::timings`]
+//! and [`ScanSession::tracking_summary`] give the result.
+//!
 //! Guarantees: bad frames and bad configs are a typed [`SessionError`], never a panic; a
 //! rejected frame leaves the session as it was; the session keeps no depth image, writes
 //! nothing, logs nothing. `ScanSession` is `Send + Sync` (no interior mutability; wrap it in
@@ -114,6 +119,11 @@ pub struct SessionConfig {
     /// Refine platform poses against the fused model (frame-to-model ICP with the platform
     /// pose as a prior) before fusing.
     pub refine_platform_poses: bool,
+    /// Keep each fused frame's observations (and landmark views) for measuring. Default
+    /// `true`; `false` makes a fuse-only session: frames are still tracked and fused, no
+    /// measuring work is done per frame, a frame that does not fit in the memory cap is an
+    /// error, and `finish` reports [`SessionError::NotEnoughData`].
+    pub keep_observations: bool,
 }
 
 impl SessionConfig {
@@ -132,6 +142,7 @@ impl SessionConfig {
             measure: MeasureOptions::new(target),
             track: TrackConfig::default(),
             refine_platform_poses: true,
+            keep_observations: true,
         }
     }
 
@@ -269,6 +280,9 @@ pub struct ScanSession {
     last_motion_fast: bool,
     last_posed: Option<(Isometry3<f64>, f64)>,
     memory_full: bool,
+    /// Frames whose pose was used and whose depth was usable (fused, or kept while the
+    /// volume was full): what guidance counts as fused.
+    frames_kept: usize,
     timings: Timings,
     /// Wall time spent inside `push_frame` calls, milliseconds (fusion and observation
     /// extraction run side by side; `timings` holds each one's own time).
@@ -316,6 +330,7 @@ impl ScanSession {
             last_motion_fast: false,
             last_posed: None,
             memory_full: false,
+            frames_kept: 0,
             timings: Timings::default(),
             push_wall_ms: 0.0,
         })
@@ -393,8 +408,12 @@ impl ScanSession {
         };
 
         // 2. Fuse, and 3. extract the observations (cropped to the finger once it is
-        // located): both only read the frame and the pose, so they run side by side.
-        let observe_config = self.observe_config();
+        // located; not in a fuse-only session): both only read the frame and the pose, so
+        // they run side by side.
+        let observe_config = self
+            .config
+            .keep_observations
+            .then(|| self.observe_config());
         let volume = &mut self.volume;
         let ((integrated, fuse_ms), (extracted, observe_ms)) = rayon::join(
             || {
@@ -404,7 +423,9 @@ impl ScanSession {
             },
             || {
                 let t = Instant::now();
-                let r = FrameObservations::extract_with(&frame, &pose, &observe_config);
+                let r = observe_config
+                    .as_ref()
+                    .map(|c| FrameObservations::extract_with(&frame, &pose, c));
                 (r, ms(t))
             },
         );
@@ -414,7 +435,7 @@ impl ScanSession {
             Ok(stats) => Some(stats.pixels_used),
             // A full volume stops growing the mesh, not the measurement: the frame's
             // observations are still kept (the pose does not depend on the volume when given).
-            Err(FuseError::MemoryCap { .. }) if frame.pose.is_some() => {
+            Err(FuseError::MemoryCap { .. }) if frame.pose.is_some() && extracted.is_some() => {
                 self.memory_full = true;
                 None
             }
@@ -431,18 +452,21 @@ impl ScanSession {
 
         // Landmark views, and re-locating the finger.
         let t = Instant::now();
-        let mut obs = extracted?;
-        obs.points.shrink_to_fit();
-        obs.tangents.shrink_to_fit();
-        self.observations.push(obs);
-        if let Some(l) = frame.landmarks.clone() {
-            self.views.push(LandmarkView::new(
-                pose,
-                frame.intrinsics,
-                l,
-                Some(&frame.depth),
-            ));
+        if let Some(extracted) = extracted {
+            let mut obs = extracted?;
+            obs.points.shrink_to_fit();
+            obs.tangents.shrink_to_fit();
+            self.observations.push(obs);
+            if let Some(l) = frame.landmarks.clone() {
+                self.views.push(LandmarkView::new(
+                    pose,
+                    frame.intrinsics,
+                    l,
+                    Some(&frame.depth),
+                ));
+            }
         }
+        self.frames_kept += 1;
         self.frames.push(FrameMeta {
             pose: Some(pose),
             intrinsics: frame.intrinsics,
@@ -494,7 +518,7 @@ impl ScanSession {
 
     /// Live feedback.
     pub fn guidance(&self) -> Guidance {
-        let fused = self.observations.len();
+        let fused = self.frames_kept;
         let coverage = self.coverage_deg();
         // Views from one side only leave the far side unseen: the measurement then says
         // `insufficient_coverage` however many frames there are.
@@ -538,6 +562,11 @@ impl ScanSession {
                 "no frames were pushed; scan the hand before finishing".into(),
             ));
         }
+        if !self.config.keep_observations {
+            return Err(SessionError::NotEnoughData(
+                "this session only fuses (keep_observations is off): nothing was kept to measure; read its mesh instead".into(),
+            ));
+        }
         let mut opts = self.config.measure.clone();
         opts.target = self.config.target;
         opts.use_landmarks = self.config.use_landmarks;
@@ -547,8 +576,7 @@ impl ScanSession {
         if self.raw_platform_frames <= 1 {
             opts.section.pose_drift_sigma_m = 0.0;
         }
-        let mut tracking = self.tracking;
-        tracking.median_residual_m = median(&self.residuals);
+        let tracking = self.tracking_summary();
         let mut upstream = self.timings;
         // The surface is only needed (and only extracted) for landmark-free localisation.
         let t = Instant::now();
@@ -576,6 +604,23 @@ impl ScanSession {
             m.reasons.push(Reason::HandOutOfRange);
         }
         Ok((m, detail))
+    }
+
+    /// Tracking so far: frames pushed, tracked and lost, and the median tracker residual.
+    pub fn tracking_summary(&self) -> TrackingSummary {
+        let mut tracking = self.tracking;
+        tracking.median_residual_m = median(&self.residuals);
+        tracking
+    }
+
+    /// Time spent per stage so far (milliseconds): tracking, fusion and observation
+    /// extraction over the frames pushed; `total` is the wall time inside `push_frame`
+    /// (stages run side by side, so it is not their sum). `finish` adds its own stages.
+    pub fn timings(&self) -> Timings {
+        Timings {
+            total: self.push_wall_ms,
+            ..self.timings
+        }
     }
 
     /// The fused surface, for local display only (never leaves the device by itself).
@@ -635,10 +680,8 @@ impl ScanSession {
         }
     }
 
-    /// Degrees of the finger's circumference seen: the union over fused frames of the ±70°
-    /// arc facing each camera, around the located axis at the ring position.
-    /// Angles (radians) of the fused frames' cameras around the located finger's axis
-    /// (empty until the finger is located).
+    /// Angles (radians) of the fused frames' cameras around the located finger's axis at the
+    /// ring position (empty until the finger is located).
     fn view_angles(&self) -> Vec<f64> {
         let Some(f) = &self.located else {
             return Vec::new();
@@ -662,8 +705,8 @@ impl ScanSession {
             .collect()
     }
 
-    /// Degrees of the finger's circumference seen so far: 5° bins within 70° of a camera
-    /// direction.
+    /// Degrees of the finger's circumference seen so far: the union over fused frames of the
+    /// ±70° arc facing each camera ([`ScanSession::view_angles`]), in 5° bins.
     fn coverage_deg(&self) -> f64 {
         let angles = self.view_angles();
         let mut bins = [false; 72];
@@ -816,4 +859,56 @@ fn _assert_send_sync() {
     fn f<T: Send + Sync>() {}
     f::<ScanSession>();
     let _ = Point3::<f64>::origin();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::DepthFrame;
+
+    /// A wall 0.3 m in front of a 64x48 camera, seen from `x` metres along x.
+    fn wall_frame(x: f64, timestamp: f64) -> Frame {
+        let k = Intrinsics::new(64, 48, 60.0, 60.0, 31.5, 23.5).unwrap();
+        let depth = DepthFrame::from_metres(64, 48, vec![0.3; 64 * 48]).unwrap();
+        let pose = Isometry3::translation(x, 0.0, 0.0);
+        Frame::new(depth, k, Some(pose), None, timestamp).unwrap()
+    }
+
+    fn session(keep_observations: bool) -> ScanSession {
+        let target: Target =
+            serde_json::from_str(r#"{"hand": "left", "finger": "ring"}"#).unwrap();
+        let mut c = SessionConfig::new(target);
+        c.refine_platform_poses = false;
+        c.keep_observations = keep_observations;
+        ScanSession::new(c).unwrap()
+    }
+
+    #[test]
+    fn a_fuse_only_session_fuses_the_same_and_keeps_nothing_to_measure() {
+        let (mut measuring, mut fusing) = (session(true), session(false));
+        for i in 0..3 {
+            let f = wall_frame(0.002 * i as f64, i as f64 / 30.0);
+            let a = measuring.push_frame(f.clone()).unwrap();
+            let b = fusing.push_frame(f).unwrap();
+            assert_eq!(a.outcome, FrameOutcome::Fused);
+            assert_eq!(b.outcome, a.outcome);
+            assert_eq!(b.pixels_fused, a.pixels_fused);
+            assert_eq!(b.guidance.frames_fused, i + 1);
+            assert_eq!(b.guidance.frames_fused, a.guidance.frames_fused);
+        }
+        assert_eq!(fusing.volume().block_count(), measuring.volume().block_count());
+        let p = Point3::new(0.001f32, 0.0, 0.3);
+        assert_eq!(fusing.volume().sdf_at(&p), measuring.volume().sdf_at(&p));
+        assert!(fusing.volume().sdf_at(&p).is_some());
+        assert!(measuring.observation_bytes() > 0);
+        assert_eq!(fusing.observation_bytes(), 0);
+        assert!(matches!(
+            fusing.finish(),
+            Err(SessionError::NotEnoughData(_))
+        ));
+        assert!(!fusing.mesh().is_empty());
+        assert_eq!(fusing.tracking_summary().frames_total, 3);
+        let t = fusing.timings();
+        assert!(t.fuse > 0.0 && t.total >= t.fuse && t.observe >= 0.0);
+    }
 }
