@@ -207,7 +207,9 @@ pub fn run(args: Args) -> crate::Outcome {
         );
         println!("frames fused:          {fused} of {pushed} ({lost} lost, {no_depth} without usable depth)");
         println!("integrate:             {integrate_ms_per_frame:.2} ms/frame");
-        println!("per frame (session):   {push_ms_per_frame:.2} ms ({push_cpu_ms_per_frame:.2} ms CPU)");
+        println!(
+            "per frame (session):   {push_ms_per_frame:.2} ms ({push_cpu_ms_per_frame:.2} ms CPU)"
+        );
         println!("extract:               {extract_ms:.1} ms ({extract_cpu_ms:.1} ms CPU)");
         println!(
             "blocks:                {} ({:.1} MiB voxel data, peak)",

@@ -28,25 +28,10 @@ fn fuse_tracks_frames_without_poses_through_the_session() {
     let dir = scratch("nopose");
     let scan = dir.join("scan");
     let s = scan.to_str().unwrap();
-    let (code, _, err) = mandrel(&[
-        "simulate",
-        s,
-        "--seed",
-        "3",
-        "--frames",
-        "20",
-        "--no-poses",
-    ]);
+    let (code, _, err) = mandrel(&["simulate", s, "--seed", "3", "--frames", "20", "--no-poses"]);
     assert_eq!(code, 0, "{err}");
     let ply = dir.join("mesh.ply");
-    let (code, out, err) = mandrel(&[
-        "fuse",
-        s,
-        "-o",
-        ply.to_str().unwrap(),
-        "--stats",
-        "--json",
-    ]);
+    let (code, out, err) = mandrel(&["fuse", s, "-o", ply.to_str().unwrap(), "--stats", "--json"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(!err.contains("skipped"), "{err}");
     let j: serde_json::Value =
@@ -61,7 +46,11 @@ fn fuse_tracks_frames_without_poses_through_the_session() {
     assert_eq!(fused + lost + j["no_usable_depth"].as_u64().unwrap(), 20);
     assert_eq!(j["tracking"]["per_frame"].as_array().unwrap().len(), 20);
     assert!(j["triangles"].as_u64().unwrap() > 10_000, "{j}");
-    for key in ["integrate_ms_per_frame", "push_cpu_ms_per_frame", "extract_cpu_ms"] {
+    for key in [
+        "integrate_ms_per_frame",
+        "push_cpu_ms_per_frame",
+        "extract_cpu_ms",
+    ] {
         assert!(j[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {j}");
     }
     let bytes = std::fs::read(&ply).expect("mesh written");

@@ -410,10 +410,7 @@ impl ScanSession {
         // 2. Fuse, and 3. extract the observations (cropped to the finger once it is
         // located; not in a fuse-only session): both only read the frame and the pose, so
         // they run side by side.
-        let observe_config = self
-            .config
-            .keep_observations
-            .then(|| self.observe_config());
+        let observe_config = self.config.keep_observations.then(|| self.observe_config());
         let volume = &mut self.volume;
         let ((integrated, fuse_ms), (extracted, observe_ms)) = rayon::join(
             || {
@@ -875,8 +872,7 @@ mod tests {
     }
 
     fn session(keep_observations: bool) -> ScanSession {
-        let target: Target =
-            serde_json::from_str(r#"{"hand": "left", "finger": "ring"}"#).unwrap();
+        let target: Target = serde_json::from_str(r#"{"hand": "left", "finger": "ring"}"#).unwrap();
         let mut c = SessionConfig::new(target);
         c.refine_platform_poses = false;
         c.keep_observations = keep_observations;
@@ -896,7 +892,10 @@ mod tests {
             assert_eq!(b.guidance.frames_fused, i + 1);
             assert_eq!(b.guidance.frames_fused, a.guidance.frames_fused);
         }
-        assert_eq!(fusing.volume().block_count(), measuring.volume().block_count());
+        assert_eq!(
+            fusing.volume().block_count(),
+            measuring.volume().block_count()
+        );
         let p = Point3::new(0.001f32, 0.0, 0.3);
         assert_eq!(fusing.volume().sdf_at(&p), measuring.volume().sdf_at(&p));
         assert!(fusing.volume().sdf_at(&p).is_some());

@@ -160,8 +160,9 @@ mod tests {
 
     #[test]
     fn scaled_intrinsics_stay_checked() {
-        let k = ValidIntrinsics::new(Intrinsics::new(640, 480, 590.0, 590.0, 319.5, 239.5).unwrap())
-            .unwrap();
+        let k =
+            ValidIntrinsics::new(Intrinsics::new(640, 480, 590.0, 590.0, 319.5, 239.5).unwrap())
+                .unwrap();
         assert_eq!(k.scaled_to(320, 240).unwrap().width, 320);
         assert!(matches!(
             k.scaled_to(0, 240),

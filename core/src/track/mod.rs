@@ -69,7 +69,6 @@ pub enum TrackError {
     Fuse(#[from] FuseError),
 }
 
-
 /// Whether a frame's pose can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
