@@ -1,15 +1,17 @@
-//! `mandrel fuse SCAN_DIR -o mesh.ply`: fuses a scan folder's posed frames into a TSDF
-//! volume and writes the extracted surface mesh (PLY binary/ASCII or OBJ by extension).
-//! Frames without a pose are tracked against the model (`track::ScanTracker`); with
-//! `--refine` platform poses are refined too. Lost frames are skipped and reported.
-//! Each frame's depth is dropped as soon as it has been fused.
+//! `mandrel fuse SCAN_DIR -o mesh.ply`: pushes a scan folder's frames into a fuse-only
+//! [`ScanSession`] and writes the extracted surface mesh (PLY binary/ASCII or OBJ by
+//! extension). Frames are tracked, refined and fused as `mandrel measure` does: frames
+//! without a pose are tracked against the model; with `--refine` platform poses are
+//! refined too. Lost frames are skipped and reported. Each frame's depth is dropped as soon
+//! as it has been fused.
 
+use crate::measure::session_error;
 use crate::BadInput;
 use anyhow::Context;
-use mandrel_core::fuse::{FuseError, TsdfConfig, TsdfVolume};
-use mandrel_core::mesh::{self, PlyFormat};
+use mandrel_core::mesh::PlyFormat;
 use mandrel_core::scan::ScanFolder;
-use mandrel_core::track::{ScanTracker, TrackConfig, TrackError};
+use mandrel_core::session::{FrameOutcome, ScanSession, SessionConfig, SessionError};
+use mandrel_core::track::TrackConfig;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,11 +50,12 @@ enum OutFormat {
     Obj,
 }
 
-fn fuse_error(e: FuseError) -> anyhow::Error {
-    match e {
-        FuseError::MemoryCap { .. } => anyhow::Error::new(e),
-        other => BadInput(other.to_string()).into(),
-    }
+/// A frame outcome's name as in the JSON output (`tracking_lost`, `no_usable_depth`, ...).
+fn outcome_label(o: FrameOutcome) -> String {
+    serde_json::to_value(o)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Runs `mandrel fuse`.
@@ -77,9 +80,16 @@ pub fn run(args: Args) -> crate::Outcome {
     if !args.voxel_mm.is_finite() {
         return Err(BadInput(format!("--voxel-mm {} is not a number", args.voxel_mm)).into());
     }
-    let config = TsdfConfig::with_voxel_size_m(args.voxel_mm / 1000.0);
-    let mut vol = TsdfVolume::new(config).map_err(|e| BadInput(format!("--voxel-mm: {e}")))?;
     let scan = ScanFolder::open(&args.scan_dir)?;
+    let mut cfg = SessionConfig::new(scan.manifest.target);
+    cfg.voxel_size_m = args.voxel_mm / 1000.0;
+    cfg.track = TrackConfig::for_sensor(&scan.manifest.sensor);
+    cfg.refine_platform_poses = args.refine;
+    cfg.keep_observations = false;
+    let mut session = ScanSession::new(cfg).map_err(|e| match e {
+        SessionError::InvalidConfig(m) => BadInput(format!("--voxel-mm: {m}")).into(),
+        other => session_error(other),
+    })?;
 
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(scan.len() as u64);
@@ -92,66 +102,41 @@ pub fn run(args: Args) -> crate::Outcome {
         indicatif::ProgressBar::hidden()
     };
 
-    let mut fused = 0usize;
-    let mut skipped_no_pose = 0usize;
-    let mut integrate_s = 0.0f64;
-    let mut integrate_cpu_s = 0.0f64;
-    let needs_tracking = args.refine || scan.manifest.frames.iter().any(|f| f.pose.is_none());
-    let mut tracker = match needs_tracking {
-        true => Some(ScanTracker::new(TrackConfig::for_sensor(
-            &scan.manifest.sensor,
-        ))?),
-        false => None,
-    };
+    // Frames are decoded here and pushed one by one; each frame's depth is dropped by the
+    // session once it has been fused.
+    let mut reports = Vec::with_capacity(scan.len());
+    let mut push_cpu_s = 0.0f64;
     for i in 0..scan.len() {
         let frame = scan.frame(i)?;
-        bar.inc(1);
-        if let Some(tr) = tracker.as_mut() {
-            let rec = tr
-                .push(&frame.depth, &frame.intrinsics, frame.pose, &mut vol)
-                .map_err(|e| match e {
-                    TrackError::Fuse(f) => fuse_error(f),
-                    other => BadInput(other.to_string()).into(),
-                })
-                .with_context(|| format!("frame {i}"))?;
-            fused += rec.fused as usize;
-            integrate_s += rec.integrate_ms / 1e3;
-            continue;
-        }
-        let Some(pose) = frame.pose else {
-            skipped_no_pose += 1;
-            continue;
-        };
-        let t = Instant::now();
-        let c = thread_cpu_s();
-        vol.integrate(&frame.depth, &frame.intrinsics, &pose)
-            .map_err(fuse_error)
+        let c = process_cpu_s();
+        let report = session
+            .push_frame(frame)
+            .map_err(session_error)
             .with_context(|| format!("frame {i}"))?;
-        integrate_s += t.elapsed().as_secs_f64();
-        integrate_cpu_s += thread_cpu_s() - c;
-        fused += 1;
-        drop(frame);
+        push_cpu_s += process_cpu_s() - c;
+        bar.inc(1);
+        reports.push(report);
     }
     bar.finish_and_clear();
-    if skipped_no_pose > 0 {
-        eprintln!(
-            "warning: {skipped_no_pose} of {} frames have no pose and were skipped (tracking is not wired into `mandrel fuse` yet)",
-            scan.len()
-        );
-    }
+    let count = |o: FrameOutcome| reports.iter().filter(|r| r.outcome == o).count();
+    let fused = count(FrameOutcome::Fused);
+    let lost = count(FrameOutcome::TrackingLost);
+    let no_depth = count(FrameOutcome::NoUsableDepth);
     if fused == 0 {
         return Err(BadInput(format!(
-            "{}: no frame has a pose or could be tracked, nothing could be fused",
+            "{}: no frame could be fused (tracking lost or no usable depth on every frame)",
             args.scan_dir.display()
         ))
         .into());
     }
+    let timings = session.timings();
+    let tracking = session.tracking_summary();
 
     let t = Instant::now();
-    let c = thread_cpu_s();
-    let mut mesh = mesh::extract(&vol);
+    let c = process_cpu_s();
+    let mut mesh = session.mesh();
     let extract_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let extract_cpu_ms = (thread_cpu_s() - c) * 1000.0;
+    let extract_cpu_ms = (process_cpu_s() - c) * 1000.0;
     let removed = if args.min_fragment_triangles > 0 {
         mesh.remove_small_components(args.min_fragment_triangles)
     } else {
@@ -171,14 +156,32 @@ pub fn run(args: Args) -> crate::Outcome {
     }
     .with_context(|| format!("writing {}", args.output.display()))?;
 
-    let integrate_ms_per_frame = integrate_s * 1000.0 / fused as f64;
-    let integrate_cpu_ms_per_frame = integrate_cpu_s * 1000.0 / fused as f64;
+    let vol = session.volume();
+    let pushed = reports.len();
+    let integrate_ms_per_frame = timings.fuse / fused as f64;
+    let track_ms_per_frame = timings.track / pushed as f64;
+    let push_ms_per_frame = timings.total / pushed as f64;
+    let push_cpu_ms_per_frame = push_cpu_s * 1000.0 / pushed as f64;
     if args.stats && args.json {
+        let per_frame: Vec<_> = reports
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "index": r.index,
+                    "outcome": r.outcome,
+                    "pixels_fused": r.pixels_fused,
+                })
+            })
+            .collect();
         let j = serde_json::json!({
             "frames": fused,
-            "skipped_no_pose": skipped_no_pose,
+            "frames_pushed": pushed,
+            "tracking_lost": lost,
+            "no_usable_depth": no_depth,
             "integrate_ms_per_frame": integrate_ms_per_frame,
-            "integrate_cpu_ms_per_frame": integrate_cpu_ms_per_frame,
+            "track_ms_per_frame": track_ms_per_frame,
+            "push_ms_per_frame": push_ms_per_frame,
+            "push_cpu_ms_per_frame": push_cpu_ms_per_frame,
             "extract_ms": extract_ms,
             "extract_cpu_ms": extract_cpu_ms,
             "blocks": vol.block_count(),
@@ -189,33 +192,24 @@ pub fn run(args: Args) -> crate::Outcome {
             "boundary_edges": topo.boundary_edges,
             "fragment_triangles_removed": removed,
             "voxel_size_mm": args.voxel_mm,
-            "tracking": tracker.as_ref().map(|t| serde_json::json!({
-                "summary": t.summary(), "per_frame": t.frames() })),
+            "tracking": { "summary": tracking, "per_frame": per_frame },
         });
         println!("{j}");
     } else if args.stats {
-        if let Some(t) = &tracker {
-            for f in t.frames() {
-                let h = &f.health;
-                println!(
-                    "track frame {:>4}: {:?}{} residual {:.3} mm, inliers {:.0} %, {} iterations, {:.1} ms",
-                    f.index,
-                    h.status,
-                    h.lost_reason.map(|r| format!(" ({r})")).unwrap_or_default(),
-                    h.residual_m * 1e3,
-                    h.inlier_ratio * 100.0,
-                    h.iterations,
-                    f.track_ms
-                );
-            }
-            let s = t.summary();
-            println!(
-                "tracking:              {} ok, {} lost {:?}, mean residual {:.3} mm, mean inliers {:.0} %, {:.1} ms/frame",
-                s.ok, s.lost, s.lost_frames, s.mean_residual_m * 1e3, s.mean_inlier_ratio * 100.0, s.track_ms_per_frame
-            );
+        for r in reports.iter().filter(|r| r.outcome != FrameOutcome::Fused) {
+            println!("frame {:>4}: {}", r.index, outcome_label(r.outcome));
         }
-        println!("frames fused:          {fused} ({skipped_no_pose} skipped: no pose)");
-        println!("integrate:             {integrate_ms_per_frame:.2} ms/frame ({integrate_cpu_ms_per_frame:.2} ms CPU)");
+        println!(
+            "tracking:              {} of {pushed} frames tracked, {} lost, median residual {:.3} mm, {track_ms_per_frame:.1} ms/frame",
+            tracking.frames_tracked,
+            tracking.frames_lost,
+            tracking.median_residual_m * 1e3
+        );
+        println!("frames fused:          {fused} of {pushed} ({lost} lost, {no_depth} without usable depth)");
+        println!("integrate:             {integrate_ms_per_frame:.2} ms/frame");
+        println!(
+            "per frame (session):   {push_ms_per_frame:.2} ms ({push_cpu_ms_per_frame:.2} ms CPU)"
+        );
         println!("extract:               {extract_ms:.1} ms ({extract_cpu_ms:.1} ms CPU)");
         println!(
             "blocks:                {} ({:.1} MiB voxel data, peak)",
@@ -234,17 +228,18 @@ pub fn run(args: Args) -> crate::Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-/// CPU time of the calling thread in seconds (wall-clock timings on a loaded machine
-/// mostly measure the other processes); 0 where unavailable.
+/// CPU time of this process in seconds, over all its threads (the session runs stages in
+/// parallel; wall-clock timings on a loaded machine mostly measure the other processes); 0
+/// where unavailable.
 #[cfg(unix)]
 #[allow(unsafe_code)]
-fn thread_cpu_s() -> f64 {
+fn process_cpu_s() -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes one timespec through a valid pointer.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
     if rc == 0 {
         ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
     } else {
@@ -253,6 +248,6 @@ fn thread_cpu_s() -> f64 {
 }
 
 #[cfg(not(unix))]
-fn thread_cpu_s() -> f64 {
+fn process_cpu_s() -> f64 {
     0.0
 }

@@ -7,10 +7,15 @@
 //! non-empty image. Poses are camera-to-world [`Isometry3<f64>`] in OpenCV camera axes
 //! (x right, y down, z forward), metres.
 //!
-//! Platform constructors live in [`formats`]; platform pose conventions in [`pose`].
+//! Platform constructors live in [`formats`]; platform pose conventions in [`pose`]. The
+//! checked forms the later stages take ([`ValidFrame`], [`DepthView`], [`ValidIntrinsics`])
+//! live in [`valid`].
 
 pub mod formats;
 pub mod pose;
+pub mod valid;
+
+pub use valid::{DepthView, ValidFrame, ValidIntrinsics};
 
 use nalgebra::{Isometry3, Point2, Point3, Vector3};
 use serde::{Deserialize, Serialize};
@@ -384,7 +389,8 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// A validated frame: intrinsics valid and matching the depth size, pose rigid and finite.
+    /// A validated frame: intrinsics valid and matching the depth size, pose rigid and finite
+    /// ([`ValidFrame::new`]'s checks), and a finite timestamp.
     pub fn new(
         depth: DepthFrame,
         intrinsics: Intrinsics,
@@ -392,23 +398,20 @@ impl Frame {
         landmarks: Option<Landmarks>,
         timestamp: f64,
     ) -> Result<Self, FrameError> {
-        intrinsics.validate()?;
-        depth.check_matches(&intrinsics)?;
-        if let Some(p) = &pose {
-            pose::validate(p)?;
-        }
-        if !timestamp.is_finite() {
-            return Err(FrameError::Pose(format!(
-                "timestamp {timestamp} is not finite"
-            )));
-        }
-        Ok(Self {
+        let frame = ValidFrame::new(Self {
             depth,
             intrinsics,
             pose,
             landmarks,
             timestamp,
-        })
+        })?
+        .into_frame();
+        if !timestamp.is_finite() {
+            return Err(FrameError::Pose(format!(
+                "timestamp {timestamp} is not finite"
+            )));
+        }
+        Ok(frame)
     }
 }
 

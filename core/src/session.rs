@@ -7,12 +7,17 @@
 //! into the TSDF, its compact [`FrameObservations`] are kept, landmarks are sampled against
 //! depth, and the depth image is dropped when [`ScanSession::push_frame`] returns.
 //!
+//! A fuse-only job (a mesh for display or export, as `mandrel fuse` makes) turns
+//! [`SessionConfig::keep_observations`] off: frames are checked, tracked and fused the same
+//! way, nothing is kept for measuring, and [`ScanSession::mesh`], [`ScanSession::timings`]
+//! and [`ScanSession::tracking_summary`] give the result.
+//!
 //! Guarantees: bad frames and bad configs are a typed [`SessionError`], never a panic; a
 //! rejected frame leaves the session as it was; the session keeps no depth image, writes
 //! nothing, logs nothing. `ScanSession` is `Send + Sync` (no interior mutability; wrap it in
 //! a `Mutex` to share between a camera thread and a UI thread).
 
-use crate::frame::{Frame, FrameError, Intrinsics, Landmarks};
+use crate::frame::{Frame, FrameError, Intrinsics, Landmarks, ValidFrame};
 use crate::fuse::{FuseError, TsdfConfig, TsdfVolume};
 use crate::measure::locate::{self, LandmarkView, LocatedFinger};
 use crate::measure::observe::{FrameObservations, ObserveConfig, ObserveError, Roi};
@@ -114,6 +119,11 @@ pub struct SessionConfig {
     /// Refine platform poses against the fused model (frame-to-model ICP with the platform
     /// pose as a prior) before fusing.
     pub refine_platform_poses: bool,
+    /// Keep each fused frame's observations (and landmark views) for measuring. Default
+    /// `true`; `false` makes a fuse-only session: frames are still tracked and fused, no
+    /// measuring work is done per frame, a frame that does not fit in the memory cap is an
+    /// error, and `finish` reports [`SessionError::NotEnoughData`].
+    pub keep_observations: bool,
 }
 
 impl SessionConfig {
@@ -132,6 +142,7 @@ impl SessionConfig {
             measure: MeasureOptions::new(target),
             track: TrackConfig::default(),
             refine_platform_poses: true,
+            keep_observations: true,
         }
     }
 
@@ -269,6 +280,9 @@ pub struct ScanSession {
     last_motion_fast: bool,
     last_posed: Option<(Isometry3<f64>, f64)>,
     memory_full: bool,
+    /// Frames whose pose was used and whose depth was usable (fused, or kept while the
+    /// volume was full): what guidance counts as fused.
+    frames_kept: usize,
     timings: Timings,
     /// Wall time spent inside `push_frame` calls, milliseconds (fusion and observation
     /// extraction run side by side; `timings` holds each one's own time).
@@ -284,17 +298,9 @@ const MAX_TURN_DEG_S: f64 = 360.0;
 const ROI_RADIUS_M: f64 = 0.02;
 
 /// Depth samples seen at more than about 70° incidence (cosine below this) are not fused
-/// into the session's model (the plain fusion default keeps them up to 84°). Depth sensors
-/// start dropping pixels there (TrueDepth from ~72°), and fusing the survivors fattens a
-/// finger: refining platform poses against that model then moves every frame towards its
-/// camera, and the ring reads large. Measured on 9 virtual hands given their exact poses
-/// (`core/tests/section_handedness.rs`): with 0.1 the refined poses sat on average
-/// 0.029 mm nearer their cameras and the ring (true axis) read +0.117 mm versus the exact
-/// poses; with 0.25, 0.023 mm / +0.092 mm; with 0.35, 0.003 mm / +0.006 mm. The fused
-/// surface's own outward bias (`fuse_accuracy`, cylinder r 9 mm) drops from +0.053 to
-/// +0.018 mm noise-free and from +0.063 to +0.043 mm at 0.6 mm noise. Not the plain fusion
-/// default: there, with 22 views of a noisy sphere, the mesh got rougher (rms 0.105 ->
-/// 0.143 mm) and grew a stray component.
+/// into the session's model (the plain fusion default keeps them up to 84°): sensors start
+/// dropping pixels there, and fusing the survivors fattens a finger, which biases refined
+/// platform poses and the ring. See docs/tuning.md#session.
 const MIN_INCIDENCE_COS: f32 = 0.35;
 
 impl ScanSession {
@@ -324,6 +330,7 @@ impl ScanSession {
             last_motion_fast: false,
             last_posed: None,
             memory_full: false,
+            frames_kept: 0,
             timings: Timings::default(),
             push_wall_ms: 0.0,
         })
@@ -360,15 +367,10 @@ impl ScanSession {
 
     /// [`ScanSession::push_frame`] without the wall-clock bookkeeping.
     fn push_frame_untimed(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
-        // Re-validate: `Frame`'s fields are public and may have been edited after `new`.
-        frame.intrinsics.validate()?;
-        frame.depth.check_matches(&frame.intrinsics)?;
-        if let Some(p) = &frame.pose {
-            crate::frame::pose::validate(p)?;
-        }
-        if let Some(l) = &frame.landmarks {
-            Landmarks::new(&l.points().iter().map(|p| [p.x, p.y]).collect::<Vec<_>>())?;
-        }
+        // Checked once, here: `Frame`'s fields are public and may have been edited after
+        // `new`. The stages below take the checked frame and do not check it again
+        // (landmarks are checked when built, and cannot be edited).
+        let frame = ValidFrame::new(frame)?;
         let index = self.frames.len();
         self.tracking.frames_total += 1;
         // 1. Pose; the range hint's near depth (a full-frame statistic) alongside.
@@ -406,18 +408,21 @@ impl ScanSession {
         };
 
         // 2. Fuse, and 3. extract the observations (cropped to the finger once it is
-        // located): both only read the frame and the pose, so they run side by side.
-        let observe_config = self.observe_config();
+        // located; not in a fuse-only session): both only read the frame and the pose, so
+        // they run side by side.
+        let observe_config = self.config.keep_observations.then(|| self.observe_config());
         let volume = &mut self.volume;
         let ((integrated, fuse_ms), (extracted, observe_ms)) = rayon::join(
             || {
                 let t = Instant::now();
-                let r = volume.integrate(&frame.depth, &frame.intrinsics, &pose);
+                let r = volume.integrate_view(frame.view(), &pose);
                 (r, ms(t))
             },
             || {
                 let t = Instant::now();
-                let r = FrameObservations::extract_with(&frame, &pose, &observe_config);
+                let r = observe_config
+                    .as_ref()
+                    .map(|c| FrameObservations::extract_with(&frame, &pose, c));
                 (r, ms(t))
             },
         );
@@ -427,7 +432,7 @@ impl ScanSession {
             Ok(stats) => Some(stats.pixels_used),
             // A full volume stops growing the mesh, not the measurement: the frame's
             // observations are still kept (the pose does not depend on the volume when given).
-            Err(FuseError::MemoryCap { .. }) if frame.pose.is_some() => {
+            Err(FuseError::MemoryCap { .. }) if frame.pose.is_some() && extracted.is_some() => {
                 self.memory_full = true;
                 None
             }
@@ -444,18 +449,21 @@ impl ScanSession {
 
         // Landmark views, and re-locating the finger.
         let t = Instant::now();
-        let mut obs = extracted?;
-        obs.points.shrink_to_fit();
-        obs.tangents.shrink_to_fit();
-        self.observations.push(obs);
-        if let Some(l) = frame.landmarks.clone() {
-            self.views.push(LandmarkView::new(
-                pose,
-                frame.intrinsics,
-                l,
-                Some(&frame.depth),
-            ));
+        if let Some(extracted) = extracted {
+            let mut obs = extracted?;
+            obs.points.shrink_to_fit();
+            obs.tangents.shrink_to_fit();
+            self.observations.push(obs);
+            if let Some(l) = frame.landmarks.clone() {
+                self.views.push(LandmarkView::new(
+                    pose,
+                    frame.intrinsics,
+                    l,
+                    Some(&frame.depth),
+                ));
+            }
         }
+        self.frames_kept += 1;
         self.frames.push(FrameMeta {
             pose: Some(pose),
             intrinsics: frame.intrinsics,
@@ -484,13 +492,6 @@ impl ScanSession {
                 self.frames.len()
             ))
         })?;
-        Landmarks::new(
-            &landmarks
-                .points()
-                .iter()
-                .map(|p| [p.x, p.y])
-                .collect::<Vec<_>>(),
-        )?;
         let Some(pose) = meta.pose else {
             return Err(SessionError::NotEnoughData(format!(
                 "frame {index} has no pose (tracking was lost), its landmarks cannot be used"
@@ -514,7 +515,7 @@ impl ScanSession {
 
     /// Live feedback.
     pub fn guidance(&self) -> Guidance {
-        let fused = self.observations.len();
+        let fused = self.frames_kept;
         let coverage = self.coverage_deg();
         // Views from one side only leave the far side unseen: the measurement then says
         // `insufficient_coverage` however many frames there are.
@@ -558,6 +559,11 @@ impl ScanSession {
                 "no frames were pushed; scan the hand before finishing".into(),
             ));
         }
+        if !self.config.keep_observations {
+            return Err(SessionError::NotEnoughData(
+                "this session only fuses (keep_observations is off): nothing was kept to measure; read its mesh instead".into(),
+            ));
+        }
         let mut opts = self.config.measure.clone();
         opts.target = self.config.target;
         opts.use_landmarks = self.config.use_landmarks;
@@ -567,8 +573,7 @@ impl ScanSession {
         if self.raw_platform_frames <= 1 {
             opts.section.pose_drift_sigma_m = 0.0;
         }
-        let mut tracking = self.tracking;
-        tracking.median_residual_m = median(&self.residuals);
+        let tracking = self.tracking_summary();
         let mut upstream = self.timings;
         // The surface is only needed (and only extracted) for landmark-free localisation.
         let t = Instant::now();
@@ -596,6 +601,23 @@ impl ScanSession {
             m.reasons.push(Reason::HandOutOfRange);
         }
         Ok((m, detail))
+    }
+
+    /// Tracking so far: frames pushed, tracked and lost, and the median tracker residual.
+    pub fn tracking_summary(&self) -> TrackingSummary {
+        let mut tracking = self.tracking;
+        tracking.median_residual_m = median(&self.residuals);
+        tracking
+    }
+
+    /// Time spent per stage so far (milliseconds): tracking, fusion and observation
+    /// extraction over the frames pushed; `total` is the wall time inside `push_frame`
+    /// (stages run side by side, so it is not their sum). `finish` adds its own stages.
+    pub fn timings(&self) -> Timings {
+        Timings {
+            total: self.push_wall_ms,
+            ..self.timings
+        }
     }
 
     /// The fused surface, for local display only (never leaves the device by itself).
@@ -655,10 +677,8 @@ impl ScanSession {
         }
     }
 
-    /// Degrees of the finger's circumference seen: the union over fused frames of the ±70°
-    /// arc facing each camera, around the located axis at the ring position.
-    /// Angles (radians) of the fused frames' cameras around the located finger's axis
-    /// (empty until the finger is located).
+    /// Angles (radians) of the fused frames' cameras around the located finger's axis at the
+    /// ring position (empty until the finger is located).
     fn view_angles(&self) -> Vec<f64> {
         let Some(f) = &self.located else {
             return Vec::new();
@@ -682,8 +702,8 @@ impl ScanSession {
             .collect()
     }
 
-    /// Degrees of the finger's circumference seen so far: 5° bins within 70° of a camera
-    /// direction.
+    /// Degrees of the finger's circumference seen so far: the union over fused frames of the
+    /// ±70° arc facing each camera ([`ScanSession::view_angles`]), in 5° bins.
     fn coverage_deg(&self) -> f64 {
         let angles = self.view_angles();
         let mut bins = [false; 72];
@@ -710,15 +730,15 @@ impl ScanSession {
 
     /// The pose of a pushed frame: the platform pose (refined against the model when set),
     /// or the tracked pose; `None` when tracking lost the frame.
-    fn pose_of(&mut self, frame: &Frame) -> Result<Option<Isometry3<f64>>, SessionError> {
+    fn pose_of(&mut self, frame: &ValidFrame) -> Result<Option<Isometry3<f64>>, SessionError> {
         Ok(match frame.pose {
             Some(p) if self.config.refine_platform_poses && self.volume.block_count() > 0 => {
                 // Refine the platform pose against the model (the tracker keeps directions
                 // the geometry does not constrain at the platform pose).
                 self.state = TrackingState::Platform;
-                let r =
-                    self.tracker
-                        .track(&frame.depth, &frame.intrinsics, &self.volume, Some(p))?;
+                let r = self
+                    .tracker
+                    .track_view(frame.view(), &self.volume, Some(p))?;
                 if r.health.status == TrackStatus::Ok {
                     self.residuals.push(r.health.residual_m);
                     Some(r.pose)
@@ -744,9 +764,7 @@ impl ScanSession {
                     Some(self.tracker.bootstrap(&frame.depth, None).pose)
                 } else {
                     // Frame-to-model: render the fused surface from the predicted pose.
-                    let r =
-                        self.tracker
-                            .track(&frame.depth, &frame.intrinsics, &self.volume, None)?;
+                    let r = self.tracker.track_view(frame.view(), &self.volume, None)?;
                     if r.health.status == TrackStatus::Ok {
                         self.state = TrackingState::Tracking;
                         self.residuals.push(r.health.residual_m);
@@ -838,4 +856,58 @@ fn _assert_send_sync() {
     fn f<T: Send + Sync>() {}
     f::<ScanSession>();
     let _ = Point3::<f64>::origin();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::DepthFrame;
+
+    /// A wall 0.3 m in front of a 64x48 camera, seen from `x` metres along x.
+    fn wall_frame(x: f64, timestamp: f64) -> Frame {
+        let k = Intrinsics::new(64, 48, 60.0, 60.0, 31.5, 23.5).unwrap();
+        let depth = DepthFrame::from_metres(64, 48, vec![0.3; 64 * 48]).unwrap();
+        let pose = Isometry3::translation(x, 0.0, 0.0);
+        Frame::new(depth, k, Some(pose), None, timestamp).unwrap()
+    }
+
+    fn session(keep_observations: bool) -> ScanSession {
+        let target: Target = serde_json::from_str(r#"{"hand": "left", "finger": "ring"}"#).unwrap();
+        let mut c = SessionConfig::new(target);
+        c.refine_platform_poses = false;
+        c.keep_observations = keep_observations;
+        ScanSession::new(c).unwrap()
+    }
+
+    #[test]
+    fn a_fuse_only_session_fuses_the_same_and_keeps_nothing_to_measure() {
+        let (mut measuring, mut fusing) = (session(true), session(false));
+        for i in 0..3 {
+            let f = wall_frame(0.002 * i as f64, i as f64 / 30.0);
+            let a = measuring.push_frame(f.clone()).unwrap();
+            let b = fusing.push_frame(f).unwrap();
+            assert_eq!(a.outcome, FrameOutcome::Fused);
+            assert_eq!(b.outcome, a.outcome);
+            assert_eq!(b.pixels_fused, a.pixels_fused);
+            assert_eq!(b.guidance.frames_fused, i + 1);
+            assert_eq!(b.guidance.frames_fused, a.guidance.frames_fused);
+        }
+        assert_eq!(
+            fusing.volume().block_count(),
+            measuring.volume().block_count()
+        );
+        let p = Point3::new(0.001f32, 0.0, 0.3);
+        assert_eq!(fusing.volume().sdf_at(&p), measuring.volume().sdf_at(&p));
+        assert!(fusing.volume().sdf_at(&p).is_some());
+        assert!(measuring.observation_bytes() > 0);
+        assert_eq!(fusing.observation_bytes(), 0);
+        assert!(matches!(
+            fusing.finish(),
+            Err(SessionError::NotEnoughData(_))
+        ));
+        assert!(!fusing.mesh().is_empty());
+        assert_eq!(fusing.tracking_summary().frames_total, 3);
+        let t = fusing.timings();
+        assert!(t.fuse > 0.0 && t.total >= t.fuse && t.observe >= 0.0);
+    }
 }

@@ -11,7 +11,7 @@ use super::{
     pack_key, Block, Codec, FuseError, IntegrateStats, Packed, TsdfConfig, TsdfVolume, BLOCK_BYTES,
     BLOCK_COORD_LIMIT, BLOCK_SIDE, BLOCK_VOXELS, REFERENCE_DEPTH_M,
 };
-use crate::frame::{pose, DepthFrame, Intrinsics};
+use crate::frame::{pose, DepthFrame, DepthView};
 use nalgebra::{Isometry3, Matrix3, Vector3};
 
 /// Largest dense per-frame block grid (cells); beyond it touched blocks are deduplicated
@@ -54,14 +54,15 @@ struct Cam {
     cy: f32,
 }
 
+/// Fuses one checked depth image seen from `camera_to_world` (the pose is checked here: it
+/// may be a tracked one, not the frame's).
 pub(super) fn integrate(
     vol: &mut TsdfVolume,
-    depth: &DepthFrame,
-    k: &Intrinsics,
+    view: DepthView<'_>,
     camera_to_world: &Isometry3<f64>,
 ) -> Result<IntegrateStats, FuseError> {
     let mut scratch = std::mem::take(&mut vol.scratch);
-    let result = integrate_with(vol, &mut scratch, depth, k, camera_to_world);
+    let result = integrate_with(vol, &mut scratch, view, camera_to_world);
     scratch.wipe();
     vol.scratch = scratch;
     result
@@ -70,12 +71,10 @@ pub(super) fn integrate(
 fn integrate_with(
     vol: &mut TsdfVolume,
     filtered: &mut Filtered,
-    depth: &DepthFrame,
-    k: &Intrinsics,
+    view: DepthView<'_>,
     camera_to_world: &Isometry3<f64>,
 ) -> Result<IntegrateStats, FuseError> {
-    k.validate()?;
-    depth.check_matches(k)?;
+    let (depth, k) = (view.depth(), view.intrinsics());
     check_pose(camera_to_world)?;
     let cfg = vol.config;
     let mut stats = IntegrateStats::default();

@@ -24,7 +24,7 @@ mod raycast;
 pub(crate) use raycast::Caster;
 pub use raycast::RaycastImage;
 
-use crate::frame::{DepthFrame, FrameError, Intrinsics};
+use crate::frame::{DepthFrame, DepthView, FrameError, Intrinsics};
 use nalgebra::{Isometry3, Point3, Vector3};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -353,7 +353,16 @@ impl TsdfVolume {
         k: &Intrinsics,
         camera_to_world: &Isometry3<f64>,
     ) -> Result<IntegrateStats, FuseError> {
-        let stats = integrate::integrate(self, depth, k, camera_to_world)?;
+        self.integrate_view(DepthView::new(depth, k)?, camera_to_world)
+    }
+
+    /// [`TsdfVolume::integrate`] of a depth image whose intrinsics were checked already.
+    pub(crate) fn integrate_view(
+        &mut self,
+        view: DepthView<'_>,
+        camera_to_world: &Isometry3<f64>,
+    ) -> Result<IntegrateStats, FuseError> {
+        let stats = integrate::integrate(self, view, camera_to_world)?;
         self.frames += 1;
         Ok(stats)
     }

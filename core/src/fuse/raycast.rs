@@ -6,7 +6,7 @@
 //! depth 0). Back faces (crossings from inside to outside) are never reported as hits.
 
 use super::{block_of, iround, FuseError, Sampler, TsdfVolume, BLOCK_SIDE};
-use crate::frame::Intrinsics;
+use crate::frame::{Intrinsics, ValidIntrinsics};
 use nalgebra::{Isometry3, Point3, Vector3};
 
 /// What the fused model looks like from one camera pose.
@@ -88,20 +88,19 @@ impl TsdfVolume {
         camera_to_world: &Isometry3<f64>,
     ) -> Result<RaycastImage, FuseError> {
         let mut img = RaycastImage::empty(0, 0);
-        self.cast_into(k, camera_to_world, &mut img)?;
+        self.cast_into(ValidIntrinsics::new(*k)?, camera_to_world, &mut img)?;
         Ok(img)
     }
 
     fn cast_into(
         &self,
-        k: &Intrinsics,
+        k: ValidIntrinsics,
         camera_to_world: &Isometry3<f64>,
         img: &mut RaycastImage,
     ) -> Result<(), FuseError> {
-        k.validate()?;
-        super::integrate::check_pose(camera_to_world)?;
+        let caster = Caster::new(self, k, camera_to_world)?;
         img.reset(k.width, k.height);
-        let Some(mut caster) = Caster::new(self, k, camera_to_world)? else {
+        let Some(mut caster) = caster else {
             return Ok(());
         };
         let w = k.width as usize;
@@ -208,13 +207,12 @@ pub(crate) struct Caster<'a> {
 
 impl<'a> Caster<'a> {
     /// A caster for camera `k` at `camera_to_world`; `None` when the volume is empty.
-    /// Fails on invalid intrinsics or pose.
+    /// Fails on an invalid pose (checked here: callers pass predicted or tracked poses).
     pub(crate) fn new(
         vol: &'a TsdfVolume,
-        k: &Intrinsics,
+        k: ValidIntrinsics,
         camera_to_world: &Isometry3<f64>,
     ) -> Result<Option<Self>, FuseError> {
-        k.validate()?;
         super::integrate::check_pose(camera_to_world)?;
         let Some((lo, hi)) = vol.bounds else {
             return Ok(None);

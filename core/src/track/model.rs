@@ -6,7 +6,7 @@
 
 use super::live::{build_pyramid, LiveParams};
 use super::TrackError;
-use crate::frame::{DepthFrame, Intrinsics};
+use crate::frame::{DepthFrame, DepthView, Intrinsics, ValidIntrinsics};
 use crate::fuse::{Caster, TsdfVolume};
 use nalgebra::{Isometry3, Point3, Vector3};
 
@@ -30,10 +30,20 @@ impl ModelMap {
         k: Intrinsics,
         camera_to_world: Isometry3<f64>,
         points: Vec<Point3<f32>>,
-        mut normals: Vec<Vector3<f32>>,
+        normals: Vec<Vector3<f32>>,
     ) -> Result<Self, TrackError> {
         k.validate()?;
         crate::frame::pose::validate(&camera_to_world)?;
+        Self::wrap(k, camera_to_world, points, normals)
+    }
+
+    /// [`ModelMap::new`] for intrinsics and a pose checked already (a raycast's).
+    fn wrap(
+        k: Intrinsics,
+        camera_to_world: Isometry3<f64>,
+        points: Vec<Point3<f32>>,
+        mut normals: Vec<Vector3<f32>>,
+    ) -> Result<Self, TrackError> {
         let n = k.width as usize * k.height as usize;
         if points.len() != n || normals.len() != n {
             return Err(TrackError::ModelSize {
@@ -62,8 +72,7 @@ impl ModelMap {
         k: &Intrinsics,
         camera_to_world: &Isometry3<f64>,
     ) -> Result<Self, TrackError> {
-        k.validate()?;
-        depth.check_matches(k)?;
+        DepthView::new(depth, k)?;
         crate::frame::pose::validate(camera_to_world)?;
         let params = LiveParams {
             min_depth_m: 0.0,
@@ -104,7 +113,7 @@ impl ModelMap {
         camera_to_world: &Isometry3<f64>,
     ) -> Result<Self, TrackError> {
         let img = volume.try_raycast(k, camera_to_world)?;
-        Self::new(*k, *camera_to_world, img.points, img.normals)
+        Self::wrap(*k, *camera_to_world, img.points, img.normals)
     }
 
     /// Sets pixel `i` (cleaned as [`ModelMap::new`] does).
@@ -195,13 +204,13 @@ impl<'a> LazyModel<'a> {
     /// yet; reuses the given buffers.
     pub fn new(
         volume: &'a TsdfVolume,
-        k: Intrinsics,
+        k: ValidIntrinsics,
         camera_to_world: Isometry3<f64>,
         mut points: Vec<Point3<f32>>,
         mut normals: Vec<Vector3<f32>>,
         mut done: Vec<bool>,
     ) -> Result<Self, TrackError> {
-        let caster = Caster::new(volume, &k, &camera_to_world)?;
+        let caster = Caster::new(volume, k, &camera_to_world)?;
         let n = k.width as usize * k.height as usize;
         let nan = f32::NAN;
         points.clear();
@@ -212,7 +221,7 @@ impl<'a> LazyModel<'a> {
         done.resize(n, caster.is_none());
         Ok(Self {
             map: ModelMap {
-                k,
+                k: *k,
                 camera_to_world,
                 points,
                 normals,

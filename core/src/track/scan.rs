@@ -1,5 +1,6 @@
-//! Tracking a whole scan in order while fusing it: the loop `mandrel fuse` and a live
-//! session run (track or refine → fuse if Ok → next frame).
+//! Tracking a whole scan in order while fusing it (track or refine → fuse if Ok → next
+//! frame), for tests and tools that fuse a recorded scan without a session (`mandrel fuse`
+//! and apps use [`crate::session::ScanSession`]).
 //!
 //! Guarantees: a frame is fused only when its tracking status is Ok; a lost frame is
 //! recorded (with its reason) and skipped, and the scan continues. Frames with a platform
