@@ -10,7 +10,7 @@
 //! robust bisection, accurate to floating point), and `None` where no exact distance is
 //! available ([`EllipticFrustum`]). All quantities are metres, world frame, `f64`.
 
-use super::SimError;
+use crate::SimError;
 use nalgebra::{
     Isometry3, Matrix3, Point3, Rotation3, Translation3, UnitQuaternion, Vector2, Vector3,
 };
