@@ -304,9 +304,7 @@ fn run(
         let mut rng = Pcg64::seed_from_u64(seed);
         let hand = hand.smoothed(smooth_levels).unwrap();
         let placed = hand
-            .transformed(&mandrel_sim::mesh_hand::random_placement(
-                &mut rng, 0.1,
-            ))
+            .transformed(&mandrel_sim::mesh_hand::random_placement(&mut rng, 0.1))
             .unwrap();
         let opts = SimOptions {
             finger,
