@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 echo "== Rust workspace tests"
 cargo test --workspace --release --locked
+# mandrel-ffi's virtual sensor is behind its `sim` feature (off in the workspace run above):
+# build and test the crate with it too.
+cargo test --release --locked -p mandrel-ffi --features sim
 
 if [ -x bindings/tests/run.sh ]; then
   echo "== Binding tests (Kotlin, Python, Swift)"

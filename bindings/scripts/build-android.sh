@@ -12,6 +12,9 @@ cd "$(dirname "$0")/../.."
 : "${ANDROID_NDK_HOME:?set ANDROID_NDK_HOME to an NDK (r28+ recommended)}"
 command -v cargo-ndk >/dev/null || { echo "cargo-ndk missing: cargo install cargo-ndk"; exit 1; }
 PROFILE=release-mobile
+# Cargo features of mandrel-ffi: `sim` (the virtual sensor) for the demo shell's demo mode;
+# MANDREL_FFI_FEATURES= (empty) builds a production library without it.
+FEATURES="${MANDREL_FFI_FEATURES-sim}"
 OUT=bindings/out/android
 API="${ANDROID_API:-24}"
 ABIS=(-t arm64-v8a -t x86_64)
@@ -22,7 +25,7 @@ rm -rf "$OUT"; mkdir -p "$OUT/jniLibs"
 # 16 KB ELF segment alignment for every shared object we link.
 export RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,-z,common-page-size=16384"
 cargo ndk "${ABIS[@]}" --platform "$API" -o "$OUT/jniLibs" \
-  build --locked -p mandrel-ffi --lib --profile "$PROFILE"
+  build --locked -p mandrel-ffi --lib --profile "$PROFILE" --features "$FEATURES"
 
 # Check the alignment of every LOAD segment (2**14 = 16 KB).
 READELF="$(ls "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-readelf | head -1)"
@@ -36,7 +39,7 @@ done
 
 # Kotlin bindings from a host build (library mode reads the metadata).
 TD="${CARGO_TARGET_DIR:-target}"
-cargo build --locked -p mandrel-ffi --lib --profile "$PROFILE"
+cargo build --locked -p mandrel-ffi --lib --profile "$PROFILE" --features "$FEATURES"
 cargo run --locked -p uniffi-bindgen -- generate --library "$TD/$PROFILE/libmandrel_ffi.so" \
   --language kotlin --out-dir "$OUT/kotlin"
 echo "built $OUT/jniLibs and $OUT/kotlin"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# CI check that the FFI crate (and ring's C/assembly) compiles for the phone targets and
-# yields the iOS and Android static libraries, with no NDK or Xcode: Debian clang compiles
+# CI check that the FFI crate (with the `sim` feature, as the demo shells build it; and
+# ring's C/assembly) compiles for the phone targets and yields the iOS and Android static
+# libraries, with no NDK or Xcode: Debian clang compiles
 # ring's C freestanding, a stub TargetConditionals.h stands in for the iOS SDK header.
 # Real device builds: build-ios.sh (on a Mac) and build-android.sh (with an NDK).
 # Unoptimised (profile mobile-check) to keep CI short: phone release builds use
@@ -33,11 +34,11 @@ export CFLAGS_aarch64_apple_ios="$RING_CFLAGS -isystem $STUB/include" SDKROOT="$
 target_args=()
 for t in "${TARGETS[@]}"; do target_args+=(--target "$t"); done
 echo "[mobile] cargo check -p mandrel-ffi ${target_args[*]}"
-cargo check --locked --profile mobile-check -p mandrel-ffi --lib "${target_args[@]}"
+cargo check --locked --profile mobile-check -p mandrel-ffi --lib --features sim "${target_args[@]}"
 
 for t in "${TARGETS[@]}"; do
   echo "[mobile] static library for $t"
-  cargo rustc --locked --profile mobile-check -p mandrel-ffi --lib --crate-type staticlib --target "$t"
+  cargo rustc --locked --profile mobile-check -p mandrel-ffi --lib --features sim --crate-type staticlib --target "$t"
   lib="$TARGET_DIR/$t/mobile-check/libmandrel_ffi.a"
   [ -f "$lib" ] || { echo "ERROR: $lib was not produced"; exit 1; }
   echo "[mobile] $t: $(du -h "$lib" | cut -f1) $lib"

@@ -13,6 +13,7 @@ mod error;
 mod measurement;
 mod seal;
 mod session;
+#[cfg(feature = "sim")]
 mod sim;
 
 pub use convert::{
@@ -33,6 +34,7 @@ pub use session::{
     Guidance, HandSide, RejectionKind, ScanHint, ScanListener, ScanSession, SessionConfig,
     TrackingState,
 };
+#[cfg(feature = "sim")]
 pub use sim::{
     simulated_scan, virtual_scan_defaults, VirtualScanOptions, VirtualScanTruth, VirtualSensor,
     VirtualSensorKind,

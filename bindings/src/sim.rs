@@ -1,13 +1,15 @@
 //! The virtual depth sensor: a simulated hand scan with exact ground truth, so a shell, a
 //! simulator build or a test can run the whole pipeline with no depth camera.
 //!
-//! Guarantees: the frames are those of `mandrel_core::sim::SimScan::generate` for the
+//! Built only with the `sim` cargo feature (demo mode), so production apps ship without it.
+//!
+//! Guarantees: the frames are those of `mandrel_sim::SimScan::generate` for the
 //! seed and options (deterministic); they enter the session through the same path as
 //! camera frames (validation, listener).
 
 use crate::error::{guard, MandrelError};
 use crate::session::{FingerName, FrameReport, HandSide, ScanSession};
-use mandrel_core::sim::{Coverage, Sensor, SimError, SimOptions, SimScan};
+use mandrel_sim::{Coverage, Sensor, SimError, SimOptions, SimScan};
 use std::sync::{Arc, Mutex};
 
 impl From<SimError> for MandrelError {

@@ -31,10 +31,13 @@ record() { # name rc
   if [ "$2" -eq 0 ]; then summary+=("$1: ok"); else summary+=("$1: FAILED"); failures=$((failures + 1)); fi
 }
 
-step "building mandrel-ffi and uniffi-bindgen (release)"
+step "building mandrel-ffi (feature sim) and uniffi-bindgen (release)"
 # Two invocations: building both at once would unify uniffi features and pull the
 # bindgen CLI (clap, templates) into the library build.
-cargo build --release --locked -p mandrel-ffi || exit 1
+# The tests use demo mode (VirtualSensor), so the library is built with the `sim` feature;
+# every later cargo call that rebuilds mandrel-ffi (the Swift step's example) passes it
+# too, or it would overwrite $LIB with a library without the virtual sensor.
+cargo build --release --locked -p mandrel-ffi --features sim || exit 1
 cargo build --release --locked -p uniffi-bindgen || exit 1
 LIB="$TARGET/release/libmandrel_ffi.so"
 BINDGEN="$TARGET/release/uniffi-bindgen"
@@ -78,7 +81,7 @@ if [[ " $ONLY " == *" swift "* ]]; then
     SCAN="$REPO/../shared/scans/td-full-pose-01"
     if [ -d "$SCAN" ]; then
       step "swift: exporting $SCAN as TrueDepth buffers + ARKit poses"
-      cargo run --release --locked -q -p mandrel-ffi --example export_truedepth_scan -- "$SCAN" "$OUT/truedepth-scan" \
+      cargo run --release --locked -q -p mandrel-ffi --features sim --example export_truedepth_scan -- "$SCAN" "$OUT/truedepth-scan" \
         && export MANDREL_TRUEDEPTH_SCAN="$OUT/truedepth-scan"
     fi
     bindings/tests/swift/run.sh "$REPO" "$OUT" "$SWIFT_ROOT"

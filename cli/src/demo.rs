@@ -14,7 +14,7 @@ use mandrel_core::measure::section::SectionResult;
 use mandrel_core::measure::{MeasureDetail, Status};
 use mandrel_core::mesh::PlyFormat;
 use mandrel_core::session::{ScanSession, SessionConfig};
-use mandrel_core::sim::{SimOptions, SimScan};
+use mandrel_sim::{SimOptions, SimScan};
 use nalgebra::{Point2, Point3};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -5,7 +5,7 @@
 
 use crate::BadInput;
 use mandrel_core::scan::{Finger, Hand};
-use mandrel_core::sim::{write_scan_with_truth, Coverage, Sensor, SimOptions, SimScan};
+use mandrel_sim::{write_scan_with_truth, Coverage, Sensor, SimOptions, SimScan};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;

@@ -8,7 +8,7 @@ use mandrel_core::frame::{DepthFrame, Intrinsics};
 use mandrel_core::fuse::{TsdfConfig, TsdfVolume};
 use mandrel_core::mesh;
 use mandrel_core::scan::ScanFolder;
-use mandrel_core::sim::{self, Cylinder, NoiseModel, Plane, Scene, Sphere};
+use mandrel_sim::{Cylinder, NoiseModel, Plane, Scene, Sphere};
 use nalgebra::{Isometry3, Matrix3, Point3, Rotation3, Translation3, UnitQuaternion, Vector3};
 use rand::SeedableRng;
 use std::hint::black_box;
@@ -55,7 +55,7 @@ fn synthetic_frames() -> (String, Frames) {
             let eye = Point3::new(0.3 * a.cos() * 0.6, 0.3 * a.sin() * 0.6, 0.24);
             let pose = look_at(eye, Point3::origin());
             let mut rng = rand_pcg::Pcg64::seed_from_u64(i);
-            let d = sim::render_depth(&scene, &k, &pose, &noise, &mut rng);
+            let d = mandrel_sim::render_depth(&scene, &k, &pose, &noise, &mut rng);
             (d, k, pose)
         })
         .collect();

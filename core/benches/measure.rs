@@ -7,7 +7,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use mandrel_core::measure::observe::{FrameObservations, ObserveConfig, Roi};
 use mandrel_core::measure::section::{FingerAxis, SectionConfig, SectionMeasurer};
-use mandrel_core::sim::capture::{PoseDrift, SimOptions, SimScan};
+use mandrel_sim::capture::{PoseDrift, SimOptions, SimScan};
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -12,7 +12,7 @@ use mandrel_core::frame::Frame;
 use mandrel_core::measure::Timings;
 use mandrel_core::scan::{ScanFolder, Target};
 use mandrel_core::session::{ScanSession, SessionConfig};
-use mandrel_core::sim::{SimOptions, SimScan};
+use mandrel_sim::{SimOptions, SimScan};
 use std::path::PathBuf;
 
 /// User + system CPU time of this process (all threads), seconds (Linux; `None` elsewhere).

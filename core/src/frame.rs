@@ -193,7 +193,9 @@ impl Intrinsics {
     }
 }
 
-pub(crate) fn check_size(width: u32, height: u32) -> Result<(), FrameError> {
+/// Checks that an image size is usable: each side in `1..=`[`MAX_IMAGE_SIDE`]. Public so
+/// that frame producers outside the crate (the virtual sensor) apply the same rule.
+pub fn check_size(width: u32, height: u32) -> Result<(), FrameError> {
     if width == 0 || height == 0 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
         return Err(FrameError::ImageSize { width, height });
     }

@@ -2,8 +2,8 @@
 //!
 //! The modules read as the pipeline, and data flows one way:
 //! [`frame`] → [`track`] → [`fuse`] → [`mesh`] → [`measure`] → [`seal`].
-//! [`scan`] reads and writes scan folders; [`sim`] is the virtual depth sensor used by
-//! tests, benchmarks and the demo.
+//! [`scan`] reads and writes scan folders. The virtual depth sensor used by tests,
+//! benchmarks and the demo is the separate `mandrel-sim` crate.
 //!
 //! The crate opens no sockets, spawns no threads it does not join, and writes files only
 //! through functions whose purpose is to write them (scan and mesh writers).
@@ -19,5 +19,4 @@ pub(crate) mod numeric;
 pub mod scan;
 pub mod seal;
 pub mod session;
-pub mod sim;
 pub mod track;

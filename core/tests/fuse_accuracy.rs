@@ -4,7 +4,7 @@
 use mandrel_core::frame::{DepthFrame, Intrinsics};
 use mandrel_core::fuse::{FuseError, TsdfConfig, TsdfVolume};
 use mandrel_core::mesh;
-use mandrel_core::sim::{self, Cylinder, NoiseModel, Plane, Sphere, Surface};
+use mandrel_sim::{Cylinder, NoiseModel, Plane, Sphere, Surface};
 use nalgebra::{Isometry3, Matrix3, Point3, Rotation3, Translation3, UnitQuaternion, Vector3};
 use rand::SeedableRng;
 
@@ -28,8 +28,8 @@ fn look_at(eye: Point3<f64>, target: Point3<f64>) -> Isometry3<f64> {
     )
 }
 
-/// Depth from the virtual sensor (`sim::render`): exact ray intersection plus Gaussian
-/// depth noise of σ = `noise_m` at 0.3 m (growing with depth squared), nothing else.
+/// Depth from the virtual sensor (`mandrel_sim::render`): exact ray intersection plus
+/// Gaussian depth noise of σ = `noise_m` at 0.3 m (growing with depth squared), nothing else.
 fn render(
     shape: &dyn Surface,
     k: &Intrinsics,
@@ -42,7 +42,7 @@ fn render(
         sigma_at_30cm_m: noise_m,
         ..NoiseModel::none()
     };
-    sim::try_render_depth(shape, k, pose, &noise, &mut rng).unwrap()
+    mandrel_sim::try_render_depth(shape, k, pose, &noise, &mut rng).unwrap()
 }
 
 fn dist(shape: &dyn Surface, p: &Point3<f64>) -> f64 {
@@ -310,7 +310,7 @@ fn finger_with_truedepth_artefacts_stays_accurate() {
     // quantisation and σ = 0.6 mm noise at 0.3 m.
     let finger = Cylinder::infinite(Point3::origin(), Vector3::z(), 0.009).unwrap();
     let back = Plane::new(Point3::new(-0.04, 0.0, 0.0), Vector3::x()).unwrap();
-    let scene = sim::Scene::new().with(finger.clone()).with(back);
+    let scene = mandrel_sim::Scene::new().with(finger.clone()).with(back);
     let k = intrinsics();
     let noise = NoiseModel::truedepth();
     let mut vol = TsdfVolume::new(TsdfConfig::default()).unwrap();
@@ -320,7 +320,7 @@ fn finger_with_truedepth_artefacts_stays_accurate() {
         let eye = Point3::new(a.cos(), a.sin(), 0.2 * (3.0 * a).sin()) * 0.25;
         let pose = look_at(eye, Point3::origin());
         let mut rng = rand_pcg::Pcg64::seed_from_u64(100 + i);
-        let f = sim::try_render_depth(&scene, &k, &pose, &noise, &mut rng).unwrap();
+        let f = mandrel_sim::try_render_depth(&scene, &k, &pose, &noise, &mut rng).unwrap();
         rejected_edge += vol.integrate(&f, &k, &pose).unwrap().rejected_edge;
     }
     let m = mesh::extract(&vol);

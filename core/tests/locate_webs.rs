@@ -1,7 +1,7 @@
 //! Finger webs: where the skin between adjacent long fingers ends, on the WebXR generic
 //! hand mesh (`../shared/data/webxr_generic_hand`, a real hand shape) and on the virtual
-//! hands (`sim::hand`), measured the same way so the virtual webs can be checked against
-//! the real shape.
+//! hands (`mandrel_sim::hand`), measured the same way so the virtual webs can be checked
+//! against the real shape.
 //!
 //! Probe: along the pair's mean MCP→PIP direction, at the midline between the two
 //! fingers' axes, a ray is cast from the dorsal side and one from the palmar side towards
@@ -21,8 +21,8 @@ mod glb;
 mod load;
 
 use mandrel_core::scan::{Finger, Hand};
-use mandrel_core::sim::mesh_hand::MeshHand;
-use mandrel_core::sim::{HandModel, HandParams, Ray, Surface};
+use mandrel_sim::mesh_hand::MeshHand;
+use mandrel_sim::{HandModel, HandParams, Ray, Surface};
 use nalgebra::{Point3, Vector3};
 use rand::SeedableRng;
 use rand_pcg::Pcg64;

@@ -18,7 +18,7 @@
 
 use mandrel_core::measure::{Measurement, Status};
 use mandrel_core::session::{ScanSession, SessionConfig};
-use mandrel_core::sim::{Coverage, NoiseModel, SimOptions, SimScan};
+use mandrel_sim::{Coverage, NoiseModel, SimOptions, SimScan};
 use std::sync::Mutex;
 
 /// Least share of hands measured `ok` with landmarks (measured 5/6 and 6/8; every fourth

@@ -52,7 +52,7 @@ use mandrel_core::measure::section::{FingerAxis, SectionConfig, SectionMeasurer,
 use mandrel_core::measure::{MeasureDetail, Measurement};
 use mandrel_core::scan::{Finger, ScanFolder, Target};
 use mandrel_core::session::{ScanSession, SessionConfig};
-use mandrel_core::sim::{Coverage, NoiseModel, SimOptions, SimScan};
+use mandrel_sim::{Coverage, NoiseModel, SimOptions, SimScan};
 use nalgebra::{Isometry3, Point2, Point3, Vector3};
 use std::f64::consts::TAU;
 

@@ -32,7 +32,7 @@ use mandrel_core::measure::observe::{FrameObservations, ObserveConfig, Roi};
 use mandrel_core::measure::section::{FingerAxis, SectionConfig, SectionMeasurer};
 use mandrel_core::scan::Hand;
 use mandrel_core::session::{ScanSession, SessionConfig};
-use mandrel_core::sim::{Coverage, NoiseModel, SimOptions, SimScan};
+use mandrel_sim::{Coverage, NoiseModel, SimOptions, SimScan};
 use nalgebra::{Isometry3, Point3};
 use std::sync::Mutex;
 
@@ -64,7 +64,7 @@ fn options(seed: u64, side: Hand) -> SimOptions {
         noise: Some(noise),
         hand_side: Some(side),
         pose_drift: if env_u64("HANDEDNESS_DRIFT", 1) == 0 {
-            mandrel_core::sim::capture::PoseDrift::none()
+            mandrel_sim::capture::PoseDrift::none()
         } else {
             Default::default()
         },

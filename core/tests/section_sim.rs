@@ -4,7 +4,7 @@
 
 use mandrel_core::measure::observe::{FrameObservations, ObserveConfig, Roi};
 use mandrel_core::measure::section::{FingerAxis, SectionConfig, SectionMeasurer};
-use mandrel_core::sim::capture::{Coverage, PoseDrift, SimOptions, SimScan};
+use mandrel_sim::capture::{Coverage, PoseDrift, SimOptions, SimScan};
 use std::time::Instant;
 
 struct Row {

@@ -14,8 +14,8 @@ use load::{hand_from, load};
 use mandrel_core::measure::{MeasureDetail, Measurement, Status};
 use mandrel_core::scan::{Finger, Hand};
 use mandrel_core::session::{ScanSession, SessionConfig};
-use mandrel_core::sim::mesh_hand::{MeshHand, MeshScan};
-use mandrel_core::sim::{Ray, SimOptions, Surface};
+use mandrel_sim::mesh_hand::{MeshHand, MeshScan};
+use mandrel_sim::{Ray, SimOptions, Surface};
 use nalgebra::Vector3;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
@@ -304,9 +304,7 @@ fn run(
         let mut rng = Pcg64::seed_from_u64(seed);
         let hand = hand.smoothed(smooth_levels).unwrap();
         let placed = hand
-            .transformed(&mandrel_core::sim::mesh_hand::random_placement(
-                &mut rng, 0.1,
-            ))
+            .transformed(&mandrel_sim::mesh_hand::random_placement(&mut rng, 0.1))
             .unwrap();
         let opts = SimOptions {
             finger,
@@ -519,7 +517,7 @@ fn dorsal_scans_of_the_webxr_hand() {
     ];
     let opts = SimOptions {
         frames: 24,
-        coverage: mandrel_core::sim::Coverage::Dorsal,
+        coverage: mandrel_sim::Coverage::Dorsal,
         ..SimOptions::default()
     };
     let Some(rows) = run(&cases, 2, &opts, &[true], None) else {

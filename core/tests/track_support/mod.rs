@@ -1,5 +1,5 @@
 //! Test support for tracking: a tiny exact ray-caster over ellipsoids (a hand-like cluster),
-//! an orbit trajectory, and trajectory error metrics. Independent of `sim` on purpose.
+//! an orbit trajectory, and trajectory error metrics. Independent of `mandrel_sim` on purpose.
 #![allow(dead_code)]
 
 use mandrel_core::frame::{DepthFrame, Intrinsics};

@@ -5,8 +5,8 @@
 use crate::{common, glb};
 use mandrel_core::frame::LANDMARK_COUNT;
 use mandrel_core::scan::Hand;
-use mandrel_core::sim::mesh_hand::MeshHand;
-use mandrel_core::sim::mesh_surface::TriangleMesh;
+use mandrel_sim::mesh_hand::MeshHand;
+use mandrel_sim::mesh_surface::TriangleMesh;
 use nalgebra::Point3;
 
 /// WebXR joint names in MediaPipe landmark order.

@@ -2,18 +2,18 @@
 //! poses with drift, depth frames through a noise model, 2D landmarks with pixel noise.
 //!
 //! This is the subject-independent part of a simulated capture, shared by the mesh hand
-//! ([`super::mesh_hand`]); it draws from the caller's rng in exactly the order of
-//! [`super::capture::SimScan::generate`] (orbit, drift, per-frame seeds), so that the
+//! ([`crate::mesh_hand`]); it draws from the caller's rng in exactly the order of
+//! [`crate::capture::SimScan::generate`] (orbit, drift, per-frame seeds), so that the
 //! parametric capture can delegate to it without changing any seeded scan.
 //!
 //! Guarantees: a pure function of the rng state, options and subject (frames are rendered
 //! on scoped threads, each from its own pre-drawn seed, so scheduling does not matter).
 
-use super::capture::{look_at, Coverage, SimOptions};
-use super::render::{try_render_depth, NoiseModel};
-use super::shapes::Surface;
-use super::SimError;
-use crate::frame::{Frame, Intrinsics, Landmarks, LANDMARK_COUNT};
+use crate::capture::{look_at, Coverage, SimOptions};
+use crate::render::{try_render_depth, NoiseModel};
+use crate::shapes::Surface;
+use crate::SimError;
+use mandrel_core::frame::{Frame, Intrinsics, Landmarks, LANDMARK_COUNT};
 use nalgebra::{Isometry3, Point3, Rotation3, Translation3, Unit, UnitQuaternion, Vector3};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};

@@ -1,12 +1,12 @@
 //! Virtual sensor cost: one 640x480 hand frame (clean render of ~40 primitives, then the
 //! TrueDepth noise model), the hand's ground truth, and a whole 40-frame scan (frames are
 //! rendered on all cores with scoped threads). Prints time per iteration.
-//! `cargo bench -p mandrel-core --bench sim -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p mandrel-sim --bench sim -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use mandrel_core::scan::{Finger, Hand};
-use mandrel_core::sim::render::{apply_noise, render_clean};
-use mandrel_core::sim::{HandModel, HandParams, NoiseModel, SimOptions, SimScan};
+use mandrel_sim::render::{apply_noise, render_clean};
+use mandrel_sim::{HandModel, HandParams, NoiseModel, SimOptions, SimScan};
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use std::hint::black_box;

@@ -15,13 +15,13 @@
 //! Speed: primitives are rasterised one by one over the screen rectangle of their bounding
 //! sphere (exact perspective bounds), so rays are only cast where a primitive may be.
 
-use super::shapes::{BoundingSphere, OrientedBox, Ray, Surface};
-use crate::frame::{DepthFrame, Intrinsics};
+use crate::shapes::{BoundingSphere, OrientedBox, Ray, Surface};
+use mandrel_core::frame::{DepthFrame, Intrinsics};
 use nalgebra::{Isometry3, Point3, Vector3};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
-use super::SimError;
+use crate::SimError;
 
 /// A depth sensor's noise characteristics. All lengths in metres, angles in degrees.
 #[derive(Debug, Clone, PartialEq)]
@@ -243,7 +243,7 @@ pub fn render_clean(
     camera_to_world: &Isometry3<f64>,
 ) -> Result<CleanRender, SimError> {
     k.validate()?;
-    crate::frame::pose::validate(camera_to_world)?;
+    mandrel_core::frame::pose::validate(camera_to_world)?;
     let (w, h) = (k.width as usize, k.height as usize);
     let n = w * h;
     let mut t_best = vec![f64::INFINITY; n];
@@ -451,7 +451,7 @@ pub fn render_depth<R: Rng + ?Sized>(
     match try_render_depth(scene, k, camera_to_world, noise, rng) {
         Ok(f) => f,
         Err(_) => {
-            let (w, h) = match crate::frame::check_size(k.width, k.height) {
+            let (w, h) = match mandrel_core::frame::check_size(k.width, k.height) {
                 Ok(()) => (k.width, k.height),
                 Err(_) => (1, 1),
             };

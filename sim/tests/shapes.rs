@@ -2,8 +2,8 @@
 //! noise model.
 
 use mandrel_core::frame::Intrinsics;
-use mandrel_core::sim::render::{render_clean, try_render_depth};
-use mandrel_core::sim::*;
+use mandrel_sim::render::{render_clean, try_render_depth};
+use mandrel_sim::*;
 use nalgebra::{Isometry3, Point3, Translation3, UnitQuaternion, Vector3};
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;

@@ -3,8 +3,8 @@
 mod common;
 
 use mandrel_core::scan::{Finger, Hand, ScanFolder};
-use mandrel_core::sim::shapes::Surface;
-use mandrel_core::sim::*;
+use mandrel_sim::shapes::Surface;
+use mandrel_sim::*;
 use nalgebra::{Isometry3, Point3};
 use rand::SeedableRng;
 use rand_pcg::Pcg64;

@@ -8,13 +8,13 @@
 //! like the shared sample scans; frames in `frames` carry the perturbed ("platform") poses
 //! or none, and landmarks projected from the model's joints with pixel noise, or none.
 
-use super::film::{film, Footage, Subject};
-use super::hand::{FingerTruth, HandModel, HandParams};
-use super::render::NoiseModel;
-use super::shapes::{Plane, Scene};
-use super::SimError;
-use crate::frame::{pose, Frame, Intrinsics};
-use crate::scan::{write_scan, Finger, Hand, ScanError, Target};
+use crate::film::{film, Footage, Subject};
+use crate::hand::{FingerTruth, HandModel, HandParams};
+use crate::render::NoiseModel;
+use crate::shapes::{Plane, Scene};
+use crate::SimError;
+use mandrel_core::frame::{pose, Frame, Intrinsics};
+use mandrel_core::scan::{write_scan, Finger, Hand, ScanError, Target};
 use nalgebra::{Isometry3, Point3, Rotation3, Translation3, UnitQuaternion, Vector3};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -122,10 +122,7 @@ pub struct SimOptions {
     pub table: Option<bool>,
     /// Skin webs between the randomised hand's long fingers
     /// ([`HandParams::with_random_webs`]; ignored when `hand` is given). Off by default.
-    /// With webs the 50 virtual hands of `measure_virtual.rs` (`MEASURE_VIRTUAL_WEBS=1`)
-    /// measured, with landmarks, 35 ok, mean |err| 0.134 mm, 71 % within 1σ, 100 % within
-    /// 2σ, mean error +0.086 mm (without webs: 38 ok, 0.133 mm, 68 %, 97 %, +0.004 mm);
-    /// before the session's fusion dropped grazing samples: 0.151 → 0.215 mm, 76 → 50 %.
+    /// See docs/tuning.md#sim for what webs do to the virtual measurements.
     pub webs: bool,
 }
 

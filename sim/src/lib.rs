@@ -1,11 +1,17 @@
-//! The virtual depth sensor: analytic shapes ([`shapes`]) rendered into depth frames through
-//! a realistic sensor noise model ([`render`]); a parametric hand with exact ground truth
-//! ([`hand`]); whole simulated scans with camera paths, pose drift and noisy landmarks
-//! ([`capture`]). Used by tests, benchmarks and the demo.
+//! mandrel-sim: a virtual depth sensor with exact ground truth, for tests, benchmarks, the
+//! CLI demo and the shells' demo mode. It stays out of the phone crate `mandrel-core`, so
+//! apps ship neither the simulator nor its random-number dependencies.
+//!
+//! Analytic shapes ([`shapes`]) are rendered into depth frames through a realistic sensor
+//! noise model ([`render`]); a parametric hand carries exact ground truth ([`hand`]); whole
+//! simulated scans add camera paths, pose drift and noisy landmarks ([`capture`]), and a
+//! triangle-mesh hand can be filmed the same way ([`mesh_hand`]).
 //!
 //! Guarantees: everything here is deterministic given a seed (randomness comes only from
 //! the caller's rng, `rand_pcg` in this crate's own uses); ground truth is computed from
 //! the same analytic surfaces that are rendered.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod capture;
 pub mod film;
@@ -23,7 +29,7 @@ pub use shapes::{
     Plane, Ray, Scene, Sphere, Surface,
 };
 
-use crate::frame::FrameError;
+use mandrel_core::frame::FrameError;
 
 /// Errors from building virtual scenes, sensors and scans.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -1,6 +1,6 @@
 //! A hand given as a triangle mesh with its joints (e.g. the WebXR generic hand), its
 //! ground truth per `scan-format.md` computed from the mesh itself, and simulated scans of
-//! it filmed like [`super::capture`]'s parametric hand.
+//! it filmed like [`crate::capture`]'s parametric hand.
 //!
 //! Guarantees: ground truth comes only from slicing the mesh that is rendered (the joints
 //! fix the axis and the ring point); a finger whose section cannot be defined on this mesh
@@ -9,14 +9,14 @@
 //! The core takes plain vertices, triangles and joint positions: loading a file format
 //! (glTF) is the caller's business.
 
-use super::capture::{intrinsics_for, Coverage, SimOptions, Truth};
-use super::film::{film, Subject};
-use super::hand::{FingerFrame, FingerTruth};
-use super::mesh_surface::{MeshSection, TriangleMesh};
-use super::shapes::{Plane, Scene};
-use super::SimError;
-use crate::frame::{pose, Frame, LANDMARK_COUNT};
-use crate::scan::{Finger, Hand, Target};
+use crate::capture::{intrinsics_for, Coverage, SimOptions, Truth};
+use crate::film::{film, Subject};
+use crate::hand::{FingerFrame, FingerTruth};
+use crate::mesh_surface::{MeshSection, TriangleMesh};
+use crate::shapes::{Plane, Scene};
+use crate::SimError;
+use mandrel_core::frame::{pose, Frame, LANDMARK_COUNT};
+use mandrel_core::scan::{Finger, Hand, Target};
 use nalgebra::{Isometry3, Point3, Vector3};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_pcg::Pcg64;

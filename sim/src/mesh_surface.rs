@@ -22,9 +22,9 @@
 //!
 //! Units: metres, world frame, `f64`.
 
-use super::hand::{convex_hull, perimeter};
-use super::shapes::{BoundingSphere, Hit, Ray, Surface};
-use super::SimError;
+use crate::hand::{convex_hull, perimeter};
+use crate::shapes::{BoundingSphere, Hit, Ray, Surface};
+use crate::SimError;
 use nalgebra::{Isometry3, Point2, Point3, Vector3};
 use std::collections::HashMap;
 

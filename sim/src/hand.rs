@@ -19,9 +19,9 @@
 //! primitives themselves (ray casting in the section plane, then a convex hull), not from
 //! the ellipse formula, so they cannot share a bug with a measurer's model.
 
-use super::shapes::{Ellipsoid, EllipticFrustum, Ray, Scene};
-use super::SimError;
-use crate::scan::{Finger, Hand};
+use crate::shapes::{Ellipsoid, EllipticFrustum, Ray, Scene};
+use crate::SimError;
+use mandrel_core::scan::{Finger, Hand};
 use nalgebra::{Isometry3, Point2, Point3, Rotation3, Unit, Vector3};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_pcg::Pcg64;
@@ -293,7 +293,7 @@ impl HandParams {
         if !self.scale.is_finite() || !(0.6..=1.5).contains(&self.scale) {
             return bad(format!("hand scale {} outside 0.6–1.5", self.scale));
         }
-        crate::frame::pose::validate(&self.hand_to_world)?;
+        mandrel_core::frame::pose::validate(&self.hand_to_world)?;
         Ok(())
     }
 }
@@ -615,8 +615,8 @@ impl HandModel {
 
     /// The 21 landmark positions in MediaPipe order (world frame): wrist, then per finger
     /// from the thumb its four joints.
-    pub fn landmarks_world(&self) -> [Point3<f64>; crate::frame::LANDMARK_COUNT] {
-        let mut out = [self.wrist; crate::frame::LANDMARK_COUNT];
+    pub fn landmarks_world(&self) -> [Point3<f64>; mandrel_core::frame::LANDMARK_COUNT] {
+        let mut out = [self.wrist; mandrel_core::frame::LANDMARK_COUNT];
         for (f, j) in self.joints.iter().enumerate() {
             for (k, p) in j.points.iter().enumerate() {
                 out[1 + 4 * f + k] = *p;
