@@ -191,6 +191,9 @@ impl From<core::Reason> for RescanReason {
             core::Reason::TooFewFrames => RescanReason::TooFewFrames,
             core::Reason::NoFrames => RescanReason::NoFrames,
             core::Reason::HandOutOfRange => RescanReason::HandOutOfRange,
+            // A variant added to core after this mapping was written: the scan still
+            // needs redoing; say the data was not good enough.
+            _ => RescanReason::TooNoisy,
         }
     }
 }
@@ -215,6 +218,9 @@ impl From<CoreLocateMethod> for LocateMethod {
             CoreLocateMethod::Landmarks => LocateMethod::Landmarks,
             CoreLocateMethod::LandmarksWithDepth => LocateMethod::LandmarksWithDepth,
             CoreLocateMethod::Geometric => LocateMethod::Geometric,
+            // A variant added to core after this mapping was written: neither
+            // landmark method, so geometric.
+            _ => LocateMethod::Geometric,
         }
     }
 }
@@ -235,6 +241,9 @@ impl From<core::Measurement> for RingMeasurement {
             status: match m.status {
                 core::Status::Ok => MeasurementStatus::Ok,
                 core::Status::NeedsRescan => MeasurementStatus::NeedsRescan,
+                // A status added to core after this mapping was written is never read as
+                // `Ok`: the shell must not sell a size it cannot explain.
+                _ => MeasurementStatus::NeedsRescan,
             },
             reasons: m.reasons.into_iter().map(Into::into).collect(),
             hand: m.hand.into(),

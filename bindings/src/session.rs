@@ -25,6 +25,9 @@ impl From<SessionError> for MandrelError {
             SessionError::InvalidConfig(m) => MandrelError::InvalidConfig(m),
             SessionError::NotEnoughData(m) => MandrelError::NotEnoughData(m),
             SessionError::Internal(m) => MandrelError::Internal(m),
+            // A variant added to core after this mapping was written: its message
+            // is kept.
+            other => MandrelError::Internal(other.to_string()),
         }
     }
 }
@@ -187,6 +190,9 @@ impl From<core::TrackingState> for TrackingState {
             core::TrackingState::Platform => TrackingState::Platform,
             core::TrackingState::Tracking => TrackingState::Tracking,
             core::TrackingState::Lost => TrackingState::Lost,
+            // A variant added to core after this mapping was written: treated as
+            // not tracking, which asks the user to hold still.
+            _ => TrackingState::Lost,
         }
     }
 }
@@ -221,6 +227,9 @@ impl From<core::Hint> for ScanHint {
             core::Hint::ShowPalmSide => ScanHint::ShowPalmSide,
             core::Hint::KeepMoving => ScanHint::KeepMoving,
             core::Hint::Done => ScanHint::Done,
+            // A variant added to core after this mapping was written: the generic
+            // hint, never `Done`.
+            _ => ScanHint::KeepMoving,
         }
     }
 }
@@ -277,6 +286,9 @@ impl From<core::FrameOutcome> for FrameOutcome {
             core::FrameOutcome::TrackingLost => FrameOutcome::TrackingLost,
             core::FrameOutcome::NoUsableDepth => FrameOutcome::NoUsableDepth,
             core::FrameOutcome::ObservedVolumeFull => FrameOutcome::ObservedVolumeFull,
+            // A variant added to core after this mapping was written: reported as
+            // not fused, the conservative reading.
+            _ => FrameOutcome::NoUsableDepth,
         }
     }
 }

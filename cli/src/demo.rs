@@ -115,7 +115,8 @@ pub fn run(args: Args) -> crate::Outcome {
     );
     Ok(match m.status {
         Status::Ok => ExitCode::SUCCESS,
-        Status::NeedsRescan => ExitCode::from(3),
+        // needs_rescan, and any status a later core adds: not a size to sell.
+        _ => ExitCode::from(3),
     })
 }
 

@@ -261,6 +261,10 @@ pub fn open(a: OpenArgs) -> crate::Outcome {
             measurement,
             mesh_ply,
         } => (measurement, mesh_ply),
+        _ => anyhow::bail!(
+            "{}: the envelope holds a kind of content this version cannot show",
+            a.sealed.display()
+        ),
     };
     if let (Some(path), Some(mesh)) = (&a.mesh_out, &mesh) {
         fs::write(path, mesh).with_context(|| format!("cannot write {}", path.display()))?;

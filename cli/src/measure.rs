@@ -47,7 +47,7 @@ pub fn session_error(e: SessionError) -> anyhow::Error {
             BadInput(e.to_string()).into()
         }
         SessionError::NotEnoughData(_) => BadInput(e.to_string()).into(),
-        SessionError::Internal(_) => anyhow::Error::new(e),
+        _ => anyhow::Error::new(e),
     }
 }
 
@@ -101,7 +101,8 @@ pub fn run(args: Args) -> crate::Outcome {
     }
     Ok(match m.status {
         Status::Ok => ExitCode::SUCCESS,
-        Status::NeedsRescan => ExitCode::from(3),
+        // needs_rescan, and any status a later core adds: not a size to sell.
+        _ => ExitCode::from(3),
     })
 }
 
@@ -114,8 +115,12 @@ pub fn summary(m: &Measurement) -> String {
         m.finger,
         match m.status {
             Status::Ok => "ok".to_string(),
-            Status::NeedsRescan => format!(
-                "needs rescan ({})",
+            status => format!(
+                "{} ({})",
+                match status {
+                    Status::NeedsRescan => "needs rescan".to_string(),
+                    other => label(serde_json::to_value(other)),
+                },
                 m.reasons
                     .iter()
                     .map(|r| label(serde_json::to_value(r)))

@@ -25,6 +25,7 @@ pub const MAX_IMAGE_SIDE: u32 = 8192;
 
 /// Errors from building frames, intrinsics or poses out of platform data.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FrameError {
     /// A pixel buffer does not hold `width * height` samples of the stated format.
     #[error("{what}: buffer holds {actual} bytes, expected {expected} ({width}x{height} x {bytes_per_sample} bytes per sample)")]

@@ -15,6 +15,7 @@ pub const VERSION: u32 = 1;
 
 /// Errors reading or writing a scan folder.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScanError {
     /// A file could not be read or written.
     #[error("{path}: {source}")]

@@ -35,6 +35,7 @@ use std::time::Instant;
 
 /// Errors from a scan session.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionError {
     /// A pushed frame or landmark set is invalid (the frame was not used).
     #[error("invalid frame: {0}")]
@@ -174,6 +175,7 @@ impl SessionConfig {
 /// Where pose information comes from, as the UI should show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TrackingState {
     /// No frame yet.
     NotStarted,
@@ -188,6 +190,7 @@ pub enum TrackingState {
 /// One thing the user should do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Hint {
     /// Hold the hand steady in view to start.
     HoldStill,
@@ -224,6 +227,7 @@ pub struct Guidance {
 /// What happened to one pushed frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FrameOutcome {
     /// Fused and kept.
     Fused,

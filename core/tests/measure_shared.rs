@@ -190,6 +190,7 @@ fn shared_scans_meet_accuracy_target_with_landmarks() {
                     }
                 }
             }
+            (other, _, _) => failures.push(format!("{name}: unexpected status {other:?}")),
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");

@@ -373,6 +373,7 @@ fn check(rows: &[Row], within_2_sigma: bool) -> usize {
                 );
                 assert!(m.sizes.is_none());
             }
+            other => panic!("{side:?} {finger:?}: unexpected status {other:?}"),
         }
     }
     ok_with_landmarks

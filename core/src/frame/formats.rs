@@ -10,6 +10,7 @@ use half::f16;
 /// How a buffer's rows are laid out: tightly packed, or with a row stride in bytes
 /// (`CVPixelBufferGetBytesPerRow` on iOS, `Image.Plane.getRowStride()` on Android).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum RowLayout {
     /// Rows follow each other with no padding.
     #[default]
@@ -113,6 +114,7 @@ pub fn arkit_scene_depth(
 
 /// AVFoundation TrueDepth pixel formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TrueDepthFormat {
     /// `kCVPixelFormatType_DepthFloat32`: metres, f32.
     DepthFloat32,

@@ -46,6 +46,7 @@ pub const REFERENCE_DEPTH_M: f32 = 0.3;
 
 /// Errors from building a volume or integrating a frame.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FuseError {
     /// A configuration value is out of its allowed range.
     #[error("invalid fusion config: {0}")]

@@ -31,6 +31,7 @@ pub const TYPICAL_JOINT_DEPTH_M: f64 = 0.008;
 
 /// Errors from finger localisation.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LocateError {
     /// No frame carried both landmarks and a pose.
     #[error("no frame has both hand landmarks and a camera pose; cannot locate the finger from landmarks")]
@@ -69,6 +70,7 @@ pub enum LocateError {
 /// How a finger was located.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LocateMethod {
     /// Multi-view triangulation of 2D landmarks.
     Landmarks,

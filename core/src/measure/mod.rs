@@ -29,6 +29,7 @@ pub const US_HALF_SIZE_MM: f64 = 1.297;
 
 /// Errors from [`measure`] (only invalid options; data problems are a `NeedsRescan`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MeasureError {
     /// An option is out of range.
     #[error("invalid measure options: {0}")]
@@ -111,6 +112,7 @@ impl MeasureOptions {
 /// Overall verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Status {
     /// The data pins the size.
     Ok,
@@ -126,6 +128,7 @@ pub const MIN_VIEW_SPAN_DEG: f64 = 180.0;
 /// Why a scan needs redoing (or, for `Ok`, nothing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Reason {
     /// The target finger could not be located.
     FingerNotFound,

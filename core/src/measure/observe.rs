@@ -23,6 +23,7 @@ use crate::frame::{pose, Frame, FrameError};
 
 /// Errors from extracting observations.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ObserveError {
     /// The camera-to-world pose is not a finite rigid transform at a plausible distance.
     #[error("observation pose rejected: {0}")]

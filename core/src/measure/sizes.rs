@@ -34,6 +34,7 @@ use std::f64::consts::PI;
 
 /// Errors converting sizes.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SizeError {
     /// A circumference is not finite or outside what any ring size covers.
     #[error("circumference {0} mm is outside the supported ring sizes ({MIN_MM}–{MAX_MM} mm)")]
@@ -58,6 +59,7 @@ pub const MAX_MM: f64 = 80.0;
 /// A ring sizing system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum SizeSystem {
     /// ISO 8653: inner circumference in mm.
     Iso,
@@ -367,6 +369,7 @@ pub fn sizes_for_circumference(mm: f64) -> Result<Sizes, SizeError> {
 /// circumference).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Fit {
     /// Any band: the knuckle is barely larger than the finger base.
     Standard,

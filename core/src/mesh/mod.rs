@@ -18,6 +18,7 @@ use std::io::Write;
 
 /// Errors writing a mesh.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MeshError {
     /// The writer failed.
     #[error("writing mesh: {0}")]
@@ -29,6 +30,7 @@ pub enum MeshError {
 
 /// PLY encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PlyFormat {
     /// `binary_little_endian 1.0`.
     Binary,

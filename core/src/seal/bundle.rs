@@ -35,6 +35,7 @@ pub struct Bundle {
 
 /// A malformed bundle.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BundleError {
     /// Shorter than magic, version and part count.
     #[error("bundle is {0} bytes, too short for the 10-byte magic, version and part count")]

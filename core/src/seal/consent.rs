@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What the shopper agreed may leave the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Scope {
     /// The measurement only (`"measurement"`).
     #[serde(rename = "measurement")]
@@ -59,6 +60,7 @@ pub struct Consent {
 
 /// A malformed consent record or timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConsentError {
     /// A required text field is empty.
     #[error("consent field `{0}` is empty")]

@@ -42,6 +42,7 @@ pub const MAX_MESH_BYTES: usize = 256 << 20;
 
 /// What can go wrong when sealing or opening an envelope.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SealError {
     /// No consent record was given.
     #[error("refusing to seal: no consent record (the shopper must consent before anything leaves the device)")]
@@ -304,6 +305,7 @@ pub fn seal_measurement_with_rng(
 
 /// The decrypted content of an envelope.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Content {
     /// `application/json`: the measurement.
     Measurement(serde_json::Value),

@@ -53,6 +53,7 @@ pub const HPKE_SUITE_ID: [u8; 10] = [b'H', b'P', b'K', b'E', 0x00, 0x20, 0x00, 0
 
 /// What can go wrong in HPKE.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HpkeError {
     /// A public key or `enc` was not 32 bytes.
     #[error("an X25519 public key (or enc) must be 32 bytes, got {0} bytes")]

@@ -45,6 +45,7 @@ pub const MAX_RECORD_PLAINTEXT: usize = 512 << 20;
 /// What a record holds; bound into the AAD so a record cannot be read as another kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum RecordKind {
     /// A measurement result (JSON).
     Measurement = 1,
@@ -70,6 +71,7 @@ impl RecordKind {
 
 /// What can go wrong in the store.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The data key is not 32 bytes.
     #[error("the data key must be 32 bytes, got {0}")]

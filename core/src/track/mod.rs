@@ -45,6 +45,7 @@ use serde::Serialize;
 /// Errors from tracking calls (bad arguments; a frame that merely cannot be aligned is a
 /// [`TrackStatus::Lost`] result, not an error).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TrackError {
     /// The frame, intrinsics or a pose is invalid (size mismatch, bad intrinsics, non-finite pose).
     #[error("tracking input: {0}")]
@@ -72,6 +73,7 @@ pub enum TrackError {
 /// Whether a frame's pose can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TrackStatus {
     /// Aligned (or bootstrapped): fuse this frame with the returned pose.
     Ok,
@@ -82,6 +84,7 @@ pub enum TrackStatus {
 /// Why a frame was lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LostReason {
     /// The frame has no usable depth in the working range.
     NoDepth,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Errors from measuring a cross-section.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SectionError {
     /// The finger axis is not finite or has an implausible length.
     #[error("invalid finger axis: {0}")]
