@@ -7,7 +7,7 @@
 use crate::error::MandrelError;
 use crate::session::{FingerName, HandSide};
 use mandrel_core::measure::sizes::{self, SizeSystem};
-use mandrel_core::measure::{self as core, locate::LocateMethod as CoreLocateMethod};
+use mandrel_core::measure::{self as core, LocateMethod as CoreLocateMethod};
 
 /// Whether the scan pins a size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]

@@ -10,7 +10,7 @@ use crate::BadInput;
 use anyhow::Context;
 use image::{Rgb, RgbImage};
 use mandrel_core::frame::Frame;
-use mandrel_core::measure::section::SectionResult;
+use mandrel_core::measure::SectionResult;
 use mandrel_core::measure::{MeasureDetail, Status};
 use mandrel_core::mesh::PlyFormat;
 use mandrel_core::session::{ScanSession, SessionConfig};

@@ -11,7 +11,7 @@ use anyhow::Context;
 use mandrel_core::mesh::PlyFormat;
 use mandrel_core::scan::ScanFolder;
 use mandrel_core::session::{FrameOutcome, ScanSession, SessionConfig, SessionError};
-use mandrel_core::track::TrackConfig;
+use mandrel_core::TrackConfig;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;

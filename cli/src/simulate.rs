@@ -4,7 +4,7 @@
 //! sensor. The folder reads back with `mandrel measure` / `mandrel fuse`.
 
 use crate::BadInput;
-use mandrel_core::scan::{Finger, Hand};
+use mandrel_core::hand::{Finger, Hand};
 use mandrel_sim::{write_scan_with_truth, Coverage, Sensor, SimOptions, SimScan};
 use std::path::PathBuf;
 use std::process::ExitCode;

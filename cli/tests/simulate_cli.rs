@@ -1,7 +1,8 @@
 //! `mandrel simulate` end to end: writes a scan folder that reads back, with truth.json;
 //! refuses to overwrite without --force; bad options exit 2.
 
-use mandrel_core::scan::{Hand, ScanFolder};
+use mandrel_core::scan::ScanFolder;
+use mandrel_core::hand::Hand;
 use std::path::PathBuf;
 use std::process::Command;
 

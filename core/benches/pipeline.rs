@@ -10,7 +10,8 @@
 
 use mandrel_core::frame::Frame;
 use mandrel_core::measure::Timings;
-use mandrel_core::scan::{ScanFolder, Target};
+use mandrel_core::scan::ScanFolder;
+use mandrel_core::hand::Target;
 use mandrel_core::session::{ScanSession, SessionConfig};
 use mandrel_sim::{SimOptions, SimScan};
 use std::path::PathBuf;

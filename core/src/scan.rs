@@ -3,8 +3,7 @@
 //! writing produces folders any tool (Open3D, numpy) reads.
 
 use crate::frame::{formats, pose, Frame, FrameError, Intrinsics, Landmarks};
-// The hand vocabulary lives in `crate::hand`; re-exported here for existing callers.
-pub use crate::hand::{Finger, Hand, Target};
+use crate::hand::Target;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

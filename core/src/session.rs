@@ -27,7 +27,7 @@ use crate::measure::{
     Reason, Status, Timings, TrackingSummary, MIN_VIEW_SPAN_DEG,
 };
 use crate::mesh::{self, Mesh};
-use crate::scan::Target;
+use crate::hand::Target;
 use crate::track::{TrackConfig, TrackError, TrackStatus, Tracker};
 use nalgebra::{Isometry3, Point3, Vector3};
 use serde::{Deserialize, Serialize};

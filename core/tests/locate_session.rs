@@ -148,9 +148,9 @@ fn landmark_free_joints_on_session_surfaces() {
                 continue;
             };
             let k = match scan.manifest.target.finger {
-                mandrel_core::scan::Finger::Index => 1,
-                mandrel_core::scan::Finger::Middle => 2,
-                mandrel_core::scan::Finger::Ring => 3,
+                mandrel_core::hand::Finger::Index => 1,
+                mandrel_core::hand::Finger::Middle => 2,
+                mandrel_core::hand::Finger::Ring => 3,
                 _ => 4,
             };
             let c = &cands[names[k]];

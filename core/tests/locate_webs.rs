@@ -20,7 +20,7 @@ mod glb;
 #[path = "webxr_hand/load.rs"]
 mod load;
 
-use mandrel_core::scan::{Finger, Hand};
+use mandrel_core::hand::{Finger, Hand};
 use mandrel_sim::mesh_hand::MeshHand;
 use mandrel_sim::{HandModel, HandParams, Ray, Surface};
 use nalgebra::{Point3, Vector3};

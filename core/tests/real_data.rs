@@ -12,7 +12,7 @@ use mandrel_core::frame::formats::png16;
 use mandrel_core::frame::pose::from_row_major;
 use mandrel_core::frame::{DepthFrame, Frame, Intrinsics};
 use mandrel_core::measure::{Reason, Status};
-use mandrel_core::scan::{Finger, Hand, Target};
+use mandrel_core::hand::{Finger, Hand, Target};
 use mandrel_core::session::{Hint, ScanSession, SessionConfig};
 use mandrel_core::track::{pose_distance, ModelMap, TrackConfig, TrackStatus, Tracker};
 use nalgebra::Isometry3;

@@ -30,7 +30,7 @@
 
 use mandrel_core::measure::observe::{FrameObservations, ObserveConfig, Roi};
 use mandrel_core::measure::section::{FingerAxis, SectionConfig, SectionMeasurer};
-use mandrel_core::scan::Hand;
+use mandrel_core::hand::Hand;
 use mandrel_core::session::{ScanSession, SessionConfig};
 use mandrel_sim::{Coverage, NoiseModel, SimOptions, SimScan};
 use nalgebra::{Isometry3, Point3};

@@ -1,7 +1,7 @@
 //! ScanSession behaviour that needs no shared data: typed errors, guidance, bookkeeping.
 
 use mandrel_core::frame::{DepthFrame, Frame, Intrinsics, Landmarks};
-use mandrel_core::scan::{Finger, Hand, Target};
+use mandrel_core::hand::{Finger, Hand, Target};
 use mandrel_core::session::{FrameOutcome, Hint, ScanSession, SessionConfig, SessionError};
 use nalgebra::{Isometry3, Translation3};
 

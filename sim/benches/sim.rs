@@ -4,7 +4,7 @@
 //! `cargo bench -p mandrel-sim --bench sim -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mandrel_core::scan::{Finger, Hand};
+use mandrel_core::hand::{Finger, Hand};
 use mandrel_sim::render::{apply_noise, render_clean};
 use mandrel_sim::{HandModel, HandParams, NoiseModel, SimOptions, SimScan};
 use rand::SeedableRng;

@@ -21,7 +21,7 @@
 
 use crate::shapes::{Ellipsoid, EllipticFrustum, Ray, Scene};
 use crate::SimError;
-use mandrel_core::scan::{Finger, Hand};
+use mandrel_core::hand::{Finger, Hand};
 use nalgebra::{Isometry3, Point2, Point3, Rotation3, Unit, Vector3};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_pcg::Pcg64;

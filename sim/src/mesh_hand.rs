@@ -16,7 +16,7 @@ use crate::mesh_surface::{MeshSection, TriangleMesh};
 use crate::shapes::{Plane, Scene};
 use crate::SimError;
 use mandrel_core::frame::{pose, Frame, LANDMARK_COUNT};
-use mandrel_core::scan::{Finger, Hand, Target};
+use mandrel_core::hand::{Finger, Hand, Target};
 use nalgebra::{Isometry3, Point3, Vector3};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_pcg::Pcg64;

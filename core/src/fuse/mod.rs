@@ -22,6 +22,7 @@ mod integrate;
 mod raycast;
 
 pub(crate) use raycast::Caster;
+#[cfg(feature = "internals")]
 pub use raycast::RaycastImage;
 
 use crate::frame::{DepthFrame, DepthView, FrameError, Intrinsics};

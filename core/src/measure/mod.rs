@@ -10,16 +10,28 @@
 //! [`Status::NeedsRescan`] with at least one [`Reason`], and carries no size to buy.
 //! Only invalid options are an `Err`.
 
+#[cfg(feature = "internals")]
 pub mod locate;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod locate;
+#[cfg(feature = "internals")]
 pub mod observe;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod observe;
+#[cfg(feature = "internals")]
 pub mod section;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod section;
 pub mod sizes;
+
+pub use locate::{JointEstimate, LocateConfig, LocateMethod, LocatedFinger};
+pub use section::{FingerAxis, SectionConfig, SectionResult, SigmaParts, TangentLine2};
 
 use crate::hand::{Finger, Hand, Target};
 use crate::mesh::Mesh;
-use locate::{LandmarkView, LocateConfig, LocateError, LocateMethod, LocatedFinger};
+use locate::{LandmarkView, LocateError};
 use observe::FrameObservations;
-use section::{FingerAxis, SectionConfig, SectionMeasurer, SectionResult};
+use section::SectionMeasurer;
 use serde::{Deserialize, Serialize};
 use sizes::{Recommendation, Sizes};
 use std::time::Instant;

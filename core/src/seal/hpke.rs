@@ -14,6 +14,10 @@
 //! - Intermediate secrets (DH output, shared secret, PRKs, AEAD key, exporter secret) live in
 //!   [`Zeroizing`] buffers and are wiped when dropped. `ring` keeps its own expanded copies
 //!   (HMAC and ChaCha20 key state) which it does not wipe; see `PRIVACY.md`.
+// The whole RFC 9180 context API (export, multi-message seal, single-shot seal, key
+// derivation) is kept and checked against the RFC's test vectors; the product itself seals
+// and opens single messages, so outside tests some of it is unused.
+#![cfg_attr(not(any(test, feature = "internals")), allow(dead_code))]
 
 use ring::aead::{self, LessSafeKey, UnboundKey, CHACHA20_POLY1305};
 use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, X25519};

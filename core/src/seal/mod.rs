@@ -18,7 +18,10 @@
 pub mod bundle;
 pub mod consent;
 pub mod envelope;
+#[cfg(feature = "internals")]
 pub mod hpke;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod hpke;
 pub mod store;
 
 pub use bundle::{Bundle, BundleError};

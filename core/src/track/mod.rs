@@ -24,16 +24,21 @@ mod live;
 mod model;
 mod nn;
 mod normal_eq;
+#[cfg(any(test, feature = "internals"))]
 mod scan;
 mod sdf;
 mod window;
 
 pub use config::TrackConfig;
+#[cfg(feature = "internals")]
 pub use live::LiveLevel;
 pub use model::ModelMap;
+#[cfg(any(test, feature = "internals"))]
 pub use scan::{ScanTracker, TrackSummary, TrackedFrame};
 
-use crate::frame::{pose, DepthFrame, DepthView, FrameError, Intrinsics, ValidIntrinsics};
+#[cfg(any(test, feature = "internals"))]
+use crate::frame::{pose, Intrinsics};
+use crate::frame::{DepthFrame, DepthView, FrameError, ValidIntrinsics};
 use crate::fuse::{FuseError, TsdfVolume};
 use icp::{IcpOutcome, ModelSrc, PosePrior};
 use live::{build_pyramid, build_pyramid_into, LiveParams};
@@ -173,7 +178,8 @@ struct Scratch {
 
 /// Where the model comes from in one tracking call.
 enum ModelSource<'a> {
-    /// A given vertex/normal map.
+    /// A given vertex/normal map (only the stage API `Tracker::track_map` passes one).
+    #[cfg_attr(not(any(test, feature = "internals")), allow(dead_code))]
     Map(&'a ModelMap),
     /// Raycast this volume at the initial guess (with intrinsics `k`).
     Volume(&'a TsdfVolume, ValidIntrinsics),
@@ -236,11 +242,13 @@ impl Tracker {
     }
 
     /// The settings.
+    #[cfg(any(test, feature = "internals"))]
     pub fn config(&self) -> &TrackConfig {
         &self.config
     }
 
     /// The last pose accepted (Ok), if any.
+    #[cfg(any(test, feature = "internals"))]
     pub fn last_pose(&self) -> Option<Isometry3<f64>> {
         self.last
     }
@@ -267,6 +275,7 @@ impl Tracker {
     /// ([`Tracker::predict`]) and aligns the frame to it ([`Tracker::track_map`]). An empty
     /// model bootstraps ([`Tracker::bootstrap`]): the pose is `prior` or identity. Only `Ok`
     /// frames advance the tracker; the caller fuses only `Ok` frames.
+    #[cfg(any(test, feature = "internals"))]
     pub fn track(
         &mut self,
         depth: &DepthFrame,
@@ -357,6 +366,7 @@ impl Tracker {
     /// Tracks one frame against a model vertex/normal map (a raycast, or a previous frame).
     /// With `prior` (platform pose) the solution is regularised towards it; without, the
     /// initial guess is the motion prediction.
+    #[cfg(any(test, feature = "internals"))]
     pub fn track_map(
         &mut self,
         depth: &DepthFrame,

@@ -4,9 +4,12 @@
 //! Guarantees: `points` and `normals` have `width * height` entries; a pixel either has a
 //! finite world point with a finite unit normal, or its point is NaN (no surface).
 
+#[cfg(any(test, feature = "internals"))]
 use super::live::{build_pyramid, LiveParams};
 use super::TrackError;
-use crate::frame::{DepthFrame, DepthView, Intrinsics, ValidIntrinsics};
+use crate::frame::{Intrinsics, ValidIntrinsics};
+#[cfg(any(test, feature = "internals"))]
+use crate::frame::{DepthFrame, DepthView};
 use crate::fuse::{Caster, TsdfVolume};
 use nalgebra::{Isometry3, Point3, Vector3};
 
@@ -26,6 +29,7 @@ pub struct ModelMap {
 impl ModelMap {
     /// Wraps a rendered vertex/normal map, checking sizes and that every point with a
     /// surface also has a finite non-zero normal (which is renormalised).
+    #[cfg(any(test, feature = "internals"))]
     pub fn new(
         k: Intrinsics,
         camera_to_world: Isometry3<f64>,
@@ -38,6 +42,7 @@ impl ModelMap {
     }
 
     /// [`ModelMap::new`] for intrinsics and a pose checked already (a raycast's).
+    #[cfg(any(test, feature = "internals"))]
     fn wrap(
         k: Intrinsics,
         camera_to_world: Isometry3<f64>,
@@ -67,6 +72,7 @@ impl ModelMap {
 
     /// A model map from one depth frame at a known pose (frame-to-frame tracking, tests):
     /// points and normals as the live pyramid computes them, edges and grazing pixels removed.
+    #[cfg(any(test, feature = "internals"))]
     pub fn from_depth(
         depth: &DepthFrame,
         k: &Intrinsics,
@@ -107,6 +113,7 @@ impl ModelMap {
     }
 
     /// The fused model as seen from `camera_to_world` (a TSDF raycast with intrinsics `k`).
+    #[cfg(any(test, feature = "internals"))]
     pub fn from_raycast(
         volume: &TsdfVolume,
         k: &Intrinsics,

@@ -4,7 +4,7 @@
 
 use crate::{common, glb};
 use mandrel_core::frame::LANDMARK_COUNT;
-use mandrel_core::scan::Hand;
+use mandrel_core::hand::Hand;
 use mandrel_sim::mesh_hand::MeshHand;
 use mandrel_sim::mesh_surface::TriangleMesh;
 use nalgebra::Point3;

@@ -77,6 +77,7 @@ impl<'a> SectionMeasurer<'a> {
     }
 
     /// Surface samples and tangents gathered around the axis.
+    #[cfg(any(test, feature = "internals"))]
     pub fn gathered(&self) -> (usize, usize) {
         (self.cloud.points.len(), self.cloud.tangents.len())
     }
@@ -154,6 +155,7 @@ impl<'a> SectionMeasurer<'a> {
     }
 
     /// The ring section: at the MCP→PIP midpoint, perpendicular to the (refined) axis.
+    #[cfg(any(test, feature = "internals"))]
     pub fn ring(&self) -> Result<(SectionResult, RefinedAxis), SectionError> {
         let ax = self.ring_axis();
         let r = self.measure_at(&ax.ring_point, &ax.direction, 0.0)?;
@@ -326,6 +328,7 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
 }
 
 /// Convenience: the ring section of `axis` from observations with `cfg`.
+#[cfg(any(test, feature = "internals"))]
 pub fn ring_section(
     obs: &[FrameObservations],
     axis: &FingerAxis,
@@ -335,6 +338,7 @@ pub fn ring_section(
 }
 
 /// Length of a closed polyline (e.g. [`SectionResult::contour_2d`]), metres.
+#[cfg(any(test, feature = "internals"))]
 pub fn contour_length(contour: &[Point2<f64>]) -> f64 {
     let n = contour.len();
     (0..n)

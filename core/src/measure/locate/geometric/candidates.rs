@@ -131,6 +131,7 @@ impl Surface {
 }
 
 /// Finds finger-like tubular parts of a surface given as points with unit normals.
+#[cfg(any(test, feature = "internals"))]
 pub fn find_fingers(points: &[Point3<f32>], normals: &[Vector3<f32>]) -> Vec<FingerCandidate> {
     find_fingers_on(&Surface::new(points, normals))
 }

@@ -29,12 +29,16 @@
 mod candidates;
 mod profile;
 
-pub use candidates::{find_fingers, find_fingers_on, FingerCandidate, Surface};
-pub use profile::{pip_from_profile, radius_profile, ProfileSample};
+#[cfg(any(test, feature = "internals"))]
+pub use candidates::find_fingers;
+pub use candidates::{find_fingers_on, FingerCandidate, Surface};
+#[cfg(feature = "internals")]
+pub use profile::ProfileSample;
+pub use profile::{pip_from_profile, radius_profile};
 
 use super::{check_plausible, JointEstimate, LocateError, LocateMethod, LocatedFinger};
 use crate::numeric::upper_median;
-use crate::scan::{Finger, Target};
+use crate::hand::{Finger, Target};
 use nalgebra::{Matrix3, Point3, SymmetricEigen, Vector3};
 use profile::centre_at;
 
