@@ -28,6 +28,7 @@ use crate::measure::{
 };
 use crate::mesh::{self, Mesh};
 use crate::hand::Target;
+use crate::numeric::{cross_basis, upper_median};
 use crate::track::{TrackConfig, TrackError, TrackStatus, Tracker};
 use nalgebra::{Isometry3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
@@ -694,8 +695,7 @@ impl ScanSession {
         } else {
             Vector3::y()
         };
-        let u = axis.cross(&helper).normalize();
-        let v = axis.cross(&u);
+        let (u, v) = cross_basis(&axis, &helper);
         self.observations
             .iter()
             .filter_map(|o| {
@@ -842,13 +842,9 @@ fn roi_of(f: &LocatedFinger) -> Roi {
     Roi::around_finger(f.mcp.position, f.pip.position, ROI_RADIUS_M)
 }
 
+/// [`upper_median`] of `v` (left unchanged), 0 when empty.
 fn median(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    s[s.len() / 2]
+    upper_median(&mut v.to_vec()).unwrap_or(0.0)
 }
 
 fn ms(t: Instant) -> f64 {

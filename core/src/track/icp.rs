@@ -9,7 +9,8 @@
 
 use super::live::LiveLevel;
 use super::model::{LazyModel, ModelMap};
-use super::normal_eq::{huber_weight, plane_jacobian, UpperNormalEq};
+use super::normal_eq::{plane_jacobian, UpperNormalEq};
+use crate::numeric::huber_weight;
 use nalgebra::{Isometry3, Matrix6, Point3, Translation3, Vector3, Vector6};
 use rayon::prelude::*;
 

@@ -8,6 +8,7 @@
 use super::live::LiveLevel;
 use super::model::ModelMap;
 use super::TrackConfig;
+use crate::numeric::huber_weight;
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use nalgebra::{Isometry3, Matrix6, Point3, Translation3, Vector3, Vector6};
 
@@ -85,12 +86,7 @@ pub(crate) fn align(
                 }
                 let q = Point3::new(q[0], q[1], q[2]);
                 let r = nq.dot(&(pw - q)) as f64;
-                let huber = cfg.huber_delta_m;
-                let wgt = if r.abs() <= huber {
-                    1.0
-                } else {
-                    huber / r.abs()
-                };
+                let wgt = huber_weight(r, cfg.huber_delta_m);
                 let arm = (pw.coords - cf).cross(nq);
                 let j = Vector6::new(
                     arm.x as f64,

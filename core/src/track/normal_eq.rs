@@ -1,21 +1,12 @@
 //! The 6-DoF Gauss–Newton terms shared by point-to-plane ICP and point-to-SDF alignment:
-//! the Huber weight of a residual, the Jacobian row of a point-to-plane residual under the
-//! increment `(ω, v)` about a centre, and the upper-triangle normal equations they add to.
+//! the Jacobian row of a point-to-plane residual under the increment `(ω, v)` about a
+//! centre, and the upper-triangle normal equations they add to. The residuals' Huber weight
+//! is [`crate::numeric::huber_weight`].
 //!
 //! Guarantees: sums are accumulated in `f64` in the order terms are added, so a caller that
 //! adds terms in a fixed order gets the same bits on every run and thread count.
 
 use nalgebra::{Matrix6, Point3, Vector3};
-
-/// Huber weight of residual `r` with threshold `delta` (same units).
-#[inline]
-pub(crate) fn huber_weight(r: f64, delta: f64) -> f64 {
-    if r.abs() <= delta {
-        1.0
-    } else {
-        delta / r.abs()
-    }
-}
 
 /// Jacobian row `[(p − c) × n, n]` of the residual `n · (p − q)` for a world point `p`,
 /// the increment's centre `c` and the plane's unit normal `n`.
@@ -109,7 +100,5 @@ mod tests {
         for k in 0..6 {
             assert!((eq.rhs()[k] - b[k]).abs() < 1e-15);
         }
-        assert_eq!(huber_weight(0.5, 1.0), 1.0);
-        assert_eq!(huber_weight(-4.0, 1.0), 0.25);
     }
 }

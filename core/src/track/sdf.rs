@@ -10,8 +10,9 @@
 
 use super::icp::{apply, centre_of, conditioning, data_scale, IcpOutcome, IcpParams};
 use super::live::LiveLevel;
-use super::normal_eq::{huber_weight, plane_jacobian, UpperNormalEq};
+use super::normal_eq::{plane_jacobian, UpperNormalEq};
 use crate::fuse::{Sampler, TsdfVolume};
+use crate::numeric::huber_weight;
 use nalgebra::{Isometry3, Matrix6, Point3, Vector3, Vector6};
 use rayon::prelude::*;
 

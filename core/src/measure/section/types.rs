@@ -133,8 +133,8 @@ pub struct SectionConfig {
     /// Surface samples whose in-plane normal points towards the axis (cosine below this)
     /// are dropped as another surface's (a neighbouring finger facing this one).
     pub min_facing_cos: f64,
-    /// Estimate a per-frame in-plane offset (pose error) in every slice fit. Off by default:
-    /// on the sample scans the offsets trade with the section's size (see the module docs).
+    /// Estimate a per-frame in-plane offset (pose error) in every slice fit; off by default.
+    /// See docs/tuning.md#section.
     pub frame_shifts: bool,
     /// Prior 1-sigma of each frame's in-plane pose error (metres): every frame's
     /// observations may shift together by an unknown offset (platform pose noise, drift).
