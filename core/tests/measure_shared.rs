@@ -21,6 +21,8 @@ struct Row {
     knuckle_err_mm: Option<f64>,
     status: Status,
     reasons: Vec<Reason>,
+    /// Whether the measurement carries sizes or a recommendation.
+    has_sizes: bool,
 }
 
 fn run(dir: &Path, use_landmarks: bool) -> Row {
@@ -70,6 +72,7 @@ fn run(dir: &Path, use_landmarks: bool) -> Row {
         knuckle_err_mm: m.knuckle_circumference_mm.map(|k| k - truth_knuckle),
         status: m.status,
         reasons: m.reasons.clone(),
+        has_sizes: m.sizes.is_some() || m.recommended.is_some(),
     };
     println!(
         "{name} landmarks={use_landmarks}: ring {:?} (truth {truth_ring:.2}) err {:?} sigma {:?} knuckle err {:?} cov {:.0} frames {} status {:?} {:?} timings {:?}",
@@ -137,6 +140,7 @@ fn run_session(name: &str) -> Row {
         knuckle_err_mm: m.knuckle_circumference_mm.map(|k| k - truth_knuckle),
         status: m.status,
         reasons: m.reasons.clone(),
+        has_sizes: m.sizes.is_some() || m.recommended.is_some(),
     };
     println!(
         "{name} (session, landmarks): status {:?} {:?} err {:?} sigma {:?} knuckle err {:?} total {:.0} ms",
@@ -158,7 +162,8 @@ fn shared_scans_meet_accuracy_target_with_landmarks() {
     let mut failures = Vec::new();
     for name in common::shared_scan_names() {
         let r = run_session(&name);
-        let full_td = name.starts_with("td-") && !name.contains("dorsal");
+        let front = common::is_front_scene(&name);
+        let full_td = name.starts_with("td-") && !name.contains("dorsal") && !front;
         match (r.status, r.err_mm, r.sigma_mm) {
             (Status::Ok, Some(e), Some(s)) => {
                 if e.abs() > 0.5 || e.abs() > 2.0 * s {
@@ -173,6 +178,12 @@ fn shared_scans_meet_accuracy_target_with_landmarks() {
             }
             (Status::Ok, _, _) => failures.push(format!("{name}: ok without a size")),
             (Status::NeedsRescan, e, s) => {
+                if r.reasons.is_empty() {
+                    failures.push(format!("{name}: needs_rescan without a reason"));
+                }
+                if front && r.has_sizes {
+                    failures.push(format!("{name}: front scene: a rescan that carries sizes"));
+                }
                 if name.contains("dorsal") && !r.reasons.contains(&Reason::InsufficientCoverage) {
                     failures.push(format!(
                         "{name}: dorsal-only rescan without insufficient_coverage: {:?}",
