@@ -1,8 +1,8 @@
 //! `mandrel simulate` end to end: writes a scan folder that reads back, with truth.json;
 //! refuses to overwrite without --force; bad options exit 2.
 
-use mandrel_core::scan::ScanFolder;
 use mandrel_core::hand::Hand;
+use mandrel_core::scan::ScanFolder;
 use std::path::PathBuf;
 use std::process::Command;
 

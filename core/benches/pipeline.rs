@@ -9,9 +9,9 @@
 //! CPU time is the figure to compare then).
 
 use mandrel_core::frame::Frame;
+use mandrel_core::hand::Target;
 use mandrel_core::measure::Timings;
 use mandrel_core::scan::ScanFolder;
-use mandrel_core::hand::Target;
 use mandrel_core::session::{ScanSession, SessionConfig};
 use mandrel_sim::{SimOptions, SimScan};
 use std::path::PathBuf;

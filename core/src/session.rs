@@ -19,6 +19,7 @@
 
 use crate::frame::{Frame, FrameError, Intrinsics, Landmarks, ValidFrame};
 use crate::fuse::{FuseError, TsdfConfig, TsdfVolume};
+use crate::hand::Target;
 use crate::measure::locate::{self, LandmarkView, LocatedFinger};
 use crate::measure::observe::{FrameObservations, ObserveConfig, ObserveError, Roi};
 use crate::measure::section;
@@ -27,7 +28,6 @@ use crate::measure::{
     Reason, Status, Timings, TrackingSummary, MIN_VIEW_SPAN_DEG,
 };
 use crate::mesh::{self, Mesh};
-use crate::hand::Target;
 use crate::numeric::{cross_basis, upper_median};
 use crate::track::{TrackConfig, TrackError, TrackStatus, Tracker};
 use nalgebra::{Isometry3, Point3, Vector3};

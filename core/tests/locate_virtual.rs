@@ -15,9 +15,9 @@
 //!   TrueDepth hands, mean ring-point error over successes ≤ 5 mm.
 
 use mandrel_core::fuse::{TsdfConfig, TsdfVolume};
+use mandrel_core::hand::Finger;
 use mandrel_core::measure::locate::{from_landmarks, geometric, LandmarkView, LocateConfig};
 use mandrel_core::mesh;
-use mandrel_core::hand::Finger;
 use mandrel_sim::{Coverage, NoiseModel, Sensor, SimOptions, SimScan};
 use std::sync::Mutex;
 

@@ -47,11 +47,11 @@
 mod common;
 
 use mandrel_core::frame::pose;
+use mandrel_core::hand::{Finger, Target};
 use mandrel_core::measure::observe::{FrameObservations, ObserveConfig, Roi};
 use mandrel_core::measure::section::{FingerAxis, SectionConfig, SectionMeasurer, SectionResult};
 use mandrel_core::measure::{MeasureDetail, Measurement};
 use mandrel_core::scan::ScanFolder;
-use mandrel_core::hand::{Finger, Target};
 use mandrel_core::session::{ScanSession, SessionConfig};
 use mandrel_sim::{Coverage, NoiseModel, SimOptions, SimScan};
 use nalgebra::{Isometry3, Point2, Point3, Vector3};

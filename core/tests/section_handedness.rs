@@ -28,9 +28,9 @@
 //! poses; `HANDEDNESS_FLY=0` no flying pixels; `HANDEDNESS_DEPTH_NOISE=0` no depth noise;
 //! `HANDEDNESS_DORSAL=0` full coverage only; `HANDEDNESS_RIGHT_ONLY=1` right hands only.
 
+use mandrel_core::hand::Hand;
 use mandrel_core::measure::observe::{FrameObservations, ObserveConfig, Roi};
 use mandrel_core::measure::section::{FingerAxis, SectionConfig, SectionMeasurer};
-use mandrel_core::hand::Hand;
 use mandrel_core::session::{ScanSession, SessionConfig};
 use mandrel_sim::{Coverage, NoiseModel, SimOptions, SimScan};
 use nalgebra::{Isometry3, Point3};

@@ -11,8 +11,8 @@ mod glb;
 mod load;
 
 use load::{hand_from, load};
-use mandrel_core::measure::{MeasureDetail, Measurement, Status};
 use mandrel_core::hand::{Finger, Hand};
+use mandrel_core::measure::{MeasureDetail, Measurement, Status};
 use mandrel_core::session::{ScanSession, SessionConfig};
 use mandrel_sim::mesh_hand::{MeshHand, MeshScan};
 use mandrel_sim::{Ray, SimOptions, Surface};

@@ -2,8 +2,8 @@
 
 mod common;
 
-use mandrel_core::scan::ScanFolder;
 use mandrel_core::hand::{Finger, Hand};
+use mandrel_core::scan::ScanFolder;
 use mandrel_sim::shapes::Surface;
 use mandrel_sim::*;
 use nalgebra::{Isometry3, Point3};

@@ -16,8 +16,8 @@
 pub mod geometric;
 
 use crate::frame::{DepthFrame, Intrinsics, Landmarks, LANDMARK_COUNT};
-use crate::numeric::{tukey_weight, upper_median, TUKEY_C};
 use crate::hand::Finger;
+use crate::numeric::{tukey_weight, upper_median, TUKEY_C};
 use nalgebra::{Isometry3, Matrix3, Point2, Point3, SymmetricEigen, Vector3};
 use serde::{Deserialize, Serialize};
 

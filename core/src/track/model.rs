@@ -7,9 +7,9 @@
 #[cfg(any(test, feature = "internals"))]
 use super::live::{build_pyramid, LiveParams};
 use super::TrackError;
-use crate::frame::{Intrinsics, ValidIntrinsics};
 #[cfg(any(test, feature = "internals"))]
 use crate::frame::{DepthFrame, DepthView};
+use crate::frame::{Intrinsics, ValidIntrinsics};
 use crate::fuse::{Caster, TsdfVolume};
 use nalgebra::{Isometry3, Point3, Vector3};
 

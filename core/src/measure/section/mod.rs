@@ -46,11 +46,9 @@ mod uncertainty;
 mod tests;
 
 pub(crate) use coverage::angular_span_deg;
+pub use measurer::SectionMeasurer;
 #[cfg(any(test, feature = "internals"))]
 pub use measurer::{contour_length, ring_section};
-pub use measurer::SectionMeasurer;
-pub use types::{
-    FingerAxis, RefinedAxis, SectionConfig, SectionResult, SigmaParts, TangentLine2,
-};
+pub use types::{FingerAxis, RefinedAxis, SectionConfig, SectionResult, SigmaParts, TangentLine2};
 #[cfg(feature = "internals")]
 pub use types::{SectionError, MAX_AXIS_LENGTH_M, MIN_AXIS_LENGTH_M, UNOBSERVED_DATA_GAIN};

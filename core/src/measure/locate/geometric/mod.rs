@@ -37,8 +37,8 @@ pub use profile::ProfileSample;
 pub use profile::{pip_from_profile, radius_profile};
 
 use super::{check_plausible, JointEstimate, LocateError, LocateMethod, LocatedFinger};
-use crate::numeric::upper_median;
 use crate::hand::{Finger, Target};
+use crate::numeric::upper_median;
 use nalgebra::{Matrix3, Point3, SymmetricEigen, Vector3};
 use profile::centre_at;
 
