@@ -4,7 +4,7 @@
 //!
 //! Per frame: a platform pose is used as given; without one the tracker aligns the frame to
 //! the fused model (a lost frame is counted and skipped, never fused); the frame is fused
-//! into the TSDF, its compact [`FrameObservations`] are kept, landmarks are sampled against
+//! into the TSDF, its compact `FrameObservations` are kept, landmarks are sampled against
 //! depth, and the depth image is dropped when [`ScanSession::push_frame`] returns.
 //!
 //! A fuse-only job (a mesh for display or export, as `mandrel fuse` makes) turns

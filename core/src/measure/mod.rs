@@ -1,6 +1,6 @@
 //! Finding the target finger, measuring its cross-section, uncertainty and status.
 //!
-//! [`measure`] turns what a scan left behind (per-frame [`observe::FrameObservations`],
+//! [`measure`] turns what a scan left behind (per-frame `FrameObservations`,
 //! landmark views, a tracking summary) into a [`Measurement`]: the ring and knuckle
 //! circumferences with a 1-sigma uncertainty, the sizes in every system, and a status.
 //!

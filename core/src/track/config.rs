@@ -76,14 +76,14 @@ pub struct TrackConfig {
     /// See docs/tuning.md#track.
     pub platform_sparse_min_pixels: usize,
     /// Gauss–Newton steps of the final refinement on the fused SDF (0 = off); only in
-    /// [`Tracker::track`](super::Tracker::track) (where the volume is available) and only
+    /// `Tracker::track` (where the volume is available) and only
     /// without a platform pose.
     /// See docs/tuning.md#track.
     pub sdf_refine_iterations: usize,
     /// Every `sdf_stride`-th full-resolution live point is used by the SDF refinement.
     pub sdf_stride: usize,
     /// Refine platform poses by point-to-SDF alignment on the fused volume (no raycast, no
-    /// projective ICP) in [`Tracker::track`](super::Tracker::track); a frame it loses (or
+    /// projective ICP) in `Tracker::track`; a frame it loses (or
     /// `false`) is refined by raycast + ICP as without a pose. The platform pose is a good
     /// enough initial guess for the SDF's narrow basin (the truncation band). Off by
     /// default: it is faster, but the fused finger comes out smaller.

@@ -123,7 +123,7 @@ pub struct SectionConfig {
     /// Re-aim the axis through section centres between the ring position and PIP.
     pub refine_axis: bool,
     /// 1-sigma of the given axis's direction (degrees, per tilt component) when the caller
-    /// gives none ([`SectionMeasurer::with_axis_sigma_rad`]): the prior the slice centres'
+    /// gives none (`SectionMeasurer::with_axis_sigma_rad`): the prior the slice centres'
     /// direction is combined with.
     pub axis_prior_sigma_deg: f64,
     /// Least 1-sigma of a slice centre (metres, per in-plane component) in the axis
@@ -259,7 +259,7 @@ pub struct SigmaParts {
     /// what only the shape prior decides, because no surface sample or silhouette tangent
     /// constrains those directions (e.g. the palmar half in a scan from the back of the
     /// hand). Computed as the posterior sigma of the perimeter with every observation's
-    /// weight multiplied by [`UNOBSERVED_DATA_GAIN`] (so the observed directions are pinned
+    /// weight multiplied by `UNOBSERVED_DATA_GAIN` (so the observed directions are pinned
     /// and the unconstrained ones keep their prior spread).
     pub unobserved_m: f64,
 }
