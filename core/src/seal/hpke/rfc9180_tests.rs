@@ -1,16 +1,16 @@
 //! RFC 9180 Appendix A.2.1 (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305,
-//! base mode) known-answer tests for `mandrel_core::seal::hpke`, with the vector kept in
-//! `tests/data/rfc9180_a2_1_base.json`. The ephemeral key comes from a fixed-bytes random
+//! base mode) known-answer tests for this module, with the vector kept beside them in
+//! `rfc9180_a2_1_base.json`. The ephemeral key comes from a fixed-bytes random
 //! source so the vector's `skEm` is used; the recipient's DH is done with ring too.
 #![allow(deprecated)] // ring::test::rand::FixedSliceRandom lives in ring's deprecated test module.
 
-use mandrel_core::seal::hpke::{self, KeySchedule, RecipientContext, SenderContext};
+use super::{self as hpke, KeySchedule, RecipientContext, SenderContext};
 use ring::agreement::{agree_ephemeral, EphemeralPrivateKey, UnparsedPublicKey, X25519};
 use ring::test::rand::FixedSliceRandom;
 use serde_json::Value;
 
 fn vector() -> Value {
-    serde_json::from_str(include_str!("data/rfc9180_a2_1_base.json")).unwrap()
+    serde_json::from_str(include_str!("rfc9180_a2_1_base.json")).unwrap()
 }
 
 fn hex(s: &str) -> Vec<u8> {

@@ -466,6 +466,9 @@ pub fn open_base_with_dh(
 }
 
 #[cfg(test)]
+mod rfc9180_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
