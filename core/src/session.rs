@@ -872,8 +872,10 @@ mod tests {
     }
 
     fn session(keep_observations: bool) -> ScanSession {
-        let target: Target = serde_json::from_str(r#"{"hand": "left", "finger": "ring"}"#).unwrap();
-        let mut c = SessionConfig::new(target);
+        let mut c = SessionConfig::new(Target {
+            hand: crate::hand::Hand::Left,
+            finger: crate::hand::Finger::Ring,
+        });
         c.refine_platform_poses = false;
         c.keep_observations = keep_observations;
         ScanSession::new(c).unwrap()
