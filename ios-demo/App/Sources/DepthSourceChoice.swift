@@ -9,6 +9,8 @@ import ScanKit
 struct DepthSourceChoice {
     let source: DepthSource
     let name: String
+    /// The virtual sensor's truth in demo mode.
+    var demoTruth: VirtualScanTruth? = nil
 
     static func best() -> DepthSourceChoice {
         if ARWorldTrackingConfiguration.supportsFrameSemantics(.sceneDepth) {
@@ -17,11 +19,13 @@ struct DepthSourceChoice {
         if AVCaptureDevice.default(.builtInTrueDepthCamera, for: .video, position: .front) != nil {
             return DepthSourceChoice(source: TrueDepthSource(), name: "TrueDepth")
         }
+        #if MANDREL_SIM
         // Demo mode: the core's virtual sensor at about 30 frames per second.
         let seed = UInt64.random(in: 1...UInt64(UInt32.max))
         if let demo = try? VirtualDepthSource(seed: seed, options: virtualScanDefaults(), frameIntervalSeconds: 1.0 / 30.0) {
-            return DepthSourceChoice(source: demo, name: "Demo (virtual sensor)")
+            return DepthSourceChoice(source: demo, name: "Demo (virtual sensor)", demoTruth: demo.truth)
         }
+        #endif
         return DepthSourceChoice(source: NoDepthSource(), name: "No depth camera")
     }
 }

@@ -34,7 +34,7 @@ final class ScanModel: ObservableObject {
         let pending = PendingUploadStore(directory: support.appendingPathComponent("pending-uploads"),
                                          keyStore: KeychainKeyStore(service: "app.mandrel.demo.data-key"))
         let choice = DepthSourceChoice.best()
-        let truth = (choice.source as? VirtualDepthSource)?.truth
+        let truth = choice.demoTruth
         let hand = truth?.hand ?? .left
         let deps = ScanController.Dependencies(
             sessionConfig: sessionConfigDefaults(hand: hand, finger: .ring),
@@ -44,7 +44,10 @@ final class ScanModel: ObservableObject {
         return ScanModel(controller: ScanController(dependencies: deps), sourceName: choice.name, demoTruth: truth)
     }
 
-    func start() { controller.start() }
+    func start() {
+        // An envelope left by an earlier run goes first; the scan starts after it.
+        if !controller.resumePendingUpload() { controller.start() }
+    }
     func accept(purpose: String) {
         controller.send(.consentGranted(.grantedNow(purpose: purpose, scope: .measurement, policyVersion: "2026-01")))
     }

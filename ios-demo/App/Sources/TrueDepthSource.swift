@@ -2,8 +2,9 @@
 // (the core wants raw depth, not hole-filled depth), synchronised with the video output so
 // Vision's hand landmarks belong to the same instant as the depth map, Float32 depth, and
 // intrinsics from the depth data's cameraCalibrationData scaled to the depth map.
-// Threading: the synchroniser delivers on `captureQueue`; a frame is pushed there only when
-// the previous push has finished, otherwise it is dropped, so the camera never waits.
+// Threading: the synchroniser delivers on `captureQueue`, which only picks the buffers and
+// hands them to `pushQueue` (Vision + the core's push) when the previous push has finished;
+// otherwise the frame is dropped, so the capture queue never waits on the core.
 import AVFoundation
 import Mandrel
 import ScanKit
@@ -14,11 +15,13 @@ final class TrueDepthSource: NSObject, DepthSource, AVCaptureDataOutputSynchroni
     private let depthOutput = AVCaptureDepthDataOutput()
     private var synchronizer: AVCaptureDataOutputSynchronizer?
     private let captureQueue = DispatchQueue(label: "mandrel.truedepth.capture", qos: .userInitiated)
+    private let pushQueue = DispatchQueue(label: "mandrel.truedepth.push", qos: .userInitiated)
     private let handPose = HandPoseDetector()
     private let lock = NSLock()
     private var session: ScanSession?
     private var events: ScanEventSink?
     private var configured = false
+    private var pushing = false
 
     func start(session: ScanSession, events: ScanEventSink) {
         lock.lock()
@@ -83,28 +86,37 @@ final class TrueDepthSource: NSObject, DepthSource, AVCaptureDataOutputSynchroni
         synchronizer = sync
     }
 
-    private var pushing = false
-
     func dataOutputSynchronizer(_ synchronizer: AVCaptureDataOutputSynchronizer,
                                 didOutput collection: AVCaptureSynchronizedDataCollection) {
+        guard let synced = collection.synchronizedData(for: depthOutput) as? AVCaptureSynchronizedDepthData,
+              !synced.depthDataWasDropped else { return }
         lock.lock()
         let session = self.session, events = self.events
         let busy = pushing
         if session != nil && !busy { pushing = true }
         lock.unlock()
         guard let session, let events, !busy else { return }
-        defer { lock.lock(); pushing = false; lock.unlock() }
-
-        guard let synced = collection.synchronizedData(for: depthOutput) as? AVCaptureSynchronizedDepthData,
-              !synced.depthDataWasDropped else { return }
-        var depthData = synced.depthData
-        if depthData.depthDataType != kCVPixelFormatType_DepthFloat32 {
-            depthData = depthData.converting(toDepthDataType: kCVPixelFormatType_DepthFloat32)
+        let depthData = synced.depthData
+        let timestamp = synced.timestamp.seconds
+        var image: CVPixelBuffer?
+        if let video = collection.synchronizedData(for: videoOutput) as? AVCaptureSynchronizedSampleBufferData,
+           !video.sampleBufferWasDropped {
+            image = CMSampleBufferGetImageBuffer(video.sampleBuffer)
         }
+        pushQueue.async { [self] in
+            defer { lock.lock(); pushing = false; lock.unlock() }
+            push(session: session, events: events, depthData: depthData, image: image, timestamp: timestamp)
+        }
+    }
+
+    private func push(session: ScanSession, events: ScanEventSink, depthData original: AVDepthData,
+                      image: CVPixelBuffer?, timestamp: Double) {
+        let depthData = original.depthDataType == kCVPixelFormatType_DepthFloat32
+            ? original : original.converting(toDepthDataType: kCVPixelFormatType_DepthFloat32)
         let map = depthData.depthDataMap
         let size = PixelSize(width: CVPixelBufferGetWidth(map), height: CVPixelBufferGetHeight(map))
         guard let calibration = depthData.cameraCalibrationData else {
-            events.send(.frameRejected(FrameRejection(timestampS: synced.timestamp.seconds, kind: .invalidFrame,
+            events.send(.frameRejected(FrameRejection(timestampS: timestamp, kind: .invalidFrame,
                                                       message: "depth data without camera calibration")))
             return
         }
@@ -116,17 +128,13 @@ final class TrueDepthSource: NSObject, DepthSource, AVCaptureDataOutputSynchroni
                 fx: Double(k.columns.0.x), fy: Double(k.columns.1.y), cx: Double(k.columns.2.x), cy: Double(k.columns.2.y),
                 video: PixelSize(width: Int(reference.width), height: Int(reference.height)), depth: size)
         } catch {
-            events.send(.frameRejected(FrameRejection(timestampS: synced.timestamp.seconds, kind: .invalidFrame, message: "\(error)")))
+            events.send(.frameRejected(FrameRejection(timestampS: timestamp, kind: .invalidFrame, message: "\(error)")))
             return
         }
 
         // Landmarks of the video frame taken at the same instant; Vision's normalised
         // coordinates map onto the depth map because both cover the same field of view.
-        var landmarks: [PixelPoint]?
-        if let video = collection.synchronizedData(for: videoOutput) as? AVCaptureSynchronizedSampleBufferData,
-           !video.sampleBufferWasDropped, let image = CMSampleBufferGetImageBuffer(video.sampleBuffer) {
-            landmarks = handPose.detect(in: image, orientation: .up).flatMap { HandLandmarks.depthPixels($0, size: size) }
-        }
+        let landmarks = image.flatMap { handPose.detect(in: $0, orientation: .up) }.flatMap { HandLandmarks.depthPixels($0, size: size) }
 
         CVPixelBufferLockBaseAddress(map, .readOnly)
         defer { CVPixelBufferUnlockBaseAddress(map, .readOnly) }
@@ -134,7 +142,7 @@ final class TrueDepthSource: NSObject, DepthSource, AVCaptureDataOutputSynchroni
         let bytesPerRow = CVPixelBufferGetBytesPerRow(map)
         // Borrowed, not copied: the core reads the buffer once during the call.
         let bytes = Data(bytesNoCopy: base, count: bytesPerRow * size.height, deallocator: .none)
-        let info = FrameInfo(intrinsics: intrinsics, pose: nil, timestampS: synced.timestamp.seconds, landmarks: landmarks)
+        let info = FrameInfo(intrinsics: intrinsics, pose: nil, timestampS: timestamp, landmarks: landmarks)
         // Errors reach the UI through the session's listener (onFrameRejected).
         _ = try? session.pushTruedepth(depth: bytes, format: .depthFloat32,
                                        layout: BufferLayout(width: UInt32(size.width), height: UInt32(size.height),

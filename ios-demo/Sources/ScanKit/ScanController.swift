@@ -75,6 +75,25 @@ public final class ScanController {
         send(.start(deps.camera.status()))
     }
 
+    /// Sends the oldest envelope an earlier run sealed but could not deliver (the app was
+    /// closed mid-upload); returns false when there is none or the flow is not idle. An
+    /// envelope that no longer decrypts (key deleted, file altered) is removed.
+    @discardableResult
+    public func resumePendingUpload() -> Bool {
+        guard phase == .idle else { return false }
+        for scanID in deps.pendingUploads.pendingScanIDs() {
+            do {
+                let envelope = try deps.pendingUploads.load(scanID: scanID)
+                pendingScanID = scanID
+                send(.resumeUpload(envelope))
+                return true
+            } catch {
+                try? deps.pendingUploads.remove(scanID: scanID)
+            }
+        }
+        return false
+    }
+
     /// Applies `event` and runs the resulting effects.
     public func send(_ event: ScanEvent) {
         let before = machine.phase

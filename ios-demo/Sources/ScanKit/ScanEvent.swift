@@ -38,6 +38,8 @@ public enum ScanEvent: Sendable {
     case failed(ScanFailure)
     /// The shopper cancelled: stop, and delete everything the scan produced.
     case cancel
+    /// At launch: an envelope sealed in an earlier run is still pending; send it.
+    case resumeUpload(SealedEnvelope)
 }
 
 /// Work the state machine asks the controller to do. Effects are data, so tests check the

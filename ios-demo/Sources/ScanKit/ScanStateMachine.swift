@@ -68,6 +68,10 @@ public struct ScanStateMachine: Sendable {
                 return []
             }
 
+        case (.idle, .resumeUpload(let e)):
+            envelope = e
+            return startUpload(attempt: 1)
+
         case (.requestingCameraPermission, .cameraPermissionAnswered(let granted)):
             phase = granted ? .awaitingConsent : .failed(.cameraUnavailable(.denied))
             return []

@@ -34,6 +34,19 @@ final class ScanStateMachineTests: XCTestCase {
         XCTAssertNil(m.envelope)
     }
 
+    func testAnEnvelopeLeftByAnEarlierRunIsSentFromIdleOnly() {
+        var m = ScanStateMachine()
+        let e = SealedEnvelope(scanID: "abcd", json: "{}")
+        XCTAssertEqual(m.handle(.resumeUpload(e)), [.upload(attempt: 1)])
+        XCTAssertEqual(m.envelope, e)
+        XCTAssertEqual(m.handle(.uploadFinished(.delivered)), [.clearPendingUpload(scanID: "abcd")])
+        XCTAssertEqual(m.phase, .done(scanID: "abcd"))
+        var busy = ScanStateMachine()
+        _ = busy.handle(.start(.authorized))
+        XCTAssertEqual(busy.handle(.resumeUpload(e)), [])
+        XCTAssertNil(busy.envelope)
+    }
+
     func testCameraDeniedOrRestrictedStopsBeforeConsent() {
         var m = ScanStateMachine()
         _ = m.handle(.start(.notDetermined))

@@ -22,6 +22,10 @@ final class SimulatedScanTests: XCTestCase {
     func testAnOutOfRangeSessionSettingFailsTheFlowWithTheCoreError() async throws {
         try await SimulatedScan.outOfRangeSetting()
     }
+
+    func testAPendingEnvelopeFromAnEarlierRunIsDeliveredAndAnUnreadableOneDropped() async throws {
+        try await SimulatedScan.resumePending()
+    }
 }
 
 /// The scenarios, on the main actor like the app's controller.
@@ -192,5 +196,25 @@ enum SimulatedScan {
         XCTAssertEqual(source.starts, 0)
         XCTAssertEqual(LocalizedText(localization: "en").message(for: .core(.InvalidConfig(message: message))),
                        "The scanner is misconfigured. Please update the app.")
+    }
+
+    static func resumePending() async throws {
+        let dir = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let keys = InMemoryKeyStore()
+        let pending = PendingUploadStore(directory: dir, keyStore: keys)
+        let good = SealedEnvelope(scanID: "bb00", json: "{\"format\":\"mandrel-sealed\"}")
+        try pending.save(good)
+        // A file from another device (other key) sorts first and cannot be opened.
+        let foreign = PendingUploadStore(directory: dir, keyStore: InMemoryKeyStore())
+        try foreign.save(SealedEnvelope(scanID: "aa00", json: "{}"))
+        let uploader = ScriptedUploader([])
+        let c = controller(source: SilentSource(), hand: .left, finger: .ring, pending: pending, uploader: uploader, key: "x")
+        XCTAssertTrue(c.resumePendingUpload())
+        await expectEventually({ c.phase.isTerminal }, "\(c.phase)")
+        XCTAssertEqual(c.phase, .done(scanID: "bb00"))
+        XCTAssertEqual(uploader.sent.first?.httpBody, Data(good.json.utf8))
+        XCTAssertEqual(pending.pendingScanIDs(), [])
+        XCTAssertFalse(c.resumePendingUpload(), "nothing left, and the flow is no longer idle")
     }
 }
