@@ -36,6 +36,11 @@ cp "$OUT/gen/MandrelFFI.h" "$PKG/Sources/MandrelFFI/MandrelFFI.h"
 cp "$LIB" "$OUT/lib/"
 step "generated the Swift bindings into ios-demo/Sources"
 
+step "ScanKit imports no Apple UI or camera framework"
+if grep -rnE '^[[:space:]]*(@testable[[:space:]]+)?import[[:space:]]+(UIKit|SwiftUI|ARKit|Vision|AVFoundation|CoreVideo)\b' "$PKG/Sources" "$PKG/Tests"; then
+  echo "ERROR: ScanKit must stay platform-independent (the imports above belong in App/)"; exit 1
+fi
+
 step "app manifests and the required-reason symbol scan"
 lib_args=()
 if rustup target list --installed 2>/dev/null | grep -qx aarch64-apple-ios && command -v clang >/dev/null && command -v llvm-nm >/dev/null; then

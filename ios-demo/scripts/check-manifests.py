@@ -58,9 +58,20 @@ def base_name(symbol):
     return re.sub(r"\$(INODE64|UNIX2003|DARWIN_EXTSN|NOCANCEL)+$", "", name)
 
 
+def symbols(lib, nm, which):
+    # --no-llvm-bc: read the Mach-O symbol tables, not the embedded bitcode (which an older
+    # LLVM than rustc's cannot parse).
+    run = subprocess.run([nm, "--no-llvm-bc", which, "--just-symbol-name", lib], capture_output=True, text=True)
+    names = {line.strip() for line in run.stdout.splitlines() if line.strip() and not line.endswith(":")}
+    if run.returncode != 0 or not names:
+        fail(f"{nm} {which} {lib} failed: {run.stderr.strip()[:300]}")
+    return names
+
+
 def symbol_categories(lib, nm):
-    out = subprocess.run([nm, "-u", "--just-symbol-name", lib], check=True, capture_output=True, text=True).stdout
-    undefined = {line.strip() for line in out.splitlines() if line.strip() and not line.endswith(":")}
+    """The archive's external references (undefined in a member and defined in none),
+    grouped by required-reason category."""
+    undefined = symbols(lib, nm, "--undefined-only") - symbols(lib, nm, "--defined-only")
     found = {}
     for sym in sorted(undefined):
         name = base_name(sym)
@@ -123,7 +134,7 @@ def main():
 
     if a.lib:
         total, found = symbol_categories(a.lib, a.nm)
-        print(f"[manifests] symbol scan of {pathlib.Path(a.lib).name}: {total} undefined symbols")
+        print(f"[manifests] symbol scan of {pathlib.Path(a.lib).name}: {total} external symbols referenced")
         for category in sorted(CATEGORIES):
             names = sorted(found.get(category, ()))
             print(f"[manifests]   {category}: {', '.join(names) if names else '-'}")
