@@ -31,8 +31,9 @@ cargo build --release --locked -p mandrel-cli || exit 1
 LIB="$TARGET/release/libmandrel_ffi.so"
 rm -rf "$OUT/gen" "$OUT/lib"; mkdir -p "$OUT/gen" "$OUT/lib"
 "$TARGET/release/uniffi-bindgen" generate --no-format --library "$LIB" -l swift -o "$OUT/gen" >/dev/null || exit 1
-cp "$OUT/gen/Mandrel.swift" "$PKG/Sources/Mandrel/Mandrel.swift"
-cp "$OUT/gen/MandrelFFI.h" "$PKG/Sources/MandrelFFI/MandrelFFI.h"
+# Copied only when changed, so an unchanged API does not rebuild the Swift module.
+cmp -s "$OUT/gen/Mandrel.swift" "$PKG/Sources/Mandrel/Mandrel.swift" || cp "$OUT/gen/Mandrel.swift" "$PKG/Sources/Mandrel/Mandrel.swift"
+cmp -s "$OUT/gen/MandrelFFI.h" "$PKG/Sources/MandrelFFI/MandrelFFI.h" || cp "$OUT/gen/MandrelFFI.h" "$PKG/Sources/MandrelFFI/MandrelFFI.h"
 cp "$LIB" "$OUT/lib/"
 step "generated the Swift bindings into ios-demo/Sources"
 
@@ -51,7 +52,8 @@ else
 fi
 python3 ios-demo/scripts/check-manifests.py "$PKG/App" "${lib_args[@]}" || exit 1
 
-if [ ! -x "$SWIFT_ROOT/usr/bin/swift" ]; then
+# (usr/bin/swift is an absolute symlink inside the chroot: test swiftc, as bindings/tests do)
+if [ ! -x "$SWIFT_ROOT/usr/bin/swiftc" ]; then
   missing "Swift chroot ($SWIFT_ROOT) not found: swift build/test skipped"
   exit 0
 fi

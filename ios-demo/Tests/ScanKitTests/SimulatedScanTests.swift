@@ -75,8 +75,9 @@ enum SimulatedScan {
             recipient = try String(contentsOfFile: keyPrefix + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        // At the camera's 30 frames per second, as in the demo mode.
-        let source = try VirtualDepthSource(seed: 17, options: virtualScanDefaults(), frameIntervalSeconds: 1.0 / 30.0)
+        // 10 frames per second: slow enough that the provisional measurement (started after 8
+        // fused frames) returns before the scan completes, even on a loaded CI machine.
+        let source = try VirtualDepthSource(seed: 17, options: virtualScanDefaults(), frameIntervalSeconds: 0.1)
         let truth = source.truth
         let pending = PendingUploadStore(directory: dir.appendingPathComponent("pending"), keyStore: InMemoryKeyStore())
         let uploader = ScriptedUploader([.failure(.network("offline")), .success(HTTPResponseSummary(status: 503, retryAfterSeconds: 0)),
