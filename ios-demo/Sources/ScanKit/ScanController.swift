@@ -154,7 +154,8 @@ public final class ScanController {
                     let m = try session.finish()
                     return provisional ? .provisionalMeasured(m) : .measured(m)
                 } catch {
-                    return .failed(.core(error as? MandrelError ?? .Internal(message: "\(error)")))
+                    let e = error as? MandrelError ?? .Internal(message: "\(error)")
+                    return provisional ? .provisionalUnavailable(e) : .failed(.core(e))
                 }
             }
 

@@ -21,6 +21,8 @@ public enum ScanEvent: Sendable {
     case finishRequested
     /// A provisional measurement taken while capture goes on.
     case provisionalMeasured(RingMeasurement)
+    /// A provisional measurement could not be taken (the core threw); capture goes on.
+    case provisionalUnavailable(MandrelError)
     /// The final measurement.
     case measured(RingMeasurement)
     /// The shopper asked to send the size to the retailer.

@@ -114,6 +114,11 @@ public struct ScanStateMachine: Sendable {
             if m.status == .ok { phase = .provisional(progress, m) }
             return []
 
+        case (.capturing, .provisionalUnavailable), (.provisional, .provisionalUnavailable):
+            // Only the final measurement's errors stop the flow.
+            provisionalInFlight = false
+            return []
+
         case (.capturing, .sourceEnded), (.provisional, .sourceEnded),
              (.capturing, .finishRequested), (.provisional, .finishRequested):
             return endCapture()

@@ -177,9 +177,13 @@ final class ScanStateMachineTests: XCTestCase {
         }
     }
 
-    func testCoreFailureDuringCaptureStopsTheSource() {
-        var m = ScanStateMachine()
+    func testCoreFailureDuringCaptureStopsTheSourceButAFailedProvisionalDoesNot() {
+        var m = ScanStateMachine(settings: .init(provisionalAfterFrames: 5, provisionalAfterCoverageDeg: 90, provisionalEveryFrames: 2))
         capturing(&m)
+        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 6, coverage: 95, hint: .keepMoving))), [.measureProvisional])
+        XCTAssertEqual(m.handle(.provisionalUnavailable(.NotEnoughData(message: "x"))), [])
+        XCTAssertTrue(m.phase.isCapturing)
+        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 8, coverage: 99, hint: .keepMoving))), [.measureProvisional], "the next one is taken")
         XCTAssertEqual(m.handle(.failed(.core(.InvalidConfig(message: "voxel")))), [.stopCapture])
         XCTAssertEqual(m.phase, .failed(.core(.InvalidConfig(message: "voxel"))))
     }
