@@ -130,7 +130,7 @@ enum SimulatedScan {
     static func cancelMidScan() async throws {
         let dir = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let source = try VirtualDepthSource(seed: 5, options: virtualScanDefaults(), frameIntervalSeconds: 0.02)
+        let source = try VirtualDepthSource(seed: 5, options: virtualScanDefaults(), frameIntervalSeconds: 0.05)
         let keys = InMemoryKeyStore()
         let pending = PendingUploadStore(directory: dir.appendingPathComponent("pending"), keyStore: keys)
         let uploader = ScriptedUploader([])
@@ -140,9 +140,12 @@ enum SimulatedScan {
         await expectEventually({ c.phase == .awaitingConsent })
         c.send(.consentGranted(Fixture.consent))
         await expectEventually({
-            if case .capturing(let p) = c.phase { return (p.guidance?.framesPushed ?? 0) >= 4 }
-            return false
+            switch c.phase {
+            case .capturing(let p), .provisional(let p, _): return (p.guidance?.framesPushed ?? 0) >= 4
+            default: return false
+            }
         }, "\(c.phase)")
+        XCTAssertTrue(c.phase.isCapturing, "the scan ended before it could be cancelled: \(c.phase)")
         weak var session = c.session
         XCTAssertNotNil(session)
         c.send(.cancel)
