@@ -15,3 +15,8 @@ if [ -x bindings/tests/run.sh ]; then
   echo "== Binding tests (Kotlin, Python, Swift)"
   bindings/tests/run.sh
 fi
+
+if [ -x ios-demo/test.sh ]; then
+  echo "== iOS shell (ScanKit: swift build + swift test; App/ parse, manifests, symbol scan)"
+  ios-demo/test.sh
+fi
