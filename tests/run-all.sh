@@ -15,3 +15,9 @@ if [ -x bindings/tests/run.sh ]; then
   echo "== Binding tests (Kotlin, Python, Swift)"
   bindings/tests/run.sh
 fi
+
+if [ -x android-demo/test.sh ]; then
+  echo "== Android shell: core tests on the JVM, then a framework-only APK"
+  android-demo/test.sh
+  android-demo/build-apk.sh target/android-demo/mandrel-demo.apk
+fi

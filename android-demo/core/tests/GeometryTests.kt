@@ -34,6 +34,15 @@ fun runGeometryTests(h: Harness) {
         expect(k.fy == 501.0 && k.width == 640) { "$k" }
     }
 
+    h.test("intrinsics of a centre-cropped stream: 4:3 array to 16:9 output keeps the optical axis") {
+        val array = ImageIntrinsics(1000.0, 1000.0, 1999.5, 1499.5, 4000, 3000)
+        val k = array.centreCroppedTo(1600, 900) // crop 4000x2250 from y = 375, scale 0.4
+        near(k.fx, 400.0, 1e-9, "fx"); near(k.cx, 799.5, 1e-9, "cx"); near(k.cy, 449.5, 1e-9, "cy")
+        val same = array.centreCroppedTo(400, 300)
+        val scaled = array.scaledTo(400, 300)
+        near(same.cx, scaled.cx, 1e-9, "same aspect: cx"); near(same.fy, scaled.fy, 1e-9, "same aspect: fy")
+    }
+
     h.test("landmark rotation: unrotate inverts rotate for every quarter turn; corners go where a clockwise turn puts them") {
         val p = NormalizedPoint(0.2f, 0.7f)
         for (r in listOf(0, 90, 180, 270, -90, 450)) {

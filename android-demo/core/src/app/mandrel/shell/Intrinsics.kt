@@ -44,6 +44,25 @@ data class ImageIntrinsics(
         )
     }
 
+    /**
+     * These intrinsics for an output stream of `outWidth x outHeight` that camera2 makes from the
+     * largest centred region of this (active-array) image with the output's aspect ratio, scaled:
+     * what a DEPTH16 stream of another aspect ratio than its sensor sees.
+     */
+    fun centreCroppedTo(outWidth: Int, outHeight: Int): CameraIntrinsics {
+        require(outWidth > 0 && outHeight > 0) { "output size must be positive, got ${outWidth}x$outHeight" }
+        val outAspect = outWidth.toDouble() / outHeight
+        val cropW = minOf(width.toDouble(), height * outAspect)
+        val cropH = cropW / outAspect
+        val x0 = (width - cropW) / 2
+        val y0 = (height - cropH) / 2
+        val s = outWidth / cropW
+        return CameraIntrinsics(
+            outWidth.toUInt(), outHeight.toUInt(),
+            fx * s, fy * s, (cx - x0 + 0.5) * s - 0.5, (cy - y0 + 0.5) * s - 0.5,
+        )
+    }
+
     companion object {
         /** Largest relative difference of the two scale factors still treated as one image. */
         const val MAX_ASPECT_MISMATCH = 0.01

@@ -108,18 +108,17 @@ class ScanFlow(
             return false
         }
         val g = report.guidance
-        when (current) {
-            is FlowState.Capturing -> {
-                if (g.hint == ScanHint.DONE && !provisionalShown) {
-                    provisionalShown = true
-                    val m = s.finish()
-                    move(FlowState.Provisional(m, ResultView.of(m, provisional = true), g))
-                } else {
-                    move(current.copy(guidance = g, hint = GuidanceText.hint(g.hint), tracking = GuidanceText.tracking(g.tracking),
-                        notice = GuidanceText.outcome(report.outcome)))
-                }
+        if (current is FlowState.Capturing) {
+            if (g.hint == ScanHint.DONE && !provisionalShown) {
+                provisionalShown = true
+                val m = s.finish()
+                move(FlowState.Provisional(m, ResultView.of(m, provisional = true), g))
+            } else {
+                move(current.copy(guidance = g, hint = GuidanceText.hint(g.hint), tracking = GuidanceText.tracking(g.tracking),
+                    notice = GuidanceText.outcome(report.outcome)))
             }
-            is FlowState.Provisional -> move(current.copy(guidance = g))
+        } else if (current is FlowState.Provisional) {
+            move(current.copy(guidance = g))
         }
         if (src.exhausted && state is FlowState.Capturing) finishLocked()
         true
