@@ -42,7 +42,7 @@ data class ResultView(
             }
             return when (m.status) {
                 MeasurementStatus.OK -> ResultView(
-                    headline = if (provisional) "Provisional size: keep scanning to confirm" else "Your ring size",
+                    headline = if (provisional) "Provisional size: confirm it, or keep scanning to refine it" else "Your ring size",
                     circumference = circumference,
                     sizes = m.sizes?.let(::rows) ?: emptyList(),
                     recommended = m.recommended?.let { rows(it.sizes) } ?: emptyList(),

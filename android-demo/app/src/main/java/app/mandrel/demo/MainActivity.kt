@@ -50,7 +50,7 @@ class MainActivity : Activity() {
     private val work = Handler(worker.looper)
     private var flow: ScanFlow? = null
     private var demoMode = false
-    private var pumping = false
+    @Volatile private var pumping = false
     private lateinit var overlay: GuidanceOverlayView
     private val optional: OptionalSources? by lazy { OptionalSources.load() }
 
@@ -143,16 +143,17 @@ class MainActivity : Activity() {
             is FlowState.ReadyToScan -> startSource(f)
             is FlowState.Capturing -> captureScreen(f, s)
             is FlowState.Provisional -> resultScreen(s.view, null,
-                "Confirm this size" to { f.finish() }, "Keep scanning" to { f.keepScanning(); pump(f) }, "Cancel" to { f.cancel() })
+                "Confirm this size" to { later { f.finish() } }, "Keep scanning" to { later { f.keepScanning(); pump(f) } },
+                "Cancel" to { later { f.cancel() } })
             is FlowState.Result -> resultScreen(s.view, s.message,
                 *(if (s.view.canSeal) arrayOf("Send to ${getString(R.string.store_name)}" to { sealInBackground(f) }) else emptyArray()),
-                "Scan again" to { rescan(f) }, "Discard" to { f.cancel() })
+                "Scan again" to { rescan(f) }, "Discard" to { later { f.cancel() } })
             is FlowState.Uploading -> {
                 screen("Sending", "Sending your sealed result (attempt ${s.attempt})…", "Cancel and delete it" to { f.cancel() })
                 upload(f, s)
             }
             is FlowState.UploadFailed -> screen("Not sent", s.message,
-                *(if (s.canRetry) arrayOf("Try again" to { f.retryUpload(s.scanId) }) else emptyArray()), "Discard" to { f.cancel() })
+                *(if (s.canRetry) arrayOf("Try again" to { later { f.retryUpload(s.scanId) } }) else emptyArray()), "Discard" to { later { f.cancel() } })
             is FlowState.Done -> screen("Sent", "${getString(R.string.store_name)} has your ring size. Nothing of the scan is left on this phone.",
                 "Done" to { showStart() })
             is FlowState.Discarded -> screen("Nothing kept", s.reason, "Start over" to { showStart() })
@@ -216,8 +217,8 @@ class MainActivity : Activity() {
             val column = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL; setBackgroundColor(Color.BLACK) }
             column.addView(overlay, LinearLayout.LayoutParams(LinearLayout.LayoutParams.MATCH_PARENT, 0, 1f))
             val buttons = LinearLayout(this).apply { orientation = LinearLayout.HORIZONTAL; setGravity(Gravity.CENTER) }
-            buttons.addView(button("Measure now") { work.post { f.finish() } })
-            buttons.addView(button("Cancel") { work.post { f.cancel() } })
+            buttons.addView(button("Measure now") { later { f.finish() } })
+            buttons.addView(button("Cancel") { later { f.cancel() } })
             column.addView(buttons)
             setContentView(column)
         }
@@ -225,11 +226,18 @@ class MainActivity : Activity() {
     }
 
     private fun rescan(f: ScanFlow) {
-        if (demoMode) work.post { f.rescan(VirtualDepthSource(VirtualSensor(System.nanoTime().toULong(), virtualScanDefaults()))); pump(f) }
+        if (demoMode) later { f.rescan(VirtualDepthSource(VirtualSensor(System.nanoTime().toULong(), virtualScanDefaults()))); pump(f) }
         else { f.cancel("Starting again."); begin() }
     }
 
-    private fun sealInBackground(f: ScanFlow) = work.post { f.seal() }
+    private fun sealInBackground(f: ScanFlow) = later { f.seal() }
+
+    /** Runs a flow action on the frame worker; a tap that arrives after the state moved on is ignored. */
+    private fun later(action: () -> Unit) {
+        work.post {
+            try { action() } catch (e: IllegalStateException) { /* a stale tap: the screen is already gone */ }
+        }
+    }
 
     private fun upload(f: ScanFlow, s: FlowState.Uploading) {
         work.postDelayed({
