@@ -128,6 +128,11 @@ badging() {
   grep -q "uses-feature-not-required: name='android.hardware.camera.ar'" "$W/badging.txt"
 }
 check "badging: package, sdkVersion 24, launchable MainActivity, CAMERA, camera.ar optional" badging
+arcore_optional() {
+  aapt dump xmltree "$OUT_APK" AndroidManifest.xml > "$W/manifest-tree.txt" || return 1
+  grep -A2 '"com.google.ar.core"' "$W/manifest-tree.txt" | grep -q '"optional"'
+}
+check "manifest: com.google.ar.core meta-data is optional" arcore_optional
 no_invoke_custom() {
   dexdump -d "$W/dex/classes.dex" > "$W/dexdump.txt" || return 1
   ! grep -q "invoke-custom\|invoke-polymorphic" "$W/dexdump.txt"
