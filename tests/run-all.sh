@@ -20,3 +20,9 @@ if [ -x ios-demo/test.sh ]; then
   echo "== iOS shell (ScanKit: swift build + swift test; App/ parse, manifests, symbol scan)"
   ios-demo/test.sh
 fi
+
+if [ -x android-demo/test.sh ]; then
+  echo "== Android shell: core tests on the JVM, then a framework-only APK"
+  android-demo/test.sh
+  android-demo/build-apk.sh target/android-demo/mandrel-demo.apk
+fi
