@@ -128,7 +128,16 @@ pub fn draw_overlay(input: &OverlayInput<'_>) -> anyhow::Result<image::RgbImage>
                 .filter(inside)
         };
         let magenta = RGBColor(255, 0, 255);
+        // Labels in colour on a dark shadow, readable on any depth colour.
         let label = |at: (i32, i32), text: &str, colour: RGBColor| {
+            for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1), (1, 1)] {
+                img.draw(&Text::new(
+                    text.to_string(),
+                    (at.0 + 8 + dx, at.1 - 8 + dy),
+                    ("sans-serif", 16).into_font().color(&BLACK),
+                ))
+                .map_err(plot_err)?;
+            }
             img.draw(&Text::new(
                 text.to_string(),
                 (at.0 + 8, at.1 - 8),
@@ -136,20 +145,6 @@ pub fn draw_overlay(input: &OverlayInput<'_>) -> anyhow::Result<image::RgbImage>
             ))
             .map_err(plot_err)
         };
-        if let Some(fi) = &input.detail.finger {
-            if let (Some(a), Some(b)) = (project(&fi.mcp.position), project(&fi.pip.position)) {
-                img.draw(&PathElement::new(
-                    vec![px(a), px(b)],
-                    magenta.stroke_width(3),
-                ))
-                .map_err(plot_err)?;
-                for (q, name) in [(a, "MCP"), (b, "PIP")] {
-                    img.draw(&Circle::new(px(q), 5, magenta.filled()))
-                        .map_err(plot_err)?;
-                    label(px(q), name, magenta)?;
-                }
-            }
-        }
         let outline = |s: &mandrel_core::measure::SectionResult| -> Vec<(i32, i32)> {
             let mut v: Vec<(i32, i32)> = s
                 .contour_2d
@@ -175,6 +170,23 @@ pub fn draw_overlay(input: &OverlayInput<'_>) -> anyhow::Result<image::RgbImage>
                     .map_err(plot_err)?;
                 let right = o.iter().max_by_key(|p| p.0).copied().unwrap_or(o[0]);
                 label(right, name, colour)?;
+            }
+        }
+        // The axis and joint labels last, over the section outlines.
+        if let Some(fi) = &input.detail.finger {
+            if let (Some(a), Some(b)) = (project(&fi.mcp.position), project(&fi.pip.position)) {
+                img.draw(&PathElement::new(
+                    vec![px(a), px(b)],
+                    magenta.stroke_width(3),
+                ))
+                .map_err(plot_err)?;
+                for (q, name) in [(a, "MCP"), (b, "PIP")] {
+                    img.draw(&Circle::new(px(q), 5, magenta.filled()))
+                        .map_err(plot_err)?;
+                    // Joint labels left of the joint; section labels right of the outline.
+                    let (x, y) = px(q);
+                    label((x - 52, y), name, magenta)?;
+                }
             }
         }
         top.draw(&Text::new(

@@ -8,6 +8,8 @@ use plotters::prelude::*;
 
 /// Size of the picture (pixels).
 const SIZE: (u32, u32) = (900, 520);
+/// Sections whose circumference is within this share of the ring's set the vertical range.
+const FINGER_LIKE: f64 = 0.3;
 
 /// Draws the circumference profile (`None`: a picture that says none could be fitted).
 pub fn draw_profile(
@@ -28,11 +30,21 @@ pub fn draw_profile(
         let knuckle_mm = detail.knuckle.as_ref().map(|k| k.position_m * 1000.0);
         let x0 = p.points[0].position_mm.min(p.mcp_mm) - 1.0;
         let x1 = p.points[p.points.len() - 1].position_mm + 1.0;
-        // The circumference range: the band, plus the measured values; clipped to a sane
-        // span (sections reaching into the palm grow fast).
+        // The circumference range: the band of the finger-like sections (within
+        // [`FINGER_LIKE`] of the ring's), plus the measured values. Sections that reach the
+        // web or the palm near the MCP joint are drawn clipped at the border.
+        let anchor = m.ring_circumference_mm.unwrap_or_else(|| {
+            let mut c: Vec<f64> = p.points.iter().map(|q| q.circumference_mm).collect();
+            c.sort_unstable_by(f64::total_cmp);
+            c[c.len() / 2]
+        });
         let mut lo = f64::INFINITY;
         let mut hi = f64::NEG_INFINITY;
-        for q in &p.points {
+        for q in p
+            .points
+            .iter()
+            .filter(|q| (q.circumference_mm - anchor).abs() <= FINGER_LIKE * anchor)
+        {
             lo = lo.min(q.circumference_mm - q.sigma_mm);
             hi = hi.max(q.circumference_mm + q.sigma_mm);
         }
@@ -43,9 +55,9 @@ pub fn draw_profile(
             lo = lo.min(v);
             hi = hi.max(v);
         }
-        let anchor = m.ring_circumference_mm.unwrap_or(0.5 * (lo + hi));
-        lo = lo.max(anchor - 30.0);
-        hi = hi.min(anchor + 30.0);
+        if !(lo.is_finite() && hi.is_finite()) {
+            (lo, hi) = (anchor * (1.0 - FINGER_LIKE), anchor * (1.0 + FINGER_LIKE));
+        }
         let pad = ((hi - lo) * 0.08).max(1.0);
         let (lo, hi) = (lo - pad, hi + pad);
         let title = match m.ring_circumference_mm {
@@ -106,32 +118,43 @@ pub fn draw_profile(
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], blue.stroke_width(2))
             });
-        let mut marker = |x: f64, colour: RGBColor, name: String| -> anyhow::Result<()> {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(x, lo), (x, hi)],
-                    6,
-                    4,
-                    colour.stroke_width(2),
-                ))
-                .map_err(plot_err)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-                });
-            Ok(())
-        };
+        // A vertical marker line: dashed (6 on, 4 off) with `width` 2 or more, solid and
+        // thin with width 1 (so a joint line stays visible on a dashed one at the same place).
+        let mut marker =
+            |x: f64, colour: RGBColor, name: String, width: u32| -> anyhow::Result<()> {
+                let (on, off) = if width > 1 { (6, 4) } else { (1000, 0) };
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        vec![(x, lo), (x, hi)],
+                        on,
+                        off,
+                        colour.stroke_width(width),
+                    ))
+                    .map_err(plot_err)?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(width))
+                    });
+                Ok(())
+            };
         let grey = RGBColor(120, 120, 120);
-        marker(p.mcp_mm, grey, format!("MCP joint ({:+.1} mm)", p.mcp_mm))?;
+        marker(0.0, RGBColor(215, 30, 30), "ring position".to_string(), 2)?;
+        if let Some(k) = knuckle_mm {
+            marker(k, RGBColor(0, 150, 70), format!("knuckle ({k:+.1} mm)"), 3)?;
+        }
+        // The joints thin and solid, on top: the knuckle is often at the PIP joint.
+        marker(
+            p.mcp_mm,
+            grey,
+            format!("MCP joint ({:+.1} mm)", p.mcp_mm),
+            1,
+        )?;
         marker(
             p.pip_mm,
             RGBColor(160, 100, 20),
             format!("PIP joint ({:+.1} mm)", p.pip_mm),
+            1,
         )?;
-        marker(0.0, RGBColor(215, 30, 30), "ring position".to_string())?;
-        if let Some(k) = knuckle_mm {
-            marker(k, RGBColor(0, 150, 70), format!("knuckle ({k:+.1} mm)"))?;
-        }
         // The measured values with the ring's full uncertainty.
         if let (Some(r), Some(u)) = (m.ring_circumference_mm, m.uncertainty_mm) {
             let red = RGBColor(215, 30, 30);
