@@ -3,7 +3,7 @@
 
 use super::ReportInput;
 use base64::Engine;
-use mandrel_core::measure::sizes::{SizeSystem, Sizes, ALL_SYSTEMS};
+use mandrel_core::measure::sizes::{SizeSystem, Sizes, ALL_SYSTEMS, OUT_OF_TABLE};
 use mandrel_core::measure::{Reason, Status};
 
 /// Escapes text for HTML.
@@ -62,6 +62,16 @@ fn sizes_table(nearest: Option<&Sizes>, recommended: Option<&Sizes>) -> String {
         ));
     }
     s.push_str("</table>\n");
+    if [nearest, recommended]
+        .iter()
+        .flatten()
+        .any(|z| ALL_SYSTEMS.iter().any(|&sys| z.get(sys).is_none()))
+    {
+        s.push_str(&format!(
+            "<p>{}: the size is beyond that system's table.</p>\n",
+            esc(OUT_OF_TABLE)
+        ));
+    }
     s
 }
 
@@ -174,10 +184,10 @@ pub fn page(input: &ReportInput<'_>, pictures: &[(&str, Vec<u8>)]) -> String {
         ("section fits", t.section),
         ("pipeline total (wall)", t.total),
     ] {
-        h.push_str(&format!("<tr><td>{name}</td><td>{v:.0}</td></tr>\n"));
+        h.push_str(&format!("<tr><td>{name}</td><td>{v:.1}</td></tr>\n"));
     }
     for (name, v) in &input.wall_ms {
-        h.push_str(&format!("<tr><td>{}</td><td>{v:.0}</td></tr>\n", esc(name)));
+        h.push_str(&format!("<tr><td>{}</td><td>{v:.1}</td></tr>\n", esc(name)));
     }
     h.push_str("</table>\n<p>Pipeline stages run side by side, so the total is not their sum.</p>\n</body></html>\n");
     h
