@@ -271,6 +271,8 @@ impl From<core::Measurement> for RingMeasurement {
 impl From<RingMeasurement> for core::Measurement {
     fn from(m: RingMeasurement) -> Self {
         Self {
+            format: core::MEASUREMENT_FORMAT.to_string(),
+            version: core::MEASUREMENT_VERSION,
             status: match m.status {
                 MeasurementStatus::Ok => core::Status::Ok,
                 MeasurementStatus::NeedsRescan => core::Status::NeedsRescan,
@@ -316,6 +318,8 @@ mod tests {
     fn ok_measurement() -> core::Measurement {
         let ring_mm = 40.0;
         core::Measurement {
+            format: core::MEASUREMENT_FORMAT.to_string(),
+            version: core::MEASUREMENT_VERSION,
             status: core::Status::Ok,
             reasons: vec![],
             hand: Hand::Left,

@@ -6,13 +6,13 @@
 //! as it has been fused.
 
 use crate::measure::session_error;
+use crate::progress::{self, Progress, Stage};
 use crate::BadInput;
 use anyhow::Context;
 use mandrel_core::mesh::PlyFormat;
 use mandrel_core::scan::ScanFolder;
 use mandrel_core::session::{FrameOutcome, ScanSession, SessionConfig, SessionError};
 use mandrel_core::TrackConfig;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -91,16 +91,7 @@ pub fn run(args: Args) -> crate::Outcome {
         other => session_error(other),
     })?;
 
-    let bar = if std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(scan.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("fusing {bar:30} {pos}/{len} frames {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = Progress::new(scan.len(), progress::wanted(args.json));
 
     // Frames are decoded here and pushed one by one; each frame's depth is dropped by the
     // session once it has been fused.
@@ -114,10 +105,9 @@ pub fn run(args: Args) -> crate::Outcome {
             .map_err(session_error)
             .with_context(|| format!("frame {i}"))?;
         push_cpu_s += process_cpu_s() - c;
-        bar.inc(1);
+        bar.frame_done();
         reports.push(report);
     }
-    bar.finish_and_clear();
     let count = |o: FrameOutcome| reports.iter().filter(|r| r.outcome == o).count();
     let fused = count(FrameOutcome::Fused);
     let lost = count(FrameOutcome::TrackingLost);
@@ -132,6 +122,7 @@ pub fn run(args: Args) -> crate::Outcome {
     let timings = session.timings();
     let tracking = session.tracking_summary();
 
+    bar.stage(Stage::Mesh);
     let t = Instant::now();
     let c = process_cpu_s();
     let mut mesh = session.mesh();
@@ -146,6 +137,7 @@ pub fn run(args: Args) -> crate::Outcome {
         anyhow::bail!("the fused volume holds no surface (all frames filtered out?)");
     }
     let topo = mesh.topology();
+    bar.finish();
 
     let file = std::fs::File::create(&args.output)
         .with_context(|| format!("creating {}", args.output.display()))?;

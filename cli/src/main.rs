@@ -8,6 +8,10 @@ mod demo;
 mod fuse;
 mod keys;
 mod measure;
+mod plot;
+mod progress;
+mod report;
+mod schema;
 mod simulate;
 
 #[derive(Parser)]
@@ -37,6 +41,8 @@ enum Command {
     Seal(keys::SealArgs),
     /// Open a sealed envelope with the recipient private key; fails loudly on tampering.
     Open(keys::OpenArgs),
+    /// Print the JSON Schema of the measurement JSON (`measure --json`, sealed payloads).
+    Schema(schema::Args),
 }
 
 /// Outcome of a subcommand: the process exit code.
@@ -62,6 +68,7 @@ fn main() -> ExitCode {
         Command::Keygen(a) => keys::keygen(a),
         Command::Seal(a) => keys::seal(a),
         Command::Open(a) => keys::open(a),
+        Command::Schema(a) => schema::run(a),
     };
     match result {
         Ok(code) => code,

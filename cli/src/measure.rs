@@ -2,13 +2,18 @@
 //! order, landmarks as recorded) and prints the measurement, as a human summary or one JSON
 //! object. Exit 0 when `ok`, 3 when `needs_rescan`, 2 on bad input.
 
+use crate::plot::OverlayInput;
+use crate::progress::{self, Progress, Stage};
+use crate::report::{write_report, ReportInput, Truth};
 use crate::BadInput;
+use mandrel_core::frame::Frame;
 use mandrel_core::hand::{Finger, Hand, Target};
 use mandrel_core::measure::sizes::SizeSystem;
-use mandrel_core::measure::{Measurement, Status};
+use mandrel_core::measure::{MeasureDetail, Measurement, Status};
 use mandrel_core::scan::ScanFolder;
 use mandrel_core::session::{ScanSession, SessionConfig, SessionError};
-use std::path::PathBuf;
+use nalgebra::Isometry3;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `mandrel measure`.
@@ -28,6 +33,10 @@ pub struct Args {
     /// Hand (default: the scan's target).
     #[arg(long, value_parser = parse_hand)]
     pub hand: Option<Hand>,
+    /// Also write a report into this folder: result.json, mesh.ply, section.png,
+    /// overlay.png, profile.png and a self-contained report.html.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
 }
 
 /// `--finger`: a finger name in any case (its error lists the accepted names).
@@ -51,18 +60,48 @@ pub fn session_error(e: SessionError) -> anyhow::Error {
     }
 }
 
+/// What [`run_folder`] leaves: the measurement, its detail, the session (for the mesh and
+/// the profile) and the frame the report's overlay shows.
+pub struct FolderRun {
+    /// The measurement.
+    pub measurement: Measurement,
+    /// The located finger and fitted sections.
+    pub detail: MeasureDetail,
+    /// The finished session.
+    pub session: ScanSession,
+    /// The frame for the overlay picture: its index, the frame and the pose the pipeline
+    /// used for it ([`overlay_score`] picks it).
+    pub overlay: Option<(usize, Frame, Option<Isometry3<f64>>)>,
+}
+
+/// How well a frame shows the finger for the overlay: the pixel distance between its
+/// MCP and PIP landmarks (the finger seen most from the side), or 0 without landmarks.
+pub fn overlay_score(frame: &Frame, finger: mandrel_core::hand::Finger) -> f64 {
+    let (mi, pi) = finger.mcp_pip_landmarks();
+    frame
+        .landmarks
+        .as_ref()
+        .map(|l| (l.points()[mi] - l.points()[pi]).norm())
+        .filter(|d| d.is_finite())
+        .unwrap_or(0.0)
+}
+
 /// Runs a whole scan folder through a session. Frames are read and decoded on a separate
 /// thread, at most [`DECODE_AHEAD`] ahead of the session, so decoding the next frame
 /// overlaps processing the current one (the session's `timings_ms` never include decoding).
-pub fn measure_folder(
+/// Keeps what a report needs and shows `progress`.
+pub fn run_folder(
     scan: &ScanFolder,
     target: Target,
     use_landmarks: bool,
-) -> anyhow::Result<Measurement> {
+    progress: &Progress,
+) -> anyhow::Result<FolderRun> {
     let mut cfg = SessionConfig::new(target);
     cfg.use_landmarks = use_landmarks;
     let mut session = ScanSession::new(cfg).map_err(session_error)?;
-    std::thread::scope(|s| {
+    let mut best: Option<(f64, usize, Frame, Option<Isometry3<f64>>)> = None;
+    let middle = scan.len() / 2;
+    let (measurement, detail) = std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel(DECODE_AHEAD);
         s.spawn(move || {
             for i in 0..scan.len() {
@@ -73,16 +112,33 @@ pub fn measure_folder(
             }
         });
         for (i, frame) in rx {
-            session
-                .push_frame(frame?)
+            let frame = frame?;
+            // The overlay frame: the best view of the finger (the middle one without
+            // landmarks); a copy is kept only when it beats the one kept so far.
+            let score = overlay_score(&frame, target.finger) + if i == middle { 1e-3 } else { 0.0 };
+            let keep = best.as_ref().is_none_or(|b| score > b.0);
+            let copy = keep.then(|| frame.clone());
+            let report = session
+                .push_frame(frame)
                 .map_err(session_error)
                 .map_err(|e| e.context(format!("frame {i}")))?;
+            if let Some(f) = copy {
+                best = Some((score, i, f, report.pose));
+            }
+            progress.frame_done();
         }
-        session.finish().map_err(session_error)
+        progress.stage(Stage::Measure);
+        session.finish_detailed().map_err(session_error)
+    })?;
+    Ok(FolderRun {
+        measurement,
+        detail,
+        session,
+        overlay: best.map(|(_, i, f, p)| (i, f, p)),
     })
 }
 
-/// Frames decoded ahead of the session by [`measure_folder`] (each 640x480 frame is about
+/// Frames decoded ahead of the session by [`run_folder`] (each 640x480 frame is about
 /// 1.2 MB of depth).
 const DECODE_AHEAD: usize = 2;
 
@@ -93,7 +149,15 @@ pub fn run(args: Args) -> crate::Outcome {
         hand: args.hand.unwrap_or(scan.manifest.target.hand),
         finger: args.finger.unwrap_or(scan.manifest.target.finger),
     };
-    let m = measure_folder(&scan, target, !args.no_landmarks)?;
+    let progress = Progress::new(scan.len(), progress::wanted(args.json));
+    let t0 = std::time::Instant::now();
+    let run = run_folder(&scan, target, !args.no_landmarks, &progress)?;
+    let pipeline_ms = t0.elapsed().as_secs_f64() * 1e3;
+    if let Some(dir) = &args.report {
+        write_folder_report(&args.scan_dir, dir, &run, pipeline_ms, &progress)?;
+    }
+    progress.finish();
+    let m = run.measurement;
     if args.json {
         println!("{}", serde_json::to_string(&m)?);
     } else {
@@ -104,6 +168,66 @@ pub fn run(args: Args) -> crate::Outcome {
         // needs_rescan, and any status a later core adds: not a size to sell.
         _ => ExitCode::from(3),
     })
+}
+
+/// Writes the report of a folder run into `dir` (`crate::report`).
+fn write_folder_report(
+    scan_dir: &Path,
+    dir: &Path,
+    run: &FolderRun,
+    pipeline_ms: f64,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let truth = Truth::read(scan_dir)?;
+    progress.stage(Stage::Mesh);
+    let t = std::time::Instant::now();
+    let mesh = run.session.mesh();
+    let mesh_ms = t.elapsed().as_secs_f64() * 1e3;
+    progress.stage(Stage::Report);
+    let t = std::time::Instant::now();
+    let profile = run
+        .detail
+        .finger
+        .as_ref()
+        .and_then(|f| run.session.circumference_profile(f));
+    let profile_ms = t.elapsed().as_secs_f64() * 1e3;
+    let Some((index, frame, pose)) = &run.overlay else {
+        return Err(BadInput(format!(
+            "{}: the scan holds no frame to draw",
+            scan_dir.display()
+        ))
+        .into());
+    };
+    let name = scan_dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| scan_dir.display().to_string());
+    let input = ReportInput {
+        title: name,
+        measurement: &run.measurement,
+        detail: &run.detail,
+        mesh: &mesh,
+        profile: profile.as_ref(),
+        overlay: OverlayInput {
+            frame,
+            index: *index,
+            pose: *pose,
+            detail: &run.detail,
+            hand_mask: None,
+        },
+        truth: truth.as_ref(),
+        wall_ms: vec![
+            (
+                "read, decode and measure the scan (wall)".into(),
+                pipeline_ms,
+            ),
+            ("mesh extraction for the report".into(), mesh_ms),
+            ("circumference profile".into(), profile_ms),
+        ],
+    };
+    write_report(dir, &input)?;
+    Ok(())
 }
 
 /// A short human-readable summary of a measurement.

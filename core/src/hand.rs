@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 /// Which hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Hand {
     /// Left hand.
@@ -21,6 +22,7 @@ pub enum Hand {
 
 /// Which finger (MediaPipe naming: `little` is the pinky).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Finger {
     /// Thumb (landmarks 1-4).

@@ -47,6 +47,7 @@ pub use measure::{
     LocateConfig, LocateMethod, MeasureOptions, Measurement, Reason, SectionConfig, Status,
     Timings, TrackingSummary,
 };
+pub use measure::{MEASUREMENT_FORMAT, MEASUREMENT_VERSION};
 pub use mesh::{Mesh, MeshError, PlyFormat};
 pub use scan::{ScanError, ScanFolder};
 pub use seal::{

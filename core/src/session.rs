@@ -635,6 +635,20 @@ impl ScanSession {
         &self.volume
     }
 
+    /// The finger's circumference along its axis, from the MCP joint to past the knuckle,
+    /// for diagnostic pictures and reports (`finger`: e.g. the one `finish_detailed`
+    /// located). Costs about as much as `finish`; `None` when nothing could be fitted.
+    pub fn circumference_profile(
+        &self,
+        finger: &LocatedFinger,
+    ) -> Option<crate::measure::profile::CircumferenceProfile> {
+        crate::measure::profile::circumference_profile(
+            &self.observations,
+            finger,
+            &self.config.measure.section,
+        )
+    }
+
     /// The finger as located so far from landmarks (`None` until enough views).
     pub fn located_finger(&self) -> Option<&LocatedFinger> {
         self.located.as_ref()

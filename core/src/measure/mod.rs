@@ -18,6 +18,7 @@ pub(crate) mod locate;
 pub mod observe;
 #[cfg(not(feature = "internals"))]
 pub(crate) mod observe;
+pub mod profile;
 #[cfg(feature = "internals")]
 pub mod section;
 #[cfg(not(feature = "internals"))]
@@ -123,6 +124,7 @@ impl MeasureOptions {
 
 /// Overall verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Status {
@@ -139,6 +141,7 @@ pub const MIN_VIEW_SPAN_DEG: f64 = 180.0;
 
 /// Why a scan needs redoing (or, for `Ok`, nothing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Reason {
@@ -179,6 +182,7 @@ pub struct TrackingSummary {
 
 /// Time spent per stage, milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Timings {
     /// Tracking (pose-less frames).
     pub track: f64,
@@ -199,9 +203,41 @@ pub struct Timings {
     pub total: f64,
 }
 
-/// The result of a scan: what the CLI prints as JSON and the bindings return.
+/// The name the measurement JSON carries in its `format` field.
+pub const MEASUREMENT_FORMAT: &str = "mandrel.measurement";
+
+/// The version of the measurement JSON this core writes in its `version` field. Version 1
+/// is the JSON written before the format was named: it has neither field, and reads as
+/// version 1. Version 2 adds the two fields and nothing else.
+pub const MEASUREMENT_VERSION: u32 = 2;
+
+/// The version a measurement JSON without a `version` field has (written before the format
+/// was versioned).
+pub const LEGACY_MEASUREMENT_VERSION: u32 = 1;
+
+fn measurement_format() -> String {
+    MEASUREMENT_FORMAT.to_string()
+}
+
+fn legacy_measurement_version() -> u32 {
+    LEGACY_MEASUREMENT_VERSION
+}
+
+/// The result of a scan: what the CLI prints as JSON and the bindings return. The JSON
+/// names its format and version first ([`MEASUREMENT_FORMAT`], [`MEASUREMENT_VERSION`]), so
+/// a reader can tell one format from the next; JSON from before the versioning reads as
+/// version 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Measurement {
+    /// Format name, always [`MEASUREMENT_FORMAT`] (missing in version 1 JSON).
+    #[serde(default = "measurement_format")]
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "mandrel.measurement")))]
+    pub format: String,
+    /// Format version: [`MEASUREMENT_VERSION`] when written by this core, 1 when missing.
+    #[serde(default = "legacy_measurement_version")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
+    pub version: u32,
     /// `ok` or `needs_rescan`.
     pub status: Status,
     /// Why a rescan is needed (empty when `ok`).
@@ -274,6 +310,8 @@ pub fn measure_detailed(
     let t0 = Instant::now();
     let mut timings = input.upstream;
     let mut m = Measurement {
+        format: measurement_format(),
+        version: MEASUREMENT_VERSION,
         status: Status::NeedsRescan,
         reasons: vec![],
         hand: options.target.hand,

@@ -274,30 +274,39 @@ pub const OUT_OF_TABLE: &str = "n/a";
 /// One label per system (`None`: outside that system's table). Serialised as one string
 /// per system, [`OUT_OF_TABLE`] for `None`: the measurement JSON's `sizes` object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Sizes {
     /// ISO 8653 (inner circumference, mm).
     #[serde(with = "printed")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub iso: Option<String>,
     /// US / Canada.
     #[serde(with = "printed")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub us: Option<String>,
     /// UK / Australia.
     #[serde(with = "printed")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub uk: Option<String>,
     /// EU (= ISO).
     #[serde(with = "printed")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub eu: Option<String>,
     /// Japan.
     #[serde(with = "printed")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub jp: Option<String>,
     /// Switzerland.
     #[serde(with = "printed")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub ch: Option<String>,
     /// India.
     #[serde(rename = "in", with = "printed")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub in_: Option<String>,
     /// China.
     #[serde(with = "printed")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub cn: Option<String>,
 }
 
@@ -396,6 +405,7 @@ impl Fit {
 
 /// Which size to buy: the measurement's `recommended` object (from [`recommend`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Recommendation {
     /// Inner circumference (mm) the recommended size must have at least.
     pub circumference_mm: f64,
