@@ -7,8 +7,10 @@ use mandrel_core::hand::{Finger, Hand, Target};
 use mandrel_core::measure::sizes::SizeSystem;
 use mandrel_core::measure::{Measurement, Status};
 use mandrel_core::scan::ScanFolder;
-use mandrel_core::session::{ScanSession, SessionConfig, SessionError};
-use std::path::PathBuf;
+use mandrel_core::frame::pose::to_row_major;
+use mandrel_core::session::{FrameOutcome, ScanSession, SessionConfig, SessionError};
+use nalgebra::Isometry3;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `mandrel measure`.
@@ -28,6 +30,11 @@ pub struct Args {
     /// Hand (default: the scan's target).
     #[arg(long, value_parser = parse_hand)]
     pub hand: Option<Hand>,
+    /// Write the estimated camera poses as JSON, `{"poses": [...]}`: one entry per frame in
+    /// order, a row-major 4x4 camera-to-world matrix (metres, OpenCV axes, world = the
+    /// session's: the platform's, or the first frame's camera), or null for a lost frame.
+    #[arg(long, value_name = "FILE")]
+    pub poses_out: Option<PathBuf>,
 }
 
 /// `--finger`: a finger name in any case (its error lists the accepted names).
@@ -51,14 +58,16 @@ pub fn session_error(e: SessionError) -> anyhow::Error {
     }
 }
 
-/// Runs a whole scan folder through a session. Frames are read and decoded on a separate
-/// thread, at most [`DECODE_AHEAD`] ahead of the session, so decoding the next frame
-/// overlaps processing the current one (the session's `timings_ms` never include decoding).
-pub fn measure_folder(
+/// Runs a whole scan folder through a session; returns the measurement and each frame's
+/// pose (camera-to-world; `None` when the frame was lost). Frames are read and decoded on a
+/// separate thread, at most [`DECODE_AHEAD`] ahead of the session, so decoding the next
+/// frame overlaps processing the current one (the session's `timings_ms` never include
+/// decoding).
+pub fn measure_folder_with_poses(
     scan: &ScanFolder,
     target: Target,
     use_landmarks: bool,
-) -> anyhow::Result<Measurement> {
+) -> anyhow::Result<(Measurement, Vec<Option<Isometry3<f64>>>)> {
     let mut cfg = SessionConfig::new(target);
     cfg.use_landmarks = use_landmarks;
     let mut session = ScanSession::new(cfg).map_err(session_error)?;
@@ -72,13 +81,15 @@ pub fn measure_folder(
                 }
             }
         });
+        let mut poses = Vec::with_capacity(scan.len());
         for (i, frame) in rx {
-            session
+            let r = session
                 .push_frame(frame?)
                 .map_err(session_error)
                 .map_err(|e| e.context(format!("frame {i}")))?;
+            poses.push(r.pose.filter(|_| r.outcome != FrameOutcome::TrackingLost));
         }
-        session.finish().map_err(session_error)
+        Ok((session.finish().map_err(session_error)?, poses))
     })
 }
 
@@ -93,7 +104,10 @@ pub fn run(args: Args) -> crate::Outcome {
         hand: args.hand.unwrap_or(scan.manifest.target.hand),
         finger: args.finger.unwrap_or(scan.manifest.target.finger),
     };
-    let m = measure_folder(&scan, target, !args.no_landmarks)?;
+    let (m, poses) = measure_folder_with_poses(&scan, target, !args.no_landmarks)?;
+    if let Some(path) = &args.poses_out {
+        write_poses(path, &poses)?;
+    }
     if args.json {
         println!("{}", serde_json::to_string(&m)?);
     } else {
@@ -104,6 +118,17 @@ pub fn run(args: Args) -> crate::Outcome {
         // needs_rescan, and any status a later core adds: not a size to sell.
         _ => ExitCode::from(3),
     })
+}
+
+/// Writes `{"poses": [...]}`: per frame a row-major 4x4 matrix, or null.
+fn write_poses(path: &Path, poses: &[Option<Isometry3<f64>>]) -> anyhow::Result<()> {
+    let rows: Vec<Option<Vec<f64>>> = poses
+        .iter()
+        .map(|p| p.as_ref().map(|p| to_row_major(p).to_vec()))
+        .collect();
+    let json = serde_json::to_string(&serde_json::json!({ "poses": rows }))?;
+    std::fs::write(path, json)
+        .map_err(|e| BadInput(format!("cannot write {}: {e}", path.display())).into())
 }
 
 /// A short human-readable summary of a measurement.
