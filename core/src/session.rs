@@ -326,11 +326,16 @@ impl ScanSession {
         tc.min_depth_m = config.min_depth_m;
         tc.max_depth_m = config.max_depth_m;
         let tracker = Tracker::new(tc)?;
+        let segmenter = if config.use_landmarks {
+            Segmenter::new()
+        } else {
+            Segmenter::without_landmarks()
+        };
         Ok(Self {
             config,
             volume,
             tracker,
-            segmenter: Segmenter::new(),
+            segmenter,
             frames: vec![],
             observations: vec![],
             views: vec![],

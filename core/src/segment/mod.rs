@@ -10,7 +10,9 @@
 //! - Without landmarks, once the hand's place is known: the region is a ball of about a
 //!   hand's size around the hand's centre, carried from frame to frame in the world (the hand
 //!   is still in the world the tracker builds, whether the camera or the hand moves) and
-//!   placed in the frame by the frame's pose (given, or predicted by the tracker).
+//!   placed in the frame by the frame's pose (given, or predicted by the tracker); a
+//!   component entering from the image border (a forearm) is also cut one hand length from
+//!   its free end.
 //! - Without either (the first frame): the nearest component of a hand's size; when it
 //!   enters from the image border (a forearm), it is cut one hand length from its free end.
 //! - Inside the region, only components with a real surface area are kept (speckle and
@@ -92,12 +94,22 @@ pub struct Segmenter {
     pending: Option<Pending>,
     last_mask: Option<HandMask>,
     last_source: Option<MaskSource>,
+    ignore_landmarks: bool,
 }
 
 impl Segmenter {
     /// A segmenter that knows nothing of the hand yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A segmenter that cuts without landmarks even when frames carry them (a session
+    /// that does not use landmarks).
+    pub fn without_landmarks() -> Self {
+        Self {
+            ignore_landmarks: true,
+            ..Self::default()
+        }
     }
 
     /// The mask of the last frame cut.
@@ -180,7 +192,7 @@ impl Segmenter {
         // With landmarks, the components they sit on (not the background showing between
         // the fingers or in the hull's margin).
         let mut seeded: Option<Vec<bool>> = None;
-        if let Some(l) = frame.landmarks.as_ref() {
+        if let Some(l) = frame.landmarks.as_ref().filter(|_| !self.ignore_landmarks) {
             if let Some((r, seeds)) = landmark_region(depth, w, h, &k, l.points(), range) {
                 let mut s = vec![false; comps.len()];
                 for i in seeds {
@@ -221,7 +233,7 @@ impl Segmenter {
                 area[comps.labels[i] as usize] += z * z * px;
             }
         }
-        let flags: Vec<bool> = region
+        let mut flags: Vec<bool> = region
             .iter()
             .enumerate()
             .map(|(i, &r)| {
@@ -231,6 +243,25 @@ impl Segmenter {
                     && seeded.as_ref().is_none_or(|s| s[l as usize])
             })
             .collect();
+        // A carried ball may still hold some forearm: components that enter from the image
+        // border are cut one hand length from their free end, as on the first frame.
+        if source == MaskSource::Carried {
+            let f = k.fx.min(k.fy) as f32;
+            let mut done = vec![false; comps.len()];
+            for i in 0..flags.len() {
+                let l = comps.labels[i];
+                if !flags[i] || done[l as usize] || !comps.touches_border[l as usize] {
+                    continue;
+                }
+                done[l as usize] = true;
+                let keep = geodesic::free_end(depth, w, f, &comps, l, HAND_LENGTH_M);
+                for (fl, (&lab, kp)) in flags.iter_mut().zip(comps.labels.iter().zip(keep)) {
+                    if lab == l && !kp {
+                        *fl = false;
+                    }
+                }
+            }
+        }
         // The hand's place in this frame: centroid of the kept points, and their spread.
         let pts: Vec<Point3<f64>> = flags
             .iter()

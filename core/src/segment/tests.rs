@@ -113,3 +113,19 @@ fn a_frame_with_no_depth_in_range_keeps_nothing() {
     assert!(s.last_mask().unwrap().is_empty());
 }
 
+
+#[test]
+fn a_segmenter_without_landmarks_ignores_them() {
+    let mut pts = Vec::new();
+    for i in 0..21 {
+        let p = k()
+            .project(&Point3::new(-0.04 + 0.004 * i as f64, 0.0, 0.30))
+            .unwrap();
+        pts.push([p.x, p.y]);
+    }
+    let l = Landmarks::new(&pts).unwrap();
+    let mut s = Segmenter::without_landmarks();
+    let f = s.cut(frame(0.0, Some(l)), None, (0.1, 1.0)).unwrap();
+    assert_eq!(s.last_source(), Some(MaskSource::Nearest));
+    assert!(kept(&f)[pixel(0.0, 0.09, 0.30)], "the whole plate, not the landmarks' strip");
+}
