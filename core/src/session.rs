@@ -30,8 +30,8 @@ use crate::measure::{
     Reason, Status, Timings, TrackingSummary, MIN_VIEW_SPAN_DEG,
 };
 use crate::mesh::{self, Mesh};
-use crate::segment::{HandMask, Segmenter};
 use crate::numeric::{cross_basis, upper_median};
+use crate::segment::{HandMask, Segmenter};
 use crate::track::{TrackConfig, TrackError, TrackStatus, Tracker};
 use nalgebra::{Isometry3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
@@ -914,6 +914,35 @@ mod tests {
         c.refine_platform_poses = false;
         c.keep_observations = keep_observations;
         ScanSession::new(c).unwrap()
+    }
+
+    #[test]
+    fn a_full_volume_is_never_an_internal_error() {
+        let pose_less = |i: usize| {
+            let mut f = wall_frame(0.0, i as f64 / 30.0);
+            f.pose = None;
+            f
+        };
+        for keep_observations in [true, false] {
+            let mut c = SessionConfig::new(Target {
+                hand: crate::hand::Hand::Left,
+                finger: crate::hand::Finger::Ring,
+            });
+            c.keep_observations = keep_observations;
+            c.memory_cap_bytes = crate::fuse::BLOCK_BYTES * 4;
+            let mut s = ScanSession::new(c).unwrap();
+            let r = s.push_frame(pose_less(0));
+            if keep_observations {
+                // Measured but not fused; the session goes on.
+                assert_eq!(r.unwrap().outcome, FrameOutcome::ObservedVolumeFull);
+                assert!(s.volume_full());
+                assert!(s.push_frame(pose_less(1)).is_ok());
+            } else {
+                let e = r.unwrap_err();
+                assert!(matches!(e, SessionError::InvalidFrame(_)), "{e}");
+                assert!(e.to_string().contains("memory cap"), "{e}");
+            }
+        }
     }
 
     #[test]

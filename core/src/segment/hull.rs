@@ -62,12 +62,13 @@ impl GrownHull {
     /// Whether pixel centre `p` is inside the grown hull.
     pub(crate) fn contains(&self, p: &Point2<f64>) -> bool {
         let n = self.vertices.len();
-        if n >= 3
-            && (0..n).all(|i| cross(&self.vertices[i], &self.vertices[(i + 1) % n], p) >= 0.0)
+        if n >= 3 && (0..n).all(|i| cross(&self.vertices[i], &self.vertices[(i + 1) % n], p) >= 0.0)
         {
             return true;
         }
-        (0..n).any(|i| segment_distance(p, &self.vertices[i], &self.vertices[(i + 1) % n]) <= self.margin_px)
+        (0..n).any(|i| {
+            segment_distance(p, &self.vertices[i], &self.vertices[(i + 1) % n]) <= self.margin_px
+        })
     }
 
     /// The bounding box of the grown hull, clipped to a `width`x`height` image: `(u0, v0,

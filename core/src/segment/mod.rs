@@ -272,7 +272,9 @@ impl Segmenter {
         if pts.is_empty() {
             return (flags, None);
         }
-        let centre = Point3::from(pts.iter().map(|p| p.coords).sum::<nalgebra::Vector3<f64>>() / pts.len() as f64);
+        let centre = Point3::from(
+            pts.iter().map(|p| p.coords).sum::<nalgebra::Vector3<f64>>() / pts.len() as f64,
+        );
         let mut d: Vec<f64> = pts.iter().map(|p| (p - centre).norm()).collect();
         let q = (d.len() * 98 / 100).min(d.len() - 1);
         let (_, spread, _) = d.select_nth_unstable_by(q, |a, b| a.total_cmp(b));

@@ -62,7 +62,10 @@ fn the_first_frame_keeps_the_plate_and_cuts_the_wall_and_most_of_the_arm() {
     assert!(keep[pixel(0.0, -0.068, 0.29)], "arm at the plate");
     let m = s.last_mask().unwrap();
     assert_eq!(m.pixel_count(), keep.iter().filter(|&&k| k).count());
-    assert!(m.contains(pixel(0.0, 0.02, 0.3) as u32 % W, pixel(0.0, 0.02, 0.3) as u32 / W));
+    assert!(m.contains(
+        pixel(0.0, 0.02, 0.3) as u32 % W,
+        pixel(0.0, 0.02, 0.3) as u32 / W
+    ));
 }
 
 #[test]
@@ -99,7 +102,10 @@ fn landmarks_keep_their_hull_on_the_hand_and_not_the_wall_between() {
     let keep = kept(&f);
     assert!(keep[pixel(0.0, 0.0, 0.30)]);
     assert!(!keep[pixel(0.07, 0.0, 0.30)], "the wall inside the hull");
-    assert!(!keep[pixel(0.0, 0.09, 0.30)], "plate outside the hull and margin");
+    assert!(
+        !keep[pixel(0.0, 0.09, 0.30)],
+        "plate outside the hull and margin"
+    );
 }
 
 #[test]
@@ -112,7 +118,6 @@ fn a_frame_with_no_depth_in_range_keeps_nothing() {
     assert_eq!(s.last_source(), Some(MaskSource::Empty));
     assert!(s.last_mask().unwrap().is_empty());
 }
-
 
 #[test]
 fn a_segmenter_without_landmarks_ignores_them() {
@@ -127,5 +132,8 @@ fn a_segmenter_without_landmarks_ignores_them() {
     let mut s = Segmenter::without_landmarks();
     let f = s.cut(frame(0.0, Some(l)), None, (0.1, 1.0)).unwrap();
     assert_eq!(s.last_source(), Some(MaskSource::Nearest));
-    assert!(kept(&f)[pixel(0.0, 0.09, 0.30)], "the whole plate, not the landmarks' strip");
+    assert!(
+        kept(&f)[pixel(0.0, 0.09, 0.30)],
+        "the whole plate, not the landmarks' strip"
+    );
 }
