@@ -3,11 +3,11 @@
 //! object. Exit 0 when `ok`, 3 when `needs_rescan`, 2 on bad input.
 
 use crate::BadInput;
+use mandrel_core::frame::pose::to_row_major;
 use mandrel_core::hand::{Finger, Hand, Target};
 use mandrel_core::measure::sizes::SizeSystem;
 use mandrel_core::measure::{Measurement, Status};
 use mandrel_core::scan::ScanFolder;
-use mandrel_core::frame::pose::to_row_major;
 use mandrel_core::session::{FrameOutcome, ScanSession, SessionConfig, SessionError};
 use nalgebra::Isometry3;
 use std::path::{Path, PathBuf};

@@ -50,7 +50,10 @@ fn distances(tree: &ImmutableKdTree<f32, 3>, pts: &[Point3<f64>]) -> Vec<f64> {
     pts.iter()
         .map(|p| {
             let q = [p.x as f32, p.y as f32, p.z as f32];
-            let nn = tree.query(&q).nearest_one::<SquaredEuclidean<f32>>().execute();
+            let nn = tree
+                .query(&q)
+                .nearest_one::<SquaredEuclidean<f32>>()
+                .execute();
             (nn.distance as f64).sqrt()
         })
         .collect()
@@ -68,7 +71,11 @@ fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
 
 /// Rigid point-to-point ICP of `pts` onto the surfels (Horn's closed form per iteration, on
 /// pairs within 5 mm); returns the aligned points.
-fn align(tree: &ImmutableKdTree<f32, 3>, surfels: &[[f32; 3]], pts: &[Point3<f64>]) -> Vec<Point3<f64>> {
+fn align(
+    tree: &ImmutableKdTree<f32, 3>,
+    surfels: &[[f32; 3]],
+    pts: &[Point3<f64>],
+) -> Vec<Point3<f64>> {
     let mut pose = Isometry3::<f64>::identity();
     for _ in 0..30 {
         let moved: Vec<Point3<f64>> = pts.iter().map(|p| pose * p).collect();
@@ -76,7 +83,10 @@ fn align(tree: &ImmutableKdTree<f32, 3>, surfels: &[[f32; 3]], pts: &[Point3<f64
             .iter()
             .filter_map(|p| {
                 let q = [p.x as f32, p.y as f32, p.z as f32];
-                let nn = tree.query(&q).nearest_one::<SquaredEuclidean<f32>>().execute();
+                let nn = tree
+                    .query(&q)
+                    .nearest_one::<SquaredEuclidean<f32>>()
+                    .execute();
                 let s = surfels[nn.item as usize];
                 (nn.distance.sqrt() < 0.005)
                     .then(|| (*p, Point3::new(s[0] as f64, s[1] as f64, s[2] as f64)))
@@ -97,7 +107,10 @@ fn align(tree: &ImmutableKdTree<f32, 3>, surfels: &[[f32; 3]], pts: &[Point3<f64
         }
         let r = Rotation3::from_matrix_unchecked(vt.transpose() * d * u.transpose());
         let t = cb - r * ca;
-        let step = Isometry3::from_parts(Translation3::from(t), UnitQuaternion::from_rotation_matrix(&r));
+        let step = Isometry3::from_parts(
+            Translation3::from(t),
+            UnitQuaternion::from_rotation_matrix(&r),
+        );
         pose = step * pose;
     }
     pts.iter().map(|p| pose * p).collect()
@@ -146,5 +159,9 @@ fn truedepth_head_tracks_every_frame_and_fuses_only_the_head_onto_the_peer_surfa
     // Only the head: nothing fused far from the peer's surface (the room, the table).
     assert!(far < 0.01, "{:.2} % of the mesh is background", far * 100.0);
     assert!(med_raw <= 1.0e-3, "median {:.3} mm as is", med_raw * 1e3);
-    assert!(med_aligned <= 1.0e-3, "median {:.3} mm aligned", med_aligned * 1e3);
+    assert!(
+        med_aligned <= 1.0e-3,
+        "median {:.3} mm aligned",
+        med_aligned * 1e3
+    );
 }
