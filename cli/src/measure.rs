@@ -7,11 +7,12 @@ use crate::progress::{self, Progress, Stage};
 use crate::report::{write_report, ReportInput, Truth};
 use crate::BadInput;
 use mandrel_core::frame::Frame;
+use mandrel_core::frame::pose::to_row_major;
 use mandrel_core::hand::{Finger, Hand, Target};
 use mandrel_core::measure::sizes::SizeSystem;
 use mandrel_core::measure::{MeasureDetail, Measurement, Status};
 use mandrel_core::scan::ScanFolder;
-use mandrel_core::session::{ScanSession, SessionConfig, SessionError};
+use mandrel_core::session::{FrameOutcome, ScanSession, SessionConfig, SessionError};
 use nalgebra::Isometry3;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +38,11 @@ pub struct Args {
     /// overlay.png, profile.png and a self-contained report.html.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
+    /// Write the estimated camera poses as JSON, `{"poses": [...]}`: one entry per frame in
+    /// order, a row-major 4x4 camera-to-world matrix (metres, OpenCV axes, world = the
+    /// session's: the platform's, or the first frame's camera), or null for a lost frame.
+    #[arg(long, value_name = "FILE")]
+    pub poses_out: Option<PathBuf>,
 }
 
 /// `--finger`: a finger name in any case (its error lists the accepted names).
@@ -72,6 +78,10 @@ pub struct FolderRun {
     /// The frame for the overlay picture: its index, the frame and the pose the pipeline
     /// used for it ([`overlay_score`] picks it).
     pub overlay: Option<(usize, Frame, Option<Isometry3<f64>>)>,
+    /// The hand mask the session cut the overlay frame to (row-major flags, frame-sized).
+    pub overlay_mask: Option<Vec<bool>>,
+    /// Each frame's pose (camera-to-world), `None` when the frame was lost.
+    pub poses: Vec<Option<Isometry3<f64>>>,
 }
 
 /// How well a frame shows the finger for the overlay: the pixel distance between its
@@ -100,6 +110,8 @@ pub fn run_folder(
     cfg.use_landmarks = use_landmarks;
     let mut session = ScanSession::new(cfg).map_err(session_error)?;
     let mut best: Option<(f64, usize, Frame, Option<Isometry3<f64>>)> = None;
+    let mut best_mask: Option<Vec<bool>> = None;
+    let mut poses = Vec::with_capacity(scan.len());
     let middle = scan.len() / 2;
     let (measurement, detail) = std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel(DECODE_AHEAD);
@@ -122,8 +134,14 @@ pub fn run_folder(
                 .push_frame(frame)
                 .map_err(session_error)
                 .map_err(|e| e.context(format!("frame {i}")))?;
+            poses.push(
+                report
+                    .pose
+                    .filter(|_| report.outcome != FrameOutcome::TrackingLost),
+            );
             if let Some(f) = copy {
                 best = Some((score, i, f, report.pose));
+                best_mask = session.last_mask().map(|m| m.to_flags());
             }
             progress.frame_done();
         }
@@ -135,6 +153,8 @@ pub fn run_folder(
         detail,
         session,
         overlay: best.map(|(_, i, f, p)| (i, f, p)),
+        overlay_mask: best_mask,
+        poses,
     })
 }
 
@@ -158,6 +178,9 @@ pub fn run(args: Args) -> crate::Outcome {
     }
     progress.finish();
     let m = run.measurement;
+    if let Some(path) = &args.poses_out {
+        write_poses(path, &run.poses)?;
+    }
     if args.json {
         println!("{}", serde_json::to_string(&m)?);
     } else {
@@ -214,7 +237,7 @@ fn write_folder_report(
             index: *index,
             pose: *pose,
             detail: &run.detail,
-            hand_mask: None,
+            hand_mask: run.overlay_mask.as_deref(),
         },
         truth: truth.as_ref(),
         wall_ms: vec![
@@ -228,6 +251,17 @@ fn write_folder_report(
     };
     write_report(dir, &input)?;
     Ok(())
+}
+
+/// Writes `{"poses": [...]}`: per frame a row-major 4x4 matrix, or null.
+fn write_poses(path: &Path, poses: &[Option<Isometry3<f64>>]) -> anyhow::Result<()> {
+    let rows: Vec<Option<Vec<f64>>> = poses
+        .iter()
+        .map(|p| p.as_ref().map(|p| to_row_major(p).to_vec()))
+        .collect();
+    let json = serde_json::to_string(&serde_json::json!({ "poses": rows }))?;
+    std::fs::write(path, json)
+        .map_err(|e| BadInput(format!("cannot write {}: {e}", path.display())).into())
 }
 
 /// A short human-readable summary of a measurement.

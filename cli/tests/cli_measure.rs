@@ -115,3 +115,47 @@ fn unknown_finger_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("toe"));
 }
+
+/// `--poses-out`: one entry per frame, each a row-major rigid 4x4 (or null), and the same
+/// measurement as without it.
+#[test]
+fn poses_out_writes_one_rigid_pose_per_frame() {
+    let Some(dir) = shared_scan("td-full-pose-01") else {
+        return;
+    };
+    let out = std::env::temp_dir().join(format!("mandrel-poses-{}.json", std::process::id()));
+    let o = bin()
+        .args(["measure", "--json", "--poses-out"])
+        .arg(&out)
+        .arg(&dir)
+        .output()
+        .expect("run");
+    assert!(matches!(o.status.code(), Some(0) | Some(3)), "{o:?}");
+    let text = std::fs::read_to_string(&out).expect("poses written");
+    let _ = std::fs::remove_file(&out);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let poses = v["poses"].as_array().expect("poses array");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("scan.json")).unwrap()).unwrap();
+    assert_eq!(poses.len(), manifest["frames"].as_array().unwrap().len());
+    let mut some = 0;
+    for p in poses {
+        if p.is_null() {
+            continue;
+        }
+        some += 1;
+        let m: Vec<f64> = serde_json::from_value(p.clone()).expect("16 numbers");
+        assert_eq!(m.len(), 16);
+        assert_eq!(&m[12..], &[0.0, 0.0, 0.0, 1.0]);
+        // The rotation block is orthonormal.
+        for r in 0..3 {
+            let n: f64 = (0..3).map(|c| m[4 * r + c] * m[4 * r + c]).sum();
+            assert!((n - 1.0).abs() < 1e-6, "{m:?}");
+        }
+    }
+    assert!(
+        some > poses.len() / 2,
+        "{some} of {} frames posed",
+        poses.len()
+    );
+}

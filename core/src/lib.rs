@@ -34,6 +34,7 @@ pub mod mesh;
 pub(crate) mod numeric;
 pub mod scan;
 pub mod seal;
+pub mod segment;
 pub mod session;
 #[cfg(feature = "internals")]
 pub mod track;
@@ -50,6 +51,7 @@ pub use measure::{
 pub use measure::{MEASUREMENT_FORMAT, MEASUREMENT_VERSION};
 pub use mesh::{Mesh, MeshError, PlyFormat};
 pub use scan::{ScanError, ScanFolder};
+pub use segment::{HandMask, MaskRun};
 pub use seal::{
     new_scan_id, seal_measurement, Consent, ConsentError, Content, DataKey, Envelope, Opened,
     RecipientPublicKey, RecordKind, Scope, SealError, SealRequest, SecureStore, StoreError,

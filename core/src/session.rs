@@ -2,8 +2,10 @@
 //! delivers them, show [`Guidance`] while scanning, then [`ScanSession::finish`] for the
 //! [`Measurement`].
 //!
-//! Per frame: a platform pose is used as given; without one the tracker aligns the frame to
-//! the fused model (a lost frame is counted and skipped, never fused); the frame is fused
+//! Per frame: the frame is cut to the hand (`segment`: nothing behind or beside it is
+//! tracked, fused or observed); a platform pose is used as given; without one the tracker
+//! aligns the frame to the fused model (a lost frame is counted and skipped, never fused),
+//! so the pose is the hand's relative to the camera; the frame is fused
 //! into the TSDF, its compact `FrameObservations` are kept, landmarks are sampled against
 //! depth, and the depth image is dropped when [`ScanSession::push_frame`] returns.
 //!
@@ -29,6 +31,7 @@ use crate::measure::{
 };
 use crate::mesh::{self, Mesh};
 use crate::numeric::{cross_basis, upper_median};
+use crate::segment::{HandMask, Segmenter};
 use crate::track::{TrackConfig, TrackError, TrackStatus, Tracker};
 use nalgebra::{Isometry3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
@@ -64,6 +67,11 @@ impl From<FuseError> for SessionError {
             FuseError::Config(m) => SessionError::InvalidConfig(m),
             FuseError::Frame(f) => SessionError::InvalidFrame(f.to_string()),
             FuseError::Pose(m) => SessionError::InvalidFrame(format!("pose: {m}")),
+            // Only a fuse-only session reports this (a measuring one keeps measuring): the
+            // scene in the working range is larger than the volume may hold.
+            e @ FuseError::MemoryCap { .. } => SessionError::InvalidFrame(format!(
+                "the scene does not fit in the volume ({e}); keep only the hand within the working depth range"
+            )),
             other => SessionError::Internal(format!("fusion: {other}")),
         }
     }
@@ -269,6 +277,7 @@ pub struct ScanSession {
     config: SessionConfig,
     volume: TsdfVolume,
     tracker: Tracker,
+    segmenter: Segmenter,
     frames: Vec<FrameMeta>,
     observations: Vec<FrameObservations>,
     views: Vec<LandmarkView>,
@@ -317,10 +326,16 @@ impl ScanSession {
         tc.min_depth_m = config.min_depth_m;
         tc.max_depth_m = config.max_depth_m;
         let tracker = Tracker::new(tc)?;
+        let segmenter = if config.use_landmarks {
+            Segmenter::new()
+        } else {
+            Segmenter::without_landmarks()
+        };
         Ok(Self {
             config,
             volume,
             tracker,
+            segmenter,
             frames: vec![],
             observations: vec![],
             views: vec![],
@@ -378,11 +393,24 @@ impl ScanSession {
         let frame = ValidFrame::new(frame)?;
         let index = self.frames.len();
         self.tracking.frames_total += 1;
-        // 1. Pose; the range hint's near depth (a full-frame statistic) alongside.
+        // 1. The range hint's near depth (a full-frame statistic), then the cut to the
+        // hand (placed by the given pose, or the tracker's prediction), then the pose.
         let t = Instant::now();
-        let (near, pose) = rayon::join(|| near_depth_m(&frame), || self.pose_of(&frame));
-        self.update_range_hint(near);
-        let pose = pose?;
+        self.update_range_hint(near_depth_m(&frame));
+        let predicted = match frame.pose {
+            Some(p) => Some(p),
+            None if self.volume.block_count() > 0 => Some(self.tracker.predict(None)),
+            None => None,
+        };
+        let frame = self.segmenter.cut(
+            frame,
+            predicted.as_ref(),
+            (self.config.min_depth_m, self.config.max_depth_m),
+        )?;
+        let pose = self.pose_of(&frame)?;
+        if let Some(p) = &pose {
+            self.segmenter.commit(p);
+        }
         self.timings.track += ms(t);
         // Motion speed between consecutive posed frames (per second when timestamps
         // advance; otherwise per frame at an assumed 30 fps).
@@ -436,8 +464,9 @@ impl ScanSession {
         let fused = match integrated {
             Ok(stats) => Some(stats.pixels_used),
             // A full volume stops growing the mesh, not the measurement: the frame's
-            // observations are still kept (the pose does not depend on the volume when given).
-            Err(FuseError::MemoryCap { .. }) if frame.pose.is_some() && extracted.is_some() => {
+            // observations are still kept (a tracked pose was aligned to the model as it is,
+            // which later frames keep tracking against).
+            Err(FuseError::MemoryCap { .. }) if extracted.is_some() => {
                 self.memory_full = true;
                 None
             }
@@ -647,6 +676,12 @@ impl ScanSession {
             finger,
             &self.config.measure.section,
         )
+    }
+
+    /// The hand mask of the last pushed frame (what was kept of it for tracking, fusion
+    /// and observation), for a debug overlay; `None` before the first frame.
+    pub fn last_mask(&self) -> Option<&HandMask> {
+        self.segmenter.last_mask()
     }
 
     /// The finger as located so far from landmarks (`None` until enough views).
@@ -893,6 +928,35 @@ mod tests {
         c.refine_platform_poses = false;
         c.keep_observations = keep_observations;
         ScanSession::new(c).unwrap()
+    }
+
+    #[test]
+    fn a_full_volume_is_never_an_internal_error() {
+        let pose_less = |i: usize| {
+            let mut f = wall_frame(0.0, i as f64 / 30.0);
+            f.pose = None;
+            f
+        };
+        for keep_observations in [true, false] {
+            let mut c = SessionConfig::new(Target {
+                hand: crate::hand::Hand::Left,
+                finger: crate::hand::Finger::Ring,
+            });
+            c.keep_observations = keep_observations;
+            c.memory_cap_bytes = crate::fuse::BLOCK_BYTES * 4;
+            let mut s = ScanSession::new(c).unwrap();
+            let r = s.push_frame(pose_less(0));
+            if keep_observations {
+                // Measured but not fused; the session goes on.
+                assert_eq!(r.unwrap().outcome, FrameOutcome::ObservedVolumeFull);
+                assert!(s.volume_full());
+                assert!(s.push_frame(pose_less(1)).is_ok());
+            } else {
+                let e = r.unwrap_err();
+                assert!(matches!(e, SessionError::InvalidFrame(_)), "{e}");
+                assert!(e.to_string().contains("memory cap"), "{e}");
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,123 @@
+//! Trimming a component to its free end: a forearm enters the image from a border, the hand
+//! hangs off it, so the hand is what lies within one hand length (along the surface) of the
+//! point farthest from the border.
+
+use super::components::{Components, JUMP_BASE_M};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Geodesic distances (metres, along the depth surface, 8-neighbour steps) from `sources`
+/// over the pixels of component `comp`; `f32::INFINITY` elsewhere.
+fn distances(
+    depth: &[f32],
+    width: usize,
+    f: f32,
+    comps: &Components,
+    comp: u32,
+    sources: &[usize],
+) -> Vec<f32> {
+    let n = depth.len();
+    let height = n / width.max(1);
+    let mut dist = vec![f32::INFINITY; n];
+    // Micrometres as the heap key: integer order, no float comparisons.
+    let mut heap = BinaryHeap::new();
+    for &s in sources {
+        dist[s] = 0.0;
+        heap.push(Reverse((0u32, s)));
+    }
+    while let Some(Reverse((dk, i))) = heap.pop() {
+        let d = dk as f32 * 1e-6;
+        if d > dist[i] + 1e-6 {
+            continue;
+        }
+        let (u, v) = ((i % width) as isize, (i / width) as isize);
+        let z = depth[i];
+        for (du, dv) in [
+            (1isize, 0isize),
+            (-1, 0),
+            (0, 1),
+            (0, -1),
+            (1, 1),
+            (1, -1),
+            (-1, 1),
+            (-1, -1),
+        ] {
+            let (un, vn) = (u + du, v + dv);
+            if un < 0 || vn < 0 || un as usize >= width || vn as usize >= height {
+                continue;
+            }
+            let j = vn as usize * width + un as usize;
+            if comps.labels[j] != comp {
+                continue;
+            }
+            let e = depth[j];
+            let lateral = 0.5 * (z + e) / f * if du != 0 && dv != 0 { 1.414 } else { 1.0 };
+            // Depth noise would make a noisy path look longer than it is: steps up to the
+            // noise level count as flat.
+            let dz = ((e - z).abs() - JUMP_BASE_M).max(0.0);
+            let nd = d + (lateral * lateral + dz * dz).sqrt();
+            if nd < dist[j] {
+                dist[j] = nd;
+                heap.push(Reverse(((nd * 1e6) as u32, j)));
+            }
+        }
+    }
+    dist
+}
+
+/// The pixels of component `comp` kept as hand: all of it when it does not touch the image
+/// border; otherwise those within `hand_length_m` along the surface of its free end (the
+/// pixel farthest from the border).
+pub(crate) fn free_end(
+    depth: &[f32],
+    width: usize,
+    f: f32,
+    comps: &Components,
+    comp: u32,
+    hand_length_m: f32,
+) -> Vec<bool> {
+    let n = depth.len();
+    let height = n / width.max(1);
+    let member = |i: usize| comps.labels[i] == comp;
+    if !comps.touches_border[comp as usize] {
+        return (0..n).map(member).collect();
+    }
+    let border: Vec<usize> = (0..n)
+        .filter(|&i| {
+            let (u, v) = (i % width, i / width);
+            member(i) && (u == 0 || v == 0 || u + 1 == width || v + 1 == height)
+        })
+        .collect();
+    let from_border = distances(depth, width, f, comps, comp, &border);
+    let Some(tip) = (0..n)
+        .filter(|&i| from_border[i].is_finite())
+        .max_by(|&a, &b| from_border[a].total_cmp(&from_border[b]))
+    else {
+        return vec![false; n];
+    };
+    let from_tip = distances(depth, width, f, comps, comp, &[tip]);
+    from_tip.iter().map(|&d| d <= hand_length_m).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_arm_from_the_top_border_is_cut_one_hand_length_from_its_end() {
+        // A 4-pixel-wide strip from the top border down 100 rows, 1 mm pixels at 0.5 m.
+        let (w, h) = (10usize, 120usize);
+        let f = 500.0;
+        let mut d = vec![0.0f32; w * h];
+        for v in 0..100 {
+            for u in 3..7 {
+                d[v * w + u] = 0.5;
+            }
+        }
+        let c = Components::label(&d, w, h, f, f, (0.1, 1.0));
+        let keep = free_end(&d, w, f, &c, 0, 0.03);
+        // The free end is row 99; 30 mm back is row ~69.
+        assert!(keep[99 * w + 4] && keep[75 * w + 4]);
+        assert!(!keep[60 * w + 4] && !keep[5 * w + 4]);
+    }
+}
