@@ -14,10 +14,10 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[path = "../tests/accuracy_support/mod.rs"]
-mod harness;
 #[path = "../tests/webxr_hand/glb.rs"]
 mod glb;
+#[path = "../tests/accuracy_support/mod.rs"]
+mod harness;
 #[path = "../tests/webxr_hand/load.rs"]
 mod load;
 

@@ -177,12 +177,17 @@ fn uniform<R: Rng + ?Sized>(rng: &mut R, lo: f64, hi: f64) -> f64 {
 pub fn plan(seed: u64, n: usize, webxr: bool) -> Vec<Case> {
     (0..n)
         .map(|index| {
-            let mut rng = Pcg64::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(index as u64));
+            let mut rng =
+                Pcg64::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(index as u64));
             let mut family = Family::ALL[index % Family::ALL.len()];
             if family.is_webxr() && !webxr {
                 family = Family::Param;
             }
-            let side = if rng.random::<bool>() { Hand::Left } else { Hand::Right };
+            let side = if rng.random::<bool>() {
+                Hand::Left
+            } else {
+                Hand::Right
+            };
             let finger = [Finger::Index, Finger::Middle, Finger::Ring, Finger::Little]
                 [rng.random_range(0..4usize)];
             let noise_mm = uniform(&mut rng, 0.3, 1.2);
@@ -197,7 +202,11 @@ pub fn plan(seed: u64, n: usize, webxr: bool) -> Vec<Case> {
             let frames = rng.random_range(30..=120usize);
             let poses = rng.random::<bool>();
             let landmarks = rng.random::<f64>() < 0.75;
-            let edge = if rng.random::<bool>() { Edge::Sim } else { Edge::Eroded };
+            let edge = if rng.random::<bool>() {
+                Edge::Sim
+            } else {
+                Edge::Eroded
+            };
             Case {
                 index,
                 seed: rng.random::<u64>() >> 1,
@@ -269,8 +278,12 @@ impl Hands {
                 let slot = s * 8 + finger_slot(c.finger) * 2 + variant;
                 self.flexed[slot]
                     .get_or_init(|| {
-                        let prefix = ["index-finger", "middle-finger", "ring-finger", "pinky-finger"]
-                            [finger_slot(c.finger)];
+                        let prefix = [
+                            "index-finger",
+                            "middle-finger",
+                            "ring-finger",
+                            "pinky-finger",
+                        ][finger_slot(c.finger)];
                         let bent = hands[s].0.flexed(&[(prefix, FLEX_VARIANTS[variant])])?;
                         hand_from(&bent, c.side)
                             .smoothed(2)
@@ -513,7 +526,11 @@ pub fn stats<'a>(rs: impl IntoIterator<Item = &'a CaseResult>) -> Stats {
             .filter(|e| e.0.abs() > 1.3 && e.0.abs() > 2.0 * e.1)
             .count();
     }
-    let ok: Vec<f64> = rs.iter().filter(|r| r.ok()).filter_map(|r| r.err_mm()).collect();
+    let ok: Vec<f64> = rs
+        .iter()
+        .filter(|r| r.ok())
+        .filter_map(|r| r.err_mm())
+        .collect();
     if !ok.is_empty() {
         s.ok_bias_mm = ok.iter().sum::<f64>() / ok.len() as f64;
         s.ok_mean_abs_mm = ok.iter().map(|e| e.abs()).sum::<f64>() / ok.len() as f64;
@@ -565,7 +582,10 @@ pub fn print_tables(results: &[CaseResult]) {
         if fam.is_empty() {
             continue;
         }
-        println!("{}", line(&format!("**{}**", f.name()), &stats(fam.iter().copied())));
+        println!(
+            "{}",
+            line(&format!("**{}**", f.name()), &stats(fam.iter().copied()))
+        );
         for b in ["0.3-0.6", "0.6-0.9", "0.9-1.2"] {
             let g = fam.iter().copied().filter(|r| band(r.case.noise_mm) == b);
             println!("{}", line(&format!("{} {b}", f.name()), &stats(g)));
@@ -629,9 +649,17 @@ pub fn print_tables(results: &[CaseResult]) {
         dorsal.len()
     );
     let failed: Vec<&CaseResult> = results.iter().filter(|r| r.measurement.is_none()).collect();
-    println!("Not measured (case not buildable or session error): {}", failed.len());
+    println!(
+        "Not measured (case not buildable or session error): {}",
+        failed.len()
+    );
     for r in failed.iter().take(10) {
-        println!("  #{} {}: {}", r.case.index, r.case.family.name(), r.error.clone().unwrap_or_default());
+        println!(
+            "  #{} {}: {}",
+            r.case.index,
+            r.case.family.name(),
+            r.error.clone().unwrap_or_default()
+        );
     }
 }
 
@@ -650,7 +678,11 @@ fn parse_row(line: &str) -> Option<CaseResult> {
         return None;
     }
     let family = Family::ALL.into_iter().find(|f| f.name() == t[1])?;
-    let side = if t[2] == "Left" { Hand::Left } else { Hand::Right };
+    let side = if t[2] == "Left" {
+        Hand::Left
+    } else {
+        Hand::Right
+    };
     let finger = [Finger::Index, Finger::Middle, Finger::Ring, Finger::Little]
         .into_iter()
         .find(|f| format!("{f:?}") == t[3])?;
@@ -670,7 +702,11 @@ fn parse_row(line: &str) -> Option<CaseResult> {
         frames: t[7].parse().ok()?,
         poses: t[10] == "true",
         landmarks: t[12] == "true",
-        edge: if t[13] == "Sim" { Edge::Sim } else { Edge::Eroded },
+        edge: if t[13] == "Sim" {
+            Edge::Sim
+        } else {
+            Edge::Eroded
+        },
     };
     let (truth, rest) = tail.split_once(" -> ")?;
     let truth_mm = truth.trim().parse::<f64>().ok();
