@@ -20,6 +20,7 @@ use rand::SeedableRng;
 use rayon::prelude::*;
 
 #[derive(Clone, Copy, PartialEq)]
+#[allow(clippy::enum_variant_names)] // the variants name where the poses come from
 enum Poses {
     /// The exact camera poses, the exact axis: the section fit alone.
     True,
