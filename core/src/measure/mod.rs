@@ -10,6 +10,7 @@
 //! [`Status::NeedsRescan`] with at least one [`Reason`], and carries no size to buy.
 //! Only invalid options are an `Err`.
 
+mod dedup;
 #[cfg(feature = "internals")]
 pub mod locate;
 #[cfg(not(feature = "internals"))]
@@ -25,6 +26,7 @@ pub mod section;
 pub(crate) mod section;
 pub mod sizes;
 
+pub use dedup::Duplicates;
 pub use locate::{JointEstimate, LocateConfig, LocateMethod, LocatedFinger};
 pub use section::{FingerAxis, SectionConfig, SectionResult, SigmaParts, TangentLine2};
 
@@ -290,6 +292,8 @@ pub struct MeasureDetail {
     pub ring: Option<SectionResult>,
     /// The knuckle section.
     pub knuckle: Option<SectionResult>,
+    /// Duplicate frames (replayed, or the same viewpoint again) left out of the measurement.
+    pub duplicates: Duplicates,
 }
 
 /// Measures the target finger. Data problems give a `NeedsRescan` measurement, never an
@@ -330,6 +334,7 @@ pub fn measure_detailed(
         finger: None,
         ring: None,
         knuckle: None,
+        duplicates: Duplicates::default(),
     };
     let finish = |mut m: Measurement, timings: Timings, t0: Instant| {
         let mut t = timings;
@@ -355,13 +360,28 @@ pub fn measure_detailed(
         m.reasons.push(Reason::NoFrames);
         return Ok((finish(m, timings, t0), detail));
     }
+    // Repeated views carry no new information: measure each viewpoint once.
+    let (keep, duplicates) = dedup::distinct_frames(input.observations);
+    detail.duplicates = duplicates;
+    let distinct_obs: Vec<FrameObservations>;
+    let observations: &[FrameObservations] = if duplicates.total() == 0 {
+        input.observations
+    } else {
+        distinct_obs = keep
+            .iter()
+            .map(|&i| input.observations[i].clone())
+            .collect();
+        &distinct_obs
+    };
+    let distinct_views = dedup::distinct_landmark_views(input.landmark_views);
+    let landmark_views: &[LandmarkView] = &distinct_views;
 
     // 1. Locate the finger.
     let tl = Instant::now();
     let located: Result<LocatedFinger, LocateError> = if options.use_landmarks
-        && !input.landmark_views.is_empty()
+        && !landmark_views.is_empty()
     {
-        locate::from_landmarks(input.landmark_views, options.target.finger, &options.locate)
+        locate::from_landmarks(landmark_views, options.target.finger, &options.locate)
     } else {
         match input.surface {
             Some(mesh) => locate::geometric::locate(&mesh.vertices, &mesh.normals, options.target),
@@ -387,20 +407,19 @@ pub fn measure_detailed(
         mcp: found.mcp.position,
         pip: found.pip.position,
     };
-    let sections =
-        SectionMeasurer::new(input.observations, &axis, &options.section).and_then(|sm| {
-            let sm = sm.with_axis_sigma_rad(found.direction_sigma_rad());
-            // The ring section (as `sm.ring()`), the knuckle scan and the two taper
-            // sections only share the axis: measured side by side.
-            let ax = sm.ring_axis();
-            let (ring, (knuckle, sides)) = rayon::join(
-                || sm.measure_at(&ax.ring_point, &ax.direction, 0.0),
-                || rayon::join(|| sm.knuckle(Some(&ax)).ok(), || taper_sections(&sm, &ax)),
-            );
-            let ring = ring?;
-            let taper = measured_taper(sides, &ring);
-            Ok((ring, knuckle, taper, ax.direction_sigma_rad))
-        });
+    let sections = SectionMeasurer::new(observations, &axis, &options.section).and_then(|sm| {
+        let sm = sm.with_axis_sigma_rad(found.direction_sigma_rad());
+        // The ring section (as `sm.ring()`), the knuckle scan and the two taper
+        // sections only share the axis: measured side by side.
+        let ax = sm.ring_axis();
+        let (ring, (knuckle, sides)) = rayon::join(
+            || sm.measure_at(&ax.ring_point, &ax.direction, 0.0),
+            || rayon::join(|| sm.knuckle(Some(&ax)).ok(), || taper_sections(&sm, &ax)),
+        );
+        let ring = ring?;
+        let taper = measured_taper(sides, &ring);
+        Ok((ring, knuckle, taper, ax.direction_sigma_rad))
+    });
     timings.section = ms(ts);
     let (ring, knuckle, (slope, curvature, taper_capped), tilt_sigma_rad) = match sections {
         Ok(v) => v,

@@ -1,0 +1,101 @@
+//! A CI-sized, fixed-seed subset of the accuracy harness (`benches/accuracy.rs`): per hand
+//! family, eight full-coverage scans with poses and landmarks (32 frames, noise 0.3–1.2 mm,
+//! both edge models, all four fingers), measured by the session. Fails if any family's mean
+//! signed ring error (over the scans that report a size) exceeds 0.15 mm in magnitude.
+//! WebXR families need `../shared/data/webxr_generic_hand` (skipped without it, as the
+//! shared-data tests are).
+
+mod common;
+#[path = "webxr_hand/glb.rs"]
+mod glb;
+#[path = "accuracy_support/mod.rs"]
+mod harness;
+#[path = "webxr_hand/load.rs"]
+mod load;
+
+use harness::{run_case, stats, Case, Cover, Edge, Family, Hands};
+use mandrel_core::hand::{Finger, Hand};
+use rayon::prelude::*;
+
+/// Largest |mean signed error| allowed per family, mm.
+const MAX_FAMILY_BIAS_MM: f64 = 0.15;
+/// Scans per family.
+const PER_FAMILY: usize = 8;
+
+fn cases(webxr: bool) -> Vec<Case> {
+    let fingers = [Finger::Index, Finger::Middle, Finger::Ring, Finger::Little];
+    let mut v = Vec::new();
+    for (fi, family) in Family::ALL.into_iter().enumerate() {
+        if !webxr && family != Family::Param && family != Family::ParamFlexed {
+            continue;
+        }
+        for k in 0..PER_FAMILY {
+            let webxr_family = !matches!(family, Family::Param | Family::ParamFlexed);
+            // The WebXR little finger's ring plane reaches into the palm (no truth there).
+            let finger = if webxr_family && k % 4 == 3 {
+                Finger::Ring
+            } else {
+                fingers[k % 4]
+            };
+            v.push(Case {
+                index: v.len(),
+                seed: 9000 + 100 * fi as u64 + k as u64,
+                family,
+                side: if k % 2 == 0 { Hand::Left } else { Hand::Right },
+                finger,
+                noise_mm: 0.3 + 0.9 * k as f64 / (PER_FAMILY - 1) as f64,
+                cover: Cover::Full,
+                frames: 32,
+                poses: true,
+                landmarks: true,
+                edge: if (k / 2) % 2 == 0 {
+                    Edge::Sim
+                } else {
+                    Edge::Eroded
+                },
+            });
+        }
+    }
+    v
+}
+
+#[test]
+#[ignore = "fails until the ring bias of issue 15 is removed (see docs/accuracy.md); run with --ignored"]
+fn family_bias_within_limit() {
+    let hands = Hands::load();
+    let results: Vec<_> = cases(hands.webxr_available())
+        .par_iter()
+        .map(|c| run_case(&hands, c))
+        .collect();
+    let mut bad = Vec::new();
+    for f in Family::ALL {
+        let s = stats(results.iter().filter(|r| r.case.family == f));
+        if s.n == 0 {
+            continue;
+        }
+        println!(
+            "{:14} n {} sized {} bias {:+.3} mean |err| {:.3} ok {:.0} %",
+            f.name(),
+            s.n,
+            s.sized,
+            s.bias_mm,
+            s.mean_abs_mm,
+            100.0 * s.ok_share
+        );
+        assert!(
+            s.sized >= PER_FAMILY / 2,
+            "{}: only {} of {} scans sized",
+            f.name(),
+            s.sized,
+            s.n
+        );
+        if s.bias_mm.abs() > MAX_FAMILY_BIAS_MM {
+            bad.push(format!("{} {:+.3} mm", f.name(), s.bias_mm));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "family bias beyond ±{MAX_FAMILY_BIAS_MM} mm: {}",
+        bad.join(", ")
+    );
+}
