@@ -8,10 +8,13 @@
 //!   projector's ray, i.e. when the disparity gap `f·b·(1/z_near − 1/z)` exceeds the
 //!   pixel distance to that nearer surface. This makes a one-sided dark band left of
 //!   every foreground edge, wider the farther the background.
-//! - **Edge footprint**: a pixel whose 8-neighbourhood spans a depth step larger than
-//!   `edge_step_m` sees both surfaces in its correlation window. It is dropped with
-//!   probability `edge_drop_prob`, else it reports the foreground depth pulled towards the
-//!   background by a share drawn as `u²·edge_max_mix` (mostly small, sometimes large).
+//! - **Edge footprint**: a pixel whose 8-neighbourhood holds a depth step larger than
+//!   `edge_step_m` (or no surface) sees both sides in its correlation window. A pixel on
+//!   the far side (or seeing nothing) takes the near side's depth with probability
+//!   `edge_fatten_prob` (window fattening); a pixel on either side is dropped with
+//!   probability `edge_drop_prob`; a kept one is pulled across the step by a share drawn
+//!   as `u²·edge_max_mix` (mostly small, sometimes large). Equal fattening and dropping
+//!   leave the silhouette unshifted on average.
 //! - **Weak return**: the infrared return falls with `cos θ / z²`; pixels whose relative
 //!   return is below `min_return` drop out, with a linear ramp up to twice that.
 //! - **Depth noise** with a floor and a disparity term, scaled by the return strength:
@@ -42,8 +45,11 @@ pub struct StructuredLight {
     pub bias_share: f64,
     /// Depth step within the 3x3 window that makes a pixel an edge pixel.
     pub edge_step_m: f64,
-    /// Probability that an edge pixel is dropped.
+    /// Probability that an edge pixel is dropped (either side of the step).
     pub edge_drop_prob: f64,
+    /// Probability that a pixel just beside a nearer surface reports that surface's depth
+    /// (window fattening; with `edge_drop_prob` equal, the silhouette has no net shift).
+    pub edge_fatten_prob: f64,
     /// Largest share of the step by which a kept edge pixel is pulled to the background.
     pub edge_max_mix: f64,
     /// Relative return (`cos θ · (0.3/z)²`) below which pixels start to drop out.
@@ -67,7 +73,8 @@ impl StructuredLight {
             sigma_disparity_at_30cm_m: 0.75 * sigma_at_30cm_m,
             bias_share: 0.2,
             edge_step_m: 0.006,
-            edge_drop_prob: 0.5,
+            edge_drop_prob: 0.3,
+            edge_fatten_prob: 0.3,
             edge_max_mix: 0.6,
             min_return: 0.12,
             dropout_rate: 0.003,
@@ -87,6 +94,7 @@ impl StructuredLight {
         let bad = |m: String| Err(SimError::Noise(m));
         for (n, p) in [
             ("edge_drop_prob", self.edge_drop_prob),
+            ("edge_fatten_prob", self.edge_fatten_prob),
             ("edge_max_mix", self.edge_max_mix),
             ("dropout_rate", self.dropout_rate),
             ("bias_share", self.bias_share),
@@ -181,15 +189,17 @@ pub fn apply_structured_light<R: Rng + ?Sized>(
         for u in 0..w {
             let i = row + u;
             let own = z[i];
-            if own <= 0.0 || shadow[i] {
+            if shadow[i] {
                 continue;
             }
-            // Edge footprint over the 3x3 window.
-            let (mut lo, mut hi) = (own, own);
+            // Edge footprint over the 3x3 window: nearest and farthest neighbour, and
+            // whether a neighbour has no surface at all.
+            let (mut lo, mut hi, mut empty) = (f64::INFINITY, 0.0f64, false);
             for dv in -1i64..=1 {
                 for du in -1i64..=1 {
                     let (uu, vv) = (u as i64 + du, v as i64 + dv);
-                    if uu < 0 || vv < 0 || uu >= w as i64 || vv >= h as i64 {
+                    if (du == 0 && dv == 0) || uu < 0 || vv < 0 || uu >= w as i64 || vv >= h as i64
+                    {
                         continue;
                     }
                     let zj = z[vv as usize * w + uu as usize];
@@ -197,26 +207,45 @@ pub fn apply_structured_light<R: Rng + ?Sized>(
                         lo = lo.min(zj);
                         hi = hi.max(zj);
                     } else {
-                        hi = hi.max(own + 0.05);
+                        empty = true;
                     }
                 }
             }
-            let mut d = own;
-            if hi - lo > model.edge_step_m {
+            let step = model.edge_step_m;
+            let mix = {
+                let s: f64 = rng.random();
+                s * s * model.edge_max_mix
+            };
+            let (d, c) = if own <= 0.0 {
+                // Beside a surface the window may lock onto it (edge fattening).
+                if lo.is_finite() && rng.random::<f64>() < model.edge_fatten_prob {
+                    (lo, 0.5)
+                } else {
+                    continue;
+                }
+            } else if lo < own - step {
+                // Background beside a nearer surface: fattened, dropped, or mixed forward.
+                let r: f64 = rng.random();
+                if r < model.edge_fatten_prob {
+                    (lo, 0.5)
+                } else if r < model.edge_fatten_prob + model.edge_drop_prob {
+                    continue;
+                } else {
+                    (own - mix * (own - lo), clean.cos_incidence[i])
+                }
+            } else if hi > own + step || empty {
+                // Foreground at an edge: dropped, or mixed back towards what lies behind.
                 if rng.random::<f64>() < model.edge_drop_prob {
                     continue;
                 }
-                let s: f64 = rng.random();
-                // Foreground pixels drift back, background pixels forward.
-                let mix = s * s * model.edge_max_mix;
-                d = if own - lo < hi - own {
-                    own + mix * (hi - own)
-                } else {
-                    own - mix * (own - lo)
-                };
-            }
-            let c = clean.cos_incidence[i].clamp(0.0, 1.0);
-            let ret = c * (0.3 / own).powi(2);
+                let behind = if hi > own + step { hi } else { own + 0.05 };
+                (own + mix * (behind - own), clean.cos_incidence[i])
+            } else {
+                (own, clean.cos_incidence[i])
+            };
+            let mut d = d;
+            let c = c.clamp(0.0, 1.0);
+            let ret = c * (0.3 / d).powi(2);
             let p_weak = if ret >= 2.0 * model.min_return {
                 0.0
             } else if ret <= model.min_return {

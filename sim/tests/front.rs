@@ -106,6 +106,7 @@ fn the_projector_shadow_darkens_the_background_left_of_the_hand() {
     // Noise-free but for the shadow: compare pixels just left and right of the hand.
     let model = StructuredLight {
         edge_drop_prob: 0.0,
+        edge_fatten_prob: 0.0,
         edge_max_mix: 0.0,
         dropout_rate: 0.0,
         min_return: 0.0,
