@@ -1,7 +1,11 @@
-//! `mandrel demo [-o DIR] [--seed N]`: simulates a hand scan in memory with the virtual
-//! sensor, runs the whole pipeline through a [`ScanSession`], prints the measured ring size
-//! next to the truth, and writes `mesh.ply`, `overlay.png` (a depth frame in false colour
-//! with the landmarks, the located finger axis and the measured ring drawn) and
+//! `mandrel demo [-o DIR] [--seed N] [--orbit] [--no-body]`: simulates a hand scan in memory
+//! with the virtual sensor (by default the front camera: a still phone, the hand turning
+//! from its back to its palm, torso and face behind, no poses; `--orbit` films the older
+//! camera-around-the-hand scan), runs the whole pipeline through a [`ScanSession`], prints
+//! the provisional measurements and when guidance said `Done`, the measured ring size next
+//! to the truth, and writes `mesh.ply`, `overlay.png` (a depth frame in false colour with
+//! the hand mask when the session exposes one, the landmarks, the located finger axis and
+//! the measured ring drawn) and
 //! `section.png` (the ring cross-section: surface samples, silhouette tangents, fitted
 //! contour) into the output folder.
 
@@ -13,9 +17,9 @@ use mandrel_core::frame::Frame;
 use mandrel_core::measure::SectionResult;
 use mandrel_core::measure::{MeasureDetail, Status};
 use mandrel_core::mesh::PlyFormat;
-use mandrel_core::session::{ScanSession, SessionConfig};
-use mandrel_sim::{SimOptions, SimScan};
-use nalgebra::{Point2, Point3};
+use mandrel_core::session::{Hint, ScanSession, SessionConfig};
+use mandrel_sim::{Coverage, SimOptions, SimScan};
+use nalgebra::{Isometry3, Point2, Point3};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -35,23 +39,54 @@ pub struct Args {
     /// simulated tracker's drifting ones.
     #[arg(long)]
     pub exact_poses: bool,
+    /// Simulate the camera going around a still hand (platform poses) instead of the
+    /// front-camera scan.
+    #[arg(long)]
+    pub orbit: bool,
+    /// Front-camera scan without the torso and face behind the hand.
+    #[arg(long)]
+    pub no_body: bool,
+}
+
+/// The simulated capture the demo runs.
+fn demo_options(args: &Args) -> SimOptions {
+    if args.orbit {
+        return SimOptions::default();
+    }
+    SimOptions {
+        coverage: Coverage::Turn,
+        poses_given: false,
+        frames: 90,
+        body_behind: Some(!args.no_body),
+        ..SimOptions::default()
+    }
 }
 
 /// Runs `mandrel demo`.
 pub fn run(args: Args) -> crate::Outcome {
     let t0 = std::time::Instant::now();
-    let sim = SimScan::generate(args.seed, &SimOptions::default())
+    let sim = SimScan::generate(args.seed, &demo_options(&args))
         .map_err(|e| BadInput(format!("simulating the scan: {e}")))?;
     let t_sim = t0.elapsed();
     let mut cfg = SessionConfig::new(sim.target);
     cfg.use_landmarks = !args.no_landmarks;
     let mut session = ScanSession::new(cfg).map_err(session_error)?;
+    let mut poses = Vec::with_capacity(sim.frames.len());
+    let mut done_at = None;
+    let mut provisional = Vec::new();
     for (i, f) in sim.frames.iter().enumerate() {
         let mut f = f.clone();
         if args.exact_poses {
             f.pose = sim.true_poses.get(i).copied();
         }
-        session.push_frame(f).map_err(session_error)?;
+        let r = session.push_frame(f).map_err(session_error)?;
+        poses.push(r.pose);
+        if done_at.is_none() && r.guidance.hint == Hint::Done {
+            done_at = Some(i + 1);
+        }
+        if let Some(p) = r.guidance.provisional.filter(|p| p.frames_pushed == i + 1) {
+            provisional.push((p, r.guidance.hint));
+        }
     }
     let (m, detail) = session.finish_detailed().map_err(session_error)?;
 
@@ -64,7 +99,9 @@ pub fn run(args: Args) -> crate::Outcome {
     mesh.write_ply(std::io::BufWriter::new(file), PlyFormat::Binary)
         .with_context(|| format!("writing {}", ply.display()))?;
     let overlay = args.out.join("overlay.png");
-    draw_overlay(&sim, &detail)
+    // Hook: the session exposes no hand mask yet; pass the drawn frame's mask here once
+    // it does (the overlay then dims the background and outlines the hand).
+    draw_overlay(&sim, &poses, None, &detail)
         .save(&overlay)
         .with_context(|| format!("writing {}", overlay.display()))?;
     let section = args.out.join("section.png");
@@ -80,6 +117,24 @@ pub fn run(args: Args) -> crate::Outcome {
         sim.frames.len(),
         t_sim.as_secs_f64() * 1e3
     );
+    for (p, hint) in &provisional {
+        println!(
+            "  provisional at frame {:>3}: {} {:?}{} -> guidance {:?}",
+            p.frames_pushed,
+            match (p.ring_circumference_mm, p.uncertainty_mm) {
+                (Some(r), Some(s)) => format!("{r:.2} mm ± {s:.2}"),
+                (Some(r), None) => format!("{r:.2} mm"),
+                _ => "no ring yet".to_string(),
+            },
+            p.status,
+            p.missing.map(|r| format!(" ({r:?})")).unwrap_or_default(),
+            hint
+        );
+    }
+    match done_at {
+        Some(d) => println!("  guidance said Done at frame {d}"),
+        None => println!("  guidance never said Done"),
+    }
     print!("{}", summary(&m));
     let t = &sim.truth;
     if let Some(r) = m.ring_circumference_mm {
@@ -182,9 +237,12 @@ fn line(img: &mut RgbImage, a: Point2<f64>, b: Point2<f64>, width: f64, c: Rgb<u
     }
 }
 
-/// The frame to draw: among frames with landmarks, the one showing the finger longest
-/// (its MCP→PIP landmarks farthest apart in pixels, i.e. seen most from the side).
-fn pick_frame(sim: &SimScan) -> Option<(usize, &Frame)> {
+/// The frame to draw: among tracked frames with landmarks, the one showing the finger
+/// longest (its MCP→PIP landmarks farthest apart in pixels, i.e. seen most from the side).
+fn pick_frame<'a>(
+    sim: &'a SimScan,
+    poses: &[Option<Isometry3<f64>>],
+) -> Option<(usize, &'a Frame)> {
     let (mi, pi) = sim.target.finger.mcp_pip_landmarks();
     let span = |f: &Frame| {
         f.landmarks
@@ -195,6 +253,7 @@ fn pick_frame(sim: &SimScan) -> Option<(usize, &Frame)> {
     sim.frames
         .iter()
         .enumerate()
+        .filter(|(i, _)| poses.get(*i).is_some_and(|p| p.is_some()))
         .max_by(|a, b| span(a.1).total_cmp(&span(b.1)))
 }
 
@@ -222,8 +281,17 @@ const SKELETON: [(usize, usize); 20] = [
     (18, 19),
 ];
 
-fn draw_overlay(sim: &SimScan, detail: &MeasureDetail) -> RgbImage {
-    let Some((idx, frame)) = pick_frame(sim) else {
+/// Draws the overlay on the chosen frame. `poses` are the session's poses per frame (its
+/// world is the one the located finger lives in). `mask` is the session's hand mask for
+/// that frame (row-major, `true` = hand), when the session exposes one: pixels outside
+/// it are dimmed and the mask outline drawn.
+fn draw_overlay(
+    sim: &SimScan,
+    poses: &[Option<Isometry3<f64>>],
+    mask: Option<&[bool]>,
+    detail: &MeasureDetail,
+) -> RgbImage {
+    let Some((idx, frame)) = pick_frame(sim, poses) else {
         return RgbImage::new(1, 1);
     };
     let (w, h) = (frame.depth.width(), frame.depth.height());
@@ -245,6 +313,9 @@ fn draw_overlay(sim: &SimScan, detail: &MeasureDetail) -> RgbImage {
             }
         }
     }
+    if let Some(mask) = mask.filter(|m| m.len() == (w * h) as usize) {
+        draw_mask(&mut img, mask);
+    }
     // Landmarks and skeleton.
     if let Some(l) = &frame.landmarks {
         let p = l.points();
@@ -256,12 +327,13 @@ fn draw_overlay(sim: &SimScan, detail: &MeasureDetail) -> RgbImage {
             disc(&mut img, *q, 2.0, Rgb([20, 20, 20]));
         }
     }
-    // The located axis and the measured ring, projected with the camera's pose (the given
-    // one, or the true pose when the scan had none).
-    let pose = frame
-        .pose
-        .or_else(|| sim.true_poses.get(idx).copied())
-        .unwrap_or_else(nalgebra::Isometry3::identity);
+    // The located axis and the measured ring, projected with the session's pose of the
+    // frame (given or tracked: the world the finger was located in).
+    let pose = poses
+        .get(idx)
+        .copied()
+        .flatten()
+        .unwrap_or_else(Isometry3::identity);
     let k = frame.intrinsics;
     let project = |p: &Point3<f64>| k.project(&(pose.inverse() * p));
     if let Some(f) = &detail.finger {
@@ -284,6 +356,32 @@ fn draw_overlay(sim: &SimScan, detail: &MeasureDetail) -> RgbImage {
         }
     }
     img
+}
+
+/// Dims pixels outside the hand mask and draws its outline in white.
+fn draw_mask(img: &mut RgbImage, mask: &[bool]) {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            let inside = mask[i];
+            let edge = inside
+                && (x == 0
+                    || y == 0
+                    || x + 1 == w
+                    || y + 1 == h
+                    || !mask[i - 1]
+                    || !mask[i + 1]
+                    || !mask[i - w]
+                    || !mask[i + w]);
+            let p = img.get_pixel_mut(x as u32, y as u32);
+            if edge {
+                *p = Rgb([255, 255, 255]);
+            } else if !inside {
+                p.0 = p.0.map(|c| c / 4);
+            }
+        }
+    }
 }
 
 fn draw_section(ring: Option<&SectionResult>) -> RgbImage {
