@@ -42,7 +42,7 @@ fn options(seed: u64, frames: usize, body: bool) -> SimOptions {
         coverage: Coverage::Turn,
         poses_given: false,
         frames,
-        hand_side: Some(if seed % 2 == 0 {
+        hand_side: Some(if seed.is_multiple_of(2) {
             Hand::Left
         } else {
             Hand::Right

@@ -37,7 +37,7 @@ impl ScanSession {
     pub(super) fn update_provisional(&mut self) {
         let every = self.config.provisional_every;
         let n = self.frames.len();
-        if every == 0 || n == 0 || n % every != 0 || !self.config.keep_observations {
+        if every == 0 || n == 0 || !n.is_multiple_of(every) || !self.config.keep_observations {
             return;
         }
         self.provisional = Some(self.measure_provisional());
