@@ -10,6 +10,7 @@
 
 mod convert;
 mod error;
+mod live;
 mod measurement;
 mod seal;
 mod session;
@@ -21,6 +22,7 @@ pub use convert::{
     CameraPose, PixelPoint, PoseConvention, TrueDepthPixelFormat,
 };
 pub use error::MandrelError;
+pub use live::{FinishListener, ProvisionalMeasurement};
 pub use measurement::{
     measurement_to_json, LocateMethod, MeasurementStatus, Recommendation, RescanReason,
     RingMeasurement, SizeLabels, StageTimings,

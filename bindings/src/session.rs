@@ -247,6 +247,11 @@ pub struct Guidance {
     pub tracking: TrackingState,
     /// What the user should do next.
     pub hint: ScanHint,
+    /// The latest provisional measurement (taken every few frames while scanning).
+    pub provisional: Option<crate::live::ProvisionalMeasurement>,
+    /// Frames given to the non-blocking `offer_*` calls that were dropped because a newer
+    /// frame arrived while they waited (see `ScanSession.offer_truedepth`).
+    pub frames_dropped: u32,
 }
 
 fn count(n: usize) -> u32 {
@@ -261,6 +266,8 @@ impl From<core::Guidance> for Guidance {
             coverage_deg: g.coverage_deg,
             tracking: g.tracking.into(),
             hint: g.hint.into(),
+            provisional: g.provisional.map(Into::into),
+            frames_dropped: 0,
         }
     }
 }
@@ -384,6 +391,8 @@ pub trait ScanListener: Send + Sync {
 pub struct ScanSession {
     inner: Mutex<Inner>,
     listener: Mutex<Option<Arc<dyn ScanListener>>>,
+    /// The keep-latest slot and worker of the non-blocking `offer_*` calls.
+    pub(crate) live: Arc<crate::live::LiveSlot>,
 }
 
 struct Inner {
@@ -407,7 +416,7 @@ impl ScanSession {
 
     /// Shared tail of every `push_*`: decode → frame → core push, then tell the listener
     /// (with no lock held).
-    fn push(
+    pub(crate) fn push(
         &self,
         what: &str,
         info: FrameInfo,
@@ -439,7 +448,9 @@ impl ScanSession {
             let mut inner = self.lock()?;
             let report = inner.session.push_frame(frame)?;
             inner.frame_sizes.push(size);
-            Ok(FrameReport::from(report))
+            let mut report = FrameReport::from(report);
+            report.guidance.frames_dropped = self.live.dropped();
+            Ok(report)
         });
         if let Some(listener) = self.listener() {
             let notify = guard("ScanListener", || {
@@ -494,6 +505,7 @@ impl ScanSession {
                     frame_sizes: Vec::new(),
                 }),
                 listener: Mutex::new(None),
+                live: Arc::default(),
             }))
         })
     }
@@ -594,7 +606,11 @@ impl ScanSession {
 
     /// Live feedback: frames fused, coverage of the finger, tracking state, next hint.
     pub fn guidance(&self) -> Result<Guidance, MandrelError> {
-        guard("guidance", || Ok(self.lock()?.session.guidance().into()))
+        guard("guidance", || {
+            let mut g = Guidance::from(self.lock()?.session.guidance());
+            g.frames_dropped = self.live.dropped();
+            Ok(g)
+        })
     }
 
     /// Measures the finger from everything pushed so far. Throws `NotEnoughData` when no

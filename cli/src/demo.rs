@@ -1,6 +1,9 @@
-//! `mandrel demo [-o DIR] [--seed N]`: simulates a hand scan in memory with the virtual
-//! sensor, runs the whole pipeline through a [`ScanSession`], prints the measured ring size
-//! next to the truth, and writes the same report as `mandrel measure --report` into the
+//! `mandrel demo [-o DIR] [--seed N] [--orbit] [--no-body]`: simulates a hand scan in memory
+//! with the virtual sensor (by default the front camera: a still phone, the hand turning
+//! from its back to its palm, torso and face behind, no poses; `--orbit` films the older
+//! camera-around-the-hand scan), runs the whole pipeline through a [`ScanSession`], prints
+//! the provisional measurements, when guidance said `Done`, and the measured ring size next
+//! to the truth, and writes the same report as `mandrel measure --report` into the
 //! output folder (`crate::report`: result.json, mesh.ply, section.png, overlay.png,
 //! profile.png, report.html).
 
@@ -12,8 +15,8 @@ use crate::BadInput;
 use anyhow::Context;
 use mandrel_core::frame::Frame;
 use mandrel_core::measure::Status;
-use mandrel_core::session::{ScanSession, SessionConfig};
-use mandrel_sim::{SimOptions, SimScan};
+use mandrel_core::session::{Hint, ScanSession, SessionConfig};
+use mandrel_sim::{Coverage, SimOptions, SimScan};
 use nalgebra::Point3;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,12 +37,33 @@ pub struct Args {
     /// simulated tracker's drifting ones.
     #[arg(long)]
     pub exact_poses: bool,
+    /// Simulate the camera going around a still hand (platform poses) instead of the
+    /// front-camera scan.
+    #[arg(long)]
+    pub orbit: bool,
+    /// Front-camera scan without the torso and face behind the hand.
+    #[arg(long)]
+    pub no_body: bool,
+}
+
+/// The simulated capture the demo runs.
+fn demo_options(args: &Args) -> SimOptions {
+    if args.orbit {
+        return SimOptions::default();
+    }
+    SimOptions {
+        coverage: Coverage::Turn,
+        poses_given: false,
+        frames: 90,
+        body_behind: Some(!args.no_body),
+        ..SimOptions::default()
+    }
 }
 
 /// Runs `mandrel demo`.
 pub fn run(args: Args) -> crate::Outcome {
     let t0 = std::time::Instant::now();
-    let sim = SimScan::generate(args.seed, &SimOptions::default())
+    let sim = SimScan::generate(args.seed, &demo_options(&args))
         .map_err(|e| BadInput(format!("simulating the scan: {e}")))?;
     let t_sim = t0.elapsed();
     let mut cfg = SessionConfig::new(sim.target);
@@ -48,12 +72,27 @@ pub fn run(args: Args) -> crate::Outcome {
     let progress = Progress::new(sim.frames.len(), progress::wanted(false));
     let t_push = std::time::Instant::now();
     let mut poses = Vec::with_capacity(sim.frames.len());
+    let mut done_at = None;
+    let mut provisional = Vec::new();
+    // The frame the overlay draws, and the hand mask the session cut it to.
+    let (idx, frame) = pick_frame(&sim).context("the simulated scan has no frames")?;
+    let mut mask = None;
     for (i, f) in sim.frames.iter().enumerate() {
         let mut f = f.clone();
         if args.exact_poses {
             f.pose = sim.true_poses.get(i).copied();
         }
-        poses.push(session.push_frame(f).map_err(session_error)?.pose);
+        let r = session.push_frame(f).map_err(session_error)?;
+        poses.push(r.pose);
+        if i == idx {
+            mask = session.last_mask().map(|m| m.to_flags());
+        }
+        if done_at.is_none() && r.guidance.hint == Hint::Done {
+            done_at = Some(i + 1);
+        }
+        if let Some(p) = r.guidance.provisional.filter(|p| p.frames_pushed == i + 1) {
+            provisional.push((p, r.guidance.hint));
+        }
         progress.frame_done();
     }
     progress.stage(Stage::Measure);
@@ -71,7 +110,6 @@ pub fn run(args: Args) -> crate::Outcome {
         .as_ref()
         .and_then(|f| session.circumference_profile(f));
     let profile_ms = t.elapsed().as_secs_f64() * 1e3;
-    let (idx, frame) = pick_frame(&sim).context("the simulated scan has no frames")?;
     // The pose the pipeline used for that frame; the true one when tracking lost it.
     let pose = poses
         .get(idx)
@@ -97,7 +135,7 @@ pub fn run(args: Args) -> crate::Outcome {
                 index: idx,
                 pose,
                 detail: &detail,
-                hand_mask: None,
+                hand_mask: mask.as_deref(),
             },
             truth: Some(&truth),
             wall_ms: vec![
@@ -118,6 +156,24 @@ pub fn run(args: Args) -> crate::Outcome {
         sim.frames.len(),
         t_sim.as_secs_f64() * 1e3
     );
+    for (p, hint) in &provisional {
+        println!(
+            "  provisional at frame {:>3}: {} {:?}{} -> guidance {:?}",
+            p.frames_pushed,
+            match (p.ring_circumference_mm, p.uncertainty_mm) {
+                (Some(r), Some(s)) => format!("{r:.2} mm ± {s:.2}"),
+                (Some(r), None) => format!("{r:.2} mm"),
+                _ => "no ring yet".to_string(),
+            },
+            p.status,
+            p.missing.map(|r| format!(" ({r:?})")).unwrap_or_default(),
+            hint
+        );
+    }
+    match done_at {
+        Some(d) => println!("  guidance said Done at frame {d}"),
+        None => println!("  guidance never said Done"),
+    }
     print!("{}", summary(&m));
     let t = &sim.truth;
     if let Some(r) = m.ring_circumference_mm {

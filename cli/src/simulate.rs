@@ -1,5 +1,6 @@
 //! `mandrel simulate OUT_DIR [--seed N] [--sensor truedepth|lidar] [--coverage full|dorsal]
-//! [--no-poses] [--frames N] [--hand left|right] [--finger ring]`: writes a simulated hand
+//! [--no-poses] [--frames N] [--hand left|right] [--finger ring] [--scenario orbit|front]
+//! [--no-body] [--landmark-missing-rate R]`: writes a simulated hand
 //! scan folder (scan.json, depth/*.png) with its ground truth (truth.json) from the virtual
 //! sensor. The folder reads back with `mandrel measure` / `mandrel fuse`.
 
@@ -26,6 +27,16 @@ pub enum CoverageArg {
     Full,
     /// Back of the hand only.
     Dorsal,
+}
+
+/// Capture scenario on the command line.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ScenarioArg {
+    /// The camera moves around a still hand (`--coverage` says how far).
+    Orbit,
+    /// Front camera: the phone is still, the hand turns in front of it (back, side,
+    /// palm), torso and face behind; no poses, 90 frames unless `--frames` says otherwise.
+    Front,
 }
 
 /// Hand choice on the command line.
@@ -67,9 +78,9 @@ pub struct Args {
     /// Write frames without poses (the pipeline must track).
     #[arg(long)]
     pub no_poses: bool,
-    /// Number of frames (1-2000).
-    #[arg(long, default_value_t = 40)]
-    pub frames: usize,
+    /// Number of frames (1-2000; default 40 for an orbit, 90 for the front scenario).
+    #[arg(long)]
+    pub frames: Option<usize>,
     /// Which hand (default: drawn from the seed).
     #[arg(long, value_enum)]
     pub hand: Option<HandArg>,
@@ -82,6 +93,15 @@ pub struct Args {
     /// Overwrite an existing scan folder.
     #[arg(long)]
     pub force: bool,
+    /// Capture scenario.
+    #[arg(long, value_enum, default_value_t = ScenarioArg::Orbit)]
+    pub scenario: ScenarioArg,
+    /// Front scenario: leave out the torso and face behind the hand.
+    #[arg(long)]
+    pub no_body: bool,
+    /// Fraction of frames without landmarks (0-1; default 0.12).
+    #[arg(long)]
+    pub landmark_missing_rate: Option<f64>,
 }
 
 /// Runs `mandrel simulate`.
@@ -93,17 +113,31 @@ pub fn run(args: Args) -> crate::Outcome {
         ))
         .into());
     }
+    let front = matches!(args.scenario, ScenarioArg::Front);
+    if front
+        && (matches!(args.sensor, SensorArg::Lidar) || !matches!(args.coverage, CoverageArg::Full))
+    {
+        return Err(BadInput(
+            "--scenario front is the TrueDepth front camera turning a hand; drop --sensor/--coverage".into(),
+        )
+        .into());
+    }
     let opts = SimOptions {
         sensor: match args.sensor {
             SensorArg::Truedepth => Sensor::TrueDepth,
             SensorArg::Lidar => Sensor::Lidar,
         },
-        coverage: match args.coverage {
-            CoverageArg::Full => Coverage::Full,
-            CoverageArg::Dorsal => Coverage::Dorsal,
+        coverage: match (front, args.coverage) {
+            (true, _) => Coverage::Turn,
+            (false, CoverageArg::Full) => Coverage::Full,
+            (false, CoverageArg::Dorsal) => Coverage::Dorsal,
         },
-        frames: args.frames,
-        poses_given: !args.no_poses,
+        frames: args.frames.unwrap_or(if front { 90 } else { 40 }),
+        poses_given: !args.no_poses && !front,
+        body_behind: front.then_some(!args.no_body),
+        landmark_missing_rate: args
+            .landmark_missing_rate
+            .unwrap_or(SimOptions::default().landmark_missing_rate),
         hand_side: args.hand.map(|h| match h {
             HandArg::Left => Hand::Left,
             HandArg::Right => Hand::Right,

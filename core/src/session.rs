@@ -37,6 +37,9 @@ use nalgebra::{Isometry3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
+mod provisional;
+pub use provisional::{Provisional, PROVISIONAL_MAX_FRAMES};
+
 /// Errors from a scan session.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -134,6 +137,9 @@ pub struct SessionConfig {
     /// measuring work is done per frame, a frame that does not fit in the memory cap is an
     /// error, and `finish` reports [`SessionError::NotEnoughData`].
     pub keep_observations: bool,
+    /// Take a provisional measurement every this many frames pushed (0: never; guidance
+    /// then says `Done` after `min_frames` and `target_coverage_deg`). Default 10.
+    pub provisional_every: usize,
 }
 
 impl SessionConfig {
@@ -153,6 +159,7 @@ impl SessionConfig {
             track: TrackConfig::default(),
             refine_platform_poses: true,
             keep_observations: true,
+            provisional_every: 10,
         }
     }
 
@@ -231,6 +238,8 @@ pub struct Guidance {
     pub tracking: TrackingState,
     /// What to do next.
     pub hint: Hint,
+    /// The latest provisional measurement (`None` until the first is due).
+    pub provisional: Option<Provisional>,
 }
 
 /// What happened to one pushed frame.
@@ -301,6 +310,8 @@ pub struct ScanSession {
     /// Wall time spent inside `push_frame` calls, milliseconds (fusion and observation
     /// extraction run side by side; `timings` holds each one's own time).
     push_wall_ms: f64,
+    /// The latest provisional measurement.
+    provisional: Option<Provisional>,
 }
 
 /// Camera speed above which guidance asks to slow down (metres per second).
@@ -353,6 +364,7 @@ impl ScanSession {
             frames_kept: 0,
             timings: Timings::default(),
             push_wall_ms: 0.0,
+            provisional: None,
         })
     }
 
@@ -380,7 +392,11 @@ impl ScanSession {
     /// A frame the tracker cannot align is reported (`TrackingLost`) and not fused.
     pub fn push_frame(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
         let t = Instant::now();
-        let r = self.push_frame_untimed(frame);
+        let r = self.push_frame_untimed(frame).map(|mut report| {
+            self.update_provisional();
+            report.guidance = self.guidance();
+            report
+        });
         self.push_wall_ms += ms(t);
         r
     }
@@ -554,9 +570,16 @@ impl ScanSession {
         // Views from one side only leave the far side unseen: the measurement then says
         // `insufficient_coverage` however many frames there are.
         let one_sided = self.view_span_deg() < MIN_VIEW_SPAN_DEG;
-        let done = fused >= self.config.min_frames
-            && coverage >= self.config.target_coverage_deg
-            && !one_sided;
+        // `Done` when the latest provisional measurement is `ok`; without provisional
+        // measurements, after enough frames and coverage.
+        let provisional_hint = self.provisional_hint();
+        let done = if self.config.provisional_every > 0 {
+            provisional_hint == Some(Hint::Done)
+        } else {
+            fused >= self.config.min_frames
+                && coverage >= self.config.target_coverage_deg
+                && !one_sided
+        };
         let hint = if self.frames.is_empty() {
             Hint::HoldStill
         } else if done && self.state != TrackingState::Lost {
@@ -566,6 +589,9 @@ impl ScanSession {
             h
         } else if self.state == TrackingState::Lost || self.last_motion_fast {
             Hint::SlowDown
+        } else if let Some(h) = provisional_hint.filter(|h| *h != Hint::Done) {
+            // What the provisional measurement says is missing.
+            h
         } else if self.located.is_some() && (coverage < 200.0 || one_sided) && fused >= 5 {
             Hint::ShowPalmSide
         } else {
@@ -577,6 +603,7 @@ impl ScanSession {
             coverage_deg: coverage,
             tracking: self.state,
             hint,
+            provisional: self.provisional,
         }
     }
 

@@ -58,6 +58,10 @@ pub enum Coverage {
     Full,
     /// The back of the hand only (120–150° centred on the dorsal side).
     Dorsal,
+    /// Front camera: the camera stays still and the hand turns in front of it from its
+    /// back over its side to its palm, with the person's torso and face behind
+    /// ([`crate::front`]). Frames never carry poses.
+    Turn,
 }
 
 /// Platform tracker error model: a random walk (drift) plus per-frame jitter.
@@ -125,6 +129,12 @@ pub struct SimOptions {
     /// ([`HandParams::with_random_webs`]; ignored when `hand` is given). Off by default.
     /// See docs/tuning.md#sim for what webs do to the virtual measurements.
     pub webs: bool,
+    /// Turn scenario only: the torso and face behind the hand, fixed to the camera
+    /// (`None`: present).
+    pub body_behind: Option<bool>,
+    /// Turn scenario only: the structured-light depth model (`None`: TrueDepth-like with
+    /// σ at 30 cm drawn from 0.5–0.8 mm). The orbit's `noise` is not used there.
+    pub structured_light: Option<crate::structured_light::StructuredLight>,
 }
 
 impl Default for SimOptions {
@@ -143,6 +153,8 @@ impl Default for SimOptions {
             noise: None,
             table: None,
             webs: false,
+            body_behind: None,
+            structured_light: None,
         }
     }
 }
@@ -182,6 +194,17 @@ impl SimOptions {
         if let Some(n) = &self.noise {
             n.validate()?;
         }
+        if self.coverage == Coverage::Turn {
+            if self.sensor != Sensor::TrueDepth {
+                return bad("turn coverage is the front camera; use the truedepth sensor".into());
+            }
+            if self.poses_given {
+                return bad("turn coverage has no platform poses; set poses_given = false".into());
+            }
+        }
+        if let Some(m) = &self.structured_light {
+            m.validate()?;
+        }
         if let Some(h) = &self.hand {
             h.validate()?;
         }
@@ -210,7 +233,7 @@ pub struct Truth {
     pub notes: String,
     /// Depth noise σ at 30 cm, mm.
     pub depth_noise_mm_at_30cm: f64,
-    /// `full` or `dorsal`.
+    /// `full`, `dorsal` or `turn`.
     pub coverage: Coverage,
     /// Whether scan.json carries poses.
     pub poses_given: bool,
@@ -318,6 +341,9 @@ impl SimScan {
     /// Simulates a scan of a hand (random from `seed` unless `opts.hand` is given).
     pub fn generate(seed: u64, opts: &SimOptions) -> Result<SimScan, SimError> {
         opts.validate()?;
+        if opts.coverage == Coverage::Turn {
+            return crate::front::generate_front(seed, opts);
+        }
         let mut rng = Pcg64::seed_from_u64(seed);
         let side = opts.hand_side.unwrap_or(if rng.random::<bool>() {
             Hand::Left

@@ -15,11 +15,13 @@
 
 pub mod capture;
 pub mod film;
+pub mod front;
 pub mod hand;
 pub mod mesh_hand;
 pub mod mesh_surface;
 pub mod render;
 pub mod shapes;
+pub mod structured_light;
 
 pub use capture::{write_scan_with_truth, Coverage, PoseDrift, Sensor, SimOptions, SimScan, Truth};
 pub use hand::{FingerTruth, HandModel, HandParams};
@@ -28,6 +30,7 @@ pub use shapes::{
     BoundingSphere, Cylinder, Ellipsoid, EllipticCylinder, EllipticFrustum, Hit, OrientedBox,
     Plane, Ray, Scene, Sphere, Surface,
 };
+pub use structured_light::StructuredLight;
 
 use mandrel_core::frame::FrameError;
 
