@@ -51,11 +51,11 @@ pub use measure::{
 pub use measure::{MEASUREMENT_FORMAT, MEASUREMENT_VERSION};
 pub use mesh::{Mesh, MeshError, PlyFormat};
 pub use scan::{ScanError, ScanFolder};
-pub use segment::{HandMask, MaskRun};
 pub use seal::{
     new_scan_id, seal_measurement, Consent, ConsentError, Content, DataKey, Envelope, Opened,
     RecipientPublicKey, RecordKind, Scope, SealError, SealRequest, SecureStore, StoreError,
 };
+pub use segment::{HandMask, MaskRun};
 pub use session::{
     FrameOutcome, FrameReport, Guidance, Hint, ScanSession, SessionConfig, SessionError,
     TrackingState,
