@@ -46,7 +46,7 @@ pub fn session_error(e: SessionError) -> anyhow::Error {
         SessionError::InvalidFrame(_) | SessionError::InvalidConfig(_) => {
             BadInput(e.to_string()).into()
         }
-        SessionError::NotEnoughData(_) => BadInput(e.to_string()).into(),
+        SessionError::NotEnoughData(_) | SessionError::Limit(_) => BadInput(e.to_string()).into(),
         _ => anyhow::Error::new(e),
     }
 }
@@ -72,11 +72,26 @@ pub fn measure_folder(
                 }
             }
         });
+        // A frame that repeats an earlier one exactly is a replay, not a new view: skipped
+        // and reported.
+        let mut replays = mandrel_core::frame::fingerprint::ReplayDetector::new();
+        let mut replayed = Vec::new();
         for (i, frame) in rx {
+            let frame = frame?;
+            if let Some(earlier) = replays.check(i, &frame) {
+                replayed.push((i, earlier));
+                continue;
+            }
             session
-                .push_frame(frame?)
+                .push_frame(frame)
                 .map_err(session_error)
                 .map_err(|e| e.context(format!("frame {i}")))?;
+        }
+        if let Some((i, earlier)) = replayed.first() {
+            eprintln!(
+                "warning: {} frame(s) repeat an earlier frame exactly (frame {i} = frame {earlier}, ...) and were not used",
+                replayed.len()
+            );
         }
         session.finish().map_err(session_error)
     })

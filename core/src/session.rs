@@ -34,6 +34,8 @@ use nalgebra::{Isometry3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
+mod budget;
+
 /// Errors from a scan session.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -50,6 +52,9 @@ pub enum SessionError {
     /// A stage failed for a reason that is not the caller's input.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The session is over one of the [`crate::limits`] (frames per session).
+    #[error(transparent)]
+    Limit(#[from] crate::limits::LimitExceeded),
 }
 
 impl From<FrameError> for SessionError {
@@ -64,7 +69,11 @@ impl From<FuseError> for SessionError {
             FuseError::Config(m) => SessionError::InvalidConfig(m),
             FuseError::Frame(f) => SessionError::InvalidFrame(f.to_string()),
             FuseError::Pose(m) => SessionError::InvalidFrame(format!("pose: {m}")),
-            other => SessionError::Internal(format!("fusion: {other}")),
+            // Both are reached by what the frames show (a scene too large for the volume,
+            // geometry far from the origin), not by a fault of the session.
+            e @ (FuseError::MemoryCap { .. } | FuseError::OutOfRange(_)) => {
+                SessionError::InvalidFrame(format!("the scene does not fit the volume: {e}"))
+            }
         }
     }
 }
@@ -74,6 +83,7 @@ impl From<TrackError> for SessionError {
         match e {
             TrackError::Frame(f) => SessionError::InvalidFrame(f.to_string()),
             TrackError::Config(m) => SessionError::InvalidConfig(format!("tracking: {m}")),
+            TrackError::Fuse(f) => f.into(),
             other => SessionError::Internal(format!("tracking: {other}")),
         }
     }
@@ -285,6 +295,8 @@ pub struct ScanSession {
     last_motion_fast: bool,
     last_posed: Option<(Isometry3<f64>, f64)>,
     memory_full: bool,
+    /// Bounds the kept observations (`limits`).
+    budget: budget::ObservationBudget,
     /// Frames whose pose was used and whose depth was usable (fused, or kept while the
     /// volume was full): what guidance counts as fused.
     frames_kept: usize,
@@ -335,6 +347,7 @@ impl ScanSession {
             last_motion_fast: false,
             last_posed: None,
             memory_full: false,
+            budget: Default::default(),
             frames_kept: 0,
             timings: Timings::default(),
             push_wall_ms: 0.0,
@@ -361,6 +374,12 @@ impl ScanSession {
         self.observations.iter().map(|o| o.heap_bytes()).sum()
     }
 
+    /// Frames whose observations were dropped to keep the store within
+    /// [`crate::limits::MAX_SESSION_OBSERVATION_BYTES`] (the frames were still fused).
+    pub fn observations_dropped(&self) -> usize {
+        self.budget.dropped()
+    }
+
     /// Pushes one frame: track if it has no pose, fuse, keep observations, drop the depth.
     /// A frame the tracker cannot align is reported (`TrackingLost`) and not fused.
     pub fn push_frame(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
@@ -375,6 +394,7 @@ impl ScanSession {
         // Checked once, here: `Frame`'s fields are public and may have been edited after
         // `new`. The stages below take the checked frame and do not check it again
         // (landmarks are checked when built, and cannot be edited).
+        crate::limits::Limit::SessionFrames.check(self.frames.len() as u64 + 1)?;
         let frame = ValidFrame::new(frame)?;
         let index = self.frames.len();
         self.tracking.frames_total += 1;
@@ -458,7 +478,8 @@ impl ScanSession {
             let mut obs = extracted?;
             obs.points.shrink_to_fit();
             obs.tangents.shrink_to_fit();
-            self.observations.push(obs);
+            self.budget
+                .offer(&mut self.observations, obs, self.located.is_some());
             if let Some(l) = frame.landmarks.clone() {
                 self.views.push(LandmarkView::new(
                     pose,
