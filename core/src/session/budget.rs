@@ -114,6 +114,50 @@ pub(crate) fn bytes(store: &[FrameObservations]) -> usize {
 mod tests {
     use super::*;
 
+    use crate::measure::observe::SurfacePoint;
+    use nalgebra::{Point3, Vector3};
+
+    fn obs(points: usize, timestamp: f64) -> FrameObservations {
+        FrameObservations {
+            camera_centre: Point3::origin(),
+            noise_coeff: 0.001,
+            noise_correlation_px: 1.0,
+            points: vec![
+                SurfacePoint {
+                    position: Point3::origin(),
+                    normal: Vector3::z(),
+                };
+                points
+            ],
+            tangents: vec![],
+            timestamp,
+        }
+    }
+
+    #[test]
+    fn the_store_stays_within_budget_and_spread_over_the_scan() {
+        let mut b = ObservationBudget::default();
+        let mut store = Vec::new();
+        let n = 5000;
+        // 40,000 points (about 1 MB) per frame, located: not thinned per frame.
+        for i in 0..n {
+            b.offer(&mut store, obs(40_000, i as f64), true);
+            assert!(bytes(&store) <= MAX_SESSION_OBSERVATION_BYTES as usize);
+        }
+        assert_eq!(store.len() + b.dropped(), n);
+        assert!(store.len() >= 40, "{} kept", store.len());
+        // Kept frames span the scan: the first from its first quarter, the last at its end.
+        assert!(store[0].timestamp < n as f64 / 4.0);
+        assert!(store.last().unwrap().timestamp > n as f64 * 0.95);
+        // Before the finger is located a frame is thinned to the per-frame cap.
+        let mut store = Vec::new();
+        ObservationBudget::default().offer(&mut store, obs(200_000, 0.0), false);
+        assert_eq!(
+            store[0].points.len(),
+            MAX_OBSERVATION_POINTS_PER_FRAME as usize
+        );
+    }
+
     #[test]
     fn thinning_keeps_an_even_spread() {
         let mut v: Vec<usize> = (0..10).collect();
