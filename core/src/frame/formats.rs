@@ -35,10 +35,13 @@ fn read_samples<const N: usize, T>(
         RowLayout::Packed => row_bytes,
         RowLayout::Stride(s) => s,
     };
+    // Saturating: a stride from the caller may be absurd (a saturated length is longer
+    // than any buffer, so the check below refuses it).
+    let span = |stride: usize| stride.saturating_mul(h - 1).saturating_add(row_bytes);
     let length_error = || FrameError::BufferLength {
         what,
         actual: bytes.len(),
-        expected: stride.max(row_bytes) * (h - 1) + row_bytes,
+        expected: span(stride.max(row_bytes)),
         width,
         height,
         bytes_per_sample: N,
@@ -46,11 +49,11 @@ fn read_samples<const N: usize, T>(
     if stride < row_bytes {
         return Err(length_error());
     }
-    let needed = stride * (h - 1) + row_bytes;
+    let needed = span(stride);
     // Packed buffers must match exactly; strided ones may carry padding after the last row.
     let ok = match layout {
         RowLayout::Packed => bytes.len() == needed,
-        RowLayout::Stride(_) => bytes.len() >= needed && bytes.len() <= stride * h,
+        RowLayout::Stride(_) => bytes.len() >= needed && bytes.len() <= stride.saturating_mul(h),
     };
     if !ok {
         return Err(length_error());
