@@ -69,7 +69,7 @@ impl ObservationBudget {
         mut obs: FrameObservations,
         located: bool,
     ) {
-        let take = self.offered % self.stride == 0;
+        let take = self.offered.is_multiple_of(self.stride);
         self.offered += 1;
         if !take {
             self.dropped += 1;
@@ -92,7 +92,7 @@ impl ObservationBudget {
             let mut i = 0;
             // Keep odd positions counted from the end, so the newest frame stays.
             store.retain(|_| {
-                let keep = (n - 1 - i) % 2 == 0;
+                let keep = (n - 1 - i).is_multiple_of(2);
                 i += 1;
                 keep
             });
