@@ -31,7 +31,7 @@ for spec in "${targets[@]}"; do
     "corpus/$t" "seeds/$t" >"logs/$t.log" 2>&1
   rc=$?
   took=$(( $(date +%s) - start ))
-  last=$(grep -E '^#[0-9]+' "logs/$t.log" | tail -n 1)
+  last=$(grep -a -E '^#[0-9]+' "logs/$t.log" | tail -n 1)
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$t.log" | tail -n 1)
   crashes=$(find "artifacts/$t" -type f | wc -l)
   echo "$t: exit $rc in ${took}s, ${runs:-?} execs; last: ${last:-?}; crash files: $crashes"
