@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Installs what this machine lacks for the binding tests, the mobile checks and the fuzz
+# smoke (idempotent: about a second when everything is there).
+bash .ci/install
+
 echo "== Rust workspace tests"
 cargo test --workspace --release --locked
 # mandrel-ffi's virtual sensor is behind its `sim` feature (off in the workspace run above):
@@ -26,3 +30,6 @@ if [ -x android-demo/test.sh ]; then
   android-demo/test.sh
   android-demo/build-apk.sh target/android-demo/mandrel-demo.apk
 fi
+
+echo "== Fuzz smoke (each target 20 s)"
+bash fuzz/smoke.sh

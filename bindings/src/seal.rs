@@ -19,9 +19,10 @@ impl From<SealError> for MandrelError {
             | SealError::Consent(_)
             | SealError::MeshNotConsented
             | SealError::ConsentAfterCreation { .. } => MandrelError::ConsentRequired(msg),
-            SealError::BadScanId(_) | SealError::BadMeasurement(_) | SealError::BadMesh(_) => {
-                MandrelError::InvalidConfig(msg)
-            }
+            SealError::BadScanId(_)
+            | SealError::BadMeasurement(_)
+            | SealError::BadMesh(_)
+            | SealError::Limit(_) => MandrelError::InvalidConfig(msg),
             _ => MandrelError::Crypto(msg),
         }
     }
@@ -118,9 +119,8 @@ pub fn seal_measurement_json(
     scan_id: String,
 ) -> Result<String, MandrelError> {
     guard("seal_measurement_json", || {
-        let value: serde_json::Value = serde_json::from_str(&measurement_json).map_err(|e| {
-            MandrelError::InvalidConfig(format!("measurement_json is not JSON: {e}"))
-        })?;
+        // Size first (a huge string is refused before parsing), then JSON object.
+        let value = core::envelope::parse_measurement_json(measurement_json.as_bytes())?;
         seal_json(
             &value,
             consent.as_ref(),

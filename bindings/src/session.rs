@@ -25,6 +25,7 @@ impl From<SessionError> for MandrelError {
             SessionError::InvalidConfig(m) => MandrelError::InvalidConfig(m),
             SessionError::NotEnoughData(m) => MandrelError::NotEnoughData(m),
             SessionError::Internal(m) => MandrelError::Internal(m),
+            SessionError::Limit(l) => MandrelError::InvalidFrame(l.to_string()),
             // A variant added to core after this mapping was written: its message
             // is kept.
             other => MandrelError::Internal(other.to_string()),

@@ -10,6 +10,9 @@ use crate::BadInput;
 use anyhow::Context as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use mandrel_core::limits::read::{read_capped, shown};
+use mandrel_core::limits::Limit;
+use mandrel_core::seal::envelope::parse_measurement_json;
 use mandrel_core::seal::{
     new_scan_id, now_rfc3339_utc, seal_measurement, Consent, Content, Envelope, RecipientPublicKey,
     Scope, SealError, SealRequest,
@@ -79,26 +82,64 @@ pub struct OpenArgs {
     pub json: bool,
 }
 
+/// Reads an input file within `limit` (a regular file only); every failure is the
+/// caller's input (exit 2).
+fn read_input(path: &Path, limit: Limit, what: &str) -> anyhow::Result<Vec<u8>> {
+    read_capped(path, limit).map_err(|e| BadInput(format!("cannot read {what}: {e}")).into())
+}
+
 fn read_key_file(path: &Path, what: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
-    let text = Zeroizing::new(
-        fs::read_to_string(path)
-            .with_context(|| format!("cannot read {what} {}", path.display()))?,
-    );
+    let raw = Zeroizing::new(read_input(path, Limit::KeyFileBytes, what)?);
+    let text = std::str::from_utf8(&raw).map_err(|_| {
+        BadInput(format!(
+            "{what} {} is not text (binary or UTF-16?); a key file is one line of base64url",
+            shown(path)
+        ))
+    })?;
     let bytes = Zeroizing::new(URL_SAFE_NO_PAD.decode(text.trim()).map_err(|e| {
         BadInput(format!(
             "{what} {} is not base64url without padding: {e}",
-            path.display()
+            shown(path)
         ))
     })?);
     if bytes.len() != 32 {
         return Err(BadInput(format!(
             "{what} {} holds {} bytes; an X25519 key is 32 bytes",
-            path.display(),
+            shown(path),
             bytes.len()
         ))
         .into());
     }
     Ok(bytes)
+}
+
+/// Refuses a private key given where a public key belongs (`seal --to`): a `.key` file
+/// name, or a file whose key's public half is the content of the `.pub` beside it.
+fn refuse_private_key(path: &Path, key: &[u8]) -> anyhow::Result<()> {
+    let refuse = || -> anyhow::Error {
+        BadInput(format!(
+            "{} is a private key; seal --to takes the recipient's public key (the .pub file from mandrel keygen)",
+            shown(path)
+        ))
+        .into()
+    };
+    if path.extension().is_some_and(|e| e == "key") {
+        return Err(refuse());
+    }
+    let mut sk = [0u8; 32];
+    sk.copy_from_slice(key);
+    let public = PublicKey::from(&StaticSecret::from(sk));
+    zeroize::Zeroize::zeroize(&mut sk);
+    let sibling = path.with_extension("pub");
+    if sibling != path {
+        if let Ok(text) = read_capped(&sibling, Limit::KeyFileBytes) {
+            let text = String::from_utf8_lossy(&text);
+            if URL_SAFE_NO_PAD.decode(text.trim()).ok().as_deref() == Some(public.as_bytes()) {
+                return Err(refuse());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
@@ -175,20 +216,20 @@ pub fn keygen(a: KeygenArgs) -> crate::Outcome {
 
 /// Runs `mandrel seal`.
 pub fn seal(a: SealArgs) -> crate::Outcome {
-    let text = fs::read(&a.result)
-        .with_context(|| format!("cannot read the result {}", a.result.display()))?;
-    let measurement: serde_json::Value = serde_json::from_slice(&text)
-        .map_err(|e| BadInput(format!("{} is not JSON: {e}", a.result.display())))?;
+    // Size before parsing: a huge file is refused without being read whole.
+    let text = read_input(&a.result, Limit::MeasurementBytes, "the result")?;
+    let measurement = parse_measurement_json(&text)
+        .map_err(|e| BadInput(format!("{}: {e}", shown(&a.result))))?;
+    drop(text);
     let pk_bytes = read_key_file(&a.to, "public key")?;
+    refuse_private_key(&a.to, &pk_bytes)?;
     let recipient = RecipientPublicKey::from_bytes(&pk_bytes)?;
     let scope = Scope::parse(&a.scope).map_err(|e| BadInput(e.to_string()))?;
     let granted_at = a.granted_at.clone().unwrap_or_else(now_rfc3339_utc);
     let consent = Consent::new(&a.purpose, scope, &a.policy_version, granted_at)
         .map_err(|e| BadInput(format!("consent: {e}")))?;
     let mesh = match &a.mesh {
-        Some(p) => {
-            Some(fs::read(p).with_context(|| format!("cannot read the mesh {}", p.display()))?)
-        }
+        Some(p) => Some(read_input(p, Limit::MeshBytes, "the mesh")?),
         None => None,
     };
     let scan_id = match &a.scan_id {
@@ -224,10 +265,10 @@ pub fn seal(a: SealArgs) -> crate::Outcome {
 
 /// Runs `mandrel open`.
 pub fn open(a: OpenArgs) -> crate::Outcome {
-    let bytes =
-        fs::read(&a.sealed).with_context(|| format!("cannot read {}", a.sealed.display()))?;
+    let bytes = read_input(&a.sealed, Limit::EnvelopeBytes, "the envelope")?;
     let envelope =
-        Envelope::parse(&bytes).map_err(|e| BadInput(format!("{}: {e}", a.sealed.display())))?;
+        Envelope::parse(&bytes).map_err(|e| BadInput(format!("{}: {e}", shown(&a.sealed))))?;
+    drop(bytes);
     warn_if_key_readable_by_others(&a.key);
     let sk_bytes = read_key_file(&a.key, "private key")?;
     let mut sk = [0u8; 32];
@@ -238,21 +279,30 @@ pub fn open(a: OpenArgs) -> crate::Outcome {
     let recipient = RecipientPublicKey::from_bytes(public.as_bytes())?;
     let enc = envelope.enc_bytes()?;
     let shared = secret.diffie_hellman(&PublicKey::from(enc));
+    // A rejected envelope is bad input (exit 2): nothing of it is written or printed.
     if !shared.was_contributory() {
-        anyhow::bail!(
+        return Err(BadInput(format!(
             "REJECTED: {}: enc is a low-order point (all-zero X25519 result); the envelope is forged or corrupted",
-            a.sealed.display()
-        );
+            shown(&a.sealed)
+        ))
+        .into());
     }
     let opened = match envelope.open_with_dh(&recipient, shared.as_bytes()) {
         Ok(o) => o,
         Err(e @ SealError::WrongRecipient { .. }) => {
-            anyhow::bail!("REJECTED: {}: {e}: wrong private key", a.sealed.display())
+            return Err(BadInput(format!(
+                "REJECTED: {}: {e}: wrong private key",
+                shown(&a.sealed)
+            ))
+            .into())
         }
-        Err(e) => anyhow::bail!(
-            "REJECTED: {}: {e}. Do not trust any part of this envelope (header included).",
-            a.sealed.display()
-        ),
+        Err(e) => {
+            return Err(BadInput(format!(
+                "REJECTED: {}: {e}. Do not trust any part of this envelope (header included).",
+                shown(&a.sealed)
+            ))
+            .into())
+        }
     };
     let header: serde_json::Value = serde_json::from_str(&envelope.header)?;
     let (measurement, mesh) = match opened.content {

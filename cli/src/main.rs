@@ -73,10 +73,17 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", error_chain(&e));
+            // Control bytes (from file names, JSON strings) are escaped, never sent raw to
+            // the terminal.
+            let message = mandrel_core::limits::read::escape_controls(&error_chain(&e));
+            eprintln!("error: {message}");
             if e.downcast_ref::<BadInput>().is_some()
                 || e.downcast_ref::<mandrel_core::scan::ScanError>().is_some()
                 || e.downcast_ref::<mandrel_core::frame::FrameError>()
+                    .is_some()
+                || e.downcast_ref::<mandrel_core::limits::read::ReadError>()
+                    .is_some()
+                || e.downcast_ref::<mandrel_core::limits::LimitExceeded>()
                     .is_some()
             {
                 ExitCode::from(2)

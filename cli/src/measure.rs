@@ -61,7 +61,7 @@ pub fn session_error(e: SessionError) -> anyhow::Error {
         SessionError::InvalidFrame(_) | SessionError::InvalidConfig(_) => {
             BadInput(e.to_string()).into()
         }
-        SessionError::NotEnoughData(_) => BadInput(e.to_string()).into(),
+        SessionError::NotEnoughData(_) | SessionError::Limit(_) => BadInput(e.to_string()).into(),
         _ => anyhow::Error::new(e),
     }
 }
@@ -123,8 +123,18 @@ pub fn run_folder(
                 }
             }
         });
+        // A frame that repeats an earlier one exactly is a replay, not a new view: skipped
+        // and reported.
+        let mut replays = mandrel_core::frame::fingerprint::ReplayDetector::new();
+        let mut replayed = Vec::new();
         for (i, frame) in rx {
             let frame = frame?;
+            if let Some(earlier) = replays.check(i, &frame) {
+                replayed.push((i, earlier));
+                poses.push(None);
+                progress.frame_done();
+                continue;
+            }
             // The overlay frame: the best view of the finger (the middle one without
             // landmarks); a copy is kept only when it beats the one kept so far.
             let score = overlay_score(&frame, target.finger) + if i == middle { 1e-3 } else { 0.0 };
@@ -144,6 +154,12 @@ pub fn run_folder(
                 best_mask = session.last_mask().map(|m| m.to_flags());
             }
             progress.frame_done();
+        }
+        if let Some((i, earlier)) = replayed.first() {
+            eprintln!(
+                "warning: {} frame(s) repeat an earlier frame exactly (frame {i} = frame {earlier}, ...) and were not used",
+                replayed.len()
+            );
         }
         progress.stage(Stage::Measure);
         session.finish_detailed().map_err(session_error)

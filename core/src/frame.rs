@@ -11,6 +11,7 @@
 //! checked forms the later stages take ([`ValidFrame`], [`DepthView`], [`ValidIntrinsics`])
 //! live in [`valid`].
 
+pub mod fingerprint;
 pub mod formats;
 pub mod pose;
 pub mod valid;
@@ -81,6 +82,9 @@ pub enum FrameError {
     /// Every pixel of the frame is invalid (no depth at all).
     #[error("frame has no valid depth pixels")]
     NoValidDepth,
+    /// The frame is over one of the [`crate::limits`] (pixels per frame).
+    #[error(transparent)]
+    Limit(#[from] crate::limits::LimitExceeded),
 }
 
 /// Pinhole camera intrinsics in pixels for an image of `width x height`.
@@ -144,6 +148,18 @@ impl Intrinsics {
                 self.fx, self.fy
             )));
         }
+        let side = self.width.max(self.height) as f64;
+        for (name, f) in [("fx", self.fx), ("fy", self.fy)] {
+            if f < side / MAX_FOCAL_RATIO || f > side * MAX_FOCAL_RATIO {
+                return Err(FrameError::Intrinsics(format!(
+                    "{name} = {f:?} pixels is not a camera's focal length for a {}x{} image (must be within {}..={})",
+                    self.width,
+                    self.height,
+                    side / MAX_FOCAL_RATIO,
+                    side * MAX_FOCAL_RATIO
+                )));
+            }
+        }
         let (w, h) = (self.width as f64, self.height as f64);
         if self.cx < -w || self.cx > 2.0 * w || self.cy < -h || self.cy > 2.0 * h {
             return Err(FrameError::Intrinsics(format!(
@@ -196,12 +212,26 @@ impl Intrinsics {
 
 /// Checks that an image size is usable: each side in `1..=`[`MAX_IMAGE_SIDE`]. Public so
 /// that frame producers outside the crate (the virtual sensor) apply the same rule.
+/// Intrinsics may describe a larger image than a depth frame (ARKit's colour camera).
 pub fn check_size(width: u32, height: u32) -> Result<(), FrameError> {
     if width == 0 || height == 0 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
         return Err(FrameError::ImageSize { width, height });
     }
     Ok(())
 }
+
+/// [`check_size`] plus the frame limit: at most [`crate::limits::MAX_FRAME_PIXELS`]
+/// pixels. Every depth buffer is checked with it before a sample is read.
+pub fn check_frame_size(width: u32, height: u32) -> Result<(), FrameError> {
+    check_size(width, height)?;
+    crate::limits::check_frame_pixels(width, height)?;
+    Ok(())
+}
+
+/// Focal lengths (pixels) must lie within this factor of the image's larger side, either
+/// way: a field of view between about 0.1 and 179.9 degrees. Smaller or larger values are
+/// not a camera, and make back-projection overflow.
+pub const MAX_FOCAL_RATIO: f64 = 1000.0;
 
 /// A depth image in metres, row-major, with optional per-pixel confidence in `[0, 1]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,7 +247,7 @@ impl DepthFrame {
     /// Builds a frame from metres. Non-finite or negative samples become `0.0` (no depth)
     /// and are counted in [`DepthFrame::rejected_non_finite`].
     pub fn from_metres(width: u32, height: u32, depth_m: Vec<f32>) -> Result<Self, FrameError> {
-        check_size(width, height)?;
+        check_frame_size(width, height)?;
         let expected = width as usize * height as usize;
         if depth_m.len() != expected {
             return Err(FrameError::BufferLength {

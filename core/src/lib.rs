@@ -29,6 +29,7 @@ pub mod fuse;
 #[cfg(not(feature = "internals"))]
 pub(crate) mod fuse;
 pub mod hand;
+pub mod limits;
 pub mod measure;
 pub mod mesh;
 pub(crate) mod numeric;
@@ -43,6 +44,7 @@ pub(crate) mod track;
 
 pub use frame::{DepthFrame, Frame, FrameError, Intrinsics, Landmarks, LANDMARK_COUNT};
 pub use hand::{Finger, Hand, ParseNameError, Target};
+pub use limits::{Limit, LimitExceeded};
 pub use measure::sizes::{Fit, Recommendation, SizeError, SizeSystem, Sizes};
 pub use measure::{
     LocateConfig, LocateMethod, MeasureOptions, Measurement, Reason, SectionConfig, Status,

@@ -2,9 +2,11 @@
 //! depth frames. Reading validates every field and names the file and frame at fault;
 //! writing produces folders any tool (Open3D, numpy) reads.
 
-use crate::frame::{formats, pose, Frame, FrameError, Intrinsics, Landmarks};
+use crate::frame::{formats, pose, Frame, FrameError, Intrinsics, Landmarks, LANDMARK_COUNT};
 use crate::hand::Target;
-use serde::{Deserialize, Serialize};
+use crate::limits::read::{read_capped, resolve_inside, shown, ReadError};
+use crate::limits::{Limit, LimitExceeded, MAX_MANIFEST_FRAMES};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The manifest's `format` value.
@@ -17,7 +19,7 @@ pub const VERSION: u32 = 1;
 #[non_exhaustive]
 pub enum ScanError {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", shown(.path))]
     Io {
         /// The file.
         path: PathBuf,
@@ -25,7 +27,7 @@ pub enum ScanError {
         source: std::io::Error,
     },
     /// `scan.json` is not valid JSON for this format.
-    #[error("{path}: malformed scan manifest: {message}")]
+    #[error("{}: malformed scan manifest: {message}", shown(.path))]
     Manifest {
         /// The manifest file.
         path: PathBuf,
@@ -33,7 +35,7 @@ pub enum ScanError {
         message: String,
     },
     /// One frame is invalid (bad PNG, bad pose, size mismatch...).
-    #[error("frame {index} ({path}): {source}")]
+    #[error("frame {index} ({}): {source}", shown(.path))]
     Frame {
         /// Frame index in the manifest.
         index: usize,
@@ -45,6 +47,79 @@ pub enum ScanError {
     /// The manifest lists no frames.
     #[error("scan has no frames")]
     Empty,
+    /// A file is not a regular file inside the folder, or is over its size limit.
+    #[error("{0}")]
+    Input(#[from] ReadError),
+    /// The manifest is over one of the [`crate::limits`].
+    #[error("{}: {source}", shown(.path))]
+    Limit {
+        /// The manifest file.
+        path: PathBuf,
+        /// The limit and the value.
+        source: LimitExceeded,
+    },
+}
+
+/// Deserialises a sequence of at most `max` elements, failing at element `max + 1` (before
+/// a longer array is materialised).
+fn bounded_seq<'de, D, T>(d: D, max: usize, what: &'static str) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct V<T> {
+        max: usize,
+        what: &'static str,
+        t: std::marker::PhantomData<T>,
+    }
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "an array of at most {} {}", self.max, self.what)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.max));
+            while let Some(x) = seq.next_element()? {
+                if out.len() == self.max {
+                    return Err(serde::de::Error::custom(format!(
+                        "more than {} {} (the limit)",
+                        self.max, self.what
+                    )));
+                }
+                out.push(x);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(V {
+        max,
+        what,
+        t: std::marker::PhantomData,
+    })
+}
+
+fn pose_values<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f64>>, D::Error> {
+    struct Wrap(Vec<f64>);
+    impl<'de> Deserialize<'de> for Wrap {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            bounded_seq(d, 16, "pose numbers").map(Wrap)
+        }
+    }
+    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
+}
+
+fn landmark_points<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<[f64; 2]>>, D::Error> {
+    struct Wrap(Vec<[f64; 2]>);
+    impl<'de> Deserialize<'de> for Wrap {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            bounded_seq(d, LANDMARK_COUNT, "landmark points").map(Wrap)
+        }
+    }
+    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
+}
+
+fn frame_entries<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<FrameEntry>, D::Error> {
+    bounded_seq(d, MAX_MANIFEST_FRAMES as usize, "frames")
 }
 
 /// One frame's entry in `scan.json`.
@@ -56,8 +131,10 @@ pub struct FrameEntry {
     /// Seconds.
     pub timestamp: f64,
     /// Camera-to-world, row-major 4x4, metres; `None` = unknown.
+    #[serde(default, deserialize_with = "pose_values")]
     pub pose: Option<Vec<f64>>,
     /// 21 landmarks in pixels, or `None`.
+    #[serde(default, deserialize_with = "landmark_points")]
     pub landmarks: Option<Vec<[f64; 2]>>,
 }
 
@@ -76,7 +153,8 @@ pub struct Manifest {
     pub depth_scale: f64,
     /// The finger to measure.
     pub target: Target,
-    /// The frames, in capture order.
+    /// The frames, in capture order (at most [`MAX_MANIFEST_FRAMES`]).
+    #[serde(deserialize_with = "frame_entries")]
     pub frames: Vec<FrameEntry>,
 }
 
@@ -87,21 +165,30 @@ pub struct ScanFolder {
     pub dir: PathBuf,
     /// Its manifest.
     pub manifest: Manifest,
+    /// Each frame's depth file, symlinks resolved, checked to lie inside the folder.
+    depth_paths: Vec<PathBuf>,
 }
 
 impl ScanFolder {
-    /// Opens `dir/scan.json` and validates the manifest (not yet the PNGs).
+    /// Opens `dir/scan.json` and validates the whole manifest before any frame is decoded:
+    /// format, intrinsics, depth scale, and for every frame its timestamp, pose and
+    /// landmarks, and that its depth file is a regular file inside the folder (symlinks
+    /// resolved) within [`crate::limits::MAX_PNG_BYTES`]. Reads are capped
+    /// ([`crate::limits`]); a manifest listing one depth file twice is refused.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, ScanError> {
         let dir = dir.as_ref().to_path_buf();
         let path = dir.join("scan.json");
-        let text = std::fs::read_to_string(&path).map_err(|source| ScanError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ScanError::Manifest {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let bytes = match read_capped(&path, Limit::ManifestBytes) {
+            Ok(b) => b,
+            Err(ReadError::Io { path, source }) => return Err(ScanError::Io { path, source }),
+            Err(e) => return Err(e.into()),
+        };
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|e| ScanError::Manifest {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        drop(bytes);
         let bad = |message: String| ScanError::Manifest {
             path: path.clone(),
             message,
@@ -122,12 +209,27 @@ impl ScanFolder {
             .intrinsics
             .validate()
             .map_err(|e| bad(e.to_string()))?;
+        // Every frame has the intrinsics' size: refuse an oversized one before decoding.
+        crate::frame::check_frame_size(manifest.intrinsics.width, manifest.intrinsics.height)
+            .map_err(|e| bad(e.to_string()))?;
         if !manifest.depth_scale.is_finite() || manifest.depth_scale <= 0.0 {
             return Err(bad(FrameError::DepthScale(manifest.depth_scale).to_string()));
         }
         if manifest.frames.is_empty() {
             return Err(ScanError::Empty);
         }
+        Limit::ManifestFrames
+            .check(manifest.frames.len() as u64)
+            .map_err(|source| ScanError::Limit {
+                path: path.clone(),
+                source,
+            })?;
+        let resolved_dir = std::fs::canonicalize(&dir).map_err(|source| ScanError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let mut depth_paths = Vec::with_capacity(manifest.frames.len());
+        let mut first_use = std::collections::HashMap::new();
         for (i, f) in manifest.frames.iter().enumerate() {
             if Path::new(&f.depth).is_absolute() || f.depth.split(['/', '\\']).any(|c| c == "..") {
                 return Err(bad(format!(
@@ -135,8 +237,61 @@ impl ScanFolder {
                     f.depth
                 )));
             }
+            let wrap = |source: FrameError| ScanError::Frame {
+                index: i,
+                path: dir.join(&f.depth),
+                source,
+            };
+            if !f.timestamp.is_finite() {
+                return Err(wrap(FrameError::Image(format!(
+                    "timestamp {} is not finite",
+                    f.timestamp
+                ))));
+            }
+            if let Some(p) = &f.pose {
+                pose::from_row_major(p).map_err(wrap)?;
+            }
+            if let Some(l) = &f.landmarks {
+                Landmarks::new(l).map_err(wrap)?;
+            }
+            let resolved = resolve_inside(&dir, &resolved_dir, &f.depth).map_err(|e| match e {
+                ReadError::Io { path, source } => ScanError::Io { path, source },
+                other => other.into(),
+            })?;
+            let meta = std::fs::metadata(&resolved).map_err(|source| ScanError::Io {
+                path: dir.join(&f.depth),
+                source,
+            })?;
+            if !meta.is_file() {
+                return Err(ReadError::NotRegularFile {
+                    path: dir.join(&f.depth),
+                    kind: if meta.is_dir() {
+                        "a directory"
+                    } else {
+                        "a FIFO, socket or device"
+                    },
+                }
+                .into());
+            }
+            Limit::PngBytes
+                .check(meta.len())
+                .map_err(|source| ReadError::TooLarge {
+                    path: dir.join(&f.depth),
+                    source,
+                })?;
+            if let Some(j) = first_use.insert(resolved.clone(), i) {
+                return Err(bad(format!(
+                    "frame {i} replays frame {j}: both read {:?} (a frame may be listed once)",
+                    f.depth
+                )));
+            }
+            depth_paths.push(resolved);
         }
-        Ok(Self { dir, manifest })
+        Ok(Self {
+            dir,
+            manifest,
+            depth_paths,
+        })
     }
 
     /// Number of frames.
@@ -158,9 +313,21 @@ impl ScanFolder {
             path: path.clone(),
             source,
         };
-        let bytes = std::fs::read(&path).map_err(|source| ScanError::Io {
-            path: path.clone(),
-            source,
+        // The path resolved and checked by `open` (a symlink swapped since is not followed
+        // out of the folder); read as a regular file with the PNG cap.
+        let resolved = self
+            .depth_paths
+            .get(index)
+            .ok_or_else(|| ScanError::Manifest {
+                path: self.dir.join("scan.json"),
+                message: format!("frame {index} was added after the manifest was validated"),
+            })?;
+        let bytes = read_capped(resolved, Limit::PngBytes).map_err(|e| match e {
+            ReadError::Io { source, .. } => ScanError::Io {
+                path: path.clone(),
+                source,
+            },
+            other => other.into(),
         })?;
         let depth = formats::png16(&bytes, self.manifest.depth_scale).map_err(wrap)?;
         let pose = entry

@@ -39,6 +39,7 @@ use std::time::Instant;
 
 mod provisional;
 pub use provisional::{Provisional, PROVISIONAL_MAX_FRAMES};
+mod budget;
 
 /// Errors from a scan session.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -56,6 +57,9 @@ pub enum SessionError {
     /// A stage failed for a reason that is not the caller's input.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The session is over one of the [`crate::limits`] (frames per session).
+    #[error(transparent)]
+    Limit(#[from] crate::limits::LimitExceeded),
 }
 
 impl From<FrameError> for SessionError {
@@ -70,12 +74,14 @@ impl From<FuseError> for SessionError {
             FuseError::Config(m) => SessionError::InvalidConfig(m),
             FuseError::Frame(f) => SessionError::InvalidFrame(f.to_string()),
             FuseError::Pose(m) => SessionError::InvalidFrame(format!("pose: {m}")),
-            // Only a fuse-only session reports this (a measuring one keeps measuring): the
-            // scene in the working range is larger than the volume may hold.
-            e @ FuseError::MemoryCap { .. } => SessionError::InvalidFrame(format!(
-                "the scene does not fit in the volume ({e}); keep only the hand within the working depth range"
-            )),
-            other => SessionError::Internal(format!("fusion: {other}")),
+            // Both are reached by what the frames show (a scene too large for the volume,
+            // geometry far from the origin), not by a fault of the session. Only a fuse-only
+            // session reports them (a measuring one keeps measuring).
+            e @ (FuseError::MemoryCap { .. } | FuseError::OutOfRange(_)) => {
+                SessionError::InvalidFrame(format!(
+                    "the scene does not fit the volume ({e}); keep only the hand within the working depth range"
+                ))
+            }
         }
     }
 }
@@ -85,6 +91,7 @@ impl From<TrackError> for SessionError {
         match e {
             TrackError::Frame(f) => SessionError::InvalidFrame(f.to_string()),
             TrackError::Config(m) => SessionError::InvalidConfig(format!("tracking: {m}")),
+            TrackError::Fuse(f) => f.into(),
             other => SessionError::Internal(format!("tracking: {other}")),
         }
     }
@@ -303,6 +310,8 @@ pub struct ScanSession {
     last_motion_fast: bool,
     last_posed: Option<(Isometry3<f64>, f64)>,
     memory_full: bool,
+    /// Bounds the kept observations (`limits`).
+    budget: budget::ObservationBudget,
     /// Frames whose pose was used and whose depth was usable (fused, or kept while the
     /// volume was full): what guidance counts as fused.
     frames_kept: usize,
@@ -361,6 +370,7 @@ impl ScanSession {
             last_motion_fast: false,
             last_posed: None,
             memory_full: false,
+            budget: Default::default(),
             frames_kept: 0,
             timings: Timings::default(),
             push_wall_ms: 0.0,
@@ -388,6 +398,12 @@ impl ScanSession {
         self.observations.iter().map(|o| o.heap_bytes()).sum()
     }
 
+    /// Frames whose observations were dropped to keep the store within
+    /// [`crate::limits::MAX_SESSION_OBSERVATION_BYTES`] (the frames were still fused).
+    pub fn observations_dropped(&self) -> usize {
+        self.budget.dropped()
+    }
+
     /// Pushes one frame: track if it has no pose, fuse, keep observations, drop the depth.
     /// A frame the tracker cannot align is reported (`TrackingLost`) and not fused.
     pub fn push_frame(&mut self, frame: Frame) -> Result<FrameReport, SessionError> {
@@ -406,6 +422,7 @@ impl ScanSession {
         // Checked once, here: `Frame`'s fields are public and may have been edited after
         // `new`. The stages below take the checked frame and do not check it again
         // (landmarks are checked when built, and cannot be edited).
+        crate::limits::Limit::SessionFrames.check(self.frames.len() as u64 + 1)?;
         let frame = ValidFrame::new(frame)?;
         let index = self.frames.len();
         self.tracking.frames_total += 1;
@@ -503,7 +520,8 @@ impl ScanSession {
             let mut obs = extracted?;
             obs.points.shrink_to_fit();
             obs.tangents.shrink_to_fit();
-            self.observations.push(obs);
+            self.budget
+                .offer(&mut self.observations, obs, self.located.is_some());
             if let Some(l) = frame.landmarks.clone() {
                 self.views.push(LandmarkView::new(
                     pose,

@@ -79,27 +79,30 @@ fn missing_and_malformed_manifests_are_typed_errors() {
         .to_string()
         .contains("inside the scan folder"));
 
-    // Valid manifest, missing PNG: opening works, loading the frame names the file.
+    // Valid manifest, missing PNG: the whole manifest is checked when the folder is
+    // opened, before any frame is decoded; the error names the file.
     fs::write(
         d.join("scan.json"),
         good.replace("\"fx\":0.0", "\"fx\":5.0"),
     )
     .unwrap();
-    let scan = ScanFolder::open(&d).unwrap();
-    let e = scan.frame(0).unwrap_err();
+    let e = ScanFolder::open(&d).unwrap_err();
     assert!(e.to_string().contains("000000.png"), "{e}");
 
-    // A bad pose in a frame is reported with its index.
+    // A bad pose in a frame is reported with its index, also at open.
     fs::write(
         d.join("scan.json"),
         good.replace("\"fx\":0.0", "\"fx\":5.0")
             .replace("\"pose\":null", "\"pose\":[1,0,0,0,0,1,0,0,0,0,1,0,0,0,0]"),
     )
     .unwrap();
+    fs::create_dir_all(d.join("depth")).unwrap();
+    fs::write(d.join("depth/000000.png"), b"not a png").unwrap();
     assert!(matches!(
-        ScanFolder::open(&d).unwrap().frame(0),
-        Err(ScanError::Io { .. }) | Err(ScanError::Frame { .. })
+        ScanFolder::open(&d).unwrap_err(),
+        ScanError::Frame { index: 0, .. }
     ));
+    fs::remove_dir_all(d.join("depth")).unwrap();
 
     fs::write(
         d.join("scan.json"),

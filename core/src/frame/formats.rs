@@ -4,7 +4,7 @@
 //! every iOS and Android device), an optional row stride for padded `CVPixelBuffer` rows,
 //! and checks the buffer length before reading a single sample.
 
-use super::{check_size, DepthFrame, FrameError};
+use super::{check_frame_size, DepthFrame, FrameError};
 use half::f16;
 
 /// How a buffer's rows are laid out: tightly packed, or with a row stride in bytes
@@ -28,17 +28,20 @@ fn read_samples<const N: usize, T>(
     layout: RowLayout,
     decode: impl Fn([u8; N]) -> T,
 ) -> Result<Vec<T>, FrameError> {
-    check_size(width, height)?;
+    check_frame_size(width, height)?;
     let (w, h) = (width as usize, height as usize);
     let row_bytes = w * N;
     let stride = match layout {
         RowLayout::Packed => row_bytes,
         RowLayout::Stride(s) => s,
     };
+    // Saturating: a stride from the caller may be absurd (a saturated length is longer
+    // than any buffer, so the check below refuses it).
+    let span = |stride: usize| stride.saturating_mul(h - 1).saturating_add(row_bytes);
     let length_error = || FrameError::BufferLength {
         what,
         actual: bytes.len(),
-        expected: stride.max(row_bytes) * (h - 1) + row_bytes,
+        expected: span(stride.max(row_bytes)),
         width,
         height,
         bytes_per_sample: N,
@@ -46,11 +49,11 @@ fn read_samples<const N: usize, T>(
     if stride < row_bytes {
         return Err(length_error());
     }
-    let needed = stride * (h - 1) + row_bytes;
+    let needed = span(stride);
     // Packed buffers must match exactly; strided ones may carry padding after the last row.
     let ok = match layout {
         RowLayout::Packed => bytes.len() == needed,
-        RowLayout::Stride(_) => bytes.len() >= needed && bytes.len() <= stride * h,
+        RowLayout::Stride(_) => bytes.len() >= needed && bytes.len() <= stride.saturating_mul(h),
     };
     if !ok {
         return Err(length_error());
@@ -219,7 +222,7 @@ pub fn from_u16_scaled(
     if !depth_scale.is_finite() || depth_scale <= 0.0 {
         return Err(FrameError::DepthScale(depth_scale));
     }
-    check_size(width, height)?;
+    check_frame_size(width, height)?;
     if values.len() != width as usize * height as usize {
         return Err(FrameError::BufferLength {
             what: "16-bit depth",
@@ -241,8 +244,39 @@ pub fn from_u16_scaled(
 }
 
 /// Decodes a 16-bit grayscale PNG (bytes in memory) with `depth_scale` units per metre.
+/// The image size is read from the PNG header and checked against the frame limits before
+/// anything is decoded, and the decoder's allocations are capped, so a small file cannot
+/// claim a huge image.
 pub fn png16(png_bytes: &[u8], depth_scale: f64) -> Result<DepthFrame, FrameError> {
-    let img = image::load_from_memory_with_format(png_bytes, image::ImageFormat::Png)
+    if png_bytes.len() as u64 > crate::limits::MAX_PNG_BYTES {
+        return Err(crate::limits::LimitExceeded {
+            limit: crate::limits::Limit::PngBytes,
+            value: png_bytes.len() as u64,
+        }
+        .into());
+    }
+    // Signature (8), IHDR chunk length (4) and type (4), then width and height (u32 BE).
+    if png_bytes.len() >= 24 && &png_bytes[12..16] == b"IHDR" {
+        let be = |i: usize| {
+            u32::from_be_bytes([
+                png_bytes[i],
+                png_bytes[i + 1],
+                png_bytes[i + 2],
+                png_bytes[i + 3],
+            ])
+        };
+        check_frame_size(be(16), be(20))?;
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(super::MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(super::MAX_IMAGE_SIDE);
+    // The decoded image (at most 8 bytes per pixel before conversion) plus decoder state.
+    limits.max_alloc = Some(crate::limits::MAX_FRAME_PIXELS * 8 + (16 << 20));
+    let mut reader =
+        image::ImageReader::with_format(std::io::Cursor::new(png_bytes), image::ImageFormat::Png);
+    reader.limits(limits);
+    let img = reader
+        .decode()
         .map_err(|e| FrameError::Image(format!("cannot decode PNG: {e}")))?;
     let luma = match img {
         image::DynamicImage::ImageLuma16(l) => l,

@@ -34,11 +34,11 @@ pub const INFO: &[u8] = b"mandrel-sealed-v1";
 pub const CONTENT_TYPE_JSON: &str = "application/json";
 /// Content type of a measurement + mesh [`Bundle`] plaintext.
 pub const CONTENT_TYPE_BUNDLE: &str = "application/x-mandrel-bundle";
-/// Largest measurement JSON accepted for sealing (a measurement is a few KB; anything this
-/// large is not one).
-pub const MAX_MEASUREMENT_BYTES: usize = 1 << 20;
-/// Largest mesh PLY accepted for sealing.
-pub const MAX_MESH_BYTES: usize = 256 << 20;
+/// Largest measurement JSON accepted for sealing or opening (a measurement is a few KB;
+/// anything this large is not one): [`crate::limits::MAX_MEASUREMENT_BYTES`].
+pub const MAX_MEASUREMENT_BYTES: usize = crate::limits::MAX_MEASUREMENT_BYTES as usize;
+/// Largest mesh PLY accepted for sealing or opening: [`crate::limits::MAX_MESH_BYTES`].
+pub const MAX_MESH_BYTES: usize = crate::limits::MAX_MESH_BYTES as usize;
 
 /// What can go wrong when sealing or opening an envelope.
 #[derive(Debug, thiserror::Error)]
@@ -67,10 +67,10 @@ pub enum SealError {
     #[error("scan_id {0:?} must be 1 to 64 characters of A-Z a-z 0-9 . _ -")]
     BadScanId(String),
     /// The measurement is not a JSON object, or is implausibly large.
-    #[error("the measurement to seal must be a JSON object of at most 1 MiB: {0}")]
+    #[error("the measurement must be a JSON object of at most 1 MiB: {0}")]
     BadMeasurement(String),
     /// The mesh is not a PLY file, or is too large.
-    #[error("the mesh to seal must be a PLY file of at most 256 MiB: {0}")]
+    #[error("the mesh must be a PLY file of at most 32 MiB: {0}")]
     BadMesh(String),
     /// The recipient public key is not 32 bytes of base64url.
     #[error("recipient public key: {0}")]
@@ -92,6 +92,67 @@ pub enum SealError {
     /// The decrypted bundle is malformed.
     #[error("decrypted bundle: {0}")]
     Bundle(#[from] BundleError),
+    /// An input is over one of the [`crate::limits`] (checked before it is parsed).
+    #[error(transparent)]
+    Limit(#[from] crate::limits::LimitExceeded),
+    /// An opened envelope's authenticated header breaks a rule `seal` enforces.
+    #[error("envelope header: {0}")]
+    BadHeader(String),
+}
+
+/// Parses a measurement given as JSON text for sealing: the size is checked against
+/// [`MAX_MEASUREMENT_BYTES`] before parsing, and the value must be a JSON object.
+pub fn parse_measurement_json(bytes: &[u8]) -> Result<serde_json::Value, SealError> {
+    crate::limits::Limit::MeasurementBytes.check(bytes.len() as u64)?;
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| SealError::BadMeasurement(format!("it is not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(SealError::BadMeasurement("it is not a JSON object".into()));
+    }
+    Ok(value)
+}
+
+/// The checks `seal` applies to a header, applied again by the receiving side to an
+/// opened one: scan id charset, RFC 3339 times, a valid consent granted no later than the
+/// envelope's creation, a known content type.
+fn check_header(header: &Header) -> Result<(), SealError> {
+    let bad = |e: SealError| SealError::BadHeader(e.to_string());
+    check_scan_id(&header.scan_id).map_err(bad)?;
+    header.consent.validate().map_err(|e| bad(e.into()))?;
+    let created = parse_rfc3339_utc("created_at", &header.created_at).map_err(|e| bad(e.into()))?;
+    if header
+        .consent
+        .granted_at_unix()
+        .map_err(|e| bad(e.into()))?
+        > created
+    {
+        return Err(bad(SealError::ConsentAfterCreation {
+            granted_at: header.consent.granted_at.clone(),
+            created_at: header.created_at.clone(),
+        }));
+    }
+    match header.content_type.as_str() {
+        CONTENT_TYPE_JSON | CONTENT_TYPE_BUNDLE => Ok(()),
+        other => Err(SealError::Malformed(format!(
+            "unknown content_type {other:?}"
+        ))),
+    }
+}
+
+/// A decrypted measurement: at most [`MAX_MEASUREMENT_BYTES`], a JSON object.
+fn opened_measurement(bytes: &[u8]) -> Result<serde_json::Value, SealError> {
+    parse_measurement_json(bytes)
+}
+
+/// A decrypted mesh: at most [`MAX_MESH_BYTES`], starting with the PLY magic.
+fn check_opened_mesh(mesh: &[u8]) -> Result<(), SealError> {
+    crate::limits::Limit::MeshBytes.check(mesh.len() as u64)?;
+    if !is_ply(mesh) {
+        return Err(SealError::BadMesh(
+            "it does not start with the \"ply\" magic line".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A recipient's X25519 public key (raw 32 bytes).
@@ -338,7 +399,11 @@ impl Envelope {
 
     /// Parses and checks the wire JSON: format, version, suite, key id and the encodings of
     /// `enc` and `ciphertext` (no cryptography yet).
+    /// Sizes are checked first: the whole envelope against
+    /// [`crate::limits::MAX_ENVELOPE_BYTES`], then the header against
+    /// [`crate::limits::MAX_HEADER_BYTES`].
     pub fn parse(bytes: &[u8]) -> Result<Envelope, SealError> {
+        crate::limits::Limit::EnvelopeBytes.check(bytes.len() as u64)?;
         let env: Envelope =
             serde_json::from_slice(bytes).map_err(|e| SealError::Malformed(e.to_string()))?;
         if env.format != FORMAT {
@@ -369,6 +434,7 @@ impl Envelope {
                 "recipient_key_id must be 16 lowercase hex characters".into(),
             ));
         }
+        crate::limits::Limit::HeaderBytes.check(env.header.len() as u64)?;
         env.enc_bytes()?;
         env.ciphertext_bytes()?;
         Ok(env)
@@ -404,6 +470,9 @@ impl Envelope {
 
     /// Opens the envelope given the recipient's public key and `dh = X25519(skR, enc)`
     /// computed by the caller's X25519 implementation (the core holds no static keys).
+    /// The receiving side trusts nothing `seal` would have refused: sizes are checked
+    /// before decoding, and once decrypted the header is checked as `seal` checks it, the
+    /// measurement must be a JSON object and the mesh a PLY, each within its size limit.
     pub fn open_with_dh(
         &self,
         recipient: &RecipientPublicKey,
@@ -416,6 +485,10 @@ impl Envelope {
                 key: key_id,
             });
         }
+        crate::limits::Limit::HeaderBytes.check(self.header.len() as u64)?;
+        // base64url: 4 characters per 3 bytes.
+        crate::limits::Limit::BundleBytes
+            .check((self.ciphertext.len() as u64 * 3 / 4).saturating_sub(hpke::N_T as u64))?;
         let enc = self.enc_bytes()?;
         let ct = self.ciphertext_bytes()?;
         let plaintext = hpke::open_base_with_dh(
@@ -428,20 +501,19 @@ impl Envelope {
         )?;
         // Authenticated from here on.
         let header = self.parsed_header()?;
+        check_header(&header)?;
         let content = match header.content_type.as_str() {
-            CONTENT_TYPE_JSON => Content::Measurement(
-                serde_json::from_slice(&plaintext)
-                    .map_err(|e| SealError::Malformed(format!("plaintext JSON: {e}")))?,
-            ),
+            CONTENT_TYPE_JSON => Content::Measurement(opened_measurement(&plaintext)?),
             CONTENT_TYPE_BUNDLE => {
                 let bundle = Bundle::parse(&plaintext)?;
                 if bundle.mesh_ply.is_some() && !header.consent.scope.allows_mesh() {
                     return Err(SealError::MeshNotConsented);
                 }
+                if let Some(mesh) = &bundle.mesh_ply {
+                    check_opened_mesh(mesh)?;
+                }
                 Content::MeasurementAndMesh {
-                    measurement: serde_json::from_slice(&bundle.measurement_json).map_err(|e| {
-                        SealError::Malformed(format!("bundle measurement JSON: {e}"))
-                    })?,
+                    measurement: opened_measurement(&bundle.measurement_json)?,
                     mesh_ply: bundle.mesh_ply,
                 }
             }

@@ -40,7 +40,7 @@ pub const TAG_LEN: usize = 16;
 pub const MAX_ID_BYTES: usize = 255;
 /// Largest plaintext accepted per record (AES-GCM allows far more; this keeps a runaway
 /// caller from building gigabyte records on a phone).
-pub const MAX_RECORD_PLAINTEXT: usize = 512 << 20;
+pub const MAX_RECORD_PLAINTEXT: usize = crate::limits::MAX_STORE_RECORD_BYTES as usize;
 
 /// What a record holds; bound into the AAD so a record cannot be read as another kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,7 +80,7 @@ pub enum StoreError {
     #[error("record id must be 1 to 255 bytes of UTF-8 without control characters")]
     BadId,
     /// The plaintext is over [`MAX_RECORD_PLAINTEXT`].
-    #[error("record plaintext of {0} bytes exceeds the 512 MiB limit")]
+    #[error("record plaintext of {0} bytes exceeds the 64 MiB limit")]
     TooLarge(usize),
     /// Shorter than header plus tag: truncated.
     #[error("record is {0} bytes, shorter than the 34-byte minimum: truncated")]
@@ -236,6 +236,11 @@ impl SecureStore {
         check_id(id)?;
         if record.len() < RECORD_HEADER_LEN + TAG_LEN {
             return Err(StoreError::Truncated(record.len()));
+        }
+        if record.len() - RECORD_HEADER_LEN - TAG_LEN > MAX_RECORD_PLAINTEXT {
+            return Err(StoreError::TooLarge(
+                record.len() - RECORD_HEADER_LEN - TAG_LEN,
+            ));
         }
         if &record[..4] != RECORD_MAGIC {
             return Err(StoreError::BadMagic);
