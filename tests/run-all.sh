@@ -15,3 +15,6 @@ if [ -x bindings/tests/run.sh ]; then
   echo "== Binding tests (Kotlin, Python, Swift)"
   bindings/tests/run.sh
 fi
+
+echo "== Fitted bands (mandrel cad) checked with trimesh and ezdxf"
+tests/cad/run.sh 24

@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod cad;
 mod demo;
 mod fuse;
 mod keys;
@@ -37,6 +38,8 @@ enum Command {
     Seal(keys::SealArgs),
     /// Open a sealed envelope with the recipient private key; fails loudly on tampering.
     Open(keys::OpenArgs),
+    /// Make a fitted ring band from a measurement: STL and 3MF mesh, DXF and SVG contour.
+    Cad(cad::Args),
 }
 
 /// Outcome of a subcommand: the process exit code.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Keygen(a) => keys::keygen(a),
         Command::Seal(a) => keys::seal(a),
         Command::Open(a) => keys::open(a),
+        Command::Cad(a) => cad::run(a),
     };
     match result {
         Ok(code) => code,
