@@ -315,7 +315,7 @@ mod tests {
     #[test]
     fn cad_band_returns_a_binary_stl_and_typed_refusals() {
         let stl = cad_band(measurement(core::Status::Ok), band_options_defaults()).unwrap();
-        assert!(stl.len() > 84 && (stl.len() - 84) % 50 == 0);
+        assert!(stl.len() > 84 && (stl.len() - 84).is_multiple_of(50));
         let n = u32::from_le_bytes([stl[80], stl[81], stl[82], stl[83]]) as usize;
         assert_eq!(stl.len(), 84 + 50 * n);
         let err = cad_band(
