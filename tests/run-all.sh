@@ -33,3 +33,6 @@ fi
 
 echo "== Fuzz smoke (each target 20 s)"
 bash fuzz/smoke.sh
+
+echo "== Fitted bands (mandrel cad) checked with trimesh and ezdxf"
+tests/cad/run.sh 12

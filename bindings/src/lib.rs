@@ -8,6 +8,7 @@
 //! problem; exported objects are `Send + Sync`.
 #![warn(missing_docs)]
 
+mod cad;
 mod convert;
 mod error;
 mod live;
@@ -17,6 +18,10 @@ mod session;
 #[cfg(feature = "sim")]
 mod sim;
 
+pub use cad::{
+    band_options_defaults, cad_band, seal_fitted_band_order, BandFit, BandInnerShape, BandOptions, FingerFrame,
+    FitGeometry, KnuckleFit, OutlinePoint, Vector3Mm,
+};
 pub use convert::{
     landmarks_from_apple_vision, pose_to_opencv_row_major, BufferLayout, CameraIntrinsics,
     CameraPose, PixelPoint, PoseConvention, TrueDepthPixelFormat,

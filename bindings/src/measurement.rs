@@ -127,6 +127,9 @@ pub struct RingMeasurement {
     pub locate_method: Option<LocateMethod>,
     /// Time per stage.
     pub timings: StageTimings,
+    /// Section outlines for making a fitted band (`cad_band`), when a ring section was
+    /// fitted.
+    pub fit_geometry: Option<crate::cad::FitGeometry>,
 }
 
 impl From<sizes::Sizes> for SizeLabels {
@@ -264,6 +267,7 @@ impl From<core::Measurement> for RingMeasurement {
                 section_ms: m.timings_ms.section,
                 total_ms: m.timings_ms.total,
             },
+            fit_geometry: m.fit_geometry.map(Into::into),
         }
     }
 }
@@ -296,6 +300,7 @@ impl From<RingMeasurement> for core::Measurement {
                 section: m.timings.section_ms,
                 total: m.timings.total_ms,
             },
+            fit_geometry: m.fit_geometry.map(Into::into),
         }
     }
 }
@@ -333,6 +338,7 @@ mod tests {
             frames_used: 12,
             locate_method: Some(CoreLocateMethod::Landmarks),
             timings_ms: core::Timings::default(),
+            fit_geometry: None,
         }
     }
 

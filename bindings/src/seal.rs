@@ -22,7 +22,8 @@ impl From<SealError> for MandrelError {
             SealError::BadScanId(_)
             | SealError::BadMeasurement(_)
             | SealError::BadMesh(_)
-            | SealError::Limit(_) => MandrelError::InvalidConfig(msg),
+            | SealError::Limit(_)
+            | SealError::BadBand(_) => MandrelError::InvalidConfig(msg),
             _ => MandrelError::Crypto(msg),
         }
     }
@@ -84,6 +85,13 @@ pub fn now_rfc3339_utc() -> String {
 #[uniffi::export]
 pub fn new_scan_id() -> Result<String, MandrelError> {
     guard("new_scan_id", || Ok(core::new_scan_id()?))
+}
+
+pub(crate) fn core_consent(consent: Option<&Consent>) -> Result<CoreConsent, MandrelError> {
+    let Some(consent) = consent else {
+        return Err(SealError::NoConsent.into());
+    };
+    CoreConsent::try_from(consent)
 }
 
 pub(crate) fn seal_json(
@@ -252,7 +260,7 @@ pub fn seal_measurement_with_mesh(
     })
 }
 
-fn measurement_value(
+pub(crate) fn measurement_value(
     m: crate::measurement::RingMeasurement,
 ) -> Result<serde_json::Value, MandrelError> {
     serde_json::to_value(mandrel_core::measure::Measurement::from(m))

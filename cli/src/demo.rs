@@ -5,7 +5,8 @@
 //! the provisional measurements, when guidance said `Done`, and the measured ring size next
 //! to the truth, and writes the same report as `mandrel measure --report` into the
 //! output folder (`crate::report`: result.json, mesh.ply, section.png, overlay.png,
-//! profile.png, report.html).
+//! profile.png, report.html), plus `section.svg` (the section's outline) and `band.stl` (a
+//! fitted band, when the measurement is ok).
 
 use crate::measure::{overlay_score, session_error, summary};
 use crate::plot::OverlayInput;
@@ -209,11 +210,45 @@ pub fn run(args: Args) -> crate::Outcome {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    write_band(&m, &args.out)?;
     Ok(match m.status {
         Status::Ok => ExitCode::SUCCESS,
         // needs_rescan, and any status a later core adds: not a size to sell.
         _ => ExitCode::from(3),
     })
+}
+
+/// Writes `section.svg` (the measured ring section's outline, mm, origin at the ring
+/// axis) and, for an `ok` measurement, `band.stl` (a standard 4 mm band of
+/// [`mandrel_core::cad`]).
+fn write_band(m: &mandrel_core::measure::Measurement, out: &Path) -> anyhow::Result<()> {
+    let Some(g) = &m.fit_geometry else {
+        println!("No ring section outline: no section.svg or band.stl");
+        return Ok(());
+    };
+    let svg = out.join("section.svg");
+    let title = "mandrel ring section outline, millimetres, origin at the ring axis";
+    std::fs::write(
+        &svg,
+        mandrel_core::cad::contour_svg(&g.ring_outline_mm, title),
+    )
+    .with_context(|| format!("writing {}", svg.display()))?;
+    let opts = mandrel_core::cad::BandOptions::default();
+    match mandrel_core::cad::build_band(m, &opts) {
+        Ok(band) => {
+            let stl = out.join("band.stl");
+            std::fs::write(&stl, mandrel_core::cad::band_stl(&band)?)
+                .with_context(|| format!("writing {}", stl.display()))?;
+            println!(
+                "Wrote {}, {} (band inner perimeter {:.2} mm)",
+                display(&svg),
+                display(&stl),
+                band.inner_perimeter_mm
+            );
+        }
+        Err(e) => println!("Wrote {}; no band.stl: {e}", display(&svg)),
+    }
+    Ok(())
 }
 
 fn display(p: &Path) -> String {

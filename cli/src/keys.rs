@@ -311,6 +311,17 @@ pub fn open(a: OpenArgs) -> crate::Outcome {
             measurement,
             mesh_ply,
         } => (measurement, mesh_ply),
+        Content::FittedBandOrder {
+            measurement,
+            mesh_ply,
+            band_stl,
+        } => {
+            eprintln!(
+                "fitted band order: {} bytes of band STL (binary, mm)",
+                band_stl.len()
+            );
+            (measurement, mesh_ply)
+        }
         _ => anyhow::bail!(
             "{}: the envelope holds a kind of content this version cannot show",
             a.sealed.display()

@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod cad;
 mod demo;
 mod fuse;
 mod keys;
@@ -43,6 +44,8 @@ enum Command {
     Open(keys::OpenArgs),
     /// Print the JSON Schema of the measurement JSON (`measure --json`, sealed payloads).
     Schema(schema::Args),
+    /// Make a fitted ring band from a measurement: STL and 3MF mesh, DXF and SVG contour.
+    Cad(cad::Args),
 }
 
 /// Outcome of a subcommand: the process exit code.
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Seal(a) => keys::seal(a),
         Command::Open(a) => keys::open(a),
         Command::Schema(a) => schema::run(a),
+        Command::Cad(a) => cad::run(a),
     };
     match result {
         Ok(code) => code,

@@ -23,6 +23,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cad;
 pub mod frame;
 #[cfg(feature = "internals")]
 pub mod fuse;

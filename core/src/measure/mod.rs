@@ -11,6 +11,7 @@
 //! Only invalid options are an `Err`.
 
 mod dedup;
+pub mod fit_geometry;
 #[cfg(feature = "internals")]
 pub mod locate;
 #[cfg(not(feature = "internals"))]
@@ -27,6 +28,7 @@ pub(crate) mod section;
 pub mod sizes;
 
 pub use dedup::Duplicates;
+pub use fit_geometry::{FingerFrame, FitGeometry, KnuckleFit};
 pub use locate::{JointEstimate, LocateConfig, LocateMethod, LocatedFinger};
 pub use section::{FingerAxis, SectionConfig, SectionResult, SigmaParts, TangentLine2};
 
@@ -266,6 +268,10 @@ pub struct Measurement {
     pub locate_method: Option<LocateMethod>,
     /// Time per stage.
     pub timings_ms: Timings,
+    /// The section outlines and finger frame for making a fitted band (absent in
+    /// measurements from before it existed, and when no ring section was fitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_geometry: Option<FitGeometry>,
 }
 
 /// What the scan left for measuring.
@@ -329,6 +335,7 @@ pub fn measure_detailed(
         frames_used: 0,
         locate_method: None,
         timings_ms: timings,
+        fit_geometry: None,
     };
     let mut detail = MeasureDetail {
         finger: None,
@@ -418,16 +425,17 @@ pub fn measure_detailed(
         );
         let ring = ring?;
         let taper = measured_taper(sides, &ring);
-        Ok((ring, knuckle, taper, ax.direction_sigma_rad))
+        Ok((ring, knuckle, taper, ax.direction_sigma_rad, ax.ring_point))
     });
     timings.section = ms(ts);
-    let (ring, knuckle, (slope, curvature, taper_capped), tilt_sigma_rad) = match sections {
-        Ok(v) => v,
-        Err(_) => {
-            m.reasons.push(Reason::FingerNotFound);
-            return Ok((finish(m, timings, t0), detail));
-        }
-    };
+    let (ring, knuckle, (slope, curvature, taper_capped), tilt_sigma_rad, ring_point) =
+        match sections {
+            Ok(v) => v,
+            Err(_) => {
+                m.reasons.push(Reason::FingerNotFound);
+                return Ok((finish(m, timings, t0), detail));
+            }
+        };
     let ring_mm = ring.perimeter_m * 1000.0;
     let sigma_mm = combined_sigma_mm(&ring, &found, (slope, curvature), tilt_sigma_rad);
     m.ring_circumference_mm = Some(ring_mm);
@@ -435,6 +443,11 @@ pub fn measure_detailed(
     m.uncertainty_mm = Some(sigma_mm);
     m.coverage_deg = ring.coverage_deg;
     m.frames_used = ring.frames_used;
+    m.fit_geometry = Some(FitGeometry::from_sections(
+        &ring,
+        &ring_point,
+        knuckle.as_ref(),
+    ));
     detail.ring = Some(ring.clone());
     detail.knuckle = knuckle;
 

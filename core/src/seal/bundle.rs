@@ -1,15 +1,21 @@
-//! `application/x-mandrel-bundle`: the plaintext that carries a measurement and a mesh.
+//! `application/x-mandrel-bundle`: the plaintext that carries a measurement, a mesh and,
+//! for an order of a fitted band, the band.
 //!
-//! Layout (all integers big-endian), version 1:
+//! Layout (all integers big-endian), version 1, and version 2 (a band order):
 //!
 //! ```text
 //! magic    8 bytes   "MNDLBNDL"
-//! version  1 byte    0x01
-//! count    1 byte    number of parts that follow (1 or 2)
+//! version  1 byte    0x01, or 0x02 when a band part is present
+//! count    1 byte    number of parts that follow (1 or 2; version 2: 2 or 3)
 //! parts    repeated: tag (1 byte) || length (8 bytes, u64) || body (length bytes)
 //!            tag 0x01 = measurement JSON (UTF-8), exactly once, first
 //!            tag 0x02 = mesh as PLY (binary or ASCII), at most once
+//!            tag 0x03 = band as binary STL (millimetres), version 2 only, exactly
+//!                       once there, last
 //! ```
+//!
+//! A version 1 bundle is byte for byte what it was before bands existed; readers that
+//! know only version 1 refuse a band order with a typed error instead of misreading it.
 //!
 //! Guarantees: [`Bundle::parse`] accepts exactly what [`Bundle::encode`] writes: a wrong
 //! magic or version, a part count that does not match, an unknown or repeated tag, a missing measurement, a length that runs
@@ -23,6 +29,10 @@ pub const BUNDLE_VERSION: u8 = 1;
 pub const TAG_MEASUREMENT_JSON: u8 = 0x01;
 /// Part tag: mesh PLY.
 pub const TAG_MESH_PLY: u8 = 0x02;
+/// Bundle format version of a band order (with a [`TAG_BAND_STL`] part).
+pub const BUNDLE_VERSION_BAND: u8 = 2;
+/// Part tag: fitted band as binary STL (version 2).
+pub const TAG_BAND_STL: u8 = 0x03;
 
 /// A measurement with an optional mesh.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +41,8 @@ pub struct Bundle {
     pub measurement_json: Vec<u8>,
     /// The hand mesh as a PLY file, if included.
     pub mesh_ply: Option<Vec<u8>>,
+    /// A fitted band as binary STL (a band order, version 2), if included.
+    pub band_stl: Option<Vec<u8>>,
 }
 
 /// A malformed bundle.
@@ -44,7 +56,7 @@ pub enum BundleError {
     #[error("not a mandrel bundle: wrong magic bytes")]
     BadMagic,
     /// Unknown version byte.
-    #[error("bundle version {0} is not supported (expected 1)")]
+    #[error("bundle version {0} is not supported (expected 1, or 2 for a band order)")]
     UnsupportedVersion(u8),
     /// The number of parts differs from the count byte.
     #[error("bundle announces {announced} parts but holds {found}")]
@@ -74,24 +86,50 @@ pub enum BundleError {
     /// The measurement part is absent.
     #[error("bundle holds no measurement part")]
     MissingMeasurement,
+    /// A version 2 bundle (band order) without its band part.
+    #[error("bundle version 2 (band order) holds no band part")]
+    MissingBand,
 }
 
 impl Bundle {
     /// Serialises the bundle (see the module doc for the layout).
     pub fn encode(&self) -> Vec<u8> {
-        Self::encode_parts(&self.measurement_json, self.mesh_ply.as_deref())
+        Self::encode_with_band(
+            &self.measurement_json,
+            self.mesh_ply.as_deref(),
+            self.band_stl.as_deref(),
+        )
     }
 
     /// Serialises a bundle straight from its parts (no intermediate copies).
     pub fn encode_parts(measurement_json: &[u8], mesh_ply: Option<&[u8]>) -> Vec<u8> {
+        Self::encode_with_band(measurement_json, mesh_ply, None)
+    }
+
+    /// [`Bundle::encode_parts`] with a band (version 2 when `band_stl` is given, else
+    /// exactly version 1).
+    pub fn encode_with_band(
+        measurement_json: &[u8],
+        mesh_ply: Option<&[u8]>,
+        band_stl: Option<&[u8]>,
+    ) -> Vec<u8> {
         let mesh_len = mesh_ply.map_or(0, |m| m.len() + 9);
-        let mut out = Vec::with_capacity(10 + 9 + measurement_json.len() + mesh_len + 16);
+        let band_len = band_stl.map_or(0, |b| b.len() + 9);
+        let mut out =
+            Vec::with_capacity(10 + 9 + measurement_json.len() + mesh_len + band_len + 16);
         out.extend_from_slice(BUNDLE_MAGIC);
-        out.push(BUNDLE_VERSION);
-        out.push(if mesh_ply.is_some() { 2 } else { 1 });
+        out.push(if band_stl.is_some() {
+            BUNDLE_VERSION_BAND
+        } else {
+            BUNDLE_VERSION
+        });
+        out.push(1 + u8::from(mesh_ply.is_some()) + u8::from(band_stl.is_some()));
         push_part(&mut out, TAG_MEASUREMENT_JSON, measurement_json);
         if let Some(mesh) = mesh_ply {
             push_part(&mut out, TAG_MESH_PLY, mesh);
+        }
+        if let Some(band) = band_stl {
+            push_part(&mut out, TAG_BAND_STL, band);
         }
         out
     }
@@ -104,11 +142,13 @@ impl Bundle {
         if &bytes[..8] != BUNDLE_MAGIC {
             return Err(BundleError::BadMagic);
         }
-        if bytes[8] != BUNDLE_VERSION {
-            return Err(BundleError::UnsupportedVersion(bytes[8]));
+        let version = bytes[8];
+        if version != BUNDLE_VERSION && version != BUNDLE_VERSION_BAND {
+            return Err(BundleError::UnsupportedVersion(version));
         }
         let mut measurement: Option<Vec<u8>> = None;
         let mut mesh: Option<Vec<u8>> = None;
+        let mut band: Option<Vec<u8>> = None;
         let announced = bytes[9];
         let mut found = 0u8;
         let mut at = 10usize;
@@ -137,16 +177,22 @@ impl Bundle {
                 .ok_or(BundleError::Truncated { offset })?;
             match tag {
                 TAG_MEASUREMENT_JSON => {
-                    if measurement.is_some() || mesh.is_some() {
+                    if measurement.is_some() || mesh.is_some() || band.is_some() {
                         return Err(BundleError::MisplacedPart(tag));
                     }
                     measurement = Some(body.to_vec());
                 }
                 TAG_MESH_PLY => {
-                    if measurement.is_none() || mesh.is_some() {
+                    if measurement.is_none() || mesh.is_some() || band.is_some() {
                         return Err(BundleError::MisplacedPart(tag));
                     }
                     mesh = Some(body.to_vec());
+                }
+                TAG_BAND_STL if version == BUNDLE_VERSION_BAND => {
+                    if measurement.is_none() || band.is_some() {
+                        return Err(BundleError::MisplacedPart(tag));
+                    }
+                    band = Some(body.to_vec());
                 }
                 _ => return Err(BundleError::UnknownTag { tag, offset }),
             }
@@ -156,9 +202,14 @@ impl Bundle {
         if found != announced {
             return Err(BundleError::PartCount { announced, found });
         }
+        let measurement_json = measurement.ok_or(BundleError::MissingMeasurement)?;
+        if version == BUNDLE_VERSION_BAND && band.is_none() {
+            return Err(BundleError::MissingBand);
+        }
         Ok(Bundle {
-            measurement_json: measurement.ok_or(BundleError::MissingMeasurement)?,
+            measurement_json,
             mesh_ply: mesh,
+            band_stl: band,
         })
     }
 }
@@ -178,6 +229,7 @@ mod tests {
         let b = Bundle {
             measurement_json: b"{\"a\":1}".to_vec(),
             mesh_ply: Some(b"ply\nformat ascii 1.0\nend_header\n".to_vec()),
+            band_stl: None,
         };
         let bytes = b.encode();
         assert_eq!(Bundle::parse(&bytes), Ok(b.clone()));
@@ -209,13 +261,56 @@ mod tests {
             Err(BundleError::Truncated { .. })
         ));
         assert_eq!(Bundle::parse(&[b'M'; 10]), Err(BundleError::BadMagic));
-        let mut v2 = bytes;
-        v2[8] = 2;
-        assert_eq!(Bundle::parse(&v2), Err(BundleError::UnsupportedVersion(2)));
+        let mut v3 = bytes;
+        v3[8] = 3;
+        assert_eq!(Bundle::parse(&v3), Err(BundleError::UnsupportedVersion(3)));
         let only_header = [&BUNDLE_MAGIC[..], &[1, 0]].concat();
         assert_eq!(
             Bundle::parse(&only_header),
             Err(BundleError::MissingMeasurement)
+        );
+    }
+
+    #[test]
+    fn band_orders_are_version_2_and_strict() {
+        let with_band = Bundle {
+            measurement_json: b"{}".to_vec(),
+            mesh_ply: None,
+            band_stl: Some(vec![0u8; 84]),
+        };
+        let bytes = with_band.encode();
+        assert_eq!(bytes[8], BUNDLE_VERSION_BAND);
+        assert_eq!(Bundle::parse(&bytes), Ok(with_band.clone()));
+        let all = Bundle {
+            mesh_ply: Some(b"ply\n".to_vec()),
+            ..with_band.clone()
+        };
+        assert_eq!(Bundle::parse(&all.encode()), Ok(all.clone()));
+        for cut in 0..bytes.len() {
+            assert!(Bundle::parse(&bytes[..cut]).is_err(), "cut {cut}");
+        }
+        // A band part in a version 1 bundle is an unknown tag; version 2 needs the band.
+        let mut v1 = bytes.clone();
+        v1[8] = BUNDLE_VERSION;
+        assert!(matches!(
+            Bundle::parse(&v1),
+            Err(BundleError::UnknownTag {
+                tag: TAG_BAND_STL,
+                ..
+            })
+        ));
+        let mut no_band = Bundle::encode_parts(b"{}", None);
+        no_band[8] = BUNDLE_VERSION_BAND;
+        assert_eq!(Bundle::parse(&no_band), Err(BundleError::MissingBand));
+        // The mesh may not follow the band.
+        let mut swapped = Bundle::encode_with_band(b"{}", Some(b"ply\n"), Some(b"stl"));
+        let mesh_at = 10 + 9 + 2;
+        swapped[mesh_at] = TAG_BAND_STL;
+        let band_at = mesh_at + 9 + 4;
+        swapped[band_at] = TAG_MESH_PLY;
+        assert_eq!(
+            Bundle::parse(&swapped),
+            Err(BundleError::MisplacedPart(TAG_MESH_PLY))
         );
     }
 }

@@ -72,6 +72,9 @@ pub enum SealError {
     /// The mesh is not a PLY file, or is too large.
     #[error("the mesh must be a PLY file of at most 32 MiB: {0}")]
     BadMesh(String),
+    /// The band is not a well-formed binary STL, or is too large.
+    #[error("the band to seal must be a binary STL of at most 256 MiB: {0}")]
+    BadBand(String),
     /// The recipient public key is not 32 bytes of base64url.
     #[error("recipient public key: {0}")]
     BadPublicKey(String),
@@ -282,6 +285,17 @@ pub fn seal_measurement_with_rng(
     request: &SealRequest<'_>,
     rng: &dyn SecureRandom,
 ) -> Result<Envelope, SealError> {
+    seal_with_band(recipient, request, None, rng)
+}
+
+/// The sealing of [`seal_measurement_with_rng`], with a band part (already checked by the
+/// caller) that makes the plaintext a version 2 [`Bundle`].
+pub(super) fn seal_with_band(
+    recipient: &RecipientPublicKey,
+    request: &SealRequest<'_>,
+    band_stl: Option<&[u8]>,
+    rng: &dyn SecureRandom,
+) -> Result<Envelope, SealError> {
     let consent = request.consent.ok_or(SealError::NoConsent)?;
     consent.validate()?;
     if request.mesh_ply.is_some() && !consent.scope.allows_mesh() {
@@ -322,7 +336,7 @@ pub fn seal_measurement_with_rng(
             return Err(SealError::BadMesh(format!("{} bytes", mesh.len())));
         }
     }
-    let content_type = if request.mesh_ply.is_some() {
+    let content_type = if request.mesh_ply.is_some() || band_stl.is_some() {
         CONTENT_TYPE_BUNDLE
     } else {
         CONTENT_TYPE_JSON
@@ -337,13 +351,13 @@ pub fn seal_measurement_with_rng(
         serde_json::to_string(&header).map_err(|e| SealError::Malformed(e.to_string()))?;
     // The plaintext buffer is encrypted in place below, so no plaintext copy outlives this
     // function (on error the HPKE layer wipes it). The spare capacity holds the tag.
-    let mut in_out = match request.mesh_ply {
-        None => {
+    let mut in_out = match (request.mesh_ply, band_stl) {
+        (None, None) => {
             let mut buf = Vec::with_capacity(measurement_json.len() + hpke::N_T);
             buf.extend_from_slice(&measurement_json);
             buf
         }
-        Some(mesh) => Bundle::encode_parts(&measurement_json, Some(mesh)),
+        (mesh, band) => Bundle::encode_with_band(&measurement_json, mesh, band),
     };
     let enc = hpke::seal_base_in_place(
         recipient.as_bytes(),
@@ -376,6 +390,16 @@ pub enum Content {
         measurement: serde_json::Value,
         /// The mesh as PLY bytes (a bundle may hold the measurement alone).
         mesh_ply: Option<Vec<u8>>,
+    },
+    /// `application/x-mandrel-bundle` version 2: an order of a fitted band, with the
+    /// measurement it was made from (and the mesh, if consented).
+    FittedBandOrder {
+        /// The measurement.
+        measurement: serde_json::Value,
+        /// The mesh as PLY bytes, if included.
+        mesh_ply: Option<Vec<u8>>,
+        /// The band as binary STL (millimetres).
+        band_stl: Vec<u8>,
     },
 }
 
@@ -512,9 +536,17 @@ impl Envelope {
                 if let Some(mesh) = &bundle.mesh_ply {
                     check_opened_mesh(mesh)?;
                 }
-                Content::MeasurementAndMesh {
-                    measurement: opened_measurement(&bundle.measurement_json)?,
-                    mesh_ply: bundle.mesh_ply,
+                let measurement = opened_measurement(&bundle.measurement_json)?;
+                match bundle.band_stl {
+                    Some(band_stl) => Content::FittedBandOrder {
+                        measurement,
+                        mesh_ply: bundle.mesh_ply,
+                        band_stl,
+                    },
+                    None => Content::MeasurementAndMesh {
+                        measurement,
+                        mesh_ply: bundle.mesh_ply,
+                    },
                 }
             }
             other => {

@@ -22,6 +22,7 @@ pub mod envelope;
 pub mod hpke;
 #[cfg(not(feature = "internals"))]
 pub(crate) mod hpke;
+pub mod order;
 pub mod store;
 
 pub use bundle::{Bundle, BundleError};
@@ -33,4 +34,5 @@ pub use envelope::{
     RecipientPublicKey, SealError, SealRequest, CONTENT_TYPE_BUNDLE, CONTENT_TYPE_JSON, INFO,
 };
 pub use hpke::HpkeError;
+pub use order::{seal_band_order, seal_band_order_with_rng};
 pub use store::{DataKey, RecordKind, SecureStore, StoreError};
