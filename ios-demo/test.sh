@@ -31,9 +31,11 @@ cargo build --release --locked -p mandrel-cli || exit 1
 LIB="$TARGET/release/libmandrel_ffi.so"
 rm -rf "$OUT/gen" "$OUT/lib"; mkdir -p "$OUT/gen" "$OUT/lib"
 "$TARGET/release/uniffi-bindgen" generate --no-format --library "$LIB" -l swift -o "$OUT/gen" >/dev/null || exit 1
-# Copied only when changed, so an unchanged API does not rebuild the Swift module.
-cmp -s "$OUT/gen/Mandrel.swift" "$PKG/Sources/Mandrel/Mandrel.swift" || cp "$OUT/gen/Mandrel.swift" "$PKG/Sources/Mandrel/Mandrel.swift"
-cmp -s "$OUT/gen/MandrelFFI.h" "$PKG/Sources/MandrelFFI/MandrelFFI.h" || cp "$OUT/gen/MandrelFFI.h" "$PKG/Sources/MandrelFFI/MandrelFFI.h"
+# Copied only when changed, so an unchanged API does not rebuild the Swift module. A fresh
+# checkout has no Sources/Mandrel (its only file is generated).
+mkdir -p "$PKG/Sources/Mandrel" "$PKG/Sources/MandrelFFI"
+cmp -s "$OUT/gen/Mandrel.swift" "$PKG/Sources/Mandrel/Mandrel.swift" || cp "$OUT/gen/Mandrel.swift" "$PKG/Sources/Mandrel/Mandrel.swift" || exit 1
+cmp -s "$OUT/gen/MandrelFFI.h" "$PKG/Sources/MandrelFFI/MandrelFFI.h" || cp "$OUT/gen/MandrelFFI.h" "$PKG/Sources/MandrelFFI/MandrelFFI.h" || exit 1
 cp "$LIB" "$OUT/lib/"
 step "generated the Swift bindings into ios-demo/Sources"
 
