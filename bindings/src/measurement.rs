@@ -128,7 +128,9 @@ pub struct RingMeasurement {
     /// Time per stage.
     pub timings: StageTimings,
     /// Section outlines for making a fitted band (`cad_band`), when a ring section was
-    /// fitted.
+    /// fitted. Defaults to none in the generated constructors, so shells that build a
+    /// measurement (tests, previews) need not name it.
+    #[uniffi(default = None)]
     pub fit_geometry: Option<crate::cad::FitGeometry>,
 }
 

@@ -249,9 +249,11 @@ pub struct Guidance {
     /// What the user should do next.
     pub hint: ScanHint,
     /// The latest provisional measurement (taken every few frames while scanning).
+    #[uniffi(default = None)]
     pub provisional: Option<crate::live::ProvisionalMeasurement>,
     /// Frames given to the non-blocking `offer_*` calls that were dropped because a newer
     /// frame arrived while they waited (see `ScanSession.offer_truedepth`).
+    #[uniffi(default = 0)]
     pub frames_dropped: u32,
 }
 
