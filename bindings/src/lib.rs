@@ -19,8 +19,8 @@ mod session;
 mod sim;
 
 pub use cad::{
-    band_options_defaults, cad_band, seal_fitted_band_order, BandFit, BandInnerShape, BandOptions, FingerFrame,
-    FitGeometry, KnuckleFit, OutlinePoint, Vector3Mm,
+    band_options_defaults, cad_band, seal_fitted_band_order, BandFit, BandInnerShape, BandOptions,
+    FingerFrame, FitGeometry, KnuckleFit, OutlinePoint, Vector3Mm,
 };
 pub use convert::{
     landmarks_from_apple_vision, pose_to_opencv_row_major, BufferLayout, CameraIntrinsics,
