@@ -170,7 +170,7 @@ fn chart<'a, 'b>(
         .map_err(plot_err)
 }
 
-/// "Ring 68.76 ± 0.22 mm (1σ) · ok · coverage 360°".
+/// The title line: "Ring C ± σ mm (1σ) · status · coverage N°".
 fn title(m: &Measurement) -> String {
     let status = match m.status {
         Status::Ok => "ok",
