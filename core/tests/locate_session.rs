@@ -7,39 +7,6 @@
 //! finder's internals (tubular length, knuckle position and prominence); the ring section's
 //! refined axis angle, its centre's along-axis error, and the circumference error and sigma.
 //!
-//! Measured on main d6b189f (along: located minus true, mm, + = distal; level 0 → 1):
-//! - pose-01: ring point along −3.26 → −1.64 (PIP −0.73 → +0.06, MCP −5.78 → −3.34): the
-//!   knuckle pick moved a whole 1 mm profile step (t 29.0 → 30.0) and the tubular end
-//!   0.7 mm; ring error +0.154 σ0.374 `ok` → −0.011 σ0.364 `ok`.
-//! - dorsal-02: −3.07 → −0.91 (knuckle 25 → 27 mm); error −0.925 σ4.16 → +0.461 σ5.70.
-//! - index-04: −1.65 → −1.23 (knuckle 34 → 34, tube end 75.2 → 74.8 mm); error
-//!   +0.437 σ0.489 → +0.535 σ0.457; across the axis 1.86 mm (the section re-centres to 0.7).
-//! - nopose-03 (no platform poses: the level does not apply): −4.49 along, axis 0.16°.
-//! - lidar-05 (level does not change it): knuckle at 21.0 mm against the true PIP at
-//!   15.4 mm, ring point +6.3 mm, axis 10.4° off (the section re-aims it to 1.7°).
-//! - The ring point sits 1.2–4.5 mm proximal on every TrueDepth scan: the PIP 0.7–1.6 mm
-//!   proximal and the MCP placed by `MCP_PIP_PER_DISTAL` (0.95, this generator ≈ 0.85).
-//!   The finder's axis is within 1.1° of the truth on them; the ring section's re-aiming
-//!   keeps it (0.00°) except where three slice centres happen to qualify.
-//! - The section's re-aiming (`SectionMeasurer::refine_axis`) is where small changes turn
-//!   into large ones. Its line through five slice centres (ring point ±8 mm) is pulled by
-//!   the proximal slice, which reaches the web (centre sigma 0.13–1.03 mm at −8 mm against
-//!   0.01–0.05 mm at 0…+8 mm). With landmarks (main): pose-01's first pass asks 12.16°, just
-//!   over `max_tilt_deg` (12°), so the given axis is kept; index-04 asks 10.42° and then
-//!   3.78° (kept); nopose-03 46°; LiDAR 2.1° then 3.8°. Without landmarks: pose-01 22.7°,
-//!   nopose-03 50° (kept); index-04 9.4° then 6.7° at level 0 (accepted: the finder's
-//!   1.1° axis turned 5.7° off the truth, ring error +0.44 → +0.55 with the sub-sample
-//!   knuckle of `dev/locate-wip`) but not at level 1. Weighting the centres by their
-//!   sigmas still asks 5–20°: the slice centres' line is not the joint axis (a bias, not
-//!   noise).
-//!
-//! - Since then (dev/section) the re-aiming is continuous: slices from the ring point to
-//!   +8 mm only (towards PIP), their centres' line weighted against the located axis by
-//!   direction sigmas, no `max_tilt_deg`. The ±0.1–0.3 mm jumps were mostly the measured
-//!   section's 3000-sample thinning redrawing its subsample with any change of plane (all
-//!   samples: ±0.04 mm over the same axis changes on index-04); measured sections now use
-//!   all samples. The figures above predate both.
-//!
 //! Ignored (about a minute per level): run with
 //! `cargo test --release -p mandrel-core --test locate_session -- --ignored --nocapture`.
 //! `LOCATE_LEVELS=0,1` chooses the `platform_first_level` values, `LOCATE_SCANS=a,b` the scans.

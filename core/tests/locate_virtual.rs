@@ -22,7 +22,7 @@ use mandrel_sim::{Coverage, NoiseModel, Sensor, SimOptions, SimScan};
 use std::sync::Mutex;
 
 /// Least share of full-coverage TrueDepth hands located within the success bounds
-/// (measured 23/25 when written: the two others not found, none wrong).
+/// (see docs/tuning.md, "Diagnostic findings").
 const MIN_SUCCESS_FULL_TRUEDEPTH: f64 = 0.85;
 
 #[derive(Debug)]

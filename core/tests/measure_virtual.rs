@@ -220,10 +220,6 @@ fn check(s: &Summary, label: &str, min_ok_rate: f64) {
 }
 
 /// Issue 4 acceptance: ≥ 50 virtual hands through `ScanSession`, with and without landmarks.
-/// Measured (16 frames, continuous axis re-aiming, all samples in measured sections,
-/// sub-sample landmark-free knuckle): with landmarks 37/50 ok, mean |err| 0.131 mm, worst
-/// 0.374 mm, 76 % within 1σ, 97 % within 2σ; landmark-free 10/50 ok, mean 0.105 mm, worst
-/// 0.289 mm, 100 % within 1σ and 2σ.
 #[test]
 fn fifty_virtual_hands_through_the_session() {
     let n = env_usize("MEASURE_VIRTUAL_N", 50) as u64;

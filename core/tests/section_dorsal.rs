@@ -17,26 +17,6 @@
 //! `ellipticity × width` along the dorsal direction, centred on the true ring point), and
 //! its dorsal direction is the mean direction to the cameras.
 //!
-//! Measured (16 frames for virtual hands, 40 for the shared scan):
-//! - `A` (true poses, true axis) is already off by −1.20 to +0.90 mm on 7 dorsal hands
-//!   (dorsal-02 −0.08 mm), and the direction table puts that error in the 150°/180°/−150°
-//!   sectors, where no surface sample or tangent lies: the observed sectors' support is
-//!   within ~0.1 mm of the truth. The session's poses and located axis then move the result
-//!   by a further ±0.1–1.0 mm (dorsal-02: `R` +0.98 σ2.10, `S` with landmarks +0.08 σ1.94).
-//!   (Figures of the first bullet measured with all samples in measured sections and the
-//!   continuous axis re-aiming; the other bullets predate them.)
-//! - Neighbouring fingers hide the flanks past ~±120°: tangents stop in the 120° sectors, the
-//!   widest unobserved arc is 100–120° (full-coverage hands: 0–10°).
-//! - Sigma 1.2–3.0 mm covers every error (|err|/σ ≤ 0.81 over the 12 dorsal hands of
-//!   `measure_virtual.rs`). Its fit part (1.5–1.8 mm) is the observed ends' noise multiplied
-//!   by the extrapolation across the gap: noise-free data over the same arcs would leave
-//!   0.13–0.18 mm (`SigmaParts::unobserved_m`).
-//! - `dorsal_sigma_sensitivity`: fewer harmonics shrink sigma but not the error (3 harmonics:
-//!   dorsal-02 +0.59 σ0.42, seed 303 −0.91 σ0.60, 311 −0.79 σ0.59: confident and wrong; 4
-//!   harmonics: 307 +1.77 σ1.23, 311 −1.65 σ1.19); halving the prior of harmonics ≥ 3 gives
-//!   −1.06 σ1.60 on seed 303; without tangents sigma is 3.2–4.5 mm; the silhouette bias
-//!   prior does not matter. No setting gives an honest sigma near the 0.4 mm `ok` limit.
-//!
 //! Ignored (about a minute): run with
 //! `cargo test --release -p mandrel-core --test section_dorsal -- --ignored --nocapture`.
 //! Environment: `DORSAL_N` virtual dorsal hands (default 6) from seed `DORSAL_SEED0` (303, in

@@ -12,15 +12,6 @@
 //! - `pose rms`: how far the session's poses move the ring point from where the true poses
 //!   put it, and the mean of that displacement towards the camera ("radial").
 //!
-//! Measured (20 seeds, 300–319, 16 frames): left and right hands of the same seed agree
-//! (A: left −0.05, right −0.03 mm mean; S: +0.07 / +0.09): the side is not the cause.
-//! What the session adds is `R − A` ≈ +0.13 mm on every side: the refined poses sat
-//! ~0.03–0.06 mm nearer their cameras than the true ones (also with exact platform
-//! poses), because noisy grazing-incidence samples fattened the fused finger (exact
-//! platform poses, 9 right hands: `R − A` +0.117 mm; +0.03 mm without depth noise; +0.006 mm
-//! once the session's fusion dropped samples beyond 70° incidence, `MIN_INCIDENCE_COS` in
-//! `session.rs`).
-//!
 //! Ignored (minutes): run with
 //! `cargo test --release -p mandrel-core --test section_handedness -- --ignored --nocapture`.
 //! Environment: `HANDEDNESS_N` seeds (default 20) from `HANDEDNESS_SEED0` (300);

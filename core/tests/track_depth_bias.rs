@@ -6,9 +6,7 @@
 //!
 //! `SCAN=name` (default td-full-pose-01), `NO_LANDMARKS=1`, `TRACK_PSDF=1` (point-to-SDF
 //! refinement), `TRACK_STRIDE=n` (`platform_model_stride`), `TRACK_FIRST=l`
-//! (`platform_first_level`). Measured on td-full-pose-01: radial bias of the platform poses
-//! -0.106 mm; refined by ICP -0.018 mm (stride 1), +0.008 mm (stride 2); by point-to-SDF
-//! -0.127 mm (it keeps the platform's radial bias, hence its smaller ring).
+//! (`platform_first_level`).
 
 mod common;
 

@@ -384,10 +384,6 @@ fn check(rows: &[Row], within_2_sigma: bool) -> usize {
 /// `ok` within 0.5 mm and within 2σ. On this hand the ring point lies 2–3 mm from the web
 /// between the fingers, where the perimeter changes by up to ~1.5 mm per mm along the axis:
 /// the measured taper turns the ring position's uncertainty into circumference uncertainty.
-/// Measured (after the session's fusion dropped grazing samples): left middle ok −0.34 mm
-/// (σ 0.18); both ring fingers needs_rescan too_noisy (errors +0.31 / +0.20 mm at σ 0.49 /
-/// 0.55); the landmark-free finder does not find these fingers (needs_rescan with reasons:
-/// honest). Before that change: left middle −0.21 mm, rings +0.34 / +0.29 mm.
 #[test]
 fn pipeline_measures_the_smoothed_webxr_hand() {
     let Some(rows) = run_cases(2, 24) else {

@@ -16,7 +16,7 @@ use mandrel_core::hand::{Finger, Hand, Target};
 use mandrel_core::measure::{Measurement, Reason, Status};
 use mandrel_core::session::{ScanSession, SessionConfig};
 use mandrel_sim::mesh_hand::{random_placement, MeshHand};
-use mandrel_sim::{Coverage, HandParams, NoiseModel, SimOptions, SimScan};
+use mandrel_sim::{Coverage, FingerTruth, HandParams, NoiseModel, SimOptions, SimScan};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use std::sync::OnceLock;
@@ -333,6 +333,14 @@ pub fn erode_edges<R: Rng + ?Sized>(d: &DepthFrame, rng: &mut R) -> DepthFrame {
 
 /// Builds the case's frames and truth (mm).
 pub fn build(hands: &Hands, c: &Case) -> Result<(Vec<Frame>, f64, Target), String> {
+    build_with_joints(hands, c).map(|(f, t, g, _)| (f, t, g))
+}
+
+/// [`build`], with the target finger's true joints and axis.
+pub fn build_with_joints(
+    hands: &Hands,
+    c: &Case,
+) -> Result<(Vec<Frame>, f64, Target, FingerTruth), String> {
     let mut rng = Pcg64::seed_from_u64(c.seed);
     let captured = match c.cover {
         Cover::Partial => (c.frames as f64 / uniform(&mut rng, 0.65, 0.8)).ceil() as usize,
@@ -354,7 +362,7 @@ pub fn build(hands: &Hands, c: &Case) -> Result<(Vec<Frame>, f64, Target), Strin
         noise: Some(noise),
         ..SimOptions::default()
     };
-    let (mut frames, truth_mm, target) = match c.family {
+    let (mut frames, truth_mm, target, joints) = match c.family {
         Family::Param => {
             let s = SimScan::generate(
                 c.seed,
@@ -364,7 +372,12 @@ pub fn build(hands: &Hands, c: &Case) -> Result<(Vec<Frame>, f64, Target), Strin
                 },
             )
             .map_err(|e| e.to_string())?;
-            (s.frames, s.truth.ring_circumference_mm, s.target)
+            (
+                s.frames,
+                s.truth.ring_circumference_mm,
+                s.target,
+                s.finger_truth,
+            )
         }
         Family::ParamFlexed => {
             let mut p = HandParams::random(&mut rng, c.side);
@@ -383,7 +396,12 @@ pub fn build(hands: &Hands, c: &Case) -> Result<(Vec<Frame>, f64, Target), Strin
                 },
             )
             .map_err(|e| e.to_string())?;
-            (s.frames, s.truth.ring_circumference_mm, s.target)
+            (
+                s.frames,
+                s.truth.ring_circumference_mm,
+                s.target,
+                s.finger_truth,
+            )
         }
         _ => {
             let variant = rng.random_range(0..2usize);
@@ -392,7 +410,12 @@ pub fn build(hands: &Hands, c: &Case) -> Result<(Vec<Frame>, f64, Target), Strin
                 .transformed(&random_placement(&mut rng, 0.1))
                 .map_err(|e| e.to_string())?;
             let s = placed.capture(c.seed, &opts).map_err(|e| e.to_string())?;
-            (s.frames, s.truth.ring_circumference_mm, s.target)
+            (
+                s.frames,
+                s.truth.ring_circumference_mm,
+                s.target,
+                s.finger_truth,
+            )
         }
     };
     if c.cover == Cover::Partial {
@@ -404,7 +427,7 @@ pub fn build(hands: &Hands, c: &Case) -> Result<(Vec<Frame>, f64, Target), Strin
             f.depth = erode_edges(&f.depth, &mut rng);
         }
     }
-    Ok((frames, truth_mm, target))
+    Ok((frames, truth_mm, target, joints))
 }
 
 /// Builds and measures one case.
