@@ -2,7 +2,10 @@
 //! poses, true MCP/PIP axis, no tracking or finger location) on parametric hands, with depth
 //! noise off and on, silhouette tangents on and off, and axis refinement on and off. Prints
 //! the mean signed error per variant; run with `--ignored --nocapture` (`ABLATION_ONLY=text`
-//! runs the variants whose name contains it).
+//! runs the variants whose name contains it). `ring_bias_pose_jitter` adds random rigid pose
+//! errors and eroded edges to the section fit alone; `tracked_pose_radial_bias` measures how
+//! far a pose-less session's tracked cameras sit nearer their target than the true ones
+//! (`ABLATION_NOISE` sets the noise, mm).
 
 mod common;
 #[path = "webxr_hand/glb.rs"]
@@ -35,11 +38,6 @@ enum Poses {
     /// The whole session, silhouette pixels dropped or pushed back (the harness's
     /// `eroded` edge model).
     SessionEroded,
-}
-
-/// A number from the environment (the ablation's overrides).
-fn env_f64(name: &str) -> Option<f64> {
-    std::env::var(name).ok()?.parse().ok()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -76,11 +74,7 @@ fn ring_err(
     .ok()?;
     let ft = &scan.finger_truth;
     if !matches!(poses, Poses::True | Poses::Platform) {
-        let mut sc = SessionConfig::new(scan.target);
-        if let Some(v) = env_f64("ABLATION_DEPTH_OFFSET_MM") {
-            sc.measure.section.depth_offset_prior_m = v * 1e-3;
-        }
-        let mut s = ScanSession::new(sc).ok()?;
+        let mut s = ScanSession::new(SessionConfig::new(scan.target)).ok()?;
         let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
         for f in &scan.frames {
             let mut f = f.clone();
@@ -305,12 +299,6 @@ fn jitter_err(
         frame_shifts: shifts,
         ..Default::default()
     };
-    if let Some(v) = env_f64("ABLATION_DEPTH_OFFSET_MM") {
-        sc.depth_offset_prior_m = v * 1e-3;
-    }
-    if let Some(v) = env_f64("ABLATION_EDGE_PRIOR_PX") {
-        sc.edge_bias_prior_px = v;
-    }
     if let Some(b) = edge_prior_px {
         sc.edge_bias_prior_px = b;
     }
@@ -487,14 +475,7 @@ fn tracked_radial_bias(seed: u64, noise_mm: f64, frames: usize) -> Option<(f64, 
     )
     .ok()?;
     let x = scan.finger_truth.ring_point;
-    let mut sc = SessionConfig::new(scan.target);
-    if let Some(v) = env_f64("ABLATION_DEPTH_OFFSET_MM") {
-        sc.measure.section.depth_offset_prior_m = v * 1e-3;
-    }
-    if let Some(v) = env_f64("ABLATION_EDGE_PRIOR_PX") {
-        sc.measure.section.edge_bias_prior_px = v;
-    }
-    let mut s = ScanSession::new(sc).ok()?;
+    let mut s = ScanSession::new(SessionConfig::new(scan.target)).ok()?;
     let mut est = Vec::new();
     for (f, t) in scan.frames.iter().zip(&scan.true_poses) {
         if let Some(p) = s.push_frame(f.clone()).ok()?.pose {

@@ -65,17 +65,11 @@ pub(super) fn solve_once(
     let k = tab.k;
     let lay = tab.layout();
     // Support coefficients 0..m, then the taper (at m) and the edge bias.
-    let (m, taper, beta, delta) = (
-        lay.support_len(),
-        lay.taper(),
-        lay.edge_bias(),
-        lay.depth_offset(),
-    );
+    let (m, taper, beta) = (lay.support_len(), lay.taper(), lay.edge_bias());
     let nf = frame_count(obs);
     let p = lay.len(nf);
-    // Per grid bin sufficient statistics for points: Σw, Σws, Σws², Σwy, Σwsy, and with
-    // e = view·n (the depth offset's row entry) Σwe, Σwes, Σwe², Σwey.
-    let mut bins = vec![[0.0f64; 9]; GRID];
+    // Per grid bin sufficient statistics for points: Σw, Σws, Σws², Σwy, Σwsy.
+    let mut bins = vec![[0.0f64; 5]; GRID];
     let mut ata = DMatrix::<f64>::zeros(p, p);
     let mut atb = DVector::<f64>::zeros(p);
     let mut row = vec![0.0; p];
@@ -121,11 +115,6 @@ pub(super) fn solve_once(
                 ata[(a, fo)] -= wa * n.x;
                 ata[(a, fo + 1)] -= wa * n.y;
             }
-            if !o.is_tangent() {
-                let e = o.view.dot(&n);
-                ata[(delta, fo)] -= w * e * n.x;
-                ata[(delta, fo + 1)] -= w * e * n.y;
-            }
             ata[(fo, fo)] += w * n.x * n.x;
             ata[(fo, fo + 1)] += w * n.x * n.y;
             ata[(fo + 1, fo + 1)] += w * n.y * n.y;
@@ -148,11 +137,6 @@ pub(super) fn solve_once(
             b[2] += w * o.s * o.s;
             b[3] += w * y;
             b[4] += w * o.s * y;
-            let e = o.view.dot(&n);
-            b[5] += w * e;
-            b[6] += w * e * o.s;
-            b[7] += w * e * e;
-            b[8] += w * e * y;
         }
     }
     for (j, b) in bins.iter().enumerate() {
@@ -169,12 +153,6 @@ pub(super) fn solve_once(
         }
         atb[taper] += b[4];
         ata[(taper, taper)] += b[2];
-        for a in 0..m {
-            ata[(a, delta)] += r[a] * b[5];
-        }
-        ata[(taper, delta)] += b[6];
-        ata[(delta, delta)] += b[7];
-        atb[delta] += b[8];
     }
     // Convexity penalties: h + h'' >= 0 pushed towards a small positive radius of curvature.
     let w_pen = 1.0 / (1e-4f64).powi(2);
@@ -249,8 +227,6 @@ fn prior_diag(cfg: &SectionConfig, k: usize, nf: usize, a0: f64, k_active: usize
     d[lay.taper()] = 1.0 / 0.25;
     // Silhouette placement bias, pixels.
     d[lay.edge_bias()] = 1.0 / cfg.edge_bias_prior_px.powi(2);
-    // Common depth offset of the poses: pinned at zero when its prior is zero.
-    d[lay.depth_offset()] = 1.0 / cfg.depth_offset_prior_m.max(1e-7).powi(2);
     // Per-frame pose-error offsets: anisotropic block prior added by the caller.
     d
 }

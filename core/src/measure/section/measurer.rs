@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::coverage::{coverage, largest_gap, view_span};
 use super::fit::{fit_slice, Fit, MAX_MEASURED_POINTS, MAX_SLICE_POINTS};
 use super::gather::{Cloud, Obs2, ObsKind, Plane};
-use super::model::{eval_dh, frame_shift, point_shift, ParamLayout, Table, GRID};
+use super::model::{eval_dh, frame_shift, ParamLayout, Table, GRID};
 use super::types::{
     FingerAxis, RefinedAxis, SectionConfig, SectionError, SectionResult, SigmaParts, TangentLine2,
 };
@@ -265,7 +265,6 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
                 });
             }
             ObsKind::Surface { at, .. } => {
-                let d = point_shift(&f.x, lay, o);
                 points_2d.push(Point2::from((at + d - centre_off).cast::<f32>()));
                 rss += f.weight[i] * f.resid[i].powi(2);
                 wsum += f.weight[i];

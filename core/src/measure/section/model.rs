@@ -63,17 +63,9 @@ impl ParamLayout {
         self.support_len() + 1
     }
 
-    /// Index of the common depth offset `δ` (metres): every surface sample lies `δ` farther
-    /// along its camera's line of sight than the surface it saw (every camera pose nearer
-    /// its target by `δ`); silhouette tangents, which run along the line of sight, do not
-    /// move with it.
-    pub(super) fn depth_offset(self) -> usize {
-        self.support_len() + 2
-    }
-
     /// Index of the first per-frame offset; the rest of the vector is `(dx, dy)` pairs.
     pub(super) fn shifts_start(self) -> usize {
-        self.support_len() + 3
+        self.support_len() + 2
     }
 
     /// Index of `dx` of the slice frame `lf` (`dy` follows).
@@ -83,7 +75,7 @@ impl ParamLayout {
 
     /// Length of the parameter vector with `nf` frame offsets.
     pub(super) fn len(self, nf: usize) -> usize {
-        2 * self.k + 4 + 2 * nf
+        2 * self.k + 3 + 2 * nf
     }
 }
 
@@ -95,12 +87,6 @@ pub(super) fn frame_shift(x: &DVector<f64>, lay: ParamLayout, o: &Obs2) -> Vecto
         let i = lay.shift(o.lf);
         Vector2::new(x[i], x[i + 1])
     }
-}
-
-/// How far a surface sample is moved by the fitted pose errors: its frame's offset, less
-/// the common depth offset along its line of sight.
-pub(super) fn point_shift(x: &DVector<f64>, lay: ParamLayout, o: &Obs2) -> Vector2<f64> {
-    frame_shift(x, lay, o) - o.view * x[lay.depth_offset()]
 }
 
 /// The support function and its first two derivatives at `theta`.
@@ -133,7 +119,7 @@ pub(super) fn assign_theta(
         let ObsKind::Surface { at, .. } = o.kind else {
             continue;
         };
-        let q = at + point_shift(x, lay, o);
+        let q = at + frame_shift(x, lay, o);
         // Warm start from the previous assignment when there is one.
         let mut i = if *th < GRID {
             *th
@@ -256,6 +242,7 @@ pub(super) fn line_row(k: usize, n: &Vector2<f64>, row: &mut [f64]) {
 pub(super) fn residual(o: &Obs2, idx: usize, x: &DVector<f64>, hg: &[f64], tab: &Table) -> f64 {
     let lay = tab.layout();
     let m = lay.support_len();
+    let d = frame_shift(x, lay, o);
     match o.kind {
         ObsKind::Tangent {
             normal,
@@ -265,12 +252,11 @@ pub(super) fn residual(o: &Obs2, idx: usize, x: &DVector<f64>, hg: &[f64], tab: 
             let mut row = vec![0.0; m];
             line_row(tab.k, &normal, &mut row);
             let h: f64 = row.iter().zip(x.iter()).map(|(a, b)| a * b).sum();
-            let d = frame_shift(x, lay, o);
             offset_m + bias_unit * x[lay.edge_bias()] + normal.dot(&d) - h - x[lay.taper()] * o.s
         }
         ObsKind::Surface { at, .. } => {
             let n = Vector2::new(tab.cos1[idx], tab.sin1[idx]);
-            (at + point_shift(x, lay, o)).dot(&n) - hg[idx] - x[lay.taper()] * o.s
+            (at + d).dot(&n) - hg[idx] - x[lay.taper()] * o.s
         }
     }
 }

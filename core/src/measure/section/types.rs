@@ -152,11 +152,6 @@ pub struct SectionConfig {
     pub edge_bias_prior_px: f64,
     /// Prior 1-sigma of each frame's pose error along its line of sight (metres).
     pub frame_depth_shift_prior_m: f64,
-    /// Prior 1-sigma of a depth offset common to every frame along its own line of sight
-    /// (metres; 0 pins it at zero): poses registered to a model fused from the same noisy
-    /// frames sit systematically nearer the finger, which moves every surface sample inwards
-    /// but not the silhouette tangents, so the fit estimates it from their disagreement.
-    pub depth_offset_prior_m: f64,
     /// Frame groups for the jackknife (0 or 1 disables it).
     pub jackknife_groups: usize,
     /// Lower bound of the reported 1-sigma (metres of perimeter).
@@ -186,7 +181,6 @@ impl Default for SectionConfig {
             pose_drift_sigma_m: 0.0003,
             edge_bias_prior_px: 1.5,
             frame_depth_shift_prior_m: 0.0002,
-            depth_offset_prior_m: 0.0,
             jackknife_groups: 8,
             sigma_floor_m: 0.00005,
             knuckle_half_range_m: 0.005,
@@ -227,8 +221,7 @@ impl SectionConfig {
             && pos(self.knuckle_step_m)
             && pos(self.frame_shift_prior_m)
             && pos(self.frame_depth_shift_prior_m)
-            && non_negative(self.pose_drift_sigma_m)
-            && non_negative(self.depth_offset_prior_m))
+            && non_negative(self.pose_drift_sigma_m))
         {
             return Err(SectionError::Config(
                 "floors and knuckle range must be finite and >= 0 (step, axis prior > 0)".into(),
