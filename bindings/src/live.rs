@@ -60,7 +60,7 @@ pub trait FinishListener: Send + Sync {
     fn on_failure(&self, message: String);
 }
 
-type Job = Box<dyn FnOnce(&ScanSession) + Send>;
+pub(crate) type Job = Box<dyn FnOnce(&ScanSession) + Send>;
 
 #[derive(Default)]
 struct SlotState {
@@ -165,7 +165,9 @@ impl Drop for ScanSession {
 }
 
 impl ScanSession {
-    fn offer(self: Arc<Self>, job: Job) -> Result<(), MandrelError> {
+    /// Hands `job` to the keep-latest slot (shared by the `offer_*` calls and the virtual
+    /// sensor's `offer_next`).
+    pub(crate) fn offer(self: Arc<Self>, job: Job) -> Result<(), MandrelError> {
         let weak = Arc::downgrade(&self);
         self.live.offer(weak, job)
     }

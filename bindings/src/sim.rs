@@ -137,19 +137,7 @@ impl VirtualSensor {
         &self,
         session: Arc<ScanSession>,
     ) -> Result<Option<FrameReport>, MandrelError> {
-        let index = {
-            let mut next = self
-                .next
-                .lock()
-                .map_err(|_| MandrelError::Internal("virtual sensor lock poisoned".into()))?;
-            let i = *next;
-            if i >= self.scan.frames.len() {
-                return Ok(None);
-            }
-            *next += 1;
-            i
-        };
-        let Some(frame) = self.scan.frames.get(index) else {
+        let Some(frame) = self.take_next()?.and_then(|i| self.scan.frames.get(i)) else {
             return Ok(None);
         };
         session
@@ -157,6 +145,20 @@ impl VirtualSensor {
                 Ok(frame.clone())
             })
             .map(Some)
+    }
+
+    /// Offers the next frame to `session` the way a camera thread does (`offer_truedepth`:
+    /// returns at once, the frame is worked on the session's worker and may be dropped by
+    /// the keep-latest policy); false when all frames were played.
+    pub fn offer_next(&self, session: Arc<ScanSession>) -> Result<bool, MandrelError> {
+        let Some(frame) = self.take_next()?.and_then(|i| self.scan.frames.get(i)) else {
+            return Ok(false);
+        };
+        let frame = frame.clone();
+        session.offer(Box::new(move |s: &ScanSession| {
+            let _ = s.push_frame("VirtualSensor.offer_next", frame.timestamp, || Ok(frame));
+        }))?;
+        Ok(true)
     }
 
     /// Plays every remaining frame into `session`; returns how many were pushed. Stops at
@@ -170,8 +172,51 @@ impl VirtualSensor {
     }
 }
 
+impl VirtualSensor {
+    /// Claims the index of the next unplayed frame; `None` when all were played.
+    fn take_next(&self) -> Result<Option<usize>, MandrelError> {
+        let mut next = self
+            .next
+            .lock()
+            .map_err(|_| MandrelError::Internal("virtual sensor lock poisoned".into()))?;
+        let i = *next;
+        if i >= self.scan.frames.len() {
+            return Ok(None);
+        }
+        *next += 1;
+        Ok(Some(i))
+    }
+}
+
 /// A simulated TrueDepth scan of the ring finger for `seed`, with the default options.
 #[uniffi::export]
 pub fn simulated_scan(seed: u64) -> Result<Arc<VirtualSensor>, MandrelError> {
     VirtualSensor::new(seed, virtual_scan_defaults())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::session_config_defaults;
+
+    #[test]
+    fn offer_next_plays_every_frame_once_worked_or_dropped() {
+        let mut opts = virtual_scan_defaults();
+        opts.frames = 12;
+        let sensor = VirtualSensor::new(3, opts).unwrap();
+        let truth = sensor.truth();
+        let s = ScanSession::new(session_config_defaults(truth.hand, truth.finger)).unwrap();
+        let mut offered = 0;
+        while sensor.offer_next(Arc::clone(&s)).unwrap() {
+            offered += 1;
+        }
+        assert_eq!(offered, 12);
+        assert_eq!(sensor.remaining(), 0);
+        assert!(!sensor.offer_next(Arc::clone(&s)).unwrap());
+        s.wait_for_offered_frames();
+        let g = s.guidance().unwrap();
+        assert_eq!(g.frames_pushed + g.frames_dropped, 12);
+        assert!(g.frames_pushed >= 1);
+        assert_eq!(g.frames_dropped, s.frames_dropped());
+    }
 }

@@ -1,26 +1,29 @@
-// The scan flow end to end on the virtual sensor: permission, consent, capture with
-// guidance, provisional size, result, seal, upload with retries, done; the envelope opened
-// by `mandrel open`; cancelling and failing paths leave nothing behind.
+// The scan flow end to end on the virtual sensor offering frames like a camera: permission,
+// consent, capture with guidance and the library's provisional size, measuring in the
+// background, result, seal, upload with retries, done; the envelope opened by `mandrel open`;
+// dropped frames counted and shown; cancelling (mid-scan, mid-measurement) and failing paths
+// leave nothing behind.
 
 import app.mandrel.*
 import app.mandrel.shell.*
 import java.io.File
-import java.nio.ByteBuffer
+import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.TimeUnit
 
-/** Wraps a source: counts closes and, when asked, sends an unusable frame first. */
+/** Wraps a source: counts closes and offers and, when asked, offers an unusable frame first. */
 class ProbeSource(private val inner: DepthSource, private var badFirst: Boolean = false) : DepthSource {
-    var closed = 0
-    var pushed = 0
+    @Volatile var closed = 0
+    @Volatile var offered = 0
     override val name: String get() = inner.name
     override val exhausted: Boolean get() = inner.exhausted
-    override fun pushNext(session: ScanSession): FrameReport? {
+    override fun offerNext(session: ScanSession): Boolean {
         if (badFirst) {
             badFirst = false
-            return session.pushArcoreDepth(ByteBuffer.allocateDirect(2), ByteBuffer.allocateDirect(0), BufferLayout(64u, 48u, 0u),
+            session.offerArcoreDepth(ByteArray(2), ByteArray(0), BufferLayout(64u, 48u, 0u),
                 FrameInfo(CameraIntrinsics(64u, 48u, 60.0, 60.0, 31.5, 23.5), null, 0.0, null))
+            return true
         }
-        return inner.pushNext(session)?.also { pushed++ }
+        return inner.offerNext(session).also { if (it) offered++ }
     }
     override fun close() { closed++; inner.close() }
 }
@@ -29,8 +32,9 @@ class FlowRig(env: TestEnv, val retry: RetryPolicy = RetryPolicy(maxAttempts = 3
     val keys = MemoryKeyStore()
     val storage = MemoryRecordStorage()
     val records = ScanRecords(keys, storage)
-    val states = ArrayList<FlowState>()
-    val sessions = ArrayList<ScanSession>()
+    /** Every state, in order (guidance and results arrive on the library's threads). */
+    val states = CopyOnWriteArrayList<FlowState>()
+    val sessions = CopyOnWriteArrayList<ScanSession>()
     val flow = ScanFlow(
         FlowConfig(HandSide.LEFT, FingerName.RING, env.publicKey, UploadRequestBuilder("https://shop.example", "mandrel-test"), retry),
         records,
@@ -45,10 +49,43 @@ class FlowRig(env: TestEnv, val retry: RetryPolicy = RetryPolicy(maxAttempts = 3
         flow.startCapture(source)
     }
 
-    /** Pushes until the flow leaves capture (or `limit` pushes). */
-    fun capture(limit: Int = 1000) {
+    val capturing: Boolean get() = flow.state is FlowState.Capturing || flow.state is FlowState.Provisional
+
+    /**
+     * Offers frames as a camera thread would until the flow leaves capture (or `limit` offers).
+     * `intervalMs` > 0: a camera at that pace (the library may drop frames when it falls
+     * behind); 0: each frame is worked before the next is offered (no drop, deterministic).
+     */
+    fun capture(limit: Int = 1000, intervalMs: Long = 0) {
         var n = 0
-        while (n++ < limit && (flow.state is FlowState.Capturing)) flow.pushFrame()
+        while (n++ < limit && capturing) {
+            val offered = flow.offerFrame()
+            if (intervalMs > 0) Thread.sleep(intervalMs)
+            else if (offered) sessions.last().waitForOfferedFrames()
+        }
+    }
+
+    /** Waits until the background measurement of the flow has come back (the state left Finishing). */
+    fun awaitMeasured(): FlowState {
+        awaitUntil("the measurement") { flow.state !is FlowState.Finishing }
+        return flow.state
+    }
+
+    /** Captures, asks for the measurement if guidance did not end capture, and waits for it. */
+    fun measure(limit: Int = 1000): FlowState.Result {
+        capture(limit)
+        if (capturing) flow.finish()
+        val r = awaitMeasured()
+        return r as? FlowState.Result ?: throw AssertionFailed("no result: $r")
+    }
+}
+
+/** Polls `cond` until it holds, failing after `timeoutMs`. */
+fun awaitUntil(what: String, timeoutMs: Long = 120_000, cond: () -> Boolean) {
+    val end = System.nanoTime() + timeoutMs * 1_000_000
+    while (!cond()) {
+        if (System.nanoTime() > end) throw AssertionFailed("timed out waiting for $what")
+        Thread.sleep(5)
     }
 }
 
@@ -77,7 +114,7 @@ fun runFlowTests(h: Harness, env: TestEnv) {
         val src = ProbeSource(virtual(1, frames = 2))
         expectThrows<IllegalStateException> { rig.flow.startCapture(src) }
         expect(src.closed == 1) { "a refused source was not closed" }
-        expect(!rig.flow.pushFrame()) { "a frame was taken before capture" }
+        expect(!rig.flow.offerFrame()) { "a frame was taken before capture" }
         expectThrows<IllegalStateException> { rig.flow.nextUpload() }
     }
 
@@ -85,34 +122,41 @@ fun runFlowTests(h: Harness, env: TestEnv) {
     var truthMm = 0.0
     var measuredMm = 0.0
 
-    h.test("whole simulated scan: guidance, provisional, result within 0.5 mm, sealed, uploaded after retries") {
+    h.test("whole simulated scan: offered frames, provisional from guidance, done, measured in the background within 0.5 mm, sealed, uploaded") {
         val rig = FlowRig(env)
-        val source = virtual(2026, frames = 40)
+        val source = virtual(2026, frames = 60)
         truthMm = source.truth.ringCircumferenceMm
         val probe = ProbeSource(source, badFirst = true)
         rig.toCapture(probe)
-        rig.flow.pushFrame()
-        val afterBad = rig.flow.state
-        expect(afterBad is FlowState.Capturing && afterBad.notice == GuidanceText.rejection(RejectionKind.INVALID_FRAME)) { "bad frame: $afterBad" }
-        rig.capture()
-        val prov = rig.flow.state
-        expect(prov is FlowState.Provisional) { "after ${probe.pushed} frames: ${rig.flow.state}" }
-        prov as FlowState.Provisional
-        expect(!prov.view.canSeal) { "a provisional size can be sealed" }
-        val hints = rig.states.filterIsInstance<FlowState.Capturing>().map { it.hint }.toSet()
-        expect(hints.isNotEmpty() && hints.all { it.isNotBlank() }) { "no guidance shown" }
-        rig.flow.keepScanning()
-        repeat(3) { rig.flow.pushFrame() }
-        rig.flow.finish()
-        val result = rig.flow.state as FlowState.Result
+        rig.flow.offerFrame()
+        val bad = GuidanceText.rejection(RejectionKind.INVALID_FRAME)
+        awaitUntil("the bad frame's notice") { (rig.flow.state as? FlowState.Capturing)?.notice == bad }
+        // A camera at 10 frames per second: the library works each frame before the next comes
+        // unless the machine is loaded (then it drops some and says so).
+        rig.capture(intervalMs = 100)
+        val result = rig.awaitMeasured()
+        expect(result is FlowState.Result) { "after ${probe.offered} frames: $result" }
+        result as FlowState.Result
         val m = result.measurement
         val ring = m.ringCircumferenceMm ?: throw AssertionFailed("no size: ${m.status} ${m.reasons}")
         measuredMm = ring
-        println("     virtual TrueDepth scan, ${probe.pushed} frames: ring %.2f mm, truth %.2f mm, error %+.2f mm, sigma %s mm, US %s, status %s"
-            .format(ring, truthMm, ring - truthMm, m.uncertaintyMm?.let { "%.2f".format(it) }, m.sizes?.us, m.status))
+        val live = rig.states.mapNotNull { when (it) { is FlowState.Capturing -> it; is FlowState.Provisional -> it.live; else -> null } }
+        val last = live.mapNotNull { it.guidance }.lastOrNull() ?: throw AssertionFailed("no guidance reached the flow")
+        val shown = rig.states.filterIsInstance<FlowState.Provisional>()
+        val firstShown = shown.firstOrNull()?.provisional
+        println("     virtual TrueDepth scan, ${probe.offered} of 60 frames offered: %d worked, %d dropped; first provisional after %s frames: %s mm; %s"
+            .format(last.framesPushed.toInt(), last.framesDropped.toInt(), firstShown?.framesPushed, firstShown?.ringCircumferenceMm?.let { "%.2f".format(it) },
+                if (last.hint == ScanHint.DONE) "guidance said done after ${last.framesPushed} frames" else "the source ran out first (last hint ${last.hint})"))
+        println("     result: ring %.2f mm, truth %.2f mm, error %+.2f mm, sigma %s mm, US %s, status %s, %d frames used"
+            .format(ring, truthMm, ring - truthMm, m.uncertaintyMm?.let { "%.2f".format(it) }, m.sizes?.us, m.status, m.framesUsed.toInt()))
         expect(m.status == MeasurementStatus.OK && result.view.canSeal) { "status ${m.status} ${m.reasons}" }
         near(ring, truthMm, 0.5, "ring circumference vs truth")
-        expect(probe.closed == 1) { "source not closed after finishing" }
+        expect(shown.isNotEmpty() && shown.all { it.provisional.ringCircumferenceMm != null && it.size.startsWith("So far: ") }) {
+            "no provisional size with a value shown in ${last.framesPushed} frames"
+        }
+        val hints = live.map { it.hint }.toSet()
+        expect(hints.isNotEmpty() && hints.all { it.isNotBlank() }) { "no guidance shown" }
+        expect(probe.closed == 1) { "source not closed after the measurement" }
         expect(rig.storage.names().isEmpty()) { "something stored before sealing: ${rig.storage.names()}" }
 
         rig.flow.seal()
@@ -133,7 +177,7 @@ fun runFlowTests(h: Harness, env: TestEnv) {
         expect(rig.flow.state == FlowState.Done(up.scanId)) { "${rig.flow.state}" }
         expect(rig.storage.names().isEmpty() && !rig.flow.holdsScanData) { "left behind after delivery: ${rig.storage.names()}" }
         val order = rig.states.map { it::class.simpleName }.distinct()
-        expect(order == listOf("NeedsConsent", "ReadyToScan", "Capturing", "Provisional", "Result", "Uploading", "Done")) { "states $order" }
+        expect(order == listOf("NeedsConsent", "ReadyToScan", "Capturing", "Provisional", "Finishing", "Result", "Uploading", "Done")) { "states $order" }
         sealedPath = File(env.scratch, "sealed-${up.scanId}.json").also { it.writeText(bodies[0]) }
     }
 
@@ -166,22 +210,68 @@ fun runFlowTests(h: Harness, env: TestEnv) {
         val scratchBefore = env.scratch.list()!!.toSet()
         val probe = ProbeSource(virtual(5, frames = 40))
         rig.toCapture(probe)
-        repeat(10) { rig.flow.pushFrame() }
-        expect(probe.pushed == 10 && rig.flow.holdsScanData) { "pushed ${probe.pushed}" }
+        rig.capture(limit = 10)
+        expect(probe.offered == 10 && rig.flow.holdsScanData) { "offered ${probe.offered}" }
         rig.flow.cancel()
         expect(rig.flow.state is FlowState.Discarded) { "${rig.flow.state}" }
         expect(probe.closed == 1 && sessionIsClosed(rig.sessions.single())) { "source closed ${probe.closed}, session closed ${sessionIsClosed(rig.sessions.single())}" }
         expect(rig.storage.names().isEmpty() && !rig.flow.holdsScanData) { "left behind: ${rig.storage.names()}" }
-        expect(!rig.flow.pushFrame()) { "a late camera frame was taken after cancel" }
+        expect(!rig.flow.offerFrame()) { "a late camera frame was taken after cancel" }
         expect(env.scratch.list()!!.toSet() == scratchBefore) { "files written: ${env.scratch.list()!!.toSet() - scratchBefore}" }
         rig.flow.cancel() // twice is harmless
+    }
+
+    h.test("cancelling while the library measures drops the late measurement") {
+        val rig = FlowRig(env)
+        val probe = ProbeSource(virtual(7, frames = 40))
+        rig.toCapture(probe)
+        rig.capture(limit = 12)
+        rig.flow.finish()
+        expect(rig.flow.state is FlowState.Finishing) { "finish waited or skipped the background: ${rig.flow.state}" }
+        rig.flow.cancel()
+        expect(rig.flow.state is FlowState.Discarded && probe.closed == 1) { "${rig.flow.state}, source closed ${probe.closed}" }
+        // The library still measures on its own thread; its result comes back and is dropped.
+        awaitUntil("the cancelled measurement to come back") { rig.flow.lateResultsDropped >= 1 }
+        Thread.sleep(100)
+        expect(rig.flow.state is FlowState.Discarded) { "a late measurement revived the scan: ${rig.flow.state}" }
+        expect(rig.states.none { it is FlowState.Result }) { "a result was shown after cancel" }
+        expect(rig.storage.names().isEmpty() && !rig.flow.holdsScanData) { "left behind: ${rig.storage.names()}" }
+    }
+
+    h.test("a camera faster than the library: offers never wait, frames are dropped, counted and shown") {
+        val rig = FlowRig(env)
+        val probe = ProbeSource(virtual(10, frames = 40))
+        rig.toCapture(probe)
+        val s = rig.sessions.single()
+        var slowestMs = 0.0
+        // 30 of the source's 40 frames, so that capture is still on when the last one is worked.
+        repeat(30) {
+            if (rig.capturing) {
+                val t0 = System.nanoTime()
+                rig.flow.offerFrame()
+                slowestMs = maxOf(slowestMs, (System.nanoTime() - t0) / 1e6)
+            }
+        }
+        s.waitForOfferedFrames()
+        val g = s.guidance()
+        println("     ${probe.offered} frames offered back to back: ${g.framesPushed} worked, ${g.framesDropped} dropped, slowest offer %.1f ms".format(slowestMs))
+        expect(probe.offered == 30 && g.framesPushed + g.framesDropped == 30u) { "offered ${probe.offered}, worked ${g.framesPushed}, dropped ${g.framesDropped}" }
+        expect(g.framesDropped >= 1u) { "nothing was dropped: the offers waited for the work" }
+        // The last frame worked was offered after every other: its guidance carries the total.
+        val live = when (val st = rig.flow.state) { is FlowState.Capturing -> st; is FlowState.Provisional -> st.live; else -> null }
+        expect(live != null && live.dropped == GuidanceText.dropped(g.framesDropped)) {
+            "the overlay shows ${live?.dropped} (state ${rig.flow.state::class.simpleName}), the library dropped ${g.framesDropped}"
+        }
+        rig.flow.finish()
+        val r = rig.awaitMeasured()
+        expect(r is FlowState.Result && r.measurement.framesUsed <= g.framesPushed) { "$r" }
+        rig.flow.cancel()
     }
 
     h.test("cancelling during upload deletes the sealed envelope") {
         val rig = FlowRig(env)
         rig.toCapture(virtual(8, frames = 40))
-        rig.capture()
-        rig.flow.finish()
+        rig.measure()
         rig.flow.seal()
         rig.flow.onUploadResponse(UploadResponse.NetworkError("offline"))
         expect(rig.flow.state is FlowState.Uploading && rig.storage.names().isNotEmpty()) { "${rig.flow.state}" }
@@ -192,8 +282,7 @@ fun runFlowTests(h: Harness, env: TestEnv) {
     h.test("upload refused (4xx) forgets the envelope; out of attempts keeps it for a later retry") {
         val rig = FlowRig(env, RetryPolicy(maxAttempts = 2, baseDelayMs = 10, maxDelayMs = 100))
         rig.toCapture(virtual(9, frames = 40))
-        rig.capture()
-        rig.flow.finish()
+        rig.measure()
         rig.flow.seal()
         val id = (rig.flow.state as FlowState.Uploading).scanId
         rig.flow.onUploadResponse(UploadResponse.Http(502))
@@ -210,11 +299,11 @@ fun runFlowTests(h: Harness, env: TestEnv) {
         expectThrows<IllegalStateException> { rig.flow.retryUpload(id) }
     }
 
-    h.test("measure now with no frames keeps capturing and says why") {
+    h.test("measure now with no frames goes back to capture and says why") {
         val rig = FlowRig(env)
         rig.toCapture(virtual(3, frames = 5))
         rig.flow.finish()
-        val c = rig.flow.state
+        val c = rig.awaitMeasured()
         expect(c is FlowState.Capturing && c.notice == GuidanceText.error(MandrelException.NotEnoughData("x")).message) { "$c" }
         rig.flow.cancel()
     }
@@ -223,7 +312,7 @@ fun runFlowTests(h: Harness, env: TestEnv) {
         val rig = FlowRig(env)
         rig.toCapture(virtual(4, frames = 3, full = false))
         rig.capture() // the source runs dry: the flow finishes by itself
-        val r = rig.flow.state
+        val r = rig.awaitMeasured()
         expect(r is FlowState.Result) { "$r" }
         r as FlowState.Result
         expect(r.measurement.status == MeasurementStatus.NEEDS_RESCAN) { "3 dorsal frames gave ${r.measurement.status} ${r.measurement.ringCircumferenceMm}" }
@@ -241,9 +330,7 @@ fun runFlowTests(h: Harness, env: TestEnv) {
         val src = virtual(12, frames = 40, sensor = VirtualSensorKind.LIDAR)
         val truth = src.truth.ringCircumferenceMm
         rig.toCapture(src)
-        rig.capture()
-        if (rig.flow.state is FlowState.Provisional) rig.flow.finish()
-        val r = rig.flow.state as FlowState.Result
+        val r = rig.measure()
         val m = r.measurement
         println("     virtual LiDAR: status ${m.status} ${m.reasons}, ring ${m.ringCircumferenceMm?.let { "%.2f".format(it) }} mm, truth %.2f mm".format(truth))
         if (m.status == MeasurementStatus.OK) {

@@ -68,14 +68,23 @@ fun runTextTests(h: Harness) {
         expect(!GuidanceText.error(thrown[4]).retry && GuidanceText.error(thrown[2]).retry) { "retry flags" }
     }
 
-    h.test("result view: every sizing system, n/a shown as not in chart, sealable only when final") {
+    h.test("result view: every sizing system, n/a shown as not in chart, sealable when ok") {
         val v = ResultView.of(okMeasurement())
         expect(v.sizes.map { it.system } == listOf("ISO 8653 (mm)", "US / Canada", "UK / Australia", "EU", "Japan", "Switzerland", "India", "China")) { "systems ${v.sizes}" }
         expect(v.sizes.first { it.system == "Japan" }.label == ResultView.NOT_IN_CHART) { "n/a label ${v.sizes}" }
         expect(v.circumference == "54.2 mm ± 0.3 mm") { "circumference ${v.circumference}" }
         expect(v.recommended.size == 8 && v.advice == "Choose a comfort fit." && v.canSeal) { "recommended $v" }
-        val p = ResultView.of(okMeasurement(), provisional = true)
-        expect(!p.canSeal && p.headline.contains("Provisional")) { "provisional view $p" }
+    }
+
+    h.test("overlay lines: the provisional size only with a ring value, dropped frames only when some were") {
+        val p = ProvisionalMeasurement(20u, 54.24, 0.31, MeasurementStatus.NEEDS_RESCAN, RescanReason.TOO_NOISY)
+        expect(GuidanceText.provisional(p) == "So far: 54.2 mm ± 0.3 mm") { "${GuidanceText.provisional(p)}" }
+        expect(GuidanceText.provisional(p.copy(uncertaintyMm = null)) == "So far: 54.2 mm") { "no sigma" }
+        expect(GuidanceText.provisional(p.copy(ringCircumferenceMm = null)) == null) { "a provisional without a value has a line" }
+        expect(GuidanceText.dropped(0u) == null) { "a dropped line with none dropped" }
+        expect(GuidanceText.dropped(1u) == "1 frame skipped to keep up with the camera.") { "${GuidanceText.dropped(1u)}" }
+        expect(GuidanceText.dropped(12u)!!.startsWith("12 frames skipped")) { "${GuidanceText.dropped(12u)}" }
+        expect(GuidanceText.FINISHING.contains("hold still") && GuidanceText.hint(ScanHint.DONE).contains("hold still")) { "done texts" }
     }
 
     h.test("result view of a scan that needs redoing shows reasons and no number") {

@@ -1,9 +1,12 @@
 // The rear LiDAR as a depth source: ARKit's sceneDepth (Float32 metres) with its confidence
 // map and the camera transform (ARKit's convention; the core converts), intrinsics scaled
 // from the captured image to the depth map, and Vision landmarks on the captured image.
-// Threading: ARKit calls the delegate on `arQueue`; the frame's buffers are handed to
-// `pushQueue` only when the previous push has finished, and dropped otherwise, so ARKit
-// never waits and never runs out of frames (it recycles a small pool).
+// Threading: ARKit calls the delegate on `arQueue`, which runs Vision and offers the depth and
+// confidence maps to the core with `offerArkitDepth`: the call copies the buffers and returns
+// at once (the core works one frame at a time on its own thread and drops a waiting frame
+// when a newer one arrives, counted in `Guidance.framesDropped`). No ARFrame buffer is kept
+// after the callback, so ARKit never waits and never runs out of frames (it recycles a small
+// pool).
 import ARKit
 import Mandrel
 import ScanKit
@@ -11,15 +14,15 @@ import ScanKit
 final class LiDARDepthSource: NSObject, DepthSource, ARSessionDelegate, @unchecked Sendable {
     private let arSession = ARSession()
     private let arQueue = DispatchQueue(label: "mandrel.lidar.delegate", qos: .userInitiated)
-    private let pushQueue = DispatchQueue(label: "mandrel.lidar.push", qos: .userInitiated)
     private let handPose = HandPoseDetector()
     private let lock = NSLock()
     private var session: ScanSession?
-    private var pushing = false
+    private var events: ScanEventSink?
 
     func start(session: ScanSession, events: ScanEventSink) {
         lock.lock()
         self.session = session
+        self.events = events
         lock.unlock()
         let config = ARWorldTrackingConfiguration()
         guard ARWorldTrackingConfiguration.supportsFrameSemantics(.sceneDepth) else {
@@ -36,30 +39,21 @@ final class LiDARDepthSource: NSObject, DepthSource, ARSessionDelegate, @uncheck
     func stop() {
         lock.lock()
         session = nil
+        events = nil
         lock.unlock()
         arSession.pause()
     }
 
     func session(_ arSession: ARSession, didUpdate frame: ARFrame) {
         lock.lock()
-        let session = self.session
-        let busy = pushing
-        if session != nil && !busy { pushing = true }
+        let session = self.session, events = self.events
         lock.unlock()
-        guard let session, !busy, let depth = frame.sceneDepth else { return }
-        // Only what the push needs leaves this callback; the ARFrame itself is not retained.
-        let depthMap = depth.depthMap
-        let confidence = depth.confidenceMap
-        let image = frame.capturedImage
-        let camera = frame.camera
-        let timestamp = frame.timestamp
-        pushQueue.async { [self] in
-            defer { lock.lock(); pushing = false; lock.unlock() }
-            push(session: session, depthMap: depthMap, confidence: confidence, image: image, camera: camera, timestamp: timestamp)
-        }
+        guard let session, let events, let depth = frame.sceneDepth else { return }
+        offer(session: session, events: events, depthMap: depth.depthMap, confidence: depth.confidenceMap,
+              image: frame.capturedImage, camera: frame.camera, timestamp: frame.timestamp)
     }
 
-    private func push(session: ScanSession, depthMap: CVPixelBuffer, confidence: CVPixelBuffer?, image: CVPixelBuffer,
+    private func offer(session: ScanSession, events: ScanEventSink, depthMap: CVPixelBuffer, confidence: CVPixelBuffer?, image: CVPixelBuffer,
                       camera: ARCamera, timestamp: TimeInterval) {
         let size = PixelSize(width: CVPixelBufferGetWidth(depthMap), height: CVPixelBufferGetHeight(depthMap))
         let k = camera.intrinsics
@@ -91,6 +85,11 @@ final class LiDARDepthSource: NSObject, DepthSource, ARSessionDelegate, @uncheck
             }
         }
         let layout = BufferLayout(width: UInt32(size.width), height: UInt32(size.height), bytesPerRow: UInt32(bytesPerRow))
-        _ = try? session.pushArkitDepth(depth: depthBytes, confidence: confidenceBytes, layout: layout, info: info)
+        // Returns at once; the frame's problems reach the UI through the session's listener.
+        do {
+            try session.offerArkitDepth(depth: depthBytes, confidence: confidenceBytes, layout: layout, info: info)
+        } catch {
+            events.send(.failed(.core(error as? MandrelError ?? .Internal(message: "\(error)"))))
+        }
     }
 }

@@ -1,5 +1,6 @@
 // The UI's model: owns the ScanController on the main actor and republishes its phase.
-// Frames never pass through here: depth sources push on their own capture queues.
+// Frames never pass through here: depth sources offer them to the core from their own
+// capture queues, and the measurement is taken off the main actor (finishInBackground).
 import Combine
 import Foundation
 import Mandrel

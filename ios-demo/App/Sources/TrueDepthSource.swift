@@ -2,9 +2,12 @@
 // (the core wants raw depth, not hole-filled depth), synchronised with the video output so
 // Vision's hand landmarks belong to the same instant as the depth map, Float32 depth, and
 // intrinsics from the depth data's cameraCalibrationData scaled to the depth map.
-// Threading: the synchroniser delivers on `captureQueue`, which only picks the buffers and
-// hands them to `pushQueue` (Vision + the core's push) when the previous push has finished;
-// otherwise the frame is dropped, so the capture queue never waits on the core.
+// Threading: the synchroniser delivers on `captureQueue`, which runs Vision on the video frame
+// and offers the depth map to the core with `offerTruedepth`: the call copies the buffer and
+// returns at once; the core works one frame at a time on its own thread and drops a frame
+// that is still waiting when a newer one arrives (keep the latest, counted in
+// `Guidance.framesDropped`). The capture queue never waits on the core, and the outputs
+// discard late frames, so the camera never backs up either.
 import AVFoundation
 import Mandrel
 import ScanKit
@@ -15,13 +18,11 @@ final class TrueDepthSource: NSObject, DepthSource, AVCaptureDataOutputSynchroni
     private let depthOutput = AVCaptureDepthDataOutput()
     private var synchronizer: AVCaptureDataOutputSynchronizer?
     private let captureQueue = DispatchQueue(label: "mandrel.truedepth.capture", qos: .userInitiated)
-    private let pushQueue = DispatchQueue(label: "mandrel.truedepth.push", qos: .userInitiated)
     private let handPose = HandPoseDetector()
     private let lock = NSLock()
     private var session: ScanSession?
     private var events: ScanEventSink?
     private var configured = false
-    private var pushing = false
 
     func start(session: ScanSession, events: ScanEventSink) {
         lock.lock()
@@ -92,24 +93,17 @@ final class TrueDepthSource: NSObject, DepthSource, AVCaptureDataOutputSynchroni
               !synced.depthDataWasDropped else { return }
         lock.lock()
         let session = self.session, events = self.events
-        let busy = pushing
-        if session != nil && !busy { pushing = true }
         lock.unlock()
-        guard let session, let events, !busy else { return }
-        let depthData = synced.depthData
-        let timestamp = synced.timestamp.seconds
+        guard let session, let events else { return }
         var image: CVPixelBuffer?
         if let video = collection.synchronizedData(for: videoOutput) as? AVCaptureSynchronizedSampleBufferData,
            !video.sampleBufferWasDropped {
             image = CMSampleBufferGetImageBuffer(video.sampleBuffer)
         }
-        pushQueue.async { [self] in
-            defer { lock.lock(); pushing = false; lock.unlock() }
-            push(session: session, events: events, depthData: depthData, image: image, timestamp: timestamp)
-        }
+        offer(session: session, events: events, depthData: synced.depthData, image: image, timestamp: synced.timestamp.seconds)
     }
 
-    private func push(session: ScanSession, events: ScanEventSink, depthData original: AVDepthData,
+    private func offer(session: ScanSession, events: ScanEventSink, depthData original: AVDepthData,
                       image: CVPixelBuffer?, timestamp: Double) {
         let depthData = original.depthDataType == kCVPixelFormatType_DepthFloat32
             ? original : original.converting(toDepthDataType: kCVPixelFormatType_DepthFloat32)
@@ -140,14 +134,19 @@ final class TrueDepthSource: NSObject, DepthSource, AVCaptureDataOutputSynchroni
         defer { CVPixelBufferUnlockBaseAddress(map, .readOnly) }
         guard let base = CVPixelBufferGetBaseAddress(map) else { return }
         let bytesPerRow = CVPixelBufferGetBytesPerRow(map)
-        // Borrowed, not copied: the core reads the buffer once during the call.
+        // Not copied here: the offer copies the bytes once, inside the call, while the buffer is locked.
         let bytes = Data(bytesNoCopy: base, count: bytesPerRow * size.height, deallocator: .none)
         let info = FrameInfo(intrinsics: intrinsics, pose: nil, timestampS: timestamp, landmarks: landmarks)
-        // Errors reach the UI through the session's listener (onFrameRejected).
-        _ = try? session.pushTruedepth(depth: bytes, format: .depthFloat32,
+        // Returns at once. The frame's problems reach the UI through the session's listener
+        // (onFrameRejected); the offer itself only fails once the session is closed.
+        do {
+            try session.offerTruedepth(depth: bytes, format: .depthFloat32,
                                        layout: BufferLayout(width: UInt32(size.width), height: UInt32(size.height),
                                                             bytesPerRow: UInt32(bytesPerRow)),
                                        info: info)
+        } catch {
+            events.send(.failed(.core(error as? MandrelError ?? .Internal(message: "\(error)"))))
+        }
     }
 }
 

@@ -15,12 +15,14 @@ public struct ScanEventSink: Sendable {
     }
 }
 
-/// Something that pushes depth frames into a session on its own queue: the TrueDepth and
-/// LiDAR captures in the app, the virtual sensor in demo mode and tests. A source must not
-/// block its queue on the UI and must stop pushing (and release the session) after `stop`.
+/// Something that hands depth frames to a session on its own queue: the TrueDepth and LiDAR
+/// captures in the app, the virtual sensor in demo mode and tests. A source offers frames
+/// with the non-blocking `offer_*` calls (the core works one frame at a time and drops a
+/// waiting frame when a newer one comes), never waits on the UI, and must stop offering (and
+/// release the session) after `stop`.
 public protocol DepthSource: AnyObject, Sendable {
-    /// Starts pushing into `session`; `events` takes `sourceEnded` or `failed`.
+    /// Starts offering frames to `session`; `events` takes `sourceEnded` or `failed`.
     func start(session: ScanSession, events: ScanEventSink)
-    /// Stops pushing; safe to call when not started, and more than once.
+    /// Stops offering; safe to call when not started, and more than once.
     func stop()
 }

@@ -147,4 +147,10 @@ public struct LocalizedText: Sendable {
     public func progress(_ g: Guidance) -> String {
         format("guidance.progress", String(Int(g.coverageDeg.rounded())), String(g.framesFused))
     }
+
+    /// The overlay's dropped-frames line, e.g. "3 frames skipped to keep up with the camera";
+    /// `nil` while none was dropped.
+    public func dropped(_ g: Guidance) -> String? {
+        g.framesDropped == 0 ? nil : format("guidance.dropped", String(g.framesDropped))
+    }
 }

@@ -7,7 +7,10 @@ import Mandrel
 /// Runs the scan flow: feeds events into the `ScanStateMachine` on the main actor and
 /// carries out its effects with the Rust core (session, finish, seal), the depth source, the
 /// encrypted pending-upload store and the uploader. Core calls that take time (`finish`,
-/// sealing) run off the main actor; results from a cancelled scan are dropped.
+/// sealing) run off the main actor: depth sources offer frames to the core from their own
+/// queue (`offer_*`, never waiting), guidance and provisional measurements arrive through the
+/// core's listener, and `finish` runs through `finishInBackground`. Results from a cancelled
+/// scan are dropped.
 @MainActor
 public final class ScanController {
     /// Everything the controller works with.
@@ -57,6 +60,9 @@ public final class ScanController {
     public private(set) var session: ScanSession?
     /// Every effect run, in order (for diagnostics and tests).
     public private(set) var effectLog: [ScanEffect] = []
+    /// The latest events of a cancelled or replaced scan that arrived late and were dropped (a
+    /// guidance still in flight, a measurement that finished after cancel); the last 16 only.
+    public private(set) var staleEvents: [ScanEvent] = []
 
     private let deps: Dependencies
     /// Bumped when a scan starts or is discarded: late results of an older scan are dropped.
@@ -114,14 +120,11 @@ public final class ScanController {
     }
 
     private func receive(_ event: ScanEvent, generation mine: Int) {
-        guard mine == generation else { return }
+        guard mine == generation else {
+            staleEvents = Array((staleEvents + [event]).suffix(16))
+            return
+        }
         send(event)
-    }
-
-    /// Runs `body` off the main actor and sends its event back, unless the scan changed.
-    private func background(_ body: @escaping @Sendable () -> ScanEvent) {
-        let events = sink()
-        work.append(Task.detached { events.send(body()) })
     }
 
     private func run(_ effect: ScanEffect) {
@@ -146,17 +149,16 @@ public final class ScanController {
         case .stopCapture:
             deps.depthSource.stop()
 
-        case .measureProvisional, .finish:
+        case .finish:
             guard let session else { return }
-            let provisional = effect == .measureProvisional
-            background {
-                do {
-                    let m = try session.finish()
-                    return provisional ? .provisionalMeasured(m) : .measured(m)
-                } catch {
-                    let e = error as? MandrelError ?? .Internal(message: "\(error)")
-                    return provisional ? .provisionalUnavailable(e) : .failed(.core(e))
-                }
+            // The core waits for the frames already offered, measures on its own thread and
+            // calls the relay; the main actor never waits. A result that arrives after a
+            // cancel or a new scan is dropped by the sink's generation check.
+            let events = sink()
+            do {
+                try session.finishInBackground(listener: FinishRelay(events))
+            } catch {
+                send(.failed(.core(error as? MandrelError ?? .Internal(message: "\(error)"))))
             }
 
         case .seal(let consent):
@@ -251,7 +253,7 @@ public final class ScanController {
     }
 }
 
-/// Forwards the core's listener calls (on the pushing thread) to the controller.
+/// Forwards the core's listener calls (on its frame worker thread) to the controller.
 final class ListenerRelay: ScanListener, @unchecked Sendable {
     private let events: ScanEventSink
 
@@ -265,5 +267,28 @@ final class ListenerRelay: ScanListener, @unchecked Sendable {
 
     func onFrameRejected(rejection: FrameRejection) {
         events.send(.frameRejected(rejection))
+    }
+}
+
+/// Forwards the core's `finishInBackground` result (on its finish thread) to the controller.
+final class FinishRelay: FinishListener, @unchecked Sendable {
+    private let events: ScanEventSink
+
+    init(_ events: ScanEventSink) {
+        self.events = events
+    }
+
+    func onMeasurement(measurement: RingMeasurement) {
+        events.send(.measured(measurement))
+    }
+
+    func onFailure(message: String) {
+        events.send(.failed(.core(Self.error(message))))
+    }
+
+    /// The listener gets the core error's text ("not enough data: …", the usual case when
+    /// nothing was captured); anything else is a core failure the shopper cannot fix.
+    static func error(_ message: String) -> MandrelError {
+        message.hasPrefix("not enough data") ? .NotEnoughData(message: message) : .Internal(message: message)
     }
 }

@@ -11,7 +11,8 @@ public enum ScanEvent: Sendable {
     case consentGranted(ConsentRecord)
     /// The shopper declined: nothing is captured or kept.
     case consentDeclined
-    /// New guidance from the core after a frame.
+    /// New guidance from the core after a frame, with the latest provisional measurement and
+    /// the count of dropped frames.
     case guidance(Guidance)
     /// A frame was not fused.
     case frameRejected(FrameRejection)
@@ -19,11 +20,7 @@ public enum ScanEvent: Sendable {
     case sourceEnded
     /// The shopper asked to finish now.
     case finishRequested
-    /// A provisional measurement taken while capture goes on.
-    case provisionalMeasured(RingMeasurement)
-    /// A provisional measurement could not be taken (the core threw); capture goes on.
-    case provisionalUnavailable(MandrelError)
-    /// The final measurement.
+    /// The final measurement (from the core's `FinishListener`).
     case measured(RingMeasurement)
     /// The shopper asked to send the size to the retailer.
     case sendRequested
@@ -53,9 +50,7 @@ public enum ScanEffect: Equatable, Sendable {
     case startCapture
     /// Stop the depth source (the session stays for `finish`).
     case stopCapture
-    /// Measure what was captured so far without stopping.
-    case measureProvisional
-    /// Measure the finished capture.
+    /// Measure the finished capture in the background (`finishInBackground`).
     case finish
     /// Seal the measurement under this consent.
     case seal(ConsentRecord)

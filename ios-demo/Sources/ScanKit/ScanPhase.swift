@@ -19,6 +19,8 @@ public struct CaptureProgress: Equatable, Sendable {
     public var guidance: Guidance?
     /// Frames the core did not fuse since capture started.
     public var rejectedFrames: Int
+    /// Frames the core dropped to keep up with the camera (keep-latest policy of `offer_*`).
+    public var framesDropped: UInt32 { guidance?.framesDropped ?? 0 }
     /// Why the last frame was not fused, if the last frame was not fused.
     public var lastRejection: RejectionKind?
 
@@ -51,9 +53,10 @@ public enum ScanPhase: Equatable, Sendable {
     case awaitingConsent
     /// Frames flow into the core; the overlay shows the guidance.
     case capturing(CaptureProgress)
-    /// Still capturing, with a provisional size to show while the scan completes.
-    case provisional(CaptureProgress, RingMeasurement)
-    /// Capture stopped; the core is measuring.
+    /// Still capturing, with the core's provisional measurement (one with a ring value) to
+    /// show while the scan completes.
+    case provisional(CaptureProgress, ProvisionalMeasurement)
+    /// Capture stopped; the core is measuring off the main actor (`finishInBackground`).
     case finishing
     /// The measurement (status `ok`, or `needsRescan` with reasons).
     case result(RingMeasurement)

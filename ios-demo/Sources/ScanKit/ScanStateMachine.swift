@@ -3,29 +3,14 @@ import Mandrel
 /// The scan flow's rules: a pure function of (phase, event) → (phase, effects). It holds no
 /// platform object, so the same flow runs in the app, the demo mode and the tests.
 public struct ScanStateMachine: Sendable {
-    /// When to take a provisional measurement during capture.
+    /// The flow's settings.
     public struct Settings: Equatable, Sendable {
-        /// Fused frames before the first provisional measurement.
-        public var provisionalAfterFrames: UInt32
-        /// Degrees of the finger's circumference seen before the first provisional
-        /// measurement.
-        public var provisionalAfterCoverageDeg: Double
-        /// Fused frames between two provisional measurements (one at a time).
-        public var provisionalEveryFrames: UInt32
         /// Upload retries.
         public var retry: RetryPolicy
 
-        /// A provisional size once a third of the finger was seen in 8 fused frames, updated
-        /// every 6 fused frames.
-        public init(
-            provisionalAfterFrames: UInt32 = 8,
-            provisionalAfterCoverageDeg: Double = 120,
-            provisionalEveryFrames: UInt32 = 6,
-            retry: RetryPolicy = RetryPolicy()
-        ) {
-            self.provisionalAfterFrames = provisionalAfterFrames
-            self.provisionalAfterCoverageDeg = provisionalAfterCoverageDeg
-            self.provisionalEveryFrames = provisionalEveryFrames
+        /// The default retry policy. Provisional measurements need no settings: the core takes
+        /// them itself while frames arrive and delivers them with the guidance.
+        public init(retry: RetryPolicy = RetryPolicy()) {
             self.retry = retry
         }
     }
@@ -40,10 +25,10 @@ public struct ScanStateMachine: Sendable {
     public private(set) var envelope: SealedEnvelope?
     /// The rules' settings.
     public let settings: Settings
-    /// A provisional measurement is running.
-    private var provisionalInFlight = false
-    /// Fused frames when the last provisional measurement was requested.
-    private var provisionalAtFrames: UInt32?
+    /// A frame was rejected since the last guidance: the core reports a frame that was not
+    /// fused first as a rejection, then with its guidance, and the rejection stays on screen
+    /// until a later frame's guidance.
+    private var rejectedSinceGuidance = false
 
     /// A flow in `idle`.
     public init(settings: Settings = Settings()) {
@@ -85,38 +70,28 @@ public struct ScanStateMachine: Sendable {
 
         case (.capturing(var progress), .guidance(let g)):
             progress.guidance = g
-            progress.lastRejection = nil
-            phase = .capturing(progress)
-            return g.hint == .done ? endCapture() : provisionalDue(g)
+            if !rejectedSinceGuidance { progress.lastRejection = nil }
+            rejectedSinceGuidance = false
+            return continueCapture(progress, shown: nil, g)
 
-        case (.provisional(var progress, let m), .guidance(let g)):
+        case (.provisional(var progress, let shown), .guidance(let g)):
             progress.guidance = g
-            progress.lastRejection = nil
-            phase = .provisional(progress, m)
-            return g.hint == .done ? endCapture() : provisionalDue(g)
+            if !rejectedSinceGuidance { progress.lastRejection = nil }
+            rejectedSinceGuidance = false
+            return continueCapture(progress, shown: shown, g)
 
         case (.capturing(var progress), .frameRejected(let r)):
             progress.rejectedFrames += 1
             progress.lastRejection = r.kind
+            rejectedSinceGuidance = true
             phase = .capturing(progress)
             return []
 
         case (.provisional(var progress, let m), .frameRejected(let r)):
             progress.rejectedFrames += 1
             progress.lastRejection = r.kind
+            rejectedSinceGuidance = true
             phase = .provisional(progress, m)
-            return []
-
-        case (.capturing(let progress), .provisionalMeasured(let m)),
-             (.provisional(let progress, _), .provisionalMeasured(let m)):
-            provisionalInFlight = false
-            // Only a measurement that pins a size is worth showing while capture goes on.
-            if m.status == .ok { phase = .provisional(progress, m) }
-            return []
-
-        case (.capturing, .provisionalUnavailable), (.provisional, .provisionalUnavailable):
-            // Only the final measurement's errors stop the flow.
-            provisionalInFlight = false
             return []
 
         case (.capturing, .sourceEnded), (.provisional, .sourceEnded),
@@ -189,26 +164,22 @@ public struct ScanStateMachine: Sendable {
         consent = nil
         measurement = nil
         envelope = nil
-        provisionalInFlight = false
-        provisionalAtFrames = nil
+        rejectedSinceGuidance = false
     }
 
     private mutating func beginCapture() -> [ScanEffect] {
-        provisionalInFlight = false
-        provisionalAtFrames = nil
+        rejectedSinceGuidance = false
         phase = .capturing(.empty)
         return [.startCapture]
     }
 
-    /// A provisional measurement when enough was seen, none is running, and enough new frames
-    /// were fused since the last one.
-    private mutating func provisionalDue(_ g: Guidance) -> [ScanEffect] {
-        guard !provisionalInFlight, g.framesFused >= settings.provisionalAfterFrames,
-              g.coverageDeg >= settings.provisionalAfterCoverageDeg else { return [] }
-        if let last = provisionalAtFrames, g.framesFused < last + settings.provisionalEveryFrames { return [] }
-        provisionalInFlight = true
-        provisionalAtFrames = g.framesFused
-        return [.measureProvisional]
+    /// Capture goes on with new guidance: the core's provisional measurement is shown once it
+    /// has a ring value (a later one without a value keeps the last value on screen), and
+    /// guidance saying `done` (the measurement would be `ok`) ends capture.
+    private mutating func continueCapture(_ progress: CaptureProgress, shown: ProvisionalMeasurement?, _ g: Guidance) -> [ScanEffect] {
+        let latest = g.provisional.flatMap { $0.ringCircumferenceMm == nil ? nil : $0 } ?? shown
+        phase = latest.map { ScanPhase.provisional(progress, $0) } ?? ScanPhase.capturing(progress)
+        return g.hint == .done ? endCapture() : []
     }
 
     private mutating func endCapture() -> [ScanEffect] {

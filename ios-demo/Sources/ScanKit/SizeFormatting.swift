@@ -88,6 +88,14 @@ public struct ResultFormatter: Sendable {
         m.recommended?.sizes ?? m.sizes
     }
 
+    /// The provisional line shown while scanning, e.g. "So far: 54.3 mm ± 0.4 mm"; `nil` when
+    /// the core's provisional measurement has no ring value yet.
+    public func provisional(_ p: ProvisionalMeasurement) -> String? {
+        guard let ring = p.ringCircumferenceMm else { return nil }
+        guard let sigma = p.uncertaintyMm else { return text.format("result.provisional", millimetres(ring)) }
+        return text.format("result.provisionalUncertainty", millimetres(ring), millimetres(sigma))
+    }
+
     /// Every system, the locale's first.
     public func rows(_ labels: SizeLabels) -> [SizeRow] {
         let order = [primarySystem] + SizingSystem.allCases.filter { $0 != primarySystem }

@@ -4,14 +4,16 @@ import Mandrel
 
 /// The core's virtual depth sensor as a depth source: demo mode on devices (and simulators)
 /// without a depth camera, and the simulated scan of the tests. Its frames enter the session
-/// through the same validation and listener as camera frames. Available when the library is
+/// the way camera frames do: offered from its own queue without waiting (`offerNext`), then
+/// validated and reported to the listener by the core's frame worker. Available when the library is
 /// built with the `sim` feature (the `MANDREL_SIM` compilation condition).
 public final class VirtualDepthSource: DepthSource, @unchecked Sendable {
     /// The scan's seed (deterministic frames).
     public let seed: UInt64
     /// The scan's options.
     public let options: VirtualScanOptions
-    /// Pause between frames, seconds (about 1/30 in the demo, 0 in tests).
+    /// Pause between frames, seconds (about 1/30 in the demo: a camera's pace; at 0 the core
+    /// drops most frames, as it would for a camera much faster than it).
     public let frameIntervalSeconds: Double
     private let queue = DispatchQueue(label: "mandrel.virtual-sensor")
     private let lock = NSLock()
@@ -56,12 +58,12 @@ public final class VirtualDepthSource: DepthSource, @unchecked Sendable {
         queue.async { [weak self, frameIntervalSeconds] in
             while let self, self.isRunning(mine) {
                 do {
-                    guard try sensor.pushNext(session: session) != nil else {
+                    // Offered like a camera frame: returns at once; a frame still waiting when
+                    // the next one comes is dropped by the core (keep the latest).
+                    guard try sensor.offerNext(session: session) else {
                         events.send(.sourceEnded)
                         return
                     }
-                } catch MandrelError.InvalidFrame {
-                    // Already reported to the listener as a rejected frame; keep playing.
                 } catch {
                     events.send(.failed(.core(error as? MandrelError ?? .Internal(message: "\(error)"))))
                     return

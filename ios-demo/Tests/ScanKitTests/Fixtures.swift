@@ -23,8 +23,17 @@ enum Fixture {
             timings: StageTimings(trackMs: 0, fuseMs: 0, observeMs: 0, locateMs: 0, sectionMs: 0, totalMs: 0))
     }
 
-    static func guidance(frames: UInt32, coverage: Double, hint: ScanHint) -> Guidance {
-        Guidance(framesPushed: frames, framesFused: frames, coverageDeg: coverage, tracking: .platform, hint: hint)
+    static func guidance(frames: UInt32, coverage: Double, hint: ScanHint, provisional: ProvisionalMeasurement? = nil,
+                         dropped: UInt32 = 0) -> Guidance {
+        Guidance(framesPushed: frames, framesFused: frames, coverageDeg: coverage, tracking: .platform, hint: hint,
+                 provisional: provisional, framesDropped: dropped)
+    }
+
+    /// A provisional measurement as the core delivers it with the guidance.
+    static func provisional(frames: UInt32 = 10, ring: Double? = 54.2, status: MeasurementStatus = .ok,
+                            missing: RescanReason? = nil) -> ProvisionalMeasurement {
+        ProvisionalMeasurement(framesPushed: frames, ringCircumferenceMm: ring, uncertaintyMm: ring == nil ? nil : 0.3,
+                               status: status, missing: missing)
     }
 
     static let consent = ConsentRecord(purpose: "ring sizing for order 1234", scope: .measurement,

@@ -17,10 +17,11 @@ final class ScanStateMachineTests: XCTestCase {
         XCTAssertEqual(m.handle(.consentGranted(Fixture.consent)), [.startCapture])
         XCTAssertTrue(m.phase.isCapturing)
         XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 3, coverage: 40, hint: .keepMoving))), [])
-        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 9, coverage: 150, hint: .showPalmSide))), [.measureProvisional])
-        XCTAssertEqual(m.handle(.provisionalMeasured(Fixture.measurement())), [])
-        guard case .provisional(let progress, _) = m.phase else { return XCTFail("not provisional: \(m.phase)") }
-        XCTAssertEqual(progress.guidance?.framesFused, 9)
+        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 10, coverage: 150, hint: .showPalmSide,
+                                                           provisional: Fixture.provisional(status: .needsRescan, missing: .insufficientCoverage)))), [])
+        guard case .provisional(let progress, let shown) = m.phase else { return XCTFail("not provisional: \(m.phase)") }
+        XCTAssertEqual(progress.guidance?.framesFused, 10)
+        XCTAssertEqual(shown.ringCircumferenceMm, 54.2)
         XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 30, coverage: 300, hint: .done))), [.stopCapture, .finish])
         XCTAssertEqual(m.phase, .finishing)
         XCTAssertEqual(m.handle(.measured(Fixture.measurement())), [])
@@ -68,29 +69,72 @@ final class ScanStateMachineTests: XCTestCase {
         XCTAssertNil(m.consent)
     }
 
-    func testProvisionalSizesComeOneAtATimeAndOnlyAnOkOneIsShown() {
-        var m = ScanStateMachine(settings: .init(provisionalAfterFrames: 5, provisionalAfterCoverageDeg: 90, provisionalEveryFrames: 4))
+    func testProvisionalComesFromGuidanceOnlyWithARingValueAndDoneEndsCapture() {
+        var m = ScanStateMachine()
         capturing(&m)
+        // No provisional yet, then one without a ring value: still plain capture, no effect.
         XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 5, coverage: 80, hint: .keepMoving))), [])
-        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 6, coverage: 95, hint: .keepMoving))), [.measureProvisional])
-        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 11, coverage: 100, hint: .keepMoving))), [], "one at a time")
-        XCTAssertEqual(m.handle(.provisionalMeasured(Fixture.measurement(status: .needsRescan, reasons: [.insufficientCoverage]))), [])
-        XCTAssertTrue({ if case .capturing = m.phase { return true } else { return false } }())
-        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 9, coverage: 120, hint: .keepMoving))), [], "too soon after the last")
-        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 10, coverage: 130, hint: .keepMoving))), [.measureProvisional])
-        XCTAssertEqual(m.handle(.provisionalMeasured(Fixture.measurement(ring: 55))), [])
-        guard case .provisional(_, let shown) = m.phase else { return XCTFail("\(m.phase)") }
-        XCTAssertEqual(shown.ringCircumferenceMm, 55)
-        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 14, coverage: 200, hint: .keepMoving))), [.measureProvisional])
-        XCTAssertEqual(m.handle(.provisionalMeasured(Fixture.measurement(status: .needsRescan, reasons: [.tooNoisy]))), [])
-        guard case .provisional(_, let kept) = m.phase else { return XCTFail("a worse provisional hid the size: \(m.phase)") }
+        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 10, coverage: 95, hint: .keepMoving,
+                                                           provisional: Fixture.provisional(ring: nil, status: .needsRescan, missing: .fingerNotFound)))), [])
+        guard case .capturing = m.phase else { return XCTFail("a provisional without a value was shown: \(m.phase)") }
+        // The first one with a value moves to provisional; capture goes on.
+        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 20, coverage: 200, hint: .showPalmSide,
+                                                           provisional: Fixture.provisional(frames: 20, ring: 55, status: .needsRescan, missing: .tooNoisy)))), [])
+        guard case .provisional(_, let first) = m.phase else { return XCTFail("\(m.phase)") }
+        XCTAssertEqual(first.ringCircumferenceMm, 55)
+        XCTAssertTrue(m.phase.isCapturing)
+        // A later guidance without a value keeps the last value on screen, with the new guidance.
+        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 25, coverage: 230, hint: .keepMoving,
+                                                           provisional: Fixture.provisional(frames: 25, ring: nil, status: .needsRescan)))), [])
+        guard case .provisional(let p, let kept) = m.phase else { return XCTFail("a provisional without a value hid the size: \(m.phase)") }
         XCTAssertEqual(kept.ringCircumferenceMm, 55)
-        var n = ScanStateMachine(settings: .init(provisionalAfterFrames: 5, provisionalAfterCoverageDeg: 90))
+        XCTAssertEqual(p.guidance?.framesFused, 25)
+        // A newer value replaces it.
+        _ = m.handle(.guidance(Fixture.guidance(frames: 30, coverage: 260, hint: .keepMoving, provisional: Fixture.provisional(frames: 30, ring: 54.4))))
+        guard case .provisional(_, let newer) = m.phase else { return XCTFail("\(m.phase)") }
+        XCTAssertEqual(newer.ringCircumferenceMm, 54.4)
+        // Guidance says done (the core's provisional measurement would be ok): stop and measure.
+        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 40, coverage: 300, hint: .done, provisional: Fixture.provisional(frames: 40)))),
+                       [.stopCapture, .finish])
+        XCTAssertEqual(m.phase, .finishing)
+        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 41, coverage: 300, hint: .done))), [], "a late guidance after done")
+        XCTAssertEqual(m.phase, .finishing)
+        // Done from plain capture (no value shown yet) finishes too.
+        var d = ScanStateMachine()
+        capturing(&d)
+        XCTAssertEqual(d.handle(.guidance(Fixture.guidance(frames: 30, coverage: 300, hint: .done))), [.stopCapture, .finish])
+        var n = ScanStateMachine()
         capturing(&n)
         XCTAssertEqual(n.handle(.frameRejected(FrameRejection(timestampS: 1, kind: .noUsableDepth, message: "x"))), [])
         guard case .capturing(let progress) = n.phase else { return XCTFail("\(n.phase)") }
         XCTAssertEqual(progress.rejectedFrames, 1)
         XCTAssertEqual(progress.lastRejection, .noUsableDepth)
+        // The core follows a rejection with the same frame's guidance: the rejection stays on
+        // screen until the next frame's guidance.
+        _ = n.handle(.guidance(Fixture.guidance(frames: 1, coverage: 0, hint: .moveCloser)))
+        guard case .capturing(let same) = n.phase else { return XCTFail("\(n.phase)") }
+        XCTAssertEqual(same.lastRejection, .noUsableDepth)
+        _ = n.handle(.guidance(Fixture.guidance(frames: 2, coverage: 20, hint: .keepMoving)))
+        guard case .capturing(let next) = n.phase else { return XCTFail("\(n.phase)") }
+        XCTAssertNil(next.lastRejection)
+        XCTAssertEqual(next.rejectedFrames, 1)
+    }
+
+    func testDroppedFramesAreShownFromGuidance() {
+        var m = ScanStateMachine()
+        capturing(&m)
+        guard case .capturing(let empty) = m.phase else { return XCTFail("\(m.phase)") }
+        XCTAssertEqual(empty.framesDropped, 0)
+        _ = m.handle(.guidance(Fixture.guidance(frames: 12, coverage: 90, hint: .keepMoving, dropped: 3)))
+        guard case .capturing(let progress) = m.phase else { return XCTFail("\(m.phase)") }
+        XCTAssertEqual(progress.framesDropped, 3)
+        _ = m.handle(.guidance(Fixture.guidance(frames: 20, coverage: 200, hint: .keepMoving, provisional: Fixture.provisional(), dropped: 7)))
+        guard case .provisional(let later, _) = m.phase else { return XCTFail("\(m.phase)") }
+        XCTAssertEqual(later.framesDropped, 7)
+        let en = LocalizedText(localization: "en"), fr = LocalizedText(localization: "fr")
+        XCTAssertNil(en.dropped(Fixture.guidance(frames: 12, coverage: 90, hint: .keepMoving)), "nothing shown while none was dropped")
+        XCTAssertEqual(en.dropped(later.guidance!), "7 frames skipped to keep up with the camera")
+        XCTAssertEqual(fr.dropped(later.guidance!), "7 images sautées pour suivre la caméra")
     }
 
     func testSourceEndOrFinishTapEndsCapture() {
@@ -152,8 +196,8 @@ final class ScanStateMachineTests: XCTestCase {
             [.start(.notDetermined)],
             [.start(.authorized)],
             [.start(.authorized), .consentGranted(Fixture.consent)],
-            [.start(.authorized), .consentGranted(Fixture.consent), .guidance(Fixture.guidance(frames: 9, coverage: 200, hint: .keepMoving)),
-             .provisionalMeasured(Fixture.measurement())],
+            [.start(.authorized), .consentGranted(Fixture.consent),
+             .guidance(Fixture.guidance(frames: 10, coverage: 200, hint: .keepMoving, provisional: Fixture.provisional()))],
             [.start(.authorized), .consentGranted(Fixture.consent), .finishRequested],
             [.start(.authorized), .consentGranted(Fixture.consent), .finishRequested, .measured(Fixture.measurement())],
             [.start(.authorized), .consentGranted(Fixture.consent), .finishRequested, .measured(Fixture.measurement()), .sendRequested],
@@ -177,15 +221,26 @@ final class ScanStateMachineTests: XCTestCase {
         }
     }
 
-    func testCoreFailureDuringCaptureStopsTheSourceButAFailedProvisionalDoesNot() {
-        var m = ScanStateMachine(settings: .init(provisionalAfterFrames: 5, provisionalAfterCoverageDeg: 90, provisionalEveryFrames: 2))
+    func testCoreFailureDuringCaptureStopsTheSourceButAProvisionalAskingForMoreDoesNot() {
+        var m = ScanStateMachine()
         capturing(&m)
-        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 6, coverage: 95, hint: .keepMoving))), [.measureProvisional])
-        XCTAssertEqual(m.handle(.provisionalUnavailable(.NotEnoughData(message: "x"))), [])
+        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 10, coverage: 95, hint: .showPalmSide,
+                                                           provisional: Fixture.provisional(ring: nil, status: .needsRescan, missing: .insufficientCoverage)))), [])
         XCTAssertTrue(m.phase.isCapturing)
-        XCTAssertEqual(m.handle(.guidance(Fixture.guidance(frames: 8, coverage: 99, hint: .keepMoving))), [.measureProvisional], "the next one is taken")
         XCTAssertEqual(m.handle(.failed(.core(.InvalidConfig(message: "voxel")))), [.stopCapture])
         XCTAssertEqual(m.phase, .failed(.core(.InvalidConfig(message: "voxel"))))
+    }
+
+    func testAFinishFailureFromTheListenerFailsTheFlowWithTheCoreError() {
+        var m = ScanStateMachine()
+        capturing(&m)
+        XCTAssertEqual(m.handle(.finishRequested), [.stopCapture, .finish])
+        let e = FinishRelay.error("not enough data: no frame was pushed")
+        XCTAssertEqual(e, .NotEnoughData(message: "not enough data: no frame was pushed"))
+        XCTAssertEqual(FinishRelay.error("internal error (please report): x"), .Internal(message: "internal error (please report): x"))
+        XCTAssertEqual(m.handle(.failed(.core(e))), [], "capture already stopped")
+        XCTAssertEqual(m.phase, .failed(.core(e)))
+        XCTAssertEqual(m.handle(.measured(Fixture.measurement())), [], "a late measurement after the failure")
     }
 
     func testRetryPolicyClassifiesAndCapsDelays() {

@@ -4,8 +4,10 @@ import Mandrel
 import XCTest
 
 /// The whole flow through the real Rust library, with the virtual sensor as the depth
-/// source: consent, capture with guidance, provisional size, result, seal, upload with
-/// retries, and the envelope opened by the `mandrel` CLI (`MANDREL_CLI`, set by test.sh).
+/// source offering frames like a camera (`offerNext`: the core may drop frames): consent,
+/// capture with guidance and the core's provisional measurement, `finishInBackground`,
+/// result, seal, upload with retries, and the envelope opened by the `mandrel` CLI
+/// (`MANDREL_CLI`, set by test.sh).
 final class SimulatedScanTests: XCTestCase {
     func testSimulatedScanMeasuresWithinHalfAMillimetreAndItsEnvelopeOpensWithTheCli() async throws {
         try await SimulatedScan.measureSealUploadAndOpen()
@@ -13,6 +15,10 @@ final class SimulatedScanTests: XCTestCase {
 
     func testCancellingMidScanLeavesNothingBehind() async throws {
         try await SimulatedScan.cancelMidScan()
+    }
+
+    func testCancellingWhileTheCoreMeasuresDropsTheLateMeasurement() async throws {
+        try await SimulatedScan.cancelMidFinish()
     }
 
     func testCancellingWhileSealingKeepsNoEnvelope() async throws {
@@ -75,10 +81,10 @@ enum SimulatedScan {
             recipient = try String(contentsOfFile: keyPrefix + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        // 10 frames per second: slow enough that the provisional measurement (started after 8
-        // fused frames, then every 6) returns before the scan completes, even on a loaded CI
-        // machine; 60 frames, so that later provisional measurements have enough views to be
-        // `ok` (the early ones may ask for more).
+        // 10 frames per second, offered like a camera's: the core works each before the next
+        // comes unless the machine is loaded (then it drops some and says how many). 60 frames,
+        // so that the core's provisional measurement (every 10 frames) can reach `ok` and its
+        // guidance say `done` before the source runs out.
         var options = virtualScanDefaults()
         options.frames = 60
         let source = try VirtualDepthSource(seed: 17, options: options, frameIntervalSeconds: 0.1)
@@ -100,13 +106,37 @@ enum SimulatedScan {
         let error = ring - truth.ringCircumferenceMm
         print("simulated scan (seed 17, \(truth.finger), \(m.framesUsed) frames): ring \(String(format: "%.3f", ring)) mm, truth \(String(format: "%.3f", truth.ringCircumferenceMm)) mm, error \(String(format: "%+.3f", error)) mm")
         XCTAssertLessThanOrEqual(abs(error), 0.5)
-        XCTAssertTrue(c.effectLog.contains(.measureProvisional))
-        // Whether a mid-scan measurement is already `ok` (and so shown) depends on the views so
-        // far; the display rule itself is covered by ScanStateMachineTests. Here: it was asked
-        // for while capture went on, and the flow carried on to the final measurement.
-        let shown = phases.contains { if case .provisional = $0 { return true }; return false }
-        print("provisional size shown during capture: \(shown)")
+        // Measured through finishInBackground, after the capture stopped.
+        XCTAssertEqual(c.effectLog.filter { $0 == .finish }.count, 1)
         XCTAssertTrue(phases.contains(.finishing))
+        let stopAt = try XCTUnwrap(c.effectLog.firstIndex(of: .stopCapture)), finishAt = try XCTUnwrap(c.effectLog.firstIndex(of: .finish))
+        XCTAssertLessThan(stopAt, finishAt, "the source stops before the core measures")
+        // The guidance the overlay showed last, and the provisional measurements it carried.
+        let progresses: [(CaptureProgress, ProvisionalMeasurement?)] = phases.compactMap {
+            switch $0 {
+            case .capturing(let p): return (p, nil)
+            case .provisional(let p, let v): return (p, v)
+            default: return nil
+            }
+        }
+        let last = try XCTUnwrap(progresses.last?.0.guidance, "no guidance reached the controller")
+        let shown = progresses.compactMap { $0.1 }
+        XCTAssertFalse(shown.isEmpty, "the core delivered no provisional measurement with a value in \(last.framesPushed) frames")
+        XCTAssertTrue(shown.allSatisfy { $0.ringCircumferenceMm != nil })
+        let firstShown = try XCTUnwrap(shown.first)
+        // The session's own counts at the end (guidance that arrived after capture stopped is not shown).
+        let session = try XCTUnwrap(c.session, "the session is kept until the envelope is delivered")
+        let totals = try session.guidance()
+        XCTAssertEqual(totals.framesDropped, session.framesDropped())
+        XCTAssertLessThanOrEqual(totals.framesPushed + totals.framesDropped, 60, "more frames than the source has")
+        print("simulated scan, session totals: \(totals.framesPushed + totals.framesDropped) frames offered, \(totals.framesPushed) worked, \(totals.framesDropped) dropped")
+        // Guidance saying done moves straight to .finishing, so the phases hold the guidance just
+        // before it; capture stopping before the source's 60 frames means it came (nothing else here
+        // asks to finish).
+        let offered = totals.framesPushed + totals.framesDropped
+        let doneAt = offered < 60 ? "guidance said done on frame \(last.framesPushed + 1) worked, \(offered) of 60 offered"
+            : "the source ran out first (last hint shown \(last.hint))"
+        print("simulated scan, last guidance shown: \(last.framesPushed) frames worked, \(last.framesDropped) dropped; first provisional after \(firstShown.framesPushed) frames: \(String(format: "%.3f", firstShown.ringCircumferenceMm ?? .nan)) mm (\(firstShown.status)); \(doneAt)")
 
         c.send(.sendRequested)
         await expectEventually({ c.phase.isTerminal || { if case .failed = c.phase { return true }; return false }() }, "\(c.phase)")
@@ -174,10 +204,46 @@ enum SimulatedScan {
         XCTAssertEqual(leftovers, [], "files left behind: \(leftovers)")
     }
 
+    static func cancelMidFinish() async throws {
+        let dir = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = try VirtualDepthSource(seed: 5, options: virtualScanDefaults(), frameIntervalSeconds: 0.05)
+        let pending = PendingUploadStore(directory: dir.appendingPathComponent("pending"), keyStore: InMemoryKeyStore())
+        let c = controller(source: source, hand: source.truth.hand, finger: source.truth.finger, pending: pending,
+                           uploader: ScriptedUploader([]), key: "9Jh3y7bH9x0H4M1QfG8m2pXk0eV7cQ2l6sR1tY5uW3o")
+        c.start()
+        await expectEventually({ c.phase == .awaitingConsent })
+        c.send(.consentGranted(Fixture.consent))
+        await expectEventually({
+            switch c.phase {
+            case .capturing(let p), .provisional(let p, _): return (p.guidance?.framesPushed ?? 0) >= 6
+            default: return false
+            }
+        }, "\(c.phase)")
+        XCTAssertTrue(c.phase.isCapturing, "the scan ended before it could be finished by hand: \(c.phase)")
+        c.send(.finishRequested)
+        XCTAssertEqual(c.phase, .finishing, "finish must not wait on the main actor")
+        c.send(.cancel)
+        XCTAssertEqual(c.phase, .discarded)
+        let effects = c.effectLog.count
+        // The core still measures on its own thread; its listener's result arrives and is dropped.
+        let isFinishResult: (ScanEvent) -> Bool = {
+            switch $0 {
+            case .measured, .failed: return true
+            default: return false
+            }
+        }
+        await expectEventually({ c.staleEvents.contains(where: isFinishResult) }, "the cancelled measurement never came back: \(c.staleEvents.count) stale events")
+        XCTAssertEqual(c.phase, .discarded, "a late measurement revived the scan")
+        XCTAssertNil(c.machine.measurement)
+        XCTAssertEqual(c.effectLog.count, effects, "effects ran after cancel: \(c.effectLog.suffix(3))")
+        XCTAssertEqual(pending.pendingScanIDs(), [])
+    }
+
     static func cancelWhileSealing() async throws {
         let dir = try Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let source = try VirtualDepthSource(seed: 9, options: virtualScanDefaults())
+        let source = try VirtualDepthSource(seed: 9, options: virtualScanDefaults(), frameIntervalSeconds: 0.1)
         let pending = PendingUploadStore(directory: dir.appendingPathComponent("pending"), keyStore: InMemoryKeyStore())
         let c = controller(source: source, hand: source.truth.hand, finger: source.truth.finger, pending: pending,
                            uploader: ScriptedUploader([]), key: "9Jh3y7bH9x0H4M1QfG8m2pXk0eV7cQ2l6sR1tY5uW3o")

@@ -1,5 +1,5 @@
-// The live guidance overlay: the core's hint, coverage of the finger, tracking state, the
-// last rejection, and the provisional size once there is one.
+// The live guidance overlay: the core's hint, coverage of the finger, tracking state, frames
+// dropped to keep up, the last rejection, and the core's provisional size once it has one.
 import Mandrel
 import ScanKit
 import SwiftUI
@@ -7,7 +7,7 @@ import SwiftUI
 struct ScanView: View {
     @EnvironmentObject private var model: ScanModel
     let progress: CaptureProgress
-    let provisional: RingMeasurement?
+    let provisional: ProvisionalMeasurement?
 
     private var coverageFraction: Double {
         min((progress.guidance?.coverageDeg ?? 0) / 360, 1)
@@ -26,15 +26,17 @@ struct ScanView: View {
                     Text(model.text.text(for: g.hint)).font(.title3).multilineTextAlignment(.center)
                     Text(model.text.progress(g)).font(.footnote).monospacedDigit()
                     Text(model.text.text(for: g.tracking)).font(.caption).foregroundStyle(.secondary)
+                    if let dropped = model.text.dropped(g) {
+                        Text(dropped).font(.caption2).monospacedDigit().foregroundStyle(.secondary)
+                    }
                 } else {
                     Text(model.text.text(for: .holdStill)).font(.title3)
                 }
                 if let rejection = progress.lastRejection {
                     Text(model.text.message(for: rejection)).font(.caption).foregroundStyle(.orange)
                 }
-                if let provisional, let labels = model.formatter.labels(of: provisional) {
-                    let system = model.formatter.primarySystem
-                    Text(model.text.format("result.provisional", system.label(in: labels))).font(.headline)
+                if let provisional, let line = model.formatter.provisional(provisional) {
+                    Text(line).font(.headline).monospacedDigit()
                 }
             }
             .frame(maxWidth: 260)

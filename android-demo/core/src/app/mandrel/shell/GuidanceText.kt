@@ -3,6 +3,7 @@ package app.mandrel.shell
 import app.mandrel.FrameOutcome
 import app.mandrel.FrameRejection
 import app.mandrel.MandrelException
+import app.mandrel.ProvisionalMeasurement
 import app.mandrel.RejectionKind
 import app.mandrel.RescanReason
 import app.mandrel.ScanHint
@@ -23,7 +24,24 @@ object GuidanceText {
         ScanHint.SLOW_DOWN -> "Slow down: move the phone more slowly."
         ScanHint.SHOW_PALM_SIDE -> "Turn your hand to show the palm side of the finger."
         ScanHint.KEEP_MOVING -> "Keep moving slowly around the finger."
-        ScanHint.DONE -> "That's enough: hold on while we measure."
+        ScanHint.DONE -> "Done: hold still while we measure."
+    }
+
+    /** The Finishing screen's line: capture has stopped and the library is measuring. */
+    const val FINISHING = "Done: hold still, measuring…"
+
+    /** The overlay's dropped-frames line, or null while the library dropped none. */
+    fun dropped(framesDropped: UInt): String? = when (framesDropped) {
+        0u -> null
+        1u -> "1 frame skipped to keep up with the camera."
+        else -> "$framesDropped frames skipped to keep up with the camera."
+    }
+
+    /** The overlay's line for a provisional measurement, e.g. "So far: 54.2 mm ± 0.3 mm"; null without a ring value. */
+    fun provisional(p: ProvisionalMeasurement): String? {
+        val ring = p.ringCircumferenceMm ?: return null
+        val sigma = p.uncertaintyMm?.let { String.format(java.util.Locale.US, " ± %.1f mm", it) } ?: ""
+        return String.format(java.util.Locale.US, "So far: %.1f mm", ring) + sigma
     }
 
     /** A short status line for the tracking state. */

@@ -33,8 +33,8 @@ data class ResultView(
             SizeRow("India", s.india), SizeRow("China", s.cn),
         ).map { if (it.label == "n/a") it.copy(label = NOT_IN_CHART) else it }
 
-        /** The view of `m`; `provisional` words the headline as an estimate still being refined. */
-        fun of(m: RingMeasurement, provisional: Boolean = false): ResultView {
+        /** The view of the final measurement `m`. */
+        fun of(m: RingMeasurement): ResultView {
             val ring = m.ringCircumferenceMm
             val sigma = m.uncertaintyMm
             val circumference = ring?.let {
@@ -42,13 +42,13 @@ data class ResultView(
             }
             return when (m.status) {
                 MeasurementStatus.OK -> ResultView(
-                    headline = if (provisional) "Provisional size: confirm it, or keep scanning to refine it" else "Your ring size",
+                    headline = "Your ring size",
                     circumference = circumference,
                     sizes = m.sizes?.let(::rows) ?: emptyList(),
                     recommended = m.recommended?.let { rows(it.sizes) } ?: emptyList(),
                     advice = m.recommended?.advice?.takeIf { it.isNotBlank() },
                     problems = emptyList(),
-                    canSeal = !provisional && m.sizes != null,
+                    canSeal = m.sizes != null,
                 )
                 MeasurementStatus.NEEDS_RESCAN -> ResultView(
                     headline = "We can't give a size from this scan",

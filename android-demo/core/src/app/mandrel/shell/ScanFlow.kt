@@ -1,12 +1,16 @@
 package app.mandrel.shell
 
 import app.mandrel.FingerName
+import app.mandrel.FinishListener
+import app.mandrel.FrameRejection
+import app.mandrel.Guidance
 import app.mandrel.HandSide
 import app.mandrel.MandrelException
 import app.mandrel.MeasurementStatus
 import app.mandrel.RecordKind
 import app.mandrel.RingMeasurement
 import app.mandrel.ScanHint
+import app.mandrel.ScanListener
 import app.mandrel.ScanSession
 import app.mandrel.newScanId
 import app.mandrel.sealMeasurement
@@ -23,15 +27,19 @@ class FlowConfig(
 )
 
 /**
- * The scan flow: permission → consent → capture with live guidance → provisional size →
- * result → seal → upload with retry → done, or discard from anywhere.
+ * The scan flow: permission → consent → capture with live guidance (and the library's
+ * provisional size) → measuring in the background → result → seal → upload with retry →
+ * done, or discard from anywhere.
  *
  * The flow decides; the shell draws [state] and performs what the flow asks (start the
  * camera, send an [UploadRequest], wait `delayMs`). Every method is safe to call from any
- * thread (camera thread for [pushFrame], UI thread for the rest). A call that does not fit
- * the current state throws IllegalStateException, except [pushFrame], which ignores late
- * frames. Nothing is written to storage before [seal]; [cancel] closes the session and the
- * source and deletes every record of the scan.
+ * thread (camera thread for [offerFrame], UI thread for the rest) and none waits on the
+ * library's work: frames are offered (the library works them on its own thread and reports
+ * through the session's listener), and `finish` runs through `finishInBackground`. A call
+ * that does not fit the current state throws IllegalStateException, except [offerFrame],
+ * which ignores late frames. Nothing is written to storage before [seal]; [cancel] closes the
+ * session and the source and deletes every record of the scan, and a result of the
+ * cancelled scan that arrives later is dropped.
  */
 class ScanFlow(
     private val config: FlowConfig,
@@ -42,13 +50,20 @@ class ScanFlow(
     private var session: ScanSession? = null
     private var source: DepthSource? = null
     private var consent: ConsentRecord? = null
-    private var provisionalShown = false
+    /** Bumped when a capture starts or the scan is dropped: listener calls of an older session are ignored. */
+    private var generation = 0
+    /** A frame was rejected since the last guidance (its notice stays until the next good frame). */
+    private var rejectedSinceGuidance = false
 
-    /** Called after every state change, on the thread that caused it. */
+    /** Called after every state change, on the thread that caused it (the library's threads for guidance and results). */
     @Volatile var onStateChanged: ((FlowState) -> Unit)? = null
 
     /** The current state. */
     @Volatile var state: FlowState = FlowState.NeedsPermission
+        private set
+
+    /** Listener calls and measurements of a cancelled or replaced scan that arrived late and were dropped. */
+    @Volatile var lateResultsDropped: Int = 0
         private set
 
     private fun move(to: FlowState) {
@@ -80,76 +95,108 @@ class ScanFlow(
     fun startCapture(depth: DepthSource): Unit = synchronized(lock) {
         val ready = state as? FlowState.ReadyToScan ?: run { depth.close(); wrongState("startCapture") }
         val s = try { newSession() } catch (e: MandrelException) { depth.close(); throw e }
+        generation++
+        s.setListener(Live(generation))
         session = s
         source = depth
         consent = ready.consent
-        provisionalShown = false
+        rejectedSinceGuidance = false
         move(FlowState.Capturing(depth.name, null, GuidanceText.hint(ScanHint.HOLD_STILL), "", null))
     }
 
+    /** The live part of the current state, while capturing. */
+    private fun live(): FlowState.Capturing? = when (val s = state) {
+        is FlowState.Capturing -> s
+        is FlowState.Provisional -> s.live
+        else -> null
+    }
+
     /**
-     * Takes one frame from the source into the session and updates the guidance. Returns
-     * true when a frame was pushed. When guidance first says done, computes the provisional
-     * size; when the source runs dry, finishes. Frames arriving in any other state are ignored.
+     * Offers the source's next frame to the session (call it from the camera thread, as often
+     * as frames come): returns at once with true when a frame was offered. The guidance comes
+     * back through the session's listener. When the source runs dry, the measurement starts
+     * in the background. Frames arriving in any other state are ignored.
      */
-    fun pushFrame(): Boolean = synchronized(lock) {
+    fun offerFrame(): Boolean = synchronized(lock) {
         val s = session ?: return false
         val src = source ?: return false
-        val current = state
-        if (current !is FlowState.Capturing && current !is FlowState.Provisional) return false
-        val report = try {
-            src.pushNext(s)
-        } catch (e: MandrelException.InvalidFrame) {
-            if (current is FlowState.Capturing) move(current.copy(notice = GuidanceText.rejection(app.mandrel.RejectionKind.INVALID_FRAME)))
-            return false
-        }
-        if (report == null) {
-            if (src.exhausted && current is FlowState.Capturing) finishLocked()
-            return false
-        }
-        val g = report.guidance
-        if (current is FlowState.Capturing) {
-            if (g.hint == ScanHint.DONE && !provisionalShown) {
-                provisionalShown = true
-                val m = s.finish()
-                move(FlowState.Provisional(m, ResultView.of(m, provisional = true), g))
-            } else {
-                move(current.copy(guidance = g, hint = GuidanceText.hint(g.hint), tracking = GuidanceText.tracking(g.tracking),
-                    notice = GuidanceText.outcome(report.outcome)))
-            }
-        } else if (current is FlowState.Provisional) {
-            move(current.copy(guidance = g))
-        }
-        if (src.exhausted && state is FlowState.Capturing) finishLocked()
-        true
+        if (live() == null) return false
+        val offered = src.offerNext(s)
+        if (src.exhausted && live() != null) startFinishLocked()
+        offered
     }
 
-    /** From the provisional size: keep scanning to refine it. */
-    fun keepScanning(): Unit = synchronized(lock) {
-        val p = state as? FlowState.Provisional ?: wrongState("keepScanning")
-        val src = source ?: wrongState("keepScanning")
-        move(FlowState.Capturing(src.name, p.guidance, GuidanceText.hint(ScanHint.KEEP_MOVING),
-            p.guidance?.let { GuidanceText.tracking(it.tracking) } ?: "", null))
-    }
-
-    /** Measures from everything captured so far (the shopper tapped "measure" or confirmed the provisional size). */
+    /** Measures from everything captured so far, in the background (the shopper tapped "measure now"). */
     fun finish(): Unit = synchronized(lock) {
-        if (state !is FlowState.Capturing && state !is FlowState.Provisional) wrongState("finish")
-        finishLocked()
+        if (live() == null) wrongState("finish")
+        startFinishLocked()
     }
 
-    private fun finishLocked() {
+    private fun startFinishLocked() {
         val s = session ?: wrongState("finish")
-        val m: RingMeasurement = try {
-            s.finish()
-        } catch (e: MandrelException.NotEnoughData) {
-            val c = state as? FlowState.Capturing
-            if (c != null) move(c.copy(notice = GuidanceText.error(e).message))
-            return
+        val name = live()?.source ?: source?.name ?: ""
+        val back = live() ?: FlowState.Capturing(name, null, GuidanceText.hint(ScanHint.HOLD_STILL), "", null)
+        move(FlowState.Finishing(name, GuidanceText.FINISHING))
+        // The library waits for the frames already offered, measures on its own thread and
+        // calls back; nothing here waits on it.
+        try {
+            s.finishInBackground(Measured(generation, back))
+        } catch (e: MandrelException) {
+            move(back.copy(notice = GuidanceText.error(e).message))
         }
-        source?.close()
-        source = null
-        move(FlowState.Result(m, ResultView.of(m), null))
+    }
+
+    /** The session's listener: guidance (with the provisional measurement) and rejected frames, on the library's frame thread. */
+    private inner class Live(private val gen: Int) : ScanListener {
+        override fun onGuidance(guidance: Guidance): Unit = synchronized(lock) {
+            if (gen != generation) { lateResultsDropped++; return }
+            val current = state
+            val live = live() ?: return
+            val next = live.copy(
+                guidance = guidance,
+                hint = GuidanceText.hint(guidance.hint),
+                tracking = GuidanceText.tracking(guidance.tracking),
+                notice = if (rejectedSinceGuidance) live.notice else null,
+                dropped = GuidanceText.dropped(guidance.framesDropped),
+            )
+            rejectedSinceGuidance = false
+            // The provisional measurement is shown once it has a ring value; a later one without
+            // a value keeps the last value on screen.
+            val fresh = guidance.provisional?.takeIf { it.ringCircumferenceMm != null }
+            val shown = fresh ?: (current as? FlowState.Provisional)?.provisional
+            val size = shown?.let { GuidanceText.provisional(it) }
+            move(if (shown != null && size != null) FlowState.Provisional(next, shown, size) else next)
+            // Done: the library's provisional measurement would be ok. Stop and measure.
+            if (guidance.hint == ScanHint.DONE) startFinishLocked()
+        }
+
+        override fun onFrameRejected(rejection: FrameRejection): Unit = synchronized(lock) {
+            if (gen != generation) { lateResultsDropped++; return }
+            val live = live() ?: return
+            rejectedSinceGuidance = true
+            val next = live.copy(notice = GuidanceText.rejection(rejection))
+            move(when (val current = state) {
+                is FlowState.Provisional -> current.copy(live = next)
+                else -> next
+            })
+        }
+    }
+
+    /** The result of `finishInBackground`, on the library's finish thread. */
+    private inner class Measured(private val gen: Int, private val resume: FlowState.Capturing) : FinishListener {
+        override fun onMeasurement(measurement: RingMeasurement): Unit = synchronized(lock) {
+            if (gen != generation || state !is FlowState.Finishing) { lateResultsDropped++; return }
+            source?.close()
+            source = null
+            move(FlowState.Result(measurement, ResultView.of(measurement), null))
+        }
+
+        override fun onFailure(message: String): Unit = synchronized(lock) {
+            if (gen != generation || state !is FlowState.Finishing) { lateResultsDropped++; return }
+            // Nothing measurable yet (e.g. no frame arrived): back to capture, saying why.
+            val e = if (message.startsWith("not enough data")) MandrelException.NotEnoughData(message) else MandrelException.Internal(message)
+            move(resume.copy(notice = GuidanceText.error(e).message))
+        }
     }
 
     /** From a result without a size: scan again with the same consent. */
@@ -247,6 +294,8 @@ class ScanFlow(
     val holdsScanData: Boolean get() = synchronized(lock) { session != null || source != null }
 
     private fun closeSession() {
+        generation++
+        session?.setListener(null)
         session?.close()
         session = null
     }

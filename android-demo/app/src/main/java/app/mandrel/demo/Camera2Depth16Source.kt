@@ -12,7 +12,6 @@ import android.util.Size
 import app.mandrel.BufferLayout
 import app.mandrel.CameraIntrinsics
 import app.mandrel.FrameInfo
-import app.mandrel.FrameReport
 import app.mandrel.ScanSession
 import app.mandrel.shell.Depth16
 import app.mandrel.shell.DepthSource
@@ -22,7 +21,8 @@ import java.nio.ByteBuffer
 /**
  * A time-of-flight camera's `DEPTH16` stream through camera2, for phones that expose one
  * (`REQUEST_AVAILABLE_CAPABILITIES_DEPTH_OUTPUT`). No platform pose: mandrel tracks the
- * camera itself. Frames arrive on `handler`'s thread; [pushNext] takes the latest one.
+ * camera itself. Frames arrive on `handler`'s thread (the shell's camera thread); [offerNext]
+ * offers the latest one to the library, which copies it and returns at once.
  */
 class Camera2Depth16Source private constructor(
     private val device: CameraDevice,
@@ -33,8 +33,11 @@ class Camera2Depth16Source private constructor(
     private var latest: Image? = null
     private var closed = false
     private var captureSession: CameraCaptureSession? = null
-    private val depth: ByteBuffer = ByteBuffer.allocateDirect(2 * reader.width * reader.height)
-    private val confidence: ByteBuffer = ByteBuffer.allocateDirect(reader.width * reader.height)
+    // Reused for every frame: the offer copies them during the call.
+    private val depthBytes = ByteArray(2 * reader.width * reader.height)
+    private val confidenceBytes = ByteArray(reader.width * reader.height)
+    private val depth: ByteBuffer = ByteBuffer.wrap(depthBytes)
+    private val confidence: ByteBuffer = ByteBuffer.wrap(confidenceBytes)
 
     override val exhausted: Boolean get() = closed
 
@@ -47,13 +50,16 @@ class Camera2Depth16Source private constructor(
         }
     }
 
-    override fun pushNext(session: ScanSession): FrameReport? {
-        val image = synchronized(this) { latest.also { latest = null } } ?: return null
+    override fun offerNext(session: ScanSession): Boolean {
+        val image = synchronized(this) { latest.also { latest = null } } ?: return false
         try {
             val plane = image.planes[0]
             Depth16.split(plane.buffer, image.width, image.height, plane.rowStride, plane.pixelStride, depth, confidence)
-            return session.pushArcoreDepth(depth, confidence, BufferLayout(image.width.toUInt(), image.height.toUInt(), 0u),
+            // The reader's images all have the reader's size, the size of these arrays.
+            session.offerArcoreDepth(depthBytes, confidenceBytes,
+                BufferLayout(image.width.toUInt(), image.height.toUInt(), 0u),
                 FrameInfo(intrinsics, null, image.timestamp / 1e9, null))
+            return true
         } finally {
             image.close()
         }

@@ -10,10 +10,12 @@ import app.mandrel.shell.FlowState
 
 /**
  * The live guidance overlay: a ring that fills with the finger's observed circumference
- * (coverage, degrees), the hint in large type, the tracking line and the last frame's problem.
+ * (coverage, degrees), the hint in large type, the tracking line, the library's provisional
+ * size once it has one, the frames dropped to keep up, and the last frame's problem.
  */
 class GuidanceOverlayView(context: Context) : View(context) {
     private var state: FlowState.Capturing? = null
+    private var size: String? = null
     private val track = Paint(Paint.ANTI_ALIAS_FLAG).apply { style = Paint.Style.STROKE; strokeWidth = 18f; color = 0x33FFFFFF }
     private val fill = Paint(Paint.ANTI_ALIAS_FLAG).apply { style = Paint.Style.STROKE; strokeWidth = 18f; color = 0xFF3DDC84.toInt(); strokeCap = Paint.Cap.ROUND }
     private val big = Paint(Paint.ANTI_ALIAS_FLAG).apply { color = Color.WHITE; textSize = 56f; textAlign = Paint.Align.CENTER }
@@ -23,9 +25,10 @@ class GuidanceOverlayView(context: Context) : View(context) {
 
     init { setBackgroundColor(Color.BLACK) }
 
-    /** Shows `s`; call on the UI thread. */
-    fun show(s: FlowState.Capturing) {
+    /** Shows `s` and the provisional `size` line (null before there is one); call on the UI thread. */
+    fun show(s: FlowState.Capturing, size: String?) {
         state = s
+        this.size = size
         invalidate()
     }
 
@@ -42,8 +45,10 @@ class GuidanceOverlayView(context: Context) : View(context) {
         val frames = s.guidance?.let { "${it.framesFused} of ${it.framesPushed} frames fused" } ?: s.source
         canvas.drawText(frames, cx, cy + 12f, small)
         wrap(canvas, s.hint, cx, cy + r + 100f, big)
+        size?.let { canvas.drawText(it, cx, cy - r - 40f, big) }
         canvas.drawText(s.tracking, cx, cy + r + 240f, small)
-        s.notice?.let { wrap(canvas, it, cx, cy + r + 300f, warn) }
+        s.dropped?.let { canvas.drawText(it, cx, cy + r + 290f, small) }
+        s.notice?.let { wrap(canvas, it, cx, cy + r + 350f, warn) }
     }
 
     private fun wrap(canvas: Canvas, text: String, x: Float, y: Float, paint: Paint) {

@@ -42,7 +42,8 @@ import app.mandrel.shell.VirtualDepthSource
  * The demo shell: one Activity, framework views only. It draws the [ScanFlow]'s state and
  * does what the flow asks: camera permission, consent, a depth source (time-of-flight
  * camera2, ARCore when the vendor adapters are built in, or the virtual sensor in demo
- * mode), frames on a worker thread, the upload over HTTPS with the flow's retry delays.
+ * mode), frames offered from the camera thread (never waiting on the library), the
+ * measurement taken in the background, the upload over HTTPS with the flow's retry delays.
  */
 class MainActivity : Activity() {
     private val main = Handler(Looper.getMainLooper())
@@ -141,10 +142,9 @@ class MainActivity : Activity() {
             is FlowState.PermissionDenied -> screen("Camera needed", s.message, "Back" to { showStart() })
             is FlowState.NeedsConsent -> consentScreen(f)
             is FlowState.ReadyToScan -> startSource(f)
-            is FlowState.Capturing -> captureScreen(f, s)
-            is FlowState.Provisional -> resultScreen(s.view, null,
-                "Confirm this size" to { later { f.finish() } }, "Keep scanning" to { later { f.keepScanning(); pump(f) } },
-                "Cancel" to { later { f.cancel() } })
+            is FlowState.Capturing -> { captureScreen(f, s, null); pump(f) }
+            is FlowState.Provisional -> captureScreen(f, s.live, s.size)
+            is FlowState.Finishing -> screen("Measuring", s.message, "Cancel" to { later { f.cancel() } })
             is FlowState.Result -> resultScreen(s.view, s.message,
                 *(if (s.view.canSeal) arrayOf("Send to ${getString(R.string.store_name)}" to { sealInBackground(f) }) else emptyArray()),
                 "Scan again" to { rescan(f) }, "Discard" to { later { f.cancel() } })
@@ -198,7 +198,11 @@ class MainActivity : Activity() {
         }
     }
 
-    /** Pushes frames on the worker thread while the flow captures (about 15 per second). */
+    /**
+     * Offers frames from the camera thread while the flow captures (about 30 a second). An
+     * offer copies the frame and returns at once: the library works one frame at a time on its
+     * own thread and drops a waiting one when a newer one comes, so this thread never waits.
+     */
     private fun pump(f: ScanFlow) {
         if (pumping) return
         pumping = true
@@ -206,13 +210,13 @@ class MainActivity : Activity() {
             override fun run() {
                 val s = f.state
                 if (s !is FlowState.Capturing && s !is FlowState.Provisional) { pumping = false; return }
-                try { f.pushFrame() } catch (e: MandrelException) { main.post { screen("Scan failed", GuidanceText.error(e).message, "Back" to { f.cancel() }) } }
+                try { f.offerFrame() } catch (e: MandrelException) { main.post { screen("Scan failed", GuidanceText.error(e).message, "Back" to { f.cancel() }) } }
                 work.postDelayed(this, FRAME_INTERVAL_MS)
             }
         })
     }
 
-    private fun captureScreen(f: ScanFlow, s: FlowState.Capturing) {
+    private fun captureScreen(f: ScanFlow, s: FlowState.Capturing, size: String?) {
         if (overlay.parent == null) {
             val column = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL; setBackgroundColor(Color.BLACK) }
             column.addView(overlay, LinearLayout.LayoutParams(LinearLayout.LayoutParams.MATCH_PARENT, 0, 1f))
@@ -222,11 +226,11 @@ class MainActivity : Activity() {
             column.addView(buttons)
             setContentView(column)
         }
-        overlay.show(s)
+        overlay.show(s, size)
     }
 
     private fun rescan(f: ScanFlow) {
-        if (demoMode) later { f.rescan(VirtualDepthSource(VirtualSensor(System.nanoTime().toULong(), virtualScanDefaults()))); pump(f) }
+        if (demoMode) later { f.rescan(VirtualDepthSource(VirtualSensor(System.nanoTime().toULong(), virtualScanDefaults()))) }
         else { f.cancel("Starting again."); begin() }
     }
 
@@ -292,6 +296,6 @@ class MainActivity : Activity() {
 
     private companion object {
         const val REQUEST_CAMERA = 1
-        const val FRAME_INTERVAL_MS = 66L
+        const val FRAME_INTERVAL_MS = 33L
     }
 }

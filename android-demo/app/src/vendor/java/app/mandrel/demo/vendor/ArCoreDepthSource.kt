@@ -5,7 +5,6 @@ package app.mandrel.demo.vendor
 import app.mandrel.BufferLayout
 import app.mandrel.CameraPose
 import app.mandrel.FrameInfo
-import app.mandrel.FrameReport
 import app.mandrel.PoseConvention
 import app.mandrel.ScanSession
 import app.mandrel.demo.OffscreenGl
@@ -41,9 +40,11 @@ object ArCoreDepthSupport {
  * (not the display-oriented pose), intrinsics from `Camera.getImageIntrinsics()` scaled to
  * the depth image, and MediaPipe landmarks when a detector is given.
  *
- * ARCore's `Session.update()` needs a GL context on its thread: [pushNext] makes an
+ * ARCore's `Session.update()` needs a GL context on its thread: [offerNext] makes an
  * off-screen one on the first call, so every call must come from that one thread (the
- * shell's frame worker). No preview is drawn; the guidance overlay is the UI.
+ * shell's camera thread). The planes are copied into the offer, which returns at once, so
+ * ARCore's images are released before the library works the frame. No preview is drawn;
+ * the guidance overlay is the UI.
  */
 class ArCoreDepthSource(private val ar: Session, private val hands: MediaPipeHands?) : DepthSource {
     override val name: String = "ARCore depth"
@@ -58,18 +59,18 @@ class ArCoreDepthSource(private val ar: Session, private val hands: MediaPipeHan
 
     override val exhausted: Boolean get() = closed
 
-    override fun pushNext(session: ScanSession): FrameReport? {
-        if (closed) return null
+    override fun offerNext(session: ScanSession): Boolean {
+        if (closed) return false
         if (gl == null) {
             gl = OffscreenGl().also { ar.setCameraTextureName(it.cameraTexture) }
             ar.resume()
         }
         val f: Frame = ar.update()
-        if (f.timestamp == lastTimestampNs) return null // no new camera frame yet
+        if (f.timestamp == lastTimestampNs) return false // no new camera frame yet
         lastTimestampNs = f.timestamp
         val camera = f.camera
-        if (camera.trackingState != TrackingState.TRACKING) return null // no trustworthy pose
-        val depth = try { f.acquireRawDepthImage16Bits() } catch (e: NotYetAvailableException) { return null }
+        if (camera.trackingState != TrackingState.TRACKING) return false // no trustworthy pose
+        val depth = try { f.acquireRawDepthImage16Bits() } catch (e: NotYetAvailableException) { return false }
         try {
             val confidence = try { f.acquireRawDepthConfidenceImage() } catch (e: NotYetAvailableException) { null }
             try {
@@ -80,12 +81,13 @@ class ArCoreDepthSource(private val ar: Session, private val hands: MediaPipeHan
                 camera.pose.toMatrix(m, 0)
                 val landmarks = hands?.detect(f)?.let { (points, rotation) -> LandmarkMapper.toDepthPixels(points, rotation, colour, depthK) }
                 val plane = depth.planes[0]
-                return session.pushArcoreDepth(
-                    plane.buffer,
-                    confidence?.planes?.get(0)?.buffer ?: java.nio.ByteBuffer.allocateDirect(0),
+                session.offerArcoreDepth(
+                    bytesOf(plane.buffer),
+                    confidence?.planes?.get(0)?.buffer?.let(::bytesOf) ?: ByteArray(0),
                     BufferLayout(depth.width.toUInt(), depth.height.toUInt(), plane.rowStride.toUInt()),
                     FrameInfo(depthK, CameraPose(PoseConvention.ARCORE, m.toList()), f.timestamp / 1e9, landmarks),
                 )
+                return true
             } finally {
                 confidence?.close()
             }
@@ -93,6 +95,9 @@ class ArCoreDepthSource(private val ar: Session, private val hands: MediaPipeHan
             depth.close()
         }
     }
+
+    /** The plane's bytes (from its position to its limit), for the offer to copy. */
+    private fun bytesOf(plane: java.nio.ByteBuffer): ByteArray = ByteArray(plane.remaining()).also { plane.duplicate().get(it) }
 
     override fun close() {
         if (closed) return
