@@ -82,11 +82,6 @@ pub struct TrackConfig {
     pub sdf_refine_iterations: usize,
     /// Every `sdf_stride`-th full-resolution live point is used by the SDF refinement.
     pub sdf_stride: usize,
-    /// At most about this many live points go into the SDF refinement (the stride grows
-    /// on large frames): its cost per frame is bounded whatever the hand's size in the
-    /// image, while far more points than the data term counts independently
-    /// (`effective_points`) are kept.
-    pub sdf_refine_max_points: usize,
     /// Refine platform poses by point-to-SDF alignment on the fused volume (no raycast, no
     /// projective ICP) in `Tracker::track`; a frame it loses (or
     /// `false`) is refined by raycast + ICP as without a pose. The platform pose is a good
@@ -143,7 +138,6 @@ impl Default for TrackConfig {
             platform_sparse_min_pixels: 16_000,
             sdf_refine_iterations: 6,
             sdf_stride: 4,
-            sdf_refine_max_points: 4000,
             platform_sdf_tracking: false,
             sdf_coarse_points: 1500,
             sdf_coarse_iterations: 6,
@@ -258,12 +252,6 @@ impl TrackConfig {
             return bad(format!(
                 "sdf_refine_iterations = {} (allowed 0..=50), sdf_stride = {} (allowed 1..=64)",
                 self.sdf_refine_iterations, self.sdf_stride
-            ));
-        }
-        if !(100..=1_000_000).contains(&self.sdf_refine_max_points) {
-            return bad(format!(
-                "sdf_refine_max_points = {} (allowed 100..=1000000)",
-                self.sdf_refine_max_points
             ));
         }
         if !((1..=1_000_000).contains(&self.sdf_coarse_points)

@@ -614,8 +614,7 @@ impl Tracker {
                         &out.pose,
                         &c,
                         &params,
-                        cfg.sdf_stride
-                            .max(finest.points.len().div_ceil(cfg.sdf_refine_max_points)),
+                        cfg.sdf_stride,
                         cfg.sdf_refine_iterations,
                         gate,
                     ) {
