@@ -6,14 +6,15 @@
 //! squeezed across its own optical axis. This module finds the `s` that makes the kept
 //! observations of different views agree best (point-to-plane, pairs of views at least
 //! [`MIN_PAIR_ANGLE_DEG`] apart), with poses that do not depend on the intrinsics (platform
-//! poses). Multiplying the scan's lateral camera coordinates by the estimate (equivalently,
+//! poses). Each view also gets its own small shift, solved jointly, so that platform pose
+//! drift is not read as scale. Multiplying the scan's lateral camera coordinates by the estimate (equivalently,
 //! dividing the focal lengths by it) undoes the error.
 //!
 //! What it takes is what a session keeps after fusion: each frame's [`FrameObservations`]
 //! (world-space surface samples with normals) and the camera-to-world pose it was placed
 //! at. No depth image is needed.
 
-use nalgebra::{Isometry3, Point3, Vector3};
+use nalgebra::{DMatrix, DVector, Isometry3, Point3, SMatrix, SVector, Vector3};
 
 use super::observe::FrameObservations;
 
@@ -150,20 +151,33 @@ pub fn estimate_lateral_scale(views: &[ScaleView<'_>]) -> Result<LateralScale, F
             vs.len()
         )));
     }
+    let nv = vs.len();
     let mut s = 1.0;
-    let mut last = (0.0, 0.0, 0usize, Vec::new());
-    for _ in 0..4 {
-        // Per pair: Σ w·r·d and Σ w·d² of the linearised residual r + δ·d.
-        let mut per_pair: Vec<(usize, usize, f64, f64)> = Vec::with_capacity(pairs.len());
-        let mut n_corr = 0usize;
-        let mut rr = 0.0;
+    let mut shift = vec![Vector3::zeros(); nv];
+    let mut blocks: Vec<PairBlock> = Vec::new();
+    let mut n_corr = 0usize;
+    for _ in 0..5 {
+        // Per pair, the normal equations of the linearised residual
+        // r + δ·d + n_b·(Δt_a − Δt_b) in the unknowns (δ, Δt_a, Δt_b).
+        blocks.clear();
+        n_corr = 0;
         for &(i, j) in &pairs {
             let (a, b) = (&vs[i], &vs[j]);
-            let pb: Vec<Point3<f64>> =
-                b.pts.iter().zip(&b.lat).map(|(p, l)| p + l * (s - 1.0)).collect();
-            let (mut num, mut den) = (0.0, 0.0);
+            let pb: Vec<Point3<f64>> = b
+                .pts
+                .iter()
+                .zip(&b.lat)
+                .map(|(p, l)| p + l * (s - 1.0) + shift[j])
+                .collect();
+            let mut blk = PairBlock {
+                a: i,
+                b: j,
+                m: SMatrix::<f64, 7, 7>::zeros(),
+                v: SVector::<f64, 7>::zeros(),
+                n: 0,
+            };
             for ((p, l), n) in a.pts.iter().zip(&a.lat).zip(&a.nrm) {
-                let pa = p + l * (s - 1.0);
+                let pa = p + l * (s - 1.0) + shift[i];
                 let mut best = (MAX_MATCH_M * MAX_MATCH_M, usize::MAX);
                 for (k, q) in pb.iter().enumerate() {
                     let d2 = (pa - q).norm_squared();
@@ -178,71 +192,118 @@ pub fn estimate_lateral_scale(views: &[ScaleView<'_>]) -> Result<LateralScale, F
                 let nb = &b.nrm[k];
                 let r = nb.dot(&(pa - pb[k]));
                 let d = nb.dot(&(l - b.lat[k]));
-                let w = if r.abs() <= HUBER_M { 1.0 } else { HUBER_M / r.abs() };
-                num += w * r * d;
-                den += w * d * d;
-                rr += w * r * r;
-                n_corr += 1;
+                let jac = SVector::<f64, 7>::from_column_slice(&[
+                    d, nb.x, nb.y, nb.z, -nb.x, -nb.y, -nb.z,
+                ]);
+                let w = if r.abs() <= HUBER_M {
+                    1.0
+                } else {
+                    HUBER_M / r.abs()
+                };
+                blk.m += jac * jac.transpose() * w;
+                blk.v -= jac * (w * r);
+                blk.n += 1;
             }
-            if den > 0.0 {
-                per_pair.push((i, j, num, den));
+            if blk.n > 0 {
+                n_corr += blk.n;
+                blocks.push(blk);
             }
         }
-        let (num, den) = per_pair
-            .iter()
-            .fold((0.0, 0.0), |(a, b), p| (a + p.2, b + p.3));
-        if n_corr < 50 || den <= 0.0 {
+        if n_corr < 50 {
             return Err(FocalScaleError::Unconstrained(format!(
                 "{n_corr} correspondences over {} pairs",
                 pairs.len()
             )));
         }
-        let step = -num / den;
-        s = (s + step).clamp(SCALE_RANGE.0, SCALE_RANGE.1);
-        last = (rr, den, n_corr, per_pair);
-        if step.abs() < 1e-5 {
+        let Some(x) = solve(&blocks, nv, None) else {
+            return Err(FocalScaleError::Unconstrained(
+                "the views do not separate scale from shifts".into(),
+            ));
+        };
+        s = (s + x[0]).clamp(SCALE_RANGE.0, SCALE_RANGE.1);
+        for (v, t) in shift.iter_mut().enumerate() {
+            *t += Vector3::new(x[1 + 3 * v], x[2 + 3 * v], x[3 + 3 * v]);
+        }
+        if x[0].abs() < 1e-5 {
             break;
         }
     }
-    let (_, den, n_corr, per_pair) = last;
-    // Uncertainty: leave-one-view-out jackknife of the pooled solve (views are the
-    // independent units: one view's noise pattern is shared by all its correspondences).
-    let total = per_pair
-        .iter()
-        .fold((0.0, 0.0), |(a, b), p| (a + p.2, b + p.3));
+    // Uncertainty: leave-one-view-out jackknife of the last linearised solve (views are the
+    // independent units: one view's noise pattern and pose error are shared by all its
+    // correspondences).
     let mut est = Vec::new();
-    for v in 0..vs.len() {
-        let (mut a, mut b) = total;
-        let mut used = false;
-        for p in &per_pair {
-            if p.0 == v || p.1 == v {
-                a -= p.2;
-                b -= p.3;
-                used = true;
-            }
+    for v in 0..nv {
+        if !blocks.iter().any(|b| b.a == v || b.b == v) {
+            continue;
         }
-        if used && b > 0.0 {
-            est.push(-a / b);
+        if let Some(x) = solve(&blocks, nv, Some(v)) {
+            est.push(x[0]);
         }
     }
-    let nv = est.len() as f64;
-    let sigma = if est.len() >= 3 {
-        let m = est.iter().sum::<f64>() / nv;
-        ((nv - 1.0) / nv * est.iter().map(|e| (e - m).powi(2)).sum::<f64>()).sqrt()
-    } else {
+    if est.len() < 3 {
         return Err(FocalScaleError::Unconstrained(format!(
             "{} views in usable pairs",
             est.len()
         )));
-    };
-    let _ = den;
+    }
+    let ne = est.len() as f64;
+    let m = est.iter().sum::<f64>() / ne;
+    let sigma = ((ne - 1.0) / ne * est.iter().map(|e| (e - m).powi(2)).sum::<f64>()).sqrt();
     Ok(LateralScale {
         scale: s,
         sigma,
-        pairs: per_pair.len(),
+        pairs: blocks.len(),
         correspondences: n_corr,
     })
 }
+
+/// One pair's normal equations in (δ scale, shift of view `a`, shift of view `b`).
+struct PairBlock {
+    a: usize,
+    b: usize,
+    m: SMatrix<f64, 7, 7>,
+    v: SVector<f64, 7>,
+    n: usize,
+}
+
+/// Solves the pooled normal equations for (δ scale, per-view shifts), leaving out the pairs
+/// of view `skip`. A weak prior holds each shift near zero, which fixes the common shift
+/// that no pair can see.
+fn solve(blocks: &[PairBlock], nv: usize, skip: Option<usize>) -> Option<DVector<f64>> {
+    let dim = 1 + 3 * nv;
+    let mut m = DMatrix::<f64>::zeros(dim, dim);
+    let mut v = DVector::<f64>::zeros(dim);
+    let idx = |blk: &PairBlock, k: usize| -> usize {
+        match k {
+            0 => 0,
+            1..=3 => 1 + 3 * blk.a + (k - 1),
+            _ => 1 + 3 * blk.b + (k - 4),
+        }
+    };
+    for blk in blocks {
+        if Some(blk.a) == skip || Some(blk.b) == skip {
+            continue;
+        }
+        for r in 0..7 {
+            v[idx(blk, r)] += blk.v[r];
+            for c in 0..7 {
+                m[(idx(blk, r), idx(blk, c))] += blk.m[(r, c)];
+            }
+        }
+    }
+    let scale = (1..dim).map(|i| m[(i, i)]).fold(0.0, f64::max).max(1e-12);
+    for i in 1..dim {
+        m[(i, i)] += SHIFT_PRIOR * scale;
+    }
+    if m[(0, 0)] <= 0.0 {
+        return None;
+    }
+    m.cholesky().map(|c| c.solve(&v))
+}
+
+/// Weight of the prior that holds each view's shift near zero, relative to the strongest
+/// shift's data weight.
+const SHIFT_PRIOR: f64 = 1e-6;
 
 #[cfg(test)]
 mod tests {
