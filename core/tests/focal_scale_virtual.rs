@@ -32,8 +32,7 @@ fn with_focal(frames: &[Frame], factor: f64) -> Vec<Frame> {
             let k = f.intrinsics;
             let k = Intrinsics::new(k.width, k.height, k.fx * factor, k.fy * factor, k.cx, k.cy)
                 .expect("intrinsics");
-            Frame::new(f.depth.clone(), k, f.pose, f.landmarks.clone(), f.timestamp)
-                .expect("frame")
+            Frame::new(f.depth.clone(), k, f.pose, f.landmarks.clone(), f.timestamp).expect("frame")
         })
         .collect()
 }
