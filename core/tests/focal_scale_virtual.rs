@@ -77,6 +77,7 @@ fn a_three_percent_focal_error_is_found_from_the_scan_itself() {
             worst = worst.max((s - factor).abs());
             worst_z = worst_z.max((s - factor).abs() / sigma);
             assert!(sigma > 0.0 && sigma < 0.02, "σ {sigma}");
+            assert!((s - factor).abs() < 3.0 * sigma, "{s} ± {sigma} vs {factor}");
         }
     }
     println!("worst |error| {worst:.4}, worst |error|/σ {worst_z:.2}");
@@ -130,6 +131,46 @@ fn fixed_pattern_and_focal_error_through_the_session() {
             let (e, s, st) = measure(&sim, &fr);
             let (sc, ss) = estimate(&sim, &fr);
             println!("| {seed} | {factor} | {e:?} | {s:?} | {st:?} | {sc:.4} ± {ss:.4} |");
+        }
+    }
+}
+
+#[test]
+#[ignore = "ablation of the estimator's offset; run in release with --ignored --nocapture"]
+fn scale_offset_ablation() {
+    use mandrel_sim::PoseDrift;
+    let variants: [(&str, NoiseModel, bool); 4] = [
+        ("no noise, true poses", NoiseModel::none(), false),
+        (
+            "noise without flying pixels, true poses",
+            NoiseModel {
+                flying_pixel_prob: 0.0,
+                ..NoiseModel::truedepth()
+            },
+            false,
+        ),
+        ("truedepth, true poses", NoiseModel::truedepth(), false),
+        ("truedepth, drift", NoiseModel::truedepth(), true),
+    ];
+    for (name, noise, drift) in variants {
+        for seed in [11u64, 12] {
+            let opts = SimOptions {
+                pose_drift: if drift {
+                    PoseDrift::default()
+                } else {
+                    PoseDrift::none()
+                },
+                ..options(24, noise.clone())
+            };
+            let sim = SimScan::generate(seed, &opts).expect("sim");
+            let r: Vec<String> = [0.97, 1.0, 1.03]
+                .iter()
+                .map(|&f| {
+                    let (s, sg) = estimate(&sim, &with_focal(&sim.frames, f));
+                    format!("{s:.4}±{sg:.4}")
+                })
+                .collect();
+            println!("{name} seed {seed}: {}", r.join(" "));
         }
     }
 }

@@ -49,13 +49,21 @@ pub struct LateralScale {
     /// views agree: the ratio of the focal length the scan was given to the true one
     /// (1.03 when the given focal length is 3 % too long, making sizes 3 % too small).
     pub scale: f64,
-    /// One-sigma uncertainty of `scale`, from the spread of the per-view estimates.
+    /// One-sigma uncertainty of `scale`: the spread over views combined with the
+    /// estimator's own error on noisy virtual scans ([`MODEL_SIGMA`]), which dominates.
     pub sigma: f64,
+    /// The leave-one-view-out (jackknife) spread alone.
+    pub sigma_views: f64,
     /// Pairs of views that contributed.
     pub pairs: usize,
     /// Point correspondences in the final solve.
     pub correspondences: usize,
 }
+
+/// One-sigma error of the estimator that the spread over views does not show: depth noise
+/// pulls the estimate low and flattens its response (docs/accuracy.md, "Lateral scale from
+/// the scan itself").
+pub const MODEL_SIGMA: f64 = 0.005;
 
 /// Smallest angle between two views' directions to the scene for the pair to be used.
 pub const MIN_PAIR_ANGLE_DEG: f64 = 25.0;
@@ -66,6 +74,10 @@ const MAX_PAIR_ANGLE_DEG: f64 = 110.0;
 const SAMPLES_PER_VIEW: usize = 500;
 /// Pairs a view takes part in at most.
 const PAIRS_PER_VIEW: usize = 6;
+/// Samples of the other view that make the local plane a sample is compared with.
+const NEIGHBOURS: usize = 8;
+/// Fewest such samples for a comparison.
+const MIN_NEIGHBOURS: usize = 5;
 /// Largest distance of a correspondence, metres.
 const MAX_MATCH_M: f64 = 0.0025;
 /// Huber threshold of the point-to-plane residual, metres.
@@ -178,20 +190,42 @@ pub fn estimate_lateral_scale(views: &[ScaleView<'_>]) -> Result<LateralScale, F
             };
             for ((p, l), n) in a.pts.iter().zip(&a.lat).zip(&a.nrm) {
                 let pa = p + l * (s - 1.0) + shift[i];
-                let mut best = (MAX_MATCH_M * MAX_MATCH_M, usize::MAX);
+                // The local plane of view b around `pa`: centroid and principal normal of its
+                // nearest samples (single noisy samples and their normals bias the fit).
+                let mut near: Vec<(f64, usize)> = Vec::with_capacity(NEIGHBOURS + 1);
                 for (k, q) in pb.iter().enumerate() {
                     let d2 = (pa - q).norm_squared();
-                    if d2 < best.0 {
-                        best = (d2, k);
+                    if d2 < MAX_MATCH_M * MAX_MATCH_M
+                        && (near.len() < NEIGHBOURS || d2 < near[near.len() - 1].0)
+                    {
+                        let at = near.partition_point(|e| e.0 < d2);
+                        near.insert(at, (d2, k));
+                        near.truncate(NEIGHBOURS);
                     }
                 }
-                let k = best.1;
-                if k == usize::MAX || n.dot(&b.nrm[k]) < 0.7 {
+                if near.len() < MIN_NEIGHBOURS {
                     continue;
                 }
-                let nb = &b.nrm[k];
-                let r = nb.dot(&(pa - pb[k]));
-                let d = nb.dot(&(l - b.lat[k]));
+                let inv = 1.0 / near.len() as f64;
+                let qc = near.iter().fold(Vector3::zeros(), |acc, e| acc + pb[e.1].coords) * inv;
+                let lc = near.iter().fold(Vector3::zeros(), |acc, e| acc + b.lat[e.1]) * inv;
+                let nsum = near.iter().fold(Vector3::zeros(), |acc, e| acc + b.nrm[e.1]);
+                let mut cov = nalgebra::Matrix3::zeros();
+                for e in &near {
+                    let dq = pb[e.1].coords - qc;
+                    cov += dq * dq.transpose();
+                }
+                let eig = cov.symmetric_eigen();
+                let mut nb: Vector3<f64> = eig.eigenvectors.column(eig.eigenvalues.imin()).into();
+                if nb.dot(&nsum) < 0.0 {
+                    nb = -nb;
+                }
+                if n.dot(&nb) < 0.7 || nsum.normalize().dot(&nb) < 0.7 {
+                    continue;
+                }
+                let nb = &nb;
+                let r = nb.dot(&(pa.coords - qc));
+                let d = nb.dot(&(l - lc));
                 let jac = SVector::<f64, 7>::from_column_slice(&[
                     d, nb.x, nb.y, nb.z, -nb.x, -nb.y, -nb.z,
                 ]);
@@ -248,10 +282,11 @@ pub fn estimate_lateral_scale(views: &[ScaleView<'_>]) -> Result<LateralScale, F
     }
     let ne = est.len() as f64;
     let m = est.iter().sum::<f64>() / ne;
-    let sigma = ((ne - 1.0) / ne * est.iter().map(|e| (e - m).powi(2)).sum::<f64>()).sqrt();
+    let spread = ((ne - 1.0) / ne * est.iter().map(|e| (e - m).powi(2)).sum::<f64>()).sqrt();
     Ok(LateralScale {
         scale: s,
-        sigma,
+        sigma: spread.hypot(MODEL_SIGMA),
+        sigma_views: spread,
         pairs: blocks.len(),
         correspondences: n_corr,
     })
