@@ -77,7 +77,10 @@ fn a_three_percent_focal_error_is_found_from_the_scan_itself() {
             worst = worst.max((s - factor).abs());
             worst_z = worst_z.max((s - factor).abs() / sigma);
             assert!(sigma > 0.0 && sigma < 0.02, "σ {sigma}");
-            assert!((s - factor).abs() < 3.0 * sigma, "{s} ± {sigma} vs {factor}");
+            assert!(
+                (s - factor).abs() < 3.0 * sigma,
+                "{s} ± {sigma} vs {factor}"
+            );
         }
     }
     println!("worst |error| {worst:.4}, worst |error|/σ {worst_z:.2}");

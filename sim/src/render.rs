@@ -558,3 +558,65 @@ pub fn try_render_depth<R: Rng + ?Sized>(
     let clean = render_clean(scene, k, camera_to_world)?;
     apply_noise(&clean, noise, rng)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shapes::Plane;
+    use rand_pcg::Pcg64;
+
+    /// RMS over the image of the per-pixel mean of `n` noisy frames of a plane at 0.3 m.
+    fn mean_rms(noise: &NoiseModel, n: usize) -> f64 {
+        let k = Intrinsics::new(64, 48, 60.0, 60.0, 31.5, 23.5).expect("intrinsics");
+        let plane = Plane::new(Point3::new(0.0, 0.0, 0.3), -Vector3::z()).expect("plane");
+        let clean = render_clean(&plane, &k, &Isometry3::identity()).expect("render");
+        let mut rng = Pcg64::seed_from_u64(3);
+        let mut sum = vec![0.0; 64 * 48];
+        for _ in 0..n {
+            let f = apply_noise(&clean, noise, &mut rng).expect("noise");
+            for (s, d) in sum.iter_mut().zip(f.depth_m()) {
+                *s += *d as f64 - 0.3;
+            }
+        }
+        (sum.iter().map(|s| (s / n as f64).powi(2)).sum::<f64>() / sum.len() as f64).sqrt()
+    }
+
+    #[test]
+    fn the_fixed_share_survives_averaging_and_the_rest_does_not() {
+        let base = NoiseModel {
+            sigma_at_30cm_m: 0.001,
+            quantisation_m: None,
+            dropout_rate: 0.0,
+            ..NoiseModel::truedepth()
+        };
+        let fixed = NoiseModel {
+            fixed_pattern_share: 0.7,
+            fixed_pattern_cell_px: 0.0,
+            ..base.clone()
+        };
+        // 16 frames: white noise falls to σ/4, the fixed share stays at σ·√0.7.
+        let white = mean_rms(&base, 16);
+        let with_fixed = mean_rms(&fixed, 16);
+        assert!((white - 0.00025).abs() < 0.00003, "{white}");
+        let expect = 0.001 * (0.7f64 + 0.3 / 16.0).sqrt();
+        assert!(
+            (with_fixed - expect).abs() < 0.1 * expect,
+            "{with_fixed} vs {expect}"
+        );
+        // One frame keeps the total σ either way.
+        assert!((mean_rms(&fixed, 1) - 0.001).abs() < 0.0001);
+    }
+
+    #[test]
+    fn the_smooth_pattern_has_unit_variance_and_a_bad_share_is_refused() {
+        let p = fixed_pattern(200, 160, 8.0, 5);
+        let var = p.iter().map(|x| x * x).sum::<f64>() / p.len() as f64;
+        assert!((var - 1.0).abs() < 0.3, "{var}");
+        assert_eq!(p, fixed_pattern(200, 160, 8.0, 5));
+        let bad = NoiseModel {
+            fixed_pattern_share: 1.5,
+            ..NoiseModel::truedepth()
+        };
+        assert!(bad.validate().is_err());
+    }
+}

@@ -207,9 +207,17 @@ pub fn estimate_lateral_scale(views: &[ScaleView<'_>]) -> Result<LateralScale, F
                     continue;
                 }
                 let inv = 1.0 / near.len() as f64;
-                let qc = near.iter().fold(Vector3::zeros(), |acc, e| acc + pb[e.1].coords) * inv;
-                let lc = near.iter().fold(Vector3::zeros(), |acc, e| acc + b.lat[e.1]) * inv;
-                let nsum = near.iter().fold(Vector3::zeros(), |acc, e| acc + b.nrm[e.1]);
+                let qc = near
+                    .iter()
+                    .fold(Vector3::zeros(), |acc, e| acc + pb[e.1].coords)
+                    * inv;
+                let lc = near
+                    .iter()
+                    .fold(Vector3::zeros(), |acc, e| acc + b.lat[e.1])
+                    * inv;
+                let nsum = near
+                    .iter()
+                    .fold(Vector3::zeros(), |acc, e| acc + b.nrm[e.1]);
                 let mut cov = nalgebra::Matrix3::zeros();
                 for e in &near {
                     let dq = pb[e.1].coords - qc;
