@@ -9,7 +9,8 @@
 //! rising linearly between two angles) and at random; flying pixels at depth
 //! discontinuities (a depth between the foreground and the background, on both sides of
 //! the edge); Gaussian depth noise with σ(z) = σ₃₀ · (z / 0.3 m)²; quantisation of depth;
-//! the sensor's working range. It does not model lateral (x/y) edge blur, multipath, or
+//! a fixed, image-locked share of that noise that is the same in every frame (optional,
+//! [`NoiseModel::fixed_pattern_share`]); the sensor's working range. It does not model lateral (x/y) edge blur, multipath, or
 //! per-pixel confidence.
 //!
 //! Speed: primitives are rasterised one by one over the screen rectangle of their bounding
@@ -22,6 +23,15 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::SimError;
+use rand::SeedableRng;
+use rand_pcg::Pcg64;
+
+/// Total σ at 0.3 m of [`NoiseModel::truedepth_fitted`] (z² scaling gives its value at 0.2 m).
+const FITTED_SIGMA_AT_30CM_M: f64 = 0.00066;
+/// Fixed (image-locked) share of the variance of [`NoiseModel::truedepth_fitted`].
+const FITTED_FIXED_SHARE: f64 = 0.7;
+/// Blotch size of [`NoiseModel::truedepth_fitted`]'s fixed pattern, pixels.
+const FITTED_FIXED_CELL_PX: f64 = 8.0;
 
 /// A depth sensor's noise characteristics. All lengths in metres, angles in degrees.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +57,15 @@ pub struct NoiseModel {
     pub min_range_m: f64,
     /// Farthest depth the sensor reports.
     pub max_range_m: f64,
+    /// Share of the depth-noise variance that is fixed to the image (the same in every
+    /// frame, so averaging frames does not reduce it), as real TrueDepth boards show;
+    /// `0` = all noise is drawn afresh per frame.
+    pub fixed_pattern_share: f64,
+    /// Size of the fixed pattern's blotches, pixels (a smooth field of this cell size);
+    /// below 1, the fixed pattern is independent per pixel.
+    pub fixed_pattern_cell_px: f64,
+    /// Seed of the fixed pattern: one seed is one device.
+    pub fixed_pattern_seed: u64,
 }
 
 impl NoiseModel {
@@ -63,6 +82,9 @@ impl NoiseModel {
             quantisation_m: None,
             min_range_m: 0.0,
             max_range_m: f64::INFINITY,
+            fixed_pattern_share: 0.0,
+            fixed_pattern_cell_px: 0.0,
+            fixed_pattern_seed: 0,
         }
     }
 
@@ -80,6 +102,22 @@ impl NoiseModel {
             quantisation_m: Some(0.0001),
             min_range_m: 0.1,
             max_range_m: 1.2,
+            fixed_pattern_share: 0.0,
+            fixed_pattern_cell_px: 0.0,
+            fixed_pattern_seed: 0,
+        }
+    }
+
+    /// [`NoiseModel::truedepth`] fitted to real TrueDepth frames of a flat board at 0.2 m
+    /// (docs/accuracy.md, "TrueDepth noise model"): a smaller frame-to-frame σ plus a
+    /// fixed, image-locked pattern of small blotches, the same total σ.
+    pub fn truedepth_fitted() -> Self {
+        Self {
+            sigma_at_30cm_m: FITTED_SIGMA_AT_30CM_M,
+            fixed_pattern_share: FITTED_FIXED_SHARE,
+            fixed_pattern_cell_px: FITTED_FIXED_CELL_PX,
+            fixed_pattern_seed: 1,
+            ..Self::truedepth()
         }
     }
 
@@ -97,6 +135,9 @@ impl NoiseModel {
             quantisation_m: Some(0.001),
             min_range_m: 0.15,
             max_range_m: 5.0,
+            fixed_pattern_share: 0.0,
+            fixed_pattern_cell_px: 0.0,
+            fixed_pattern_seed: 0,
         }
     }
 
@@ -111,6 +152,7 @@ impl NoiseModel {
         let probs = [
             ("flying_pixel_prob", self.flying_pixel_prob),
             ("dropout_rate", self.dropout_rate),
+            ("fixed_pattern_share", self.fixed_pattern_share),
         ];
         for (n, p) in probs {
             if !(0.0..=1.0).contains(&p) {
@@ -122,10 +164,17 @@ impl NoiseModel {
             ("discontinuity_m", self.discontinuity_m),
             ("flying_trail_m", self.flying_trail_m),
             ("min_range_m", self.min_range_m),
+            ("fixed_pattern_cell_px", self.fixed_pattern_cell_px),
         ] {
             if !v.is_finite() || v < 0.0 {
                 return bad(format!("{n} is {v}, must be finite and >= 0"));
             }
+        }
+        if self.fixed_pattern_cell_px > 1000.0 {
+            return bad(format!(
+                "fixed_pattern_cell_px is {}, must be at most 1000",
+                self.fixed_pattern_cell_px
+            ));
         }
         if self.max_range_m.is_nan() || self.max_range_m <= self.min_range_m {
             return bad(format!(
@@ -415,14 +464,19 @@ pub fn apply_noise<R: Rng + ?Sized>(
             }
         }
     }
-    for d in out.iter_mut() {
+    let share = noise.fixed_pattern_share;
+    let fixed = (share > 0.0 && noise.sigma_at_30cm_m > 0.0)
+        .then(|| fixed_pattern(w, h, noise.fixed_pattern_cell_px, noise.fixed_pattern_seed));
+    let (k_temporal, k_fixed) = ((1.0 - share).sqrt(), share.sqrt());
+    for (i, d) in out.iter_mut().enumerate() {
         if *d <= 0.0 {
             continue;
         }
         let sigma = noise.sigma_at(*d);
         if sigma > 0.0 {
             let g: f64 = StandardNormal.sample(rng);
-            *d += sigma * g;
+            let f = fixed.as_ref().map_or(0.0, |p| p[i]);
+            *d += sigma * (k_temporal * g + k_fixed * f);
         }
         if let Some(q) = noise.quantisation_m {
             *d = (*d / q).round() * q;
@@ -433,6 +487,37 @@ pub fn apply_noise<R: Rng + ?Sized>(
     }
     let depth: Vec<f32> = out.into_iter().map(|d| d as f32).collect();
     Ok(DepthFrame::from_metres(clean.width, clean.height, depth)?)
+}
+
+/// The image-locked fixed pattern: a unit-variance field, a deterministic function of the
+/// image size, the cell size and the seed. Per-pixel Gaussian when `cell_px < 1`, otherwise
+/// Gaussian values on a grid of `cell_px` spacing, bilinearly interpolated and rescaled to
+/// unit variance.
+pub fn fixed_pattern(w: usize, h: usize, cell_px: f64, seed: u64) -> Vec<f64> {
+    let mut rng = Pcg64::seed_from_u64(seed);
+    let mut g = || -> f64 { StandardNormal.sample(&mut rng) };
+    if cell_px < 1.0 {
+        return (0..w * h).map(|_| g()).collect();
+    }
+    let gw = (w as f64 / cell_px).ceil() as usize + 2;
+    let gh = (h as f64 / cell_px).ceil() as usize + 2;
+    let grid: Vec<f64> = (0..gw * gh).map(|_| g()).collect();
+    // Bilinear interpolation of unit-variance nodes has mean variance (2/3)² over a cell.
+    let norm = 1.5;
+    let mut out = vec![0.0; w * h];
+    for v in 0..h {
+        let gy = v as f64 / cell_px;
+        let (y0, fy) = (gy.floor() as usize, gy.fract());
+        for u in 0..w {
+            let gx = u as f64 / cell_px;
+            let (x0, fx) = (gx.floor() as usize, gx.fract());
+            let at = |x: usize, y: usize| grid[y * gw + x];
+            out[v * w + u] = norm
+                * ((at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx) * (1.0 - fy)
+                    + (at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx) * fy);
+        }
+    }
+    out
 }
 
 /// Renders `scene` as a depth frame seen by a camera with intrinsics `k` at
@@ -472,4 +557,66 @@ pub fn try_render_depth<R: Rng + ?Sized>(
     noise.validate()?;
     let clean = render_clean(scene, k, camera_to_world)?;
     apply_noise(&clean, noise, rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shapes::Plane;
+    use rand_pcg::Pcg64;
+
+    /// RMS over the image of the per-pixel mean of `n` noisy frames of a plane at 0.3 m.
+    fn mean_rms(noise: &NoiseModel, n: usize) -> f64 {
+        let k = Intrinsics::new(64, 48, 60.0, 60.0, 31.5, 23.5).expect("intrinsics");
+        let plane = Plane::new(Point3::new(0.0, 0.0, 0.3), -Vector3::z()).expect("plane");
+        let clean = render_clean(&plane, &k, &Isometry3::identity()).expect("render");
+        let mut rng = Pcg64::seed_from_u64(3);
+        let mut sum = vec![0.0; 64 * 48];
+        for _ in 0..n {
+            let f = apply_noise(&clean, noise, &mut rng).expect("noise");
+            for (s, d) in sum.iter_mut().zip(f.depth_m()) {
+                *s += *d as f64 - 0.3;
+            }
+        }
+        (sum.iter().map(|s| (s / n as f64).powi(2)).sum::<f64>() / sum.len() as f64).sqrt()
+    }
+
+    #[test]
+    fn the_fixed_share_survives_averaging_and_the_rest_does_not() {
+        let base = NoiseModel {
+            sigma_at_30cm_m: 0.001,
+            quantisation_m: None,
+            dropout_rate: 0.0,
+            ..NoiseModel::truedepth()
+        };
+        let fixed = NoiseModel {
+            fixed_pattern_share: 0.7,
+            fixed_pattern_cell_px: 0.0,
+            ..base.clone()
+        };
+        // 16 frames: white noise falls to σ/4, the fixed share stays at σ·√0.7.
+        let white = mean_rms(&base, 16);
+        let with_fixed = mean_rms(&fixed, 16);
+        assert!((white - 0.00025).abs() < 0.00003, "{white}");
+        let expect = 0.001 * (0.7f64 + 0.3 / 16.0).sqrt();
+        assert!(
+            (with_fixed - expect).abs() < 0.1 * expect,
+            "{with_fixed} vs {expect}"
+        );
+        // One frame keeps the total σ either way.
+        assert!((mean_rms(&fixed, 1) - 0.001).abs() < 0.0001);
+    }
+
+    #[test]
+    fn the_smooth_pattern_has_unit_variance_and_a_bad_share_is_refused() {
+        let p = fixed_pattern(200, 160, 8.0, 5);
+        let var = p.iter().map(|x| x * x).sum::<f64>() / p.len() as f64;
+        assert!((var - 1.0).abs() < 0.3, "{var}");
+        assert_eq!(p, fixed_pattern(200, 160, 8.0, 5));
+        let bad = NoiseModel {
+            fixed_pattern_share: 1.5,
+            ..NoiseModel::truedepth()
+        };
+        assert!(bad.validate().is_err());
+    }
 }

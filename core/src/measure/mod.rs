@@ -13,6 +13,11 @@
 mod dedup;
 pub mod fit_geometry;
 #[cfg(feature = "internals")]
+pub mod focal_scale;
+#[cfg(not(feature = "internals"))]
+#[allow(dead_code)]
+pub(crate) mod focal_scale;
+#[cfg(feature = "internals")]
 pub mod locate;
 #[cfg(not(feature = "internals"))]
 pub(crate) mod locate;
