@@ -5,7 +5,10 @@
 //! way, and the peak during `finish` alone (the peak is reset before it). Run with and
 //! without landmarks (`MANDREL_LONG_SESSION_LANDMARKS=0`): without them observations are
 //! not cropped to the finger, the worst case for the store. `MANDREL_LONG_SESSION_SENSOR`
-//! picks the virtual sensor: `truedepth` (640x480, default) or `lidar` (256x192).
+//! picks the virtual sensor: `truedepth` (640x480, default) or `lidar` (256x192). With
+//! `MANDREL_LONG_SESSION_DISTINCT=1` every pass over the scan is a new virtual scan of the
+//! same hand in the same place (another camera path and noise), so no frame repeats an
+//! earlier one: the worst case for `finish`, which measures each distinct view once.
 //!
 //! `cargo bench -p mandrel-core --bench long_session`
 
@@ -91,7 +94,12 @@ fn main() {
         sensor,
         ..SimOptions::default()
     };
-    let sim = SimScan::generate(7, &opts).expect("virtual scan");
+    let distinct = std::env::var("MANDREL_LONG_SESSION_DISTINCT").is_ok_and(|v| v == "1");
+    let mut sim = SimScan::generate(7, &opts).expect("virtual scan");
+    let same_hand = SimOptions {
+        hand: Some(sim.hand.params().clone()),
+        ..opts.clone()
+    };
     let mut cfg = SessionConfig::new(sim.target);
     cfg.use_landmarks = landmarks;
     let mut session = ScanSession::new(cfg).expect("session");
@@ -100,12 +108,16 @@ fn main() {
         sim.frames[0].intrinsics.height,
     );
     println!(
-        "long session: {n} frames cycled from {} virtual {w}x{h} frames, landmarks {landmarks}, budget {} MiB",
+        "long session: {n} frames cycled from {} virtual {w}x{h} frames (a new scan each pass: {distinct}), landmarks {landmarks}, budget {} MiB",
         sim.frames.len(),
         MAX_SESSION_OBSERVATION_BYTES >> 20
     );
     let t0 = std::time::Instant::now();
     for i in 0..n {
+        let pass = i / sim.frames.len();
+        if distinct && pass > 0 && i % sim.frames.len() == 0 {
+            sim = SimScan::generate(7 + pass as u64, &same_hand).expect("virtual scan");
+        }
         let mut f = sim.frames[i % sim.frames.len()].clone();
         f.timestamp = i as f64 / 30.0;
         if !landmarks {
