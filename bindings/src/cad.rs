@@ -310,6 +310,7 @@ mod tests {
                 ring_outline_mm: outline,
                 knuckle: None,
             }),
+            duplicate_frames: core::Duplicates::default(),
         }
         .into()
     }

@@ -132,6 +132,14 @@ pub struct RingMeasurement {
     /// measurement (tests, previews) need not name it.
     #[uniffi(default = None)]
     pub fit_geometry: Option<crate::cad::FitGeometry>,
+    /// Frames left out because they repeat an earlier frame exactly (a replayed frame).
+    /// Defaults to 0 in the generated constructors.
+    #[uniffi(default = 0)]
+    pub duplicate_frames_exact: u32,
+    /// Frames left out because they were seen from (almost) the same viewpoint as an
+    /// earlier frame (camera and hand standing still). Defaults to 0.
+    #[uniffi(default = 0)]
+    pub duplicate_frames_near: u32,
 }
 
 impl From<sizes::Sizes> for SizeLabels {
@@ -270,6 +278,8 @@ impl From<core::Measurement> for RingMeasurement {
                 total_ms: m.timings_ms.total,
             },
             fit_geometry: m.fit_geometry.map(Into::into),
+            duplicate_frames_exact: m.duplicate_frames.exact.min(u32::MAX as usize) as u32,
+            duplicate_frames_near: m.duplicate_frames.near.min(u32::MAX as usize) as u32,
         }
     }
 }
@@ -303,6 +313,10 @@ impl From<RingMeasurement> for core::Measurement {
                 total: m.timings.total_ms,
             },
             fit_geometry: m.fit_geometry.map(Into::into),
+            duplicate_frames: core::Duplicates {
+                exact: m.duplicate_frames_exact as usize,
+                near: m.duplicate_frames_near as usize,
+            },
         }
     }
 }
@@ -341,6 +355,7 @@ mod tests {
             locate_method: Some(CoreLocateMethod::Landmarks),
             timings_ms: core::Timings::default(),
             fit_geometry: None,
+            duplicate_frames: core::Duplicates { exact: 3, near: 2 },
         }
     }
 

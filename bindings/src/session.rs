@@ -26,9 +26,17 @@ impl From<SessionError> for MandrelError {
             SessionError::NotEnoughData(m) => MandrelError::NotEnoughData(m),
             SessionError::Internal(m) => MandrelError::Internal(m),
             SessionError::Limit(l) => MandrelError::InvalidFrame(l.to_string()),
-            // A variant added to core after this mapping was written: its message
-            // is kept.
-            other => MandrelError::Internal(other.to_string()),
+            // A variant added to core after this mapping was written: the core says
+            // whose fault it is, so bad input never becomes `Internal`.
+            other => {
+                let m = other.to_string();
+                match other.kind() {
+                    core::SessionErrorKind::InvalidFrame => MandrelError::InvalidFrame(m),
+                    core::SessionErrorKind::InvalidConfig => MandrelError::InvalidConfig(m),
+                    core::SessionErrorKind::NotEnoughData => MandrelError::NotEnoughData(m),
+                    core::SessionErrorKind::Internal => MandrelError::Internal(m),
+                }
+            }
         }
     }
 }
@@ -634,5 +642,35 @@ impl ScanSession {
                 .map_err(|e| MandrelError::Internal(format!("PLY encoding: {e}")))?;
             Ok(out)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mandrel_core::limits::Limit;
+
+    #[test]
+    fn bad_input_never_maps_to_internal() {
+        let limit = Limit::SessionFrames.check(u64::MAX).unwrap_err();
+        let bad = [
+            SessionError::InvalidFrame("x".into()),
+            SessionError::InvalidConfig("x".into()),
+            SessionError::NotEnoughData("x".into()),
+            SessionError::Limit(limit),
+        ];
+        for e in bad {
+            assert_ne!(e.kind(), core::SessionErrorKind::Internal, "{e}");
+            let m = MandrelError::from(e.clone());
+            assert!(!matches!(m, MandrelError::Internal(_)), "{e} -> {m:?}");
+        }
+        assert_eq!(
+            MandrelError::from(SessionError::Limit(limit)),
+            MandrelError::InvalidFrame(limit.to_string())
+        );
+        assert!(matches!(
+            MandrelError::from(SessionError::Internal("bug".into())),
+            MandrelError::Internal(_)
+        ));
     }
 }

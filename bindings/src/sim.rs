@@ -197,6 +197,7 @@ pub fn simulated_scan(seed: u64) -> Result<Arc<VirtualSensor>, MandrelError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::measurement::measurement_to_json;
     use crate::session::session_config_defaults;
 
     #[test]
@@ -218,5 +219,44 @@ mod tests {
         assert_eq!(g.frames_pushed + g.frames_dropped, 12);
         assert!(g.frames_pushed >= 1);
         assert_eq!(g.frames_dropped, s.frames_dropped());
+    }
+
+    #[test]
+    fn replayed_frames_are_counted_as_duplicates_in_the_measurement() {
+        let mut options = virtual_scan_defaults();
+        options.sensor = VirtualSensorKind::Lidar;
+        options.frames = 16;
+        let sensor = VirtualSensor::new(5, options).unwrap();
+        let truth = sensor.truth();
+        let session = ScanSession::new(session_config_defaults(truth.hand, truth.finger)).unwrap();
+        let n = sensor.push_all(session.clone()).unwrap() as usize;
+        let first = session.finish().unwrap();
+        assert_eq!(
+            (first.duplicate_frames_exact, first.duplicate_frames_near),
+            (0, 0)
+        );
+        assert!(!measurement_to_json(first)
+            .unwrap()
+            .contains("duplicate_frames"));
+        // The same frames again, later: a replay adds no new view.
+        let end = sensor.scan.frames.last().unwrap().timestamp;
+        for f in &sensor.scan.frames {
+            let mut f = f.clone();
+            f.timestamp += end + 1.0;
+            session.push_frame("replay", f.timestamp, || Ok(f)).unwrap();
+        }
+        let again = session.finish().unwrap();
+        let found = (again.duplicate_frames_exact + again.duplicate_frames_near) as usize;
+        assert!(
+            found >= n / 2 && found <= n,
+            "{found} duplicates of {n} replayed frames"
+        );
+        let json = measurement_to_json(again).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            v["duplicate_frames"]["exact"].as_u64().unwrap()
+                + v["duplicate_frames"]["near"].as_u64().unwrap(),
+            found as u64
+        );
     }
 }

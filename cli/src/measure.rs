@@ -12,7 +12,9 @@ use mandrel_core::hand::{Finger, Hand, Target};
 use mandrel_core::measure::sizes::SizeSystem;
 use mandrel_core::measure::{MeasureDetail, Measurement, Status};
 use mandrel_core::scan::ScanFolder;
-use mandrel_core::session::{FrameOutcome, ScanSession, SessionConfig, SessionError};
+use mandrel_core::session::{
+    FrameOutcome, ScanSession, SessionConfig, SessionError, SessionErrorKind,
+};
 use nalgebra::Isometry3;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -57,12 +59,11 @@ fn parse_hand(s: &str) -> Result<Hand, String> {
 
 /// Maps a session error to the CLI's exit codes: caller input is `BadInput` (exit 2).
 pub fn session_error(e: SessionError) -> anyhow::Error {
-    match e {
-        SessionError::InvalidFrame(_) | SessionError::InvalidConfig(_) => {
-            BadInput(e.to_string()).into()
-        }
-        SessionError::NotEnoughData(_) | SessionError::Limit(_) => BadInput(e.to_string()).into(),
-        _ => anyhow::Error::new(e),
+    match e.kind() {
+        SessionErrorKind::InvalidFrame
+        | SessionErrorKind::InvalidConfig
+        | SessionErrorKind::NotEnoughData => BadInput(e.to_string()).into(),
+        SessionErrorKind::Internal => anyhow::Error::new(e),
     }
 }
 

@@ -90,7 +90,7 @@ fn measure_json_through_a_pipe_is_pure_json_and_no_bar() {
     );
     let v: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one JSON object");
     assert_eq!(v["format"], "mandrel.measurement");
-    assert_eq!(v["version"], 2);
+    assert_eq!(v["version"], mandrel_core::MEASUREMENT_VERSION);
     assert_valid(&v, "measure --json");
     assert!(!has_bar(&stderr), "stderr shows a progress bar: {stderr:?}");
     // The human summary piped: still no bar.

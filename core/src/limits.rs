@@ -25,9 +25,15 @@ pub const MAX_OBSERVATION_POINTS_PER_FRAME: u64 = 65_536;
 
 /// Budget for the observations a session keeps (bytes). Past it the store is thinned:
 /// every second kept frame is dropped and from then on only every second new frame is
-/// kept (the kept frames stay spread over the whole scan). `finish` needs about three
-/// times this on top.
+/// kept (the kept frames stay spread over the whole scan).
 pub const MAX_SESSION_OBSERVATION_BYTES: u64 = 96 << 20;
+
+/// Budget for the observations the section fit is given (bytes, after cropping each frame
+/// to the region around the finger the fit gathers from). The fit's working set is a
+/// small multiple of its input, so this bounds what measuring adds to a session; past it
+/// the frames are chosen to cover every direction around the finger
+/// (`measure::fit_frames`).
+pub const MAX_FIT_OBSERVATION_BYTES: u64 = 8 << 20;
 
 /// Largest `scan.json` read (bytes).
 pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;

@@ -62,6 +62,35 @@ pub enum SessionError {
     Limit(#[from] crate::limits::LimitExceeded),
 }
 
+/// Whose fault a [`SessionError`] is, for callers that map it onto their own errors (the
+/// FFI, the CLI's exit codes). Every variant is classified here, in the crate that defines
+/// it, so a new one cannot silently become a bug report for bad input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionErrorKind {
+    /// A frame, landmark set or the session's size limits: the caller's input.
+    InvalidFrame,
+    /// The configuration.
+    InvalidConfig,
+    /// A request the session's data cannot serve yet.
+    NotEnoughData,
+    /// A fault inside mandrel.
+    Internal,
+}
+
+impl SessionError {
+    /// Whose fault this error is.
+    pub fn kind(&self) -> SessionErrorKind {
+        match self {
+            SessionError::InvalidFrame(_) | SessionError::Limit(_) => {
+                SessionErrorKind::InvalidFrame
+            }
+            SessionError::InvalidConfig(_) => SessionErrorKind::InvalidConfig,
+            SessionError::NotEnoughData(_) => SessionErrorKind::NotEnoughData,
+            SessionError::Internal(_) => SessionErrorKind::Internal,
+        }
+    }
+}
+
 impl From<FrameError> for SessionError {
     fn from(e: FrameError) -> Self {
         SessionError::InvalidFrame(e.to_string())

@@ -68,6 +68,7 @@ fn measurement(ring: Vec<[f64; 2]>, knuckle: Option<Vec<[f64; 2]>>) -> Measureme
             ring_outline_mm: ring,
             knuckle,
         }),
+        duplicate_frames: Default::default(),
     };
     // The JSON round trip keeps it, as the CLI reads it back.
     let json = serde_json::to_string(&m).unwrap();

@@ -26,6 +26,7 @@ pub const NEAR_ANGLE_DEG: f64 = 0.5;
 
 /// Duplicate frames found in a scan and left out of the measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Duplicates {
     /// Frames whose observations repeat an earlier frame's exactly (a replayed frame).
     pub exact: usize,
@@ -37,6 +38,11 @@ impl Duplicates {
     /// Exact and near duplicates together.
     pub fn total(&self) -> usize {
         self.exact + self.near
+    }
+
+    /// Whether no duplicate was found.
+    pub fn is_none(&self) -> bool {
+        self.total() == 0
     }
 }
 

@@ -11,6 +11,7 @@
 //! Only invalid options are an `Err`.
 
 mod dedup;
+mod fit_frames;
 pub mod fit_geometry;
 #[cfg(feature = "internals")]
 pub mod focal_scale;
@@ -217,8 +218,9 @@ pub const MEASUREMENT_FORMAT: &str = "mandrel.measurement";
 
 /// The version of the measurement JSON this core writes in its `version` field. Version 1
 /// is the JSON written before the format was named: it has neither field, and reads as
-/// version 1. Version 2 adds the two fields and nothing else.
-pub const MEASUREMENT_VERSION: u32 = 2;
+/// version 1. Version 2 adds the two fields (and the optional `fit_geometry`); version 3
+/// the optional `duplicate_frames`.
+pub const MEASUREMENT_VERSION: u32 = 3;
 
 /// The version a measurement JSON without a `version` field has (written before the format
 /// was versioned).
@@ -277,6 +279,11 @@ pub struct Measurement {
     /// measurements from before it existed, and when no ring section was fitted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit_geometry: Option<FitGeometry>,
+    /// Frames left out of the measurement because they repeat an earlier view (a replayed
+    /// frame, or camera and hand standing still): they would make the estimate look more
+    /// certain than the data is. Absent when there were none, and before version 3.
+    #[serde(default, skip_serializing_if = "Duplicates::is_none")]
+    pub duplicate_frames: Duplicates,
 }
 
 /// What the scan left for measuring.
@@ -341,6 +348,7 @@ pub fn measure_detailed(
         locate_method: None,
         timings_ms: timings,
         fit_geometry: None,
+        duplicate_frames: Duplicates::default(),
     };
     let mut detail = MeasureDetail {
         finger: None,
@@ -375,16 +383,7 @@ pub fn measure_detailed(
     // Repeated views carry no new information: measure each viewpoint once.
     let (keep, duplicates) = dedup::distinct_frames(input.observations);
     detail.duplicates = duplicates;
-    let distinct_obs: Vec<FrameObservations>;
-    let observations: &[FrameObservations] = if duplicates.total() == 0 {
-        input.observations
-    } else {
-        distinct_obs = keep
-            .iter()
-            .map(|&i| input.observations[i].clone())
-            .collect();
-        &distinct_obs
-    };
+    m.duplicate_frames = duplicates;
     let distinct_views = dedup::distinct_landmark_views(input.landmark_views);
     let landmark_views: &[LandmarkView] = &distinct_views;
 
@@ -419,7 +418,15 @@ pub fn measure_detailed(
         mcp: found.mcp.position,
         pip: found.pip.position,
     };
-    let sections = SectionMeasurer::new(observations, &axis, &options.section).and_then(|sm| {
+    // What the fit gathers from, bounded whatever the length of the scan.
+    let observations = fit_frames::fit_observations(
+        input.observations,
+        &keep,
+        &axis.mcp,
+        &axis.pip,
+        &options.section,
+    );
+    let sections = SectionMeasurer::new(&observations, &axis, &options.section).and_then(|sm| {
         let sm = sm.with_axis_sigma_rad(found.direction_sigma_rad());
         // The ring section (as `sm.ring()`), the knuckle scan and the two taper
         // sections only share the axis: measured side by side.
