@@ -5,7 +5,10 @@
 //! runs the variants whose name contains it). `ring_bias_pose_jitter` adds random rigid pose
 //! errors and eroded edges to the section fit alone; `tracked_pose_radial_bias` measures how
 //! far a pose-less session's tracked cameras sit nearer their target than the true ones
-//! (`ABLATION_NOISE` sets the noise, mm).
+//! (`ABLATION_NOISE` sets the noise, mm). `fused_model_radial_offset`,
+//! `single_frame_registration_shift` and `growing_model_registration_shift` separate the
+//! fused model's offset from the registration's (`ABLATION_SEEDS=n` runs seeds 100..100+n;
+//! `ABLATION_SDF_ITERS` sets the tracked session's SDF refinement iterations).
 
 mod common;
 #[path = "webxr_hand/glb.rs"]
@@ -702,7 +705,8 @@ fn ablation_noise() -> f64 {
 #[ignore = "diagnostic: prints the fused model's offset from the true surface"]
 fn fused_model_radial_offset() {
     let noise = ablation_noise();
-    let r: Vec<(u64, Option<(f64, f64)>, Option<(f64, f64)>)> = ablation_seeds()
+    type Row = (u64, Option<(f64, f64)>, Option<(f64, f64)>);
+    let r: Vec<Row> = ablation_seeds()
         .par_iter()
         .map(|&s| {
             (
