@@ -5,7 +5,10 @@
 //! runs the variants whose name contains it). `ring_bias_pose_jitter` adds random rigid pose
 //! errors and eroded edges to the section fit alone; `tracked_pose_radial_bias` measures how
 //! far a pose-less session's tracked cameras sit nearer their target than the true ones
-//! (`ABLATION_NOISE` sets the noise, mm).
+//! (`ABLATION_NOISE` sets the noise, mm). `fused_model_radial_offset`,
+//! `single_frame_registration_shift` and `growing_model_registration_shift` separate the
+//! fused model's offset from the registration's (`ABLATION_SEEDS=n` runs seeds 100..100+n;
+//! `ABLATION_SDF_ITERS` sets the tracked session's SDF refinement iterations).
 
 mod common;
 #[path = "webxr_hand/glb.rs"]
@@ -475,7 +478,14 @@ fn tracked_radial_bias(seed: u64, noise_mm: f64, frames: usize) -> Option<(f64, 
     )
     .ok()?;
     let x = scan.finger_truth.ring_point;
-    let mut s = ScanSession::new(SessionConfig::new(scan.target)).ok()?;
+    let mut cfg = SessionConfig::new(scan.target);
+    if let Some(n) = std::env::var("ABLATION_SDF_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.track.sdf_refine_iterations = n;
+    }
+    let mut s = ScanSession::new(cfg).ok()?;
     let mut est = Vec::new();
     for (f, t) in scan.frames.iter().zip(&scan.true_poses) {
         if let Some(p) = s.push_frame(f.clone()).ok()?.pose {
@@ -516,7 +526,11 @@ fn tracked_radial_bias(seed: u64, noise_mm: f64, frames: usize) -> Option<(f64, 
 #[test]
 #[ignore = "diagnostic: prints the tracked poses' radial bias"]
 fn tracked_pose_radial_bias() {
-    let seeds: Vec<u64> = (100..108).collect();
+    let seeds: Vec<u64> = std::env::var("ABLATION_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(100..108, |n: u64| 100..100 + n)
+        .collect();
     let noise: f64 = std::env::var("ABLATION_NOISE")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -532,6 +546,304 @@ fn tracked_pose_radial_bias() {
                 2.0 * std::f64::consts::PI * b
             ),
             None => println!("seed {s}: not sized"),
+        }
+    }
+}
+
+/// A session fused at the frames' exact poses (no refinement, no measuring).
+fn fuse_at_true_poses(seed: u64, noise_mm: f64, frames: usize) -> Option<(SimScan, ScanSession)> {
+    let scan = SimScan::generate(
+        seed,
+        &SimOptions {
+            frames,
+            poses_given: true,
+            pose_drift: PoseDrift::none(),
+            noise: Some(NoiseModel {
+                sigma_at_30cm_m: noise_mm * 1e-3,
+                ..NoiseModel::truedepth()
+            }),
+            ..SimOptions::default()
+        },
+    )
+    .ok()?;
+    let mut cfg = SessionConfig::new(scan.target);
+    cfg.refine_platform_poses = false;
+    cfg.keep_observations = false;
+    let mut s = ScanSession::new(cfg).ok()?;
+    for (f, t) in scan.frames.iter().zip(&scan.true_poses) {
+        let mut f = f.clone();
+        f.pose = Some(*t);
+        if let Err(e) = s.push_frame(f) {
+            eprintln!("seed {seed}: {e}");
+            return None;
+        }
+    }
+    Some((scan, s))
+}
+
+/// Whether `p` lies within 5 mm of the ring's plane and 15 mm of the finger axis.
+fn near_ring(scan: &SimScan, p: &nalgebra::Point3<f64>) -> bool {
+    let v = p - scan.finger_truth.ring_point;
+    let ax = scan.finger_truth.axis;
+    let along = v.dot(&ax);
+    along.abs() < 0.005 && (v - ax * along).norm() < 0.015
+}
+
+/// The fused model's surface against the true one: frames fused at their exact poses,
+/// raycast from every true pose, and the distance along the true normal from the true
+/// surface to each hit near the ring (positive: the model lies outside). Returns (mean,
+/// median) in mm.
+fn fused_model_offset(seed: u64, noise_mm: f64, frames: usize) -> Option<(f64, f64)> {
+    use mandrel_sim::{Ray, Surface};
+    use nalgebra::Point3;
+    let (scan, s) = fuse_at_true_poses(seed, noise_mm, frames)?;
+    let scene = scan.hand.scene();
+    let mut d = Vec::new();
+    for (f, t) in scan.frames.iter().zip(&scan.true_poses) {
+        let img = s.volume().raycast(&f.intrinsics, t);
+        for p in img.points.iter().filter(|p| p.x.is_finite()) {
+            let p = p.cast::<f64>();
+            if !near_ring(&scan, &p) {
+                continue;
+            }
+            let o = Point3::from(t.translation.vector);
+            let Ok(ray) = Ray::new(o, p - o) else {
+                continue;
+            };
+            if let Some(h) = scene.intersect(&ray, 0.0, 10.0) {
+                let cos = -h.normal.dot(&ray.dir);
+                if cos > 0.3 {
+                    d.push(-((p - o).norm() - h.t) * cos * 1e3);
+                }
+            }
+        }
+    }
+    if d.is_empty() {
+        return None;
+    }
+    let mean = d.iter().sum::<f64>() / d.len() as f64;
+    d.sort_by(|a, b| a.total_cmp(b));
+    Some((mean, d[d.len() / 2]))
+}
+
+/// What the point-to-SDF refinement sees at the true poses: every frame's live points near
+/// the ring, their fused distance divided by the field's gradient length (as
+/// `track::sdf` uses it) against their true distance along the true normal (both positive
+/// outside, mm). Returns (mean fused residual, mean true residual), over points whose
+/// fused residual is within 6 mm.
+fn sdf_residual_offset(seed: u64, noise_mm: f64, frames: usize) -> Option<(f64, f64)> {
+    use mandrel_sim::{Ray, Surface};
+    use nalgebra::{Point3, Vector3};
+    let (scan, s) = fuse_at_true_poses(seed, noise_mm, frames)?;
+    let vol = s.volume();
+    let scene = scan.hand.scene();
+    let h = 0.0005f32;
+    let (mut sum_f, mut sum_t, mut n) = (0.0, 0.0, 0usize);
+    for (f, t) in scan.frames.iter().zip(&scan.true_poses) {
+        let k = &f.intrinsics;
+        let w = f.depth.width() as usize;
+        for (i, &z) in f.depth.depth_m().iter().enumerate() {
+            if !(z > 0.0) {
+                continue;
+            }
+            let (u, v) = ((i % w) as f64, (i / w) as f64);
+            let z = z as f64;
+            let pc = Point3::new((u - k.cx) / k.fx * z, (v - k.cy) / k.fy * z, z);
+            let p = t * pc;
+            if !near_ring(&scan, &p) {
+                continue;
+            }
+            let pf = p.cast::<f32>();
+            let Some(r) = vol.sdf_at(&pf) else { continue };
+            let mut g = Vector3::zeros();
+            let mut ok = true;
+            for a in 0..3 {
+                let mut e = Vector3::zeros();
+                e[a] = h;
+                match (vol.sdf_at(&(pf + e)), vol.sdf_at(&(pf - e))) {
+                    (Some(x1), Some(x0)) => g[a] = (x1 - x0) / (2.0 * h),
+                    _ => ok = false,
+                }
+            }
+            let gn = g.norm();
+            if !ok || !(0.25..=4.0).contains(&gn) || (r / gn).abs() > 0.006 {
+                continue;
+            }
+            let o = Point3::from(t.translation.vector);
+            let Ok(ray) = Ray::new(o, p - o) else {
+                continue;
+            };
+            if let Some(hit) = scene.intersect(&ray, 0.0, 10.0) {
+                let cos = -hit.normal.dot(&ray.dir);
+                if cos > 0.3 {
+                    sum_f += (r / gn) as f64;
+                    sum_t += -((p - o).norm() - hit.t) * cos;
+                    n += 1;
+                }
+            }
+        }
+    }
+    (n > 0).then(|| (sum_f / n as f64 * 1e3, sum_t / n as f64 * 1e3))
+}
+
+fn ablation_seeds() -> Vec<u64> {
+    std::env::var("ABLATION_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(100..108, |n: u64| 100..100 + n)
+        .collect()
+}
+
+fn ablation_noise() -> f64 {
+    std::env::var("ABLATION_NOISE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0)
+}
+
+#[test]
+#[ignore = "diagnostic: prints the fused model's offset from the true surface"]
+fn fused_model_radial_offset() {
+    let noise = ablation_noise();
+    type Row = (u64, Option<(f64, f64)>, Option<(f64, f64)>);
+    let r: Vec<Row> = ablation_seeds()
+        .par_iter()
+        .map(|&s| {
+            (
+                s,
+                fused_model_offset(s, noise, 32),
+                sdf_residual_offset(s, noise, 32),
+            )
+        })
+        .collect();
+    for (s, m, r) in &r {
+        if let (Some((m, md)), Some((rf, rt))) = (m, r) {
+            println!(
+                "seed {s}: model offset mean {m:+.3} mm, median {md:+.3} mm; live points: \
+                 SDF residual {rf:+.3} mm, true {rt:+.3} mm"
+            );
+        } else {
+            println!("seed {s}: no model");
+        }
+    }
+}
+
+/// One-frame registration against a model fused at the exact poses: each frame tracked
+/// pose-less from its true pose (the tracker primed with it), and the tracked camera's
+/// depth of the true ring point minus the true one (negative: the camera registered nearer
+/// the finger). Returns the mean over the tracked frames, mm.
+fn single_frame_depth_shift(
+    seed: u64,
+    noise_mm: f64,
+    frames: usize,
+    sdf_iters: usize,
+) -> Option<f64> {
+    use mandrel_core::track::{TrackConfig, TrackStatus, Tracker};
+    let (scan, s) = fuse_at_true_poses(seed, noise_mm, frames)?;
+    let x = scan.finger_truth.ring_point;
+    let mut d = Vec::new();
+    for (f, t) in scan.frames.iter().zip(&scan.true_poses) {
+        let mut tr = Tracker::new(TrackConfig {
+            sdf_refine_iterations: sdf_iters,
+            ..TrackConfig::default()
+        })
+        .ok()?;
+        tr.bootstrap(&f.depth, Some(*t));
+        tr.bootstrap(&f.depth, Some(*t));
+        let Ok(r) = tr.track(&f.depth, &f.intrinsics, s.volume(), None) else {
+            continue;
+        };
+        if r.health.status == TrackStatus::Ok {
+            d.push(((r.pose.inverse() * x).z - (t.inverse() * x).z) * 1e3);
+        }
+    }
+    (!d.is_empty()).then(|| d.iter().sum::<f64>() / d.len() as f64)
+}
+
+#[test]
+#[ignore = "diagnostic: prints single-frame registration's depth shift against a true model"]
+fn single_frame_registration_shift() {
+    let noise = ablation_noise();
+    let r: Vec<(u64, Option<f64>, Option<f64>)> = ablation_seeds()
+        .par_iter()
+        .map(|&s| {
+            (
+                s,
+                single_frame_depth_shift(s, noise, 32, 0),
+                single_frame_depth_shift(s, noise, 32, 6),
+            )
+        })
+        .collect();
+    for (s, a, b) in &r {
+        println!("seed {s}: depth shift ICP only {a:+.3?} mm, with SDF refinement {b:+.3?} mm");
+    }
+}
+
+/// As [`single_frame_depth_shift`], but each frame registered against the model fused from
+/// the frames before it only (at their exact poses), as a pose-less session's growing model.
+/// Returns the mean depth shift (mm) without and with the SDF refinement, over frames 2...
+fn growing_model_depth_shift(seed: u64, noise_mm: f64, frames: usize) -> Option<(f64, f64)> {
+    use mandrel_core::track::{TrackConfig, TrackStatus, Tracker};
+    let scan = SimScan::generate(
+        seed,
+        &SimOptions {
+            frames,
+            poses_given: true,
+            pose_drift: PoseDrift::none(),
+            noise: Some(NoiseModel {
+                sigma_at_30cm_m: noise_mm * 1e-3,
+                ..NoiseModel::truedepth()
+            }),
+            ..SimOptions::default()
+        },
+    )
+    .ok()?;
+    let mut cfg = SessionConfig::new(scan.target);
+    cfg.refine_platform_poses = false;
+    cfg.keep_observations = false;
+    let mut s = ScanSession::new(cfg).ok()?;
+    let x = scan.finger_truth.ring_point;
+    let mut d = [Vec::new(), Vec::new()];
+    for (i, (f, t)) in scan.frames.iter().zip(&scan.true_poses).enumerate() {
+        if i >= 2 {
+            for (j, iters) in [0usize, 6].into_iter().enumerate() {
+                let mut tr = Tracker::new(TrackConfig {
+                    sdf_refine_iterations: iters,
+                    ..TrackConfig::default()
+                })
+                .ok()?;
+                tr.bootstrap(&f.depth, Some(*t));
+                tr.bootstrap(&f.depth, Some(*t));
+                if let Ok(r) = tr.track(&f.depth, &f.intrinsics, s.volume(), None) {
+                    if r.health.status == TrackStatus::Ok {
+                        d[j].push(((r.pose.inverse() * x).z - (t.inverse() * x).z) * 1e3);
+                    }
+                }
+            }
+        }
+        let mut f = f.clone();
+        f.pose = Some(*t);
+        s.push_frame(f).ok()?;
+    }
+    let m = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    if std::env::var("ABLATION_VERBOSE").is_ok() {
+        let txt: Vec<String> = d[1].iter().map(|v| format!("{v:+.2}")).collect();
+        println!("seed {seed} per frame with refinement: {}", txt.join(" "));
+    }
+    Some((m(&d[0]), m(&d[1])))
+}
+
+#[test]
+#[ignore = "diagnostic: prints registration's depth shift against a growing true-pose model"]
+fn growing_model_registration_shift() {
+    let noise = ablation_noise();
+    let r: Vec<(u64, Option<(f64, f64)>)> = ablation_seeds()
+        .par_iter()
+        .map(|&s| (s, growing_model_depth_shift(s, noise, 32)))
+        .collect();
+    for (s, v) in &r {
+        if let Some((a, b)) = v {
+            println!("seed {s}: depth shift ICP only {a:+.3} mm, with SDF refinement {b:+.3} mm");
         }
     }
 }

@@ -282,11 +282,17 @@ pub(crate) fn refine(
                     .iter()
                     .map(|(p, nl)| {
                         let pw = tw * p;
-                        let r = s.sdf(&pw)?;
+                        let (r, g) = s.sdf_grad(&pw)?;
+                        // Projective distances divided by the gradient's length: the
+                        // metric distance to the level set, as in `accumulate`.
+                        let gn = g.norm();
+                        if !(0.25..=4.0).contains(&gn) {
+                            return None;
+                        }
+                        let (r, g) = (r / gn, g / gn);
                         if r.abs() > gate_m {
                             return None;
                         }
-                        let g = s.gradient(&pw)?;
                         // The gradient points to free space, like the live normal.
                         if (tw.rotation * nl).dot(&g) < 0.5 {
                             return None;
