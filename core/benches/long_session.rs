@@ -80,6 +80,15 @@ fn rss_mib() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// Depth bytes of a virtual scan's frames, MiB.
+fn sensor_depth_mib(s: &SimScan) -> f64 {
+    s.frames
+        .iter()
+        .map(|f| f.depth.depth_m().len() * std::mem::size_of::<f32>())
+        .sum::<usize>() as f64
+        / (1 << 20) as f64
+}
+
 fn main() {
     let n: usize = std::env::var("MANDREL_LONG_SESSION_FRAMES")
         .ok()
@@ -138,6 +147,11 @@ fn main() {
     }
     let (_, push_peak) = rss_mib();
     let (heap_before, heap_peak_push) = heap_mib();
+    // The virtual sensor's frames are the test's, not the session's: free them before
+    // `finish`, and report the session's share of the heap without them.
+    let sensor_mib = sensor_depth_mib(&sim);
+    drop(sim);
+    let (heap_session, _) = heap_mib();
     // Reset the peaks (the RSS one on Linux), so that they show what `finish` reaches.
     PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
@@ -157,6 +171,9 @@ fn main() {
     );
     println!(
         "heap: {heap_before:.0} MiB before finish, peak {heap_peak_push:.0} MiB while pushing, {heap_peak_finish:.0} MiB during finish"
+    );
+    println!(
+        "session alone (the sensor's frames, {sensor_mib:.0} MiB per scan and up to two scans while the next is made, freed): heap {heap_session:.0} MiB before finish, peak {heap_peak_finish:.0} MiB during finish"
     );
     println!(
         "RSS: {rss:.0} MiB after finish, peak {push_peak:.0} MiB while pushing, {} during finish",
