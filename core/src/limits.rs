@@ -33,7 +33,7 @@ pub const MAX_SESSION_OBSERVATION_BYTES: u64 = 96 << 20;
 /// small multiple of its input, so this bounds what measuring adds to a session; past it
 /// the frames are chosen to cover every direction around the finger
 /// (`measure::fit_frames`).
-pub const MAX_FIT_OBSERVATION_BYTES: u64 = 8 << 20;
+pub const MAX_FIT_OBSERVATION_BYTES: u64 = 24 << 20;
 
 /// Largest `scan.json` read (bytes).
 pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
