@@ -219,11 +219,11 @@ fn shared_scans_meet_accuracy_target_with_landmarks() {
 }
 
 /// Issue 14's target for the front scenes (hand turned before a still camera, no poses):
-/// `ok` within 0.3 mm and within 2 of its sigmas, with landmarks. Not met yet: pose-less
-/// tracking leaves the ring section small (see docs/accuracy.md, "Front camera"), so the
-/// test is ignored until it is; run it with `--ignored`.
+/// `ok` within 0.3 mm and within 2 of its sigmas, with landmarks. Not met yet (the front
+/// scans' figures are in docs/tuning.md), so the test is ignored until it is; run it with
+/// `--ignored`.
 #[test]
-#[ignore = "issue 14 open: pose-less tracking shrinks the front scenes' ring section"]
+#[ignore = "issue 14 open: the front scenes are not yet within 0.3 mm"]
 fn front_scenes_meet_accuracy_target_with_landmarks() {
     if common::shared_dir().is_none() {
         return;
