@@ -1,6 +1,7 @@
 //! A CI-sized, fixed-seed subset of the accuracy harness (`benches/accuracy.rs`): per hand
 //! family, eight full-coverage scans with poses and landmarks (32 frames, noise 0.3–1.2 mm,
-//! both edge models, all four fingers), measured by the session. Fails if any family's mean
+//! both edge models, all four fingers), measured by the session; `BIAS_SUBSET_PER_FAMILY`
+//! and `BIAS_SUBSET_FRAMES` change the size. Fails if any family's mean
 //! signed ring error (over the scans that report a size) exceeds 0.15 mm in magnitude.
 //! WebXR families need `../shared/data/webxr_generic_hand` (skipped without it, as the
 //! shared-data tests are).
@@ -19,17 +20,28 @@ use rayon::prelude::*;
 
 /// Largest |mean signed error| allowed per family, mm.
 const MAX_FAMILY_BIAS_MM: f64 = 0.15;
-/// Scans per family.
+/// Scans per family (`BIAS_SUBSET_PER_FAMILY` overrides; at least 2). Fewer or shorter
+/// scans move the flexed families' means by more than the limit, so the set is kept at
+/// this size; see docs/accuracy.md for its cost.
 const PER_FAMILY: usize = 8;
+/// Frames per scan (`BIAS_SUBSET_FRAMES` overrides).
+const FRAMES: usize = 32;
 
-fn cases(webxr: bool) -> Vec<Case> {
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn cases(webxr: bool, per_family: usize, frames: usize) -> Vec<Case> {
     let fingers = [Finger::Index, Finger::Middle, Finger::Ring, Finger::Little];
     let mut v = Vec::new();
     for (fi, family) in Family::ALL.into_iter().enumerate() {
         if !webxr && family != Family::Param && family != Family::ParamFlexed {
             continue;
         }
-        for k in 0..PER_FAMILY {
+        for k in 0..per_family {
             let webxr_family = !matches!(family, Family::Param | Family::ParamFlexed);
             // The WebXR little finger's ring plane reaches into the palm (no truth there).
             let finger = if webxr_family && k % 4 == 3 {
@@ -43,9 +55,9 @@ fn cases(webxr: bool) -> Vec<Case> {
                 family,
                 side: if k % 2 == 0 { Hand::Left } else { Hand::Right },
                 finger,
-                noise_mm: 0.3 + 0.9 * k as f64 / (PER_FAMILY - 1) as f64,
+                noise_mm: 0.3 + 0.9 * k as f64 / (per_family - 1) as f64,
                 cover: Cover::Full,
-                frames: 32,
+                frames,
                 poses: true,
                 landmarks: true,
                 edge: if (k / 2) % 2 == 0 {
@@ -60,10 +72,12 @@ fn cases(webxr: bool) -> Vec<Case> {
 }
 
 #[test]
-#[ignore = "fails until the ring bias of issue 15 is removed (see docs/accuracy.md); run with --ignored"]
+#[ignore = "fails on webxr-faceted: the smooth section model against the mesh's coarse polygonal finger sections (docs/accuracy.md); run with --ignored"]
 fn family_bias_within_limit() {
     let hands = Hands::load();
-    let results: Vec<_> = cases(hands.webxr_available())
+    let per_family = env_usize("BIAS_SUBSET_PER_FAMILY", PER_FAMILY).max(2);
+    let frames = env_usize("BIAS_SUBSET_FRAMES", FRAMES);
+    let results: Vec<_> = cases(hands.webxr_available(), per_family, frames)
         .par_iter()
         .map(|c| run_case(&hands, c))
         .collect();
@@ -83,7 +97,7 @@ fn family_bias_within_limit() {
             100.0 * s.ok_share
         );
         assert!(
-            s.sized >= PER_FAMILY / 2,
+            s.sized >= per_family / 2,
             "{}: only {} of {} scans sized",
             f.name(),
             s.sized,

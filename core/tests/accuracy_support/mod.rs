@@ -266,7 +266,8 @@ impl Hands {
     pub fn webxr_available(&self) -> bool {
         self.skinned.is_some()
     }
-    fn mesh(&self, c: &Case, variant: usize) -> Result<MeshHand, String> {
+    /// The case family's mesh of the case's hand (`variant` picks the flex of flexed cases).
+    pub fn mesh(&self, c: &Case, variant: usize) -> Result<MeshHand, String> {
         let hands = self.skinned.as_ref().ok_or("no WebXR hand")?;
         let s = side_slot(c.side);
         match c.family {
