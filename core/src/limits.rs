@@ -26,14 +26,26 @@ pub const MAX_OBSERVATION_POINTS_PER_FRAME: u64 = 65_536;
 /// Budget for the observations a session keeps (bytes). Past it the store is thinned:
 /// every second kept frame is dropped and from then on only every second new frame is
 /// kept (the kept frames stay spread over the whole scan).
-pub const MAX_SESSION_OBSERVATION_BYTES: u64 = 96 << 20;
+///
+/// One term of a session's memory bound (`docs/limits.md`, "What a session holds"): the
+/// store, the fused volume at its voxel cap, the tracker's per-pixel buffers, a few
+/// hundred bytes per frame pushed, and what `finish` adds (twice
+/// [`MAX_FIT_OBSERVATION_BYTES`], or once plus one slice's working set per thread) must
+/// together stay within 256 MB.
+pub const MAX_SESSION_OBSERVATION_BYTES: u64 = 48 << 20;
 
 /// Budget for the observations the section fit is given (bytes, after cropping each frame
-/// to the region around the finger the fit gathers from). The fit's working set is a
-/// small multiple of its input, so this bounds what measuring adds to a session; past it
-/// the frames are chosen to cover every direction around the finger
-/// (`measure::fit_frames`).
+/// to the region around the finger the fit gathers from); past it the frames are chosen to
+/// cover every direction around the finger (`measure::fit_frames`). The fit gathers a
+/// cloud no larger than this input, which is freed before any section is fitted, so
+/// `finish` adds at most twice this budget, or once plus its slices' working sets.
 pub const MAX_FIT_OBSERVATION_BYTES: u64 = 24 << 20;
+
+/// Most frames the section fit is given (the distinct frames of a session, chosen as for
+/// [`MAX_FIT_OBSERVATION_BYTES`] past it). Each frame in a slice adds a pose-error offset
+/// to that slice's fit, whose normal equations grow with the square of the frame count, so
+/// this bounds each slice's working set whatever the frames hold.
+pub const MAX_FIT_FRAMES: u64 = 96;
 
 /// Largest `scan.json` read (bytes).
 pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;

@@ -1,20 +1,21 @@
 //! What the section fit is given: the distinct frames' observations near the located
-//! finger, within [`MAX_FIT_OBSERVATION_BYTES`], so that `finish` needs a bounded amount
-//! of memory however long the scan ran ([`crate::limits`]).
+//! finger, within [`MAX_FIT_OBSERVATION_BYTES`] and [`MAX_FIT_FRAMES`], so that `finish`
+//! needs a bounded amount of memory however long the scan ran ([`crate::limits`]).
 //!
-//! The fit gathers the samples around the finger axis into a cloud about seven times the
-//! size of what it is given; handing it a whole session's store would multiply the store.
-//! Each frame is first cropped to a capsule around the axis that contains everything the
-//! fit gathers, so a scan within the budget is measured exactly as before. Past the
-//! budget, frames are taken in turn from each 10° bin of camera direction around the
-//! finger (spread evenly in time within a bin) until the budget is reached, so the kept
-//! frames cover the finger as widely as all of them did.
+//! The fit gathers the samples around the finger axis into a cloud no larger than what it
+//! is given, and works on slices of that cloud whose size is capped; handing it a whole
+//! session's store would add the store again. Each frame is first cropped to a capsule
+//! around the axis that contains everything the fit gathers (and allocated at its cropped
+//! size), so a scan within the budget is measured exactly as before. Past the budget (or
+//! the frame cap), frames are taken in turn from each 10° bin of camera direction around
+//! the finger (spread evenly in time within a bin) until the budget or the cap is reached,
+//! so the kept frames cover the finger as widely as all of them did.
 
 use nalgebra::{Point3, Vector3};
 
 use super::observe::{FrameObservations, SurfacePoint, Tangent};
 use super::section::SectionConfig;
-use crate::limits::MAX_FIT_OBSERVATION_BYTES;
+use crate::limits::{MAX_FIT_FRAMES, MAX_FIT_OBSERVATION_BYTES};
 
 /// Bins of camera direction around the finger axis used to spread the kept frames.
 const ANGLE_BINS: usize = 36;
@@ -95,24 +96,21 @@ fn cropped_bytes(o: &FrameObservations, region: &FitRegion) -> usize {
         + std::mem::size_of::<FrameObservations>()
 }
 
-/// A copy of frame `o` with only what lies in `region`.
+/// A copy of frame `o` with only what lies in `region`, allocated at its exact size (what
+/// [`cropped_bytes`] counts).
 fn crop(o: &FrameObservations, region: &FitRegion) -> FrameObservations {
+    let inside = |p: &&SurfacePoint| region.contains(&p.position);
+    let mut points = Vec::with_capacity(o.points.iter().filter(inside).count());
+    points.extend(o.points.iter().filter(inside).copied());
+    let inside = |t: &&Tangent| region.contains(&t.point);
+    let mut tangents = Vec::with_capacity(o.tangents.iter().filter(inside).count());
+    tangents.extend(o.tangents.iter().filter(inside).copied());
     FrameObservations {
         camera_centre: o.camera_centre,
         noise_coeff: o.noise_coeff,
         noise_correlation_px: o.noise_correlation_px,
-        points: o
-            .points
-            .iter()
-            .filter(|p| region.contains(&p.position))
-            .copied()
-            .collect(),
-        tangents: o
-            .tangents
-            .iter()
-            .filter(|t| region.contains(&t.point))
-            .copied()
-            .collect(),
+        points,
+        tangents,
         timestamp: o.timestamp,
     }
 }
@@ -130,8 +128,9 @@ fn spread_order(n: usize) -> Vec<usize> {
 }
 
 /// Which of `keep` (indices into `obs`, in order) the fit is given, in order: all of them
-/// when their cropped observations fit in `max_bytes`, else frames taken in turn from
-/// each direction bin around the axis until the next one would not fit.
+/// when their cropped observations fit in `max_bytes` and they are at most
+/// [`MAX_FIT_FRAMES`], else frames taken in turn from each direction bin around the axis
+/// until the next one would not fit.
 fn select(
     obs: &[FrameObservations],
     keep: &[usize],
@@ -142,7 +141,8 @@ fn select(
         .iter()
         .map(|&i| cropped_bytes(&obs[i], region))
         .collect();
-    if bytes.iter().sum::<usize>() <= max_bytes {
+    let max_frames = MAX_FIT_FRAMES as usize;
+    if bytes.iter().sum::<usize>() <= max_bytes && keep.len() <= max_frames {
         return keep.to_vec();
     }
     // Positions in `keep` per direction bin (frames seeing nothing near the finger, or
@@ -173,7 +173,7 @@ fn select(
         for q in queues.iter_mut() {
             let Some(k) = q.next() else { continue };
             any = true;
-            if total + bytes[k] > max_bytes {
+            if total + bytes[k] > max_bytes || chosen.len() == max_frames {
                 break 'rounds;
             }
             total += bytes[k];
@@ -189,7 +189,8 @@ fn select(
 
 /// The observations the section fit is given for the finger from `mcp` to `pip`: the
 /// frames `keep` (distinct frames, indices into `obs`) cropped to the region the fit
-/// gathers from, at most [`MAX_FIT_OBSERVATION_BYTES`] of them (see the module docs).
+/// gathers from, at most [`MAX_FIT_OBSERVATION_BYTES`] and [`MAX_FIT_FRAMES`] of them
+/// (see the module docs).
 pub(crate) fn fit_observations(
     obs: &[FrameObservations],
     keep: &[usize],
@@ -313,7 +314,7 @@ mod tests {
         let keep: Vec<usize> = (0..obs.len()).collect();
         let (mcp, pip) = joints();
         let cfg = SectionConfig::default();
-        let max = 2 << 20;
+        let max = 512 << 10;
         let got = fit_observations_within(&obs, &keep, &mcp, &pip, &cfg, max);
         let bytes: usize = got
             .iter()
@@ -324,7 +325,11 @@ mod tests {
             })
             .sum();
         assert!(bytes <= max, "{bytes} bytes");
-        assert!(got.len() > 100 && got.len() < 2000, "{} frames", got.len());
+        assert!(
+            got.len() > 50 && got.len() < MAX_FIT_FRAMES as usize,
+            "{} frames",
+            got.len()
+        );
         // In time order, and every 10° bin around the finger is represented.
         assert!(got.windows(2).all(|w| w[0].timestamp < w[1].timestamp));
         let region = FitRegion::new(&mcp, &pip, &cfg).unwrap();
@@ -336,6 +341,14 @@ mod tests {
         // The crowded side does not take most of the budget.
         let max_bin = *bins.iter().max().unwrap();
         assert!(max_bin * ANGLE_BINS < got.len() * 3, "{bins:?}");
+        // With room for more bytes, the frame cap holds, spread the same way.
+        let got = fit_observations_within(&obs, &keep, &mcp, &pip, &cfg, 8 << 20);
+        assert_eq!(got.len(), MAX_FIT_FRAMES as usize);
+        let mut bins = [0usize; ANGLE_BINS];
+        for o in &got {
+            bins[region.angle_bin(&o.camera_centre).unwrap()] += 1;
+        }
+        assert!(bins.iter().all(|&b| b > 0), "{bins:?}");
     }
 
     #[test]

@@ -418,15 +418,19 @@ pub fn measure_detailed(
         mcp: found.mcp.position,
         pip: found.pip.position,
     };
-    // What the fit gathers from, bounded whatever the length of the scan.
-    let observations = fit_frames::fit_observations(
-        input.observations,
-        &keep,
-        &axis.mcp,
-        &axis.pip,
-        &options.section,
-    );
-    let sections = SectionMeasurer::new(&observations, &axis, &options.section).and_then(|sm| {
+    // What the fit gathers from, bounded whatever the length of the scan; freed once the
+    // measurer has gathered its cloud from it, before any section is fitted.
+    let measurer = {
+        let observations = fit_frames::fit_observations(
+            input.observations,
+            &keep,
+            &axis.mcp,
+            &axis.pip,
+            &options.section,
+        );
+        SectionMeasurer::new(&observations, &axis, &options.section)
+    };
+    let sections = measurer.and_then(|sm| {
         let sm = sm.with_axis_sigma_rad(found.direction_sigma_rad());
         // The ring section (as `sm.ring()`), the knuckle scan and the two taper
         // sections only share the axis: measured side by side.

@@ -139,9 +139,9 @@ mod tests {
         let mut b = ObservationBudget::default();
         let mut store = Vec::new();
         let n = 5000;
-        // 40,000 points (about 1 MB) per frame, located: not thinned per frame.
+        // 20,000 points (about 0.5 MB) per frame, located: not thinned per frame.
         for i in 0..n {
-            b.offer(&mut store, obs(40_000, i as f64), true);
+            b.offer(&mut store, obs(20_000, i as f64), true);
             assert!(bytes(&store) <= MAX_SESSION_OBSERVATION_BYTES as usize);
         }
         assert_eq!(store.len() + b.dropped(), n);

@@ -399,20 +399,11 @@ pub(super) fn fit_slice(
     position_m: f64,
     max_points: usize,
 ) -> Result<(Vec<Obs2>, Fit), SectionError> {
-    let mut obs = slice_obs(cloud, plane, cfg);
-    let npts = obs.iter().filter(|o| !o.is_tangent()).count();
-    let max_pts = (max_points as f64 * (cfg.slab_half_width_m / 0.0012).max(1.0)) as usize;
-    if npts > max_pts {
-        // Keep every keep-th sample of the cloud (not of the slab): slices of nearby planes
-        // then share their samples, so a small change of the plane changes the fit smoothly
-        // (thinning by rank within the slab redrew the subsample for sub-degree changes of
-        // the axis; see docs/tuning.md#section).
-        let keep = npts.div_ceil(max_pts);
-        obs.retain(|o| match o.kind {
-            ObsKind::Surface { src, .. } => src.is_multiple_of(keep),
-            ObsKind::Tangent { .. } => true,
-        });
-    }
+    // At most `max_points` samples per 1.2 mm of slab half width, every k-th of the cloud
+    // (not of the slab): slices of nearby planes then share their samples, so a small
+    // change of the plane changes the fit smoothly (thinning by rank within the slab
+    // redrew the subsample for sub-degree changes of the axis; see docs/tuning.md#section).
+    let mut obs = slice_obs(cloud, plane, cfg, max_points);
     reindex_frames(&mut obs, cfg.frame_shifts);
     check_enough(&obs, position_m)?;
     let f = fit(&obs, cfg, tab, None, 30, &|_| true)?;

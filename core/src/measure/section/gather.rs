@@ -5,27 +5,47 @@ use nalgebra::{Point3, Vector2, Vector3};
 use rayon::prelude::*;
 
 use super::types::{SectionConfig, SectionError};
-use crate::measure::observe::FrameObservations;
+use crate::measure::observe::{FrameObservations, SurfacePoint, Tangent};
 use crate::numeric::orthonormal_basis;
 
-/// Observations gathered around the finger once, in world coordinates.
+/// Observations gathered around the finger once, as observed (world coordinates, single
+/// precision): each sample and tangent is kept in the form the frame gave it, and what the
+/// slices derive from it (sigma, line of sight) is worked out per slice from its frame, so
+/// the cloud is never larger than the observations it was gathered from.
 pub(super) struct Cloud {
-    /// Surface samples: position, sigma (metres), frame, unit normal.
-    pub(super) points: Vec<(Point3<f64>, f64, u32, Vector3<f32>)>,
-    /// Silhouette tangents.
-    pub(super) tangents: Vec<CloudTangent>,
-    /// Camera centre of each frame.
-    pub(super) cameras: Vec<Point3<f64>>,
+    /// Surface samples, frame after frame.
+    points: Vec<SurfacePoint>,
+    /// Silhouette tangents, frame after frame.
+    tangents: Vec<Tangent>,
+    /// Every given frame (gathered or not, so that indices are the caller's frames).
+    frames: Vec<CloudFrame>,
+    /// Depth noise floor (metres) added to every sample's sigma.
+    noise_floor_m: f64,
+    /// Silhouette edge placement sigma (pixels).
+    edge_sigma_px: f64,
 }
 
-/// A silhouette tangent gathered around the finger (world coordinates).
-pub(super) struct CloudTangent {
-    point: Point3<f64>,
-    ray: Vector3<f64>,
-    occupied: Vector3<f64>,
-    sigma_along: f64, // edge placement sigma (metres) along `occupied`
-    pixel_m: f64,
-    frame: u32,
+/// One frame of a [`Cloud`]: its camera, its noise, and where its samples end.
+struct CloudFrame {
+    camera_centre: Point3<f64>,
+    noise_coeff: f32,
+    noise_correlation_px: f32,
+    /// End of this frame's samples in [`Cloud::points`].
+    points_end: usize,
+    /// End of this frame's tangents in [`Cloud::tangents`].
+    tangents_end: usize,
+}
+
+impl CloudFrame {
+    /// The 1-sigma (metres) of a sample at `p` from this frame.
+    fn sigma_m(&self, p: &Point3<f64>, noise_floor_m: f64) -> f64 {
+        let range = (p - self.camera_centre).norm();
+        // Noise correlated over `L` pixels: a patch of about L² samples shares one error,
+        // so each sample carries 1/L² of the information of a white-noise one.
+        let corr = self.noise_correlation_px.max(1.0) as f64;
+        let noise = self.noise_coeff as f64 * range * range;
+        ((noise * corr).powi(2) + noise_floor_m.powi(2)).sqrt()
+    }
 }
 
 impl Cloud {
@@ -40,7 +60,8 @@ impl Cloud {
     ) -> Self {
         let dir = (b - a).normalize();
         let len = (b - a).norm();
-        let near = |p: &Point3<f64>| {
+        let near = |p: &Point3<f32>| {
+            let p: Point3<f64> = p.cast();
             let t = (p - a).dot(&dir);
             if t < -margin || t > len + margin {
                 return false;
@@ -48,61 +69,73 @@ impl Cloud {
             let r2 = (p - a).norm_squared() - t * t;
             r2 <= radius * radius
         };
-        // Frames in parallel, concatenated in frame order (as one pass over the frames).
-        type Part = (
-            Vec<(Point3<f64>, f64, u32, Vector3<f32>)>,
-            Vec<CloudTangent>,
-        );
-        let parts: Vec<Part> = obs
+        // Count first (frames in parallel), so that the cloud is allocated once at its
+        // exact size, then copy in frame order.
+        let counts: Vec<(usize, usize)> = obs
             .par_iter()
-            .enumerate()
-            .map(|(fi, o)| {
-                let fi = fi as u32;
-                let mut points = Vec::new();
-                let mut tangents = Vec::new();
-                for sp in &o.points {
-                    let p: Point3<f64> = sp.position.cast();
-                    if !near(&p) {
-                        continue;
-                    }
-                    let range = (p - o.camera_centre).norm();
-                    // Noise correlated over `L` pixels: a patch of about L² samples shares
-                    // one error, so each sample carries 1/L² of the information of a
-                    // white-noise one.
-                    let corr = o.noise_correlation_px.max(1.0) as f64;
-                    let s = ((o.noise_sigma_m(range) * corr).powi(2) + cfg.noise_floor_m.powi(2))
-                        .sqrt();
-                    points.push((p, s, fi, sp.normal));
-                }
-                for t in &o.tangents {
-                    let p: Point3<f64> = t.point.cast();
-                    if !near(&p) {
-                        continue;
-                    }
-                    let ray = (p - o.camera_centre).normalize();
-                    tangents.push(CloudTangent {
-                        point: p,
-                        ray,
-                        occupied: t.occupied.cast(),
-                        sigma_along: cfg.edge_sigma_px * t.pixel_m as f64,
-                        pixel_m: t.pixel_m as f64,
-                        frame: fi,
-                    });
-                }
-                (points, tangents)
+            .map(|o| {
+                (
+                    o.points.iter().filter(|sp| near(&sp.position)).count(),
+                    o.tangents.iter().filter(|t| near(&t.point)).count(),
+                )
             })
             .collect();
-        let mut points = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
-        let mut tangents = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
-        for (p, t) in parts {
-            points.extend(p);
-            tangents.extend(t);
+        let mut points = Vec::with_capacity(counts.iter().map(|c| c.0).sum());
+        let mut tangents = Vec::with_capacity(counts.iter().map(|c| c.1).sum());
+        let mut frames = Vec::with_capacity(obs.len());
+        for o in obs {
+            points.extend(o.points.iter().filter(|sp| near(&sp.position)).copied());
+            tangents.extend(o.tangents.iter().filter(|t| near(&t.point)).copied());
+            frames.push(CloudFrame {
+                camera_centre: o.camera_centre,
+                noise_coeff: o.noise_coeff,
+                noise_correlation_px: o.noise_correlation_px,
+                points_end: points.len(),
+                tangents_end: tangents.len(),
+            });
         }
         Self {
             points,
             tangents,
-            cameras: obs.iter().map(|o| o.camera_centre).collect(),
+            frames,
+            noise_floor_m: cfg.noise_floor_m,
+            edge_sigma_px: cfg.edge_sigma_px,
         }
+    }
+
+    /// Surface samples and tangents gathered.
+    #[cfg(any(test, feature = "internals"))]
+    pub(super) fn len(&self) -> (usize, usize) {
+        (self.points.len(), self.tangents.len())
+    }
+
+    /// Heap bytes held.
+    #[cfg(test)]
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.points.capacity() * std::mem::size_of::<SurfacePoint>()
+            + self.tangents.capacity() * std::mem::size_of::<Tangent>()
+            + self.frames.capacity() * std::mem::size_of::<CloudFrame>()
+    }
+
+    /// Each frame's index with its samples' and tangents' index ranges.
+    fn frame_ranges(
+        &self,
+    ) -> impl Iterator<
+        Item = (
+            u32,
+            &CloudFrame,
+            std::ops::Range<usize>,
+            std::ops::Range<usize>,
+        ),
+    > {
+        let mut p0 = 0;
+        let mut t0 = 0;
+        self.frames.iter().enumerate().map(move |(fi, f)| {
+            let r = (fi as u32, f, p0..f.points_end, t0..f.tangents_end);
+            p0 = f.points_end;
+            t0 = f.tangents_end;
+            r
+        })
     }
 }
 
@@ -113,9 +146,6 @@ pub(super) enum ObsKind {
     Surface {
         /// Position in plane coordinates, metres.
         at: Vector2<f64>,
-        /// Index of the sample in the gathered cloud, for thinning that keeps the same
-        /// samples whatever the plane.
-        src: usize,
     },
     /// A silhouette tangent line `{x : normal·x = offset_m}`, the section on the side
     /// `normal·x ≤ offset_m`.
@@ -176,81 +206,143 @@ impl Plane {
     }
 }
 
-/// The observations of the slab around `plane`, in plane coordinates.
-pub(super) fn slice_obs(cloud: &Cloud, plane: &Plane, cfg: &SectionConfig) -> Vec<Obs2> {
-    let mut out = Vec::new();
-    for (src, &(p, sigma, frame, normal)) in cloud.points.iter().enumerate() {
+/// Most silhouette tangents in one slice, per [`MAX_SLICE_POINTS_UNIT_M`] of slab half
+/// width (an even subsample of the cloud's beyond this). A finger's silhouette gives each
+/// frame a few tangents per slab, so a scan within the fit's frame cap stays well below
+/// it; it bounds what one slice holds whatever the cloud.
+pub(super) const MAX_SLICE_TANGENTS: usize = 4000;
+
+/// Slab half width (metres) that a slice's sample caps are given for; a wider slab keeps
+/// proportionally more.
+pub(super) const MAX_SLICE_POINTS_UNIT_M: f64 = 0.0012;
+
+/// The observations of the slab around `plane`, in plane coordinates: at most `max_points`
+/// surface samples and [`MAX_SLICE_TANGENTS`] tangents (both per
+/// [`MAX_SLICE_POINTS_UNIT_M`] of slab half width), every k-th of the cloud's beyond that,
+/// so that slices of nearby planes share their samples and a small change of the plane
+/// changes the fit smoothly.
+pub(super) fn slice_obs(
+    cloud: &Cloud,
+    plane: &Plane,
+    cfg: &SectionConfig,
+    max_points: usize,
+) -> Vec<Obs2> {
+    let surface = |frame: u32, cf: &CloudFrame, sp: &SurfacePoint| {
+        let p: Point3<f64> = sp.position.cast();
         let d = p - plane.origin;
         let s = d.dot(&plane.n);
         if s.abs() > cfg.slab_half_width_m {
-            continue;
+            return None;
         }
         let q = Vector2::new(d.dot(&plane.e1), d.dot(&plane.e2));
         let qn = q.norm();
         if qn > cfg.max_radius_m {
-            continue;
+            return None;
         }
         // A surface facing the axis is not this finger's (a neighbour's flank across the
         // gap): the finger's own surface faces away from its axis.
-        let n3: Vector3<f64> = normal.cast();
+        let n3: Vector3<f64> = sp.normal.cast();
         let n2 = Vector2::new(n3.dot(&plane.e1), n3.dot(&plane.e2));
         if qn > 1e-4 && n2.norm() > 0.3 && n2.dot(&q) / (n2.norm() * qn) < cfg.min_facing_cos {
-            continue;
+            return None;
         }
-        out.push(Obs2 {
-            kind: ObsKind::Surface { at: q, src },
+        Some(Obs2 {
+            kind: ObsKind::Surface { at: q },
             s,
-            sigma,
+            sigma: cf.sigma_m(&p, cloud.noise_floor_m),
             frame,
             view: Vector2::zeros(),
             lf: 0,
-        });
-    }
+        })
+    };
     // Tangents: a slightly wider slab (they are sparser); the taper term accounts for s.
     let t_slab = cfg.slab_half_width_m * 1.5;
-    for t in &cloud.tangents {
-        let d = t.point - plane.origin;
+    let tangent = |frame: u32, cf: &CloudFrame, t: &Tangent| {
+        let p: Point3<f64> = t.point.cast();
+        let d = p - plane.origin;
         let s = d.dot(&plane.n);
         if s.abs() > t_slab {
-            continue;
+            return None;
         }
         let g = Vector2::new(d.dot(&plane.e1), d.dot(&plane.e2));
         if g.norm() > cfg.max_radius_m {
-            continue;
+            return None;
         }
-        let r = Vector2::new(t.ray.dot(&plane.e1), t.ray.dot(&plane.e2));
+        let ray = (p - cf.camera_centre).normalize();
+        let r = Vector2::new(ray.dot(&plane.e1), ray.dot(&plane.e2));
         let rn = r.norm();
         if rn < 0.5 {
-            continue; // line of sight too close to the axis direction
+            return None; // line of sight too close to the axis direction
         }
         let r = r / rn;
         let m = Vector2::new(-r.y, r.x);
-        let o = Vector2::new(t.occupied.dot(&plane.e1), t.occupied.dot(&plane.e2));
+        let occupied: Vector3<f64> = t.occupied.cast();
+        let o = Vector2::new(occupied.dot(&plane.e1), occupied.dot(&plane.e2));
         let om = o.dot(&m);
         if om.abs() < 0.25 {
-            continue; // edge scanned almost along the silhouette: side ambiguous
+            return None; // edge scanned almost along the silhouette: side ambiguous
         }
         let n = if om > 0.0 { -m } else { m };
-        out.push(Obs2 {
+        let pixel_m = t.pixel_m as f64;
+        let sigma_along = cloud.edge_sigma_px * pixel_m;
+        Some(Obs2 {
             kind: ObsKind::Tangent {
                 normal: n,
                 offset_m: n.dot(&g),
-                bias_unit: t.pixel_m * om.abs(),
+                bias_unit: pixel_m * om.abs(),
             },
             s,
-            sigma: (t.sigma_along * om.abs()).hypot(cfg.noise_floor_m),
-            frame: t.frame,
+            sigma: (sigma_along * om.abs()).hypot(cfg.noise_floor_m),
+            frame,
             view: Vector2::zeros(),
             lf: 0,
-        });
+        })
+    };
+    // Count first, then keep every k-th: what a slice holds stays within its caps.
+    let (mut npts, mut ntan) = (0usize, 0usize);
+    for (frame, cf, points, tangents) in cloud.frame_ranges() {
+        for sp in &cloud.points[points] {
+            npts += surface(frame, cf, sp).is_some() as usize;
+        }
+        for t in &cloud.tangents[tangents] {
+            ntan += tangent(frame, cf, t).is_some() as usize;
+        }
+    }
+    let per_unit = (cfg.slab_half_width_m / MAX_SLICE_POINTS_UNIT_M).max(1.0);
+    let max_pts = (max_points as f64 * per_unit) as usize;
+    let max_tan = (MAX_SLICE_TANGENTS as f64 * per_unit) as usize;
+    let keep_pts = if npts > max_pts {
+        npts.div_ceil(max_pts)
+    } else {
+        1
+    };
+    let keep_tan = if ntan > max_tan {
+        ntan.div_ceil(max_tan)
+    } else {
+        1
+    };
+    let mut out = Vec::with_capacity(npts.div_ceil(keep_pts) + ntan.div_ceil(keep_tan));
+    for (frame, cf, points, _) in cloud.frame_ranges() {
+        for (src, sp) in points.clone().zip(&cloud.points[points]) {
+            if src.is_multiple_of(keep_pts) {
+                out.extend(surface(frame, cf, sp));
+            }
+        }
+    }
+    for (frame, cf, _, tangents) in cloud.frame_ranges() {
+        for (tsrc, t) in tangents.clone().zip(&cloud.tangents[tangents]) {
+            if tsrc.is_multiple_of(keep_tan) {
+                out.extend(tangent(frame, cf, t));
+            }
+        }
     }
     let mut frames: Vec<u32> = out.iter().map(|o| o.frame).collect();
     frames.sort_unstable();
     frames.dedup();
     for o in out.iter_mut() {
         o.lf = frames.binary_search(&o.frame).unwrap_or(0);
-        if let Some(c) = cloud.cameras.get(o.frame as usize) {
-            let d = plane.origin - c;
+        if let Some(f) = cloud.frames.get(o.frame as usize) {
+            let d = plane.origin - f.camera_centre;
             let v = Vector2::new(d.dot(&plane.e1), d.dot(&plane.e2));
             o.view = if v.norm() > 1e-9 {
                 v.normalize()
@@ -308,4 +400,89 @@ pub(super) fn check_enough(obs: &[Obs2], position_m: f64) -> Result<(), SectionE
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame seeing `n` samples on a 9 mm cylinder around the x axis (from x = -0.03 to
+    /// 0.07 m), as many far from it, and tangents along its top.
+    fn frame(n: usize, deg: f64) -> FrameObservations {
+        let a = deg.to_radians();
+        let points = (0..n)
+            .map(|i| {
+                let x = -0.03 + 0.1 * i as f64 / n as f64;
+                let b = a + (i % 9) as f64 * 0.2 - 0.8;
+                SurfacePoint {
+                    position: Point3::new(
+                        x as f32,
+                        (0.009 * b.cos()) as f32,
+                        (0.009 * b.sin()) as f32,
+                    ),
+                    normal: Vector3::new(0.0, b.cos() as f32, b.sin() as f32),
+                }
+            })
+            .chain((0..n).map(|i| SurfacePoint {
+                position: Point3::new(0.0, 0.1 + 0.0001 * i as f32, 0.0),
+                normal: Vector3::z(),
+            }))
+            .collect();
+        let tangents = (0..n)
+            .map(|i| Tangent {
+                point: Point3::new((-0.03 + 0.1 * i as f64 / n as f64) as f32, 0.0, 0.0095),
+                occupied: Vector3::new(0.0, 0.0, -1.0),
+                pixel_m: 0.0005,
+            })
+            .collect();
+        FrameObservations {
+            camera_centre: Point3::new(0.02, 0.25 * a.cos(), 0.25 * a.sin()),
+            noise_coeff: 0.005,
+            noise_correlation_px: 1.0,
+            points,
+            tangents,
+            timestamp: deg,
+        }
+    }
+
+    #[test]
+    fn the_cloud_is_no_larger_than_its_frames_and_a_slice_keeps_its_caps() {
+        let obs: Vec<_> = (0..12).map(|i| frame(40_000, i as f64 * 30.0)).collect();
+        let cfg = SectionConfig::default();
+        let (a, b) = (Point3::origin(), Point3::new(0.04, 0.0, 0.0));
+        let cloud = Cloud::gather(&obs, &a, &b, 0.022, 0.013, &cfg);
+        let given: usize = obs
+            .iter()
+            .map(|o| o.heap_bytes() + std::mem::size_of::<FrameObservations>())
+            .sum();
+        let (points, tangents) = cloud.len();
+        assert!(
+            points > 12 * 25_000 && tangents > 12 * 25_000,
+            "{points} {tangents}"
+        );
+        assert!(
+            cloud.heap_bytes() <= given,
+            "{} > {given}",
+            cloud.heap_bytes()
+        );
+        // A slab 2.4 mm wide holds about 11,000 samples and as many tangents here: thinned
+        // to the caps, evenly (every k-th of the cloud's).
+        let plane = Plane::new(Point3::new(0.02, 0.0, 0.0), Vector3::x());
+        let max_points = 1000;
+        let slice = slice_obs(&cloud, &plane, &cfg, max_points);
+        let n_pts = slice.iter().filter(|o| !o.is_tangent()).count();
+        let n_tan = slice.len() - n_pts;
+        assert!(n_pts <= max_points && n_pts > max_points / 2, "{n_pts}");
+        assert!(
+            n_tan <= MAX_SLICE_TANGENTS && n_tan > MAX_SLICE_TANGENTS / 2,
+            "{n_tan}"
+        );
+        assert_eq!(slice.capacity(), slice.len());
+        // Every frame still contributes.
+        let mut frames: Vec<u32> = slice.iter().map(|o| o.frame).collect();
+        frames.dedup();
+        frames.sort_unstable();
+        frames.dedup();
+        assert_eq!(frames.len(), 12);
+    }
 }

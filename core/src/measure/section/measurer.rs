@@ -79,7 +79,7 @@ impl<'a> SectionMeasurer<'a> {
     /// Surface samples and tangents gathered around the axis.
     #[cfg(any(test, feature = "internals"))]
     pub fn gathered(&self) -> (usize, usize) {
-        (self.cloud.points.len(), self.cloud.tangents.len())
+        self.cloud.len()
     }
 
     /// Fits the slice through `point` perpendicular to `direction`; with `recentre`, fits it
