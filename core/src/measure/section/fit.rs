@@ -73,10 +73,29 @@ pub(super) fn solve_once(
     let mut ata = DMatrix::<f64>::zeros(p, p);
     let mut atb = DVector::<f64>::zeros(p);
     let mut row = vec![0.0; p];
+    // The support and taper block's tangent terms (row-major, upper triangle), summed apart
+    // from `ata` so the inner loop runs over a plain slice; only tangents add to it before
+    // the surface bins below.
+    let t1 = taper + 1;
+    let mut tri = vec![0.0; t1 * t1];
     for (i, o) in obs.iter().enumerate() {
         let w = weight[i] / (o.sigma * o.sigma);
         if w == 0.0 {
             continue;
+        }
+        if let ObsKind::Surface { at, .. } = o.kind {
+            if o.lf == NO_SHIFT {
+                // Only the grid bin's sufficient statistics (as below).
+                let j = idx[i];
+                let y = at.x * tab.cos1[j] + at.y * tab.sin1[j];
+                let b = &mut bins[j];
+                b[0] += w;
+                b[1] += w * o.s;
+                b[2] += w * o.s * o.s;
+                b[3] += w * y;
+                b[4] += w * o.s * y;
+                continue;
+            }
         }
         // The frame's pose-error offset d enters as (q + d)·n: row entries -n.
         let (n, y) = match o.kind {
@@ -125,8 +144,9 @@ pub(super) fn solve_once(
             for a in 0..=taper {
                 let wa = w * row[a];
                 atb[a] += wa * y;
-                for b in a..=taper {
-                    ata[(a, b)] += wa * row[b];
+                let dst = &mut tri[a * t1 + a..(a + 1) * t1];
+                for (d, r) in dst.iter_mut().zip(&row[a..=taper]) {
+                    *d += wa * r;
                 }
             }
         } else {
@@ -137,6 +157,11 @@ pub(super) fn solve_once(
             b[2] += w * o.s * o.s;
             b[3] += w * y;
             b[4] += w * o.s * y;
+        }
+    }
+    for a in 0..=taper {
+        for b in a..=taper {
+            ata[(a, b)] += tri[a * t1 + b];
         }
     }
     for (j, b) in bins.iter().enumerate() {
