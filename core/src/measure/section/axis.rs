@@ -62,6 +62,7 @@ impl SectionMeasurer<'_> {
                             t,
                             false,
                             &self.ring_cfg,
+                            None,
                         )
                         .ok()?;
                     let (cx, cy) = (ParamLayout::CENTRE_X, ParamLayout::CENTRE_Y);

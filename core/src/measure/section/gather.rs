@@ -176,10 +176,25 @@ impl Plane {
     }
 }
 
-/// The observations of the slab around `plane`, in plane coordinates.
-pub(super) fn slice_obs(cloud: &Cloud, plane: &Plane, cfg: &SectionConfig) -> Vec<Obs2> {
+/// Surface samples per block of [`Cloud::points`] that [`slice_obs`] may skip whole.
+pub(super) const POINT_BLOCK: usize = 64;
+
+/// The observations of the slab around `plane`, in plane coordinates. `blocks[b]` false:
+/// no sample of block `b` ([`POINT_BLOCK`] samples of the cloud, in order) can be in the
+/// slab, so it is not looked at; an empty `blocks` looks at every sample.
+pub(super) fn slice_obs(
+    cloud: &Cloud,
+    plane: &Plane,
+    cfg: &SectionConfig,
+    blocks: &[bool],
+) -> Vec<Obs2> {
     let mut out = Vec::new();
-    for (src, &(p, sigma, frame, normal)) in cloud.points.iter().enumerate() {
+    let n_points = cloud.points.len();
+    let kept = (0..n_points.div_ceil(POINT_BLOCK))
+        .filter(|b| blocks.get(*b) != Some(&false))
+        .flat_map(|b| b * POINT_BLOCK..((b + 1) * POINT_BLOCK).min(n_points));
+    for src in kept {
+        let (p, sigma, frame, normal) = cloud.points[src];
         let d = p - plane.origin;
         let s = d.dot(&plane.n);
         if s.abs() > cfg.slab_half_width_m {

@@ -4,11 +4,10 @@
 use std::f64::consts::TAU;
 
 use nalgebra::{Point2, Point3, Unit, Vector2, Vector3};
-use rayon::prelude::*;
 
 use super::coverage::{coverage, largest_gap, view_span};
 use super::fit::{fit_slice, Fit, MAX_MEASURED_POINTS, MAX_SLICE_POINTS};
-use super::gather::{Cloud, Obs2, ObsKind, Plane};
+use super::gather::{Cloud, Obs2, ObsKind, Plane, POINT_BLOCK};
 use super::model::{eval_dh, frame_shift, ParamLayout, Table, GRID};
 use super::types::{
     FingerAxis, RefinedAxis, SectionConfig, SectionError, SectionResult, SigmaParts, TangentLine2,
@@ -30,6 +29,10 @@ pub struct SectionMeasurer<'a> {
     tab: Table,
     /// 1-sigma of the given axis's direction, radians per tilt component.
     pub(super) axis_sigma_rad: f64,
+    /// Least and greatest position along the given axis (from MCP, metres) of each block of
+    /// the cloud's surface samples, so that a slice looks only at the blocks that can reach
+    /// its slab.
+    block_span_m: Vec<(f64, f64)>,
 }
 
 impl<'a> SectionMeasurer<'a> {
@@ -53,7 +56,19 @@ impl<'a> SectionMeasurer<'a> {
             cfg.knuckle_half_range_m + 0.008,
             cfg,
         );
+        let dir = axis.direction().into_inner();
+        let block_span_m = cloud
+            .points
+            .chunks(POINT_BLOCK)
+            .map(|c| {
+                c.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), q| {
+                    let t = (q.0 - axis.mcp).dot(&dir);
+                    (lo.min(t), hi.max(t))
+                })
+            })
+            .collect();
         Ok(Self {
+            block_span_m,
             cloud,
             axis: *axis,
             cfg,
@@ -82,8 +97,26 @@ impl<'a> SectionMeasurer<'a> {
         (self.cloud.points.len(), self.cloud.tangents.len())
     }
 
+    /// Which blocks of the cloud can hold samples of the slab around `plane` with `cfg`: a
+    /// sample of the slab (within the slab half width `w` of the plane and the radius `R` of
+    /// its origin) lies within `w·|cos α| + R·sin α` of the origin along the given axis, at
+    /// an angle `α` between the axis and the plane's normal.
+    fn blocks_for(&self, plane: &Plane, cfg: &SectionConfig) -> Vec<bool> {
+        let dir = self.axis.direction().into_inner();
+        let cos = plane.n.dot(&dir).abs().min(1.0);
+        let sin = (1.0 - cos * cos).max(0.0).sqrt();
+        // The margin covers rounding in the positions (far below a micrometre).
+        let reach = cfg.slab_half_width_m * cos + cfg.max_radius_m * sin + 1e-6;
+        let t0 = (plane.origin - self.axis.mcp).dot(&dir);
+        self.block_span_m
+            .iter()
+            .map(|&(lo, hi)| hi >= t0 - reach && lo <= t0 + reach)
+            .collect()
+    }
+
     /// Fits the slice through `point` perpendicular to `direction`; with `recentre`, fits it
-    /// again through the fitted centre with all its samples (the measured section).
+    /// again through the fitted centre with all its samples (the measured section). `warm`:
+    /// start the first fit from a nearby slice's ([`fit_slice`]).
     pub(super) fn slice(
         &self,
         point: &Point3<f64>,
@@ -91,6 +124,7 @@ impl<'a> SectionMeasurer<'a> {
         position_m: f64,
         recentre: bool,
         cfg: &SectionConfig,
+        warm: Option<&Fit>,
     ) -> Result<Slice, SectionError> {
         if !point.iter().chain(direction.iter()).all(|c| c.is_finite()) {
             return Err(SectionError::InvalidAxis(
@@ -105,6 +139,8 @@ impl<'a> SectionMeasurer<'a> {
             &self.tab,
             position_m,
             MAX_SLICE_POINTS,
+            warm,
+            &self.blocks_for(&plane, cfg),
         )?;
         if recentre {
             // Re-centre on the fitted centre (the radius cut then follows the finger) and
@@ -118,6 +154,8 @@ impl<'a> SectionMeasurer<'a> {
                     &self.tab,
                     position_m,
                     MAX_MEASURED_POINTS,
+                    None,
+                    &self.blocks_for(&p, cfg),
                 ) {
                     return Ok(Slice {
                         plane: p,
@@ -145,7 +183,7 @@ impl<'a> SectionMeasurer<'a> {
         direction: &Unit<Vector3<f64>>,
         position_m: f64,
     ) -> Result<SectionResult, SectionError> {
-        let s = self.slice(point, direction, position_m, true, &self.ring_cfg)?;
+        let s = self.slice(point, direction, position_m, true, &self.ring_cfg, None)?;
         Ok(finish(
             &s,
             &self.ring_cfg,
@@ -173,15 +211,35 @@ impl<'a> SectionMeasurer<'a> {
         let n = (self.cfg.knuckle_half_range_m / self.cfg.knuckle_step_m).floor() as i64;
         let mut best: Option<Slice> = None;
         let mut last_err = None;
-        // The slices are independent: fitted in parallel, then compared in order.
-        let slices: Vec<Result<Slice, SectionError>> = (-n..=n)
-            .into_par_iter()
-            .map(|j| {
-                let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
-                self.slice(&(p0 + dir.into_inner() * t), &dir, t, false, self.cfg)
-            })
-            .collect();
-        for slice in slices {
+        // The scan only picks the largest slice (which is then fitted afresh): each slice
+        // starts from the previous one's fit, a millimetre away, in the two halves of the
+        // scan from PIP outwards (fitted side by side).
+        let sweep = |steps: &mut dyn Iterator<Item = i64>| {
+            let mut prev: Option<Fit> = None;
+            steps
+                .map(|j| {
+                    let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
+                    let s = self.slice(
+                        &(p0 + dir.into_inner() * t),
+                        &dir,
+                        t,
+                        false,
+                        self.cfg,
+                        prev.as_ref(),
+                    );
+                    if let Ok(s) = &s {
+                        prev = Some(s.fit.clone());
+                    }
+                    (j, s)
+                })
+                .collect::<Vec<_>>()
+        };
+        let (mut down, up) = rayon::join(
+            || sweep(&mut (-n..=0).rev()),
+            || sweep(&mut (1..=n)),
+        );
+        down.reverse();
+        for (_, slice) in down.into_iter().chain(up) {
             match slice {
                 Ok(s) => {
                     let a0 = ParamLayout::A0;
@@ -196,7 +254,7 @@ impl<'a> SectionMeasurer<'a> {
             Some(b) => {
                 // Re-centre the largest slice on the finger before reporting it.
                 let s = self
-                    .slice(&b.plane.origin, &dir, b.position_m, true, self.cfg)
+                    .slice(&b.plane.origin, &dir, b.position_m, true, self.cfg, None)
                     .unwrap_or(b);
                 Ok(finish(&s, self.cfg, &self.tab, self.correction_deg(&dir)))
             }
