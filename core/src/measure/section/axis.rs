@@ -62,7 +62,6 @@ impl SectionMeasurer<'_> {
                             t,
                             false,
                             &self.ring_cfg,
-                            None,
                         )
                         .ok()?;
                     let (cx, cy) = (ParamLayout::CENTRE_X, ParamLayout::CENTRE_Y);

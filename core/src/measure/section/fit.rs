@@ -14,7 +14,6 @@ use super::types::{SectionConfig, SectionError};
 use crate::numeric::{huber_weight, tukey_weight, upper_median, HUBER_C, TUKEY_C};
 
 /// Support-function model and fit state.
-#[derive(Clone)]
 pub(super) struct Fit {
     /// Highest harmonic.
     pub(super) k: usize,
@@ -38,22 +37,6 @@ impl Fit {
     /// The layout of `x`.
     pub(super) fn layout(&self) -> ParamLayout {
         ParamLayout::new(self.k)
-    }
-
-    /// A start for fitting another slice's `obs` from this fit's parameters (its angle
-    /// assignments belong to its own observations and are not carried over); `None` when
-    /// the parameter vectors differ in length (another number of frame offsets).
-    fn warm_start_for(&self, obs: &[Obs2]) -> Option<Fit> {
-        (ParamLayout::new(self.k).len(frame_count(obs)) == self.x.len()).then(|| Fit {
-            k: self.k,
-            x: self.x.clone(),
-            nf: self.nf,
-            cov: DMatrix::zeros(0, 0),
-            idx: vec![usize::MAX; obs.len()],
-            weight: Vec::new(),
-            resid: Vec::new(),
-            scale: self.scale,
-        })
     }
 }
 
@@ -432,11 +415,8 @@ pub(super) const MAX_SLICE_POINTS: usize = 3000;
 /// docs/tuning.md#section.
 pub(super) const MAX_MEASURED_POINTS: usize = 16000;
 
-/// Fits one slice; returns its observations and fit. With `warm`, the fit starts from
-/// that fit of a nearby slice and runs only the final stage (all harmonics, Tukey weights),
-/// falling back to the full staged fit when that fails; the result then agrees with the
-/// staged fit's to within the convergence tolerance when both find the same optimum.
-/// `blocks`: the cloud's blocks that can hold samples of the slab ([`slice_obs`]).
+/// Fits one slice; returns its observations and fit. `blocks`: the cloud's blocks that can
+/// hold samples of the slab ([`slice_obs`]).
 pub(super) fn fit_slice(
     cloud: &Cloud,
     plane: &Plane,
@@ -444,7 +424,6 @@ pub(super) fn fit_slice(
     tab: &Table,
     position_m: f64,
     max_points: usize,
-    warm: Option<&Fit>,
     blocks: &[bool],
 ) -> Result<(Vec<Obs2>, Fit), SectionError> {
     let mut obs = slice_obs(cloud, plane, cfg, blocks);
@@ -463,11 +442,6 @@ pub(super) fn fit_slice(
     }
     reindex_frames(&mut obs, cfg.frame_shifts);
     check_enough(&obs, position_m)?;
-    if let Some(start) = warm.and_then(|w| w.warm_start_for(&obs)) {
-        if let Ok(f) = fit(&obs, cfg, tab, Some(&start), 30, &|_| true) {
-            return Ok((obs, f));
-        }
-    }
     let f = fit(&obs, cfg, tab, None, 30, &|_| true)?;
     Ok((obs, f))
 }

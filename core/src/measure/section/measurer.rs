@@ -4,6 +4,7 @@
 use std::f64::consts::TAU;
 
 use nalgebra::{Point2, Point3, Unit, Vector2, Vector3};
+use rayon::prelude::*;
 
 use super::coverage::{coverage, largest_gap, view_span};
 use super::fit::{fit_slice, Fit, MAX_MEASURED_POINTS, MAX_SLICE_POINTS};
@@ -61,10 +62,11 @@ impl<'a> SectionMeasurer<'a> {
             .points
             .chunks(POINT_BLOCK)
             .map(|c| {
-                c.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), q| {
-                    let t = (q.0 - axis.mcp).dot(&dir);
-                    (lo.min(t), hi.max(t))
-                })
+                c.iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), q| {
+                        let t = (q.0 - axis.mcp).dot(&dir);
+                        (lo.min(t), hi.max(t))
+                    })
             })
             .collect();
         Ok(Self {
@@ -115,8 +117,7 @@ impl<'a> SectionMeasurer<'a> {
     }
 
     /// Fits the slice through `point` perpendicular to `direction`; with `recentre`, fits it
-    /// again through the fitted centre with all its samples (the measured section). `warm`:
-    /// start the first fit from a nearby slice's ([`fit_slice`]).
+    /// again through the fitted centre with all its samples (the measured section).
     pub(super) fn slice(
         &self,
         point: &Point3<f64>,
@@ -124,7 +125,6 @@ impl<'a> SectionMeasurer<'a> {
         position_m: f64,
         recentre: bool,
         cfg: &SectionConfig,
-        warm: Option<&Fit>,
     ) -> Result<Slice, SectionError> {
         if !point.iter().chain(direction.iter()).all(|c| c.is_finite()) {
             return Err(SectionError::InvalidAxis(
@@ -139,7 +139,6 @@ impl<'a> SectionMeasurer<'a> {
             &self.tab,
             position_m,
             MAX_SLICE_POINTS,
-            warm,
             &self.blocks_for(&plane, cfg),
         )?;
         if recentre {
@@ -154,7 +153,6 @@ impl<'a> SectionMeasurer<'a> {
                     &self.tab,
                     position_m,
                     MAX_MEASURED_POINTS,
-                    None,
                     &self.blocks_for(&p, cfg),
                 ) {
                     return Ok(Slice {
@@ -183,7 +181,7 @@ impl<'a> SectionMeasurer<'a> {
         direction: &Unit<Vector3<f64>>,
         position_m: f64,
     ) -> Result<SectionResult, SectionError> {
-        let s = self.slice(point, direction, position_m, true, &self.ring_cfg, None)?;
+        let s = self.slice(point, direction, position_m, true, &self.ring_cfg)?;
         Ok(finish(
             &s,
             &self.ring_cfg,
@@ -211,35 +209,15 @@ impl<'a> SectionMeasurer<'a> {
         let n = (self.cfg.knuckle_half_range_m / self.cfg.knuckle_step_m).floor() as i64;
         let mut best: Option<Slice> = None;
         let mut last_err = None;
-        // The scan only picks the largest slice (which is then fitted afresh): each slice
-        // starts from the previous one's fit, a millimetre away, in the two halves of the
-        // scan from PIP outwards (fitted side by side).
-        let sweep = |steps: &mut dyn Iterator<Item = i64>| {
-            let mut prev: Option<Fit> = None;
-            steps
-                .map(|j| {
-                    let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
-                    let s = self.slice(
-                        &(p0 + dir.into_inner() * t),
-                        &dir,
-                        t,
-                        false,
-                        self.cfg,
-                        prev.as_ref(),
-                    );
-                    if let Ok(s) = &s {
-                        prev = Some(s.fit.clone());
-                    }
-                    (j, s)
-                })
-                .collect::<Vec<_>>()
-        };
-        let (mut down, up) = rayon::join(
-            || sweep(&mut (-n..=0).rev()),
-            || sweep(&mut (1..=n)),
-        );
-        down.reverse();
-        for (_, slice) in down.into_iter().chain(up) {
+        // The slices are independent: fitted in parallel, then compared in order.
+        let slices: Vec<Result<Slice, SectionError>> = (-n..=n)
+            .into_par_iter()
+            .map(|j| {
+                let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
+                self.slice(&(p0 + dir.into_inner() * t), &dir, t, false, self.cfg)
+            })
+            .collect();
+        for slice in slices {
             match slice {
                 Ok(s) => {
                     let a0 = ParamLayout::A0;
@@ -254,7 +232,7 @@ impl<'a> SectionMeasurer<'a> {
             Some(b) => {
                 // Re-centre the largest slice on the finger before reporting it.
                 let s = self
-                    .slice(&b.plane.origin, &dir, b.position_m, true, self.cfg, None)
+                    .slice(&b.plane.origin, &dir, b.position_m, true, self.cfg)
                     .unwrap_or(b);
                 Ok(finish(&s, self.cfg, &self.tab, self.correction_deg(&dir)))
             }
