@@ -328,6 +328,27 @@ pub fn measure_detailed(
     input: &MeasureInput<'_>,
     options: &MeasureOptions,
 ) -> Result<(Measurement, MeasureDetail), MeasureError> {
+    measure_sections(input, options, true)
+}
+
+/// [`measure_detailed`] without the knuckle section, for a provisional measurement while
+/// scanning: the ring circumference, its uncertainty, the status and the reasons are the
+/// ones [`measure_detailed`] gives (the knuckle enters none of them), while the knuckle
+/// circumference, the fit geometry's knuckle and the size recommendation (which sizes for
+/// the larger of ring and knuckle) are left out or use the ring alone.
+pub(crate) fn measure_ring_only(
+    input: &MeasureInput<'_>,
+    options: &MeasureOptions,
+) -> Result<(Measurement, MeasureDetail), MeasureError> {
+    measure_sections(input, options, false)
+}
+
+/// [`measure_detailed`], with or without the knuckle section.
+fn measure_sections(
+    input: &MeasureInput<'_>,
+    options: &MeasureOptions,
+    with_knuckle: bool,
+) -> Result<(Measurement, MeasureDetail), MeasureError> {
     options.validate()?;
     let t0 = Instant::now();
     let mut timings = input.upstream;
@@ -437,7 +458,12 @@ pub fn measure_detailed(
         let ax = sm.ring_axis();
         let (ring, (knuckle, sides)) = rayon::join(
             || sm.measure_at(&ax.ring_point, &ax.direction, 0.0),
-            || rayon::join(|| sm.knuckle(Some(&ax)).ok(), || taper_sections(&sm, &ax)),
+            || {
+                rayon::join(
+                    || with_knuckle.then(|| sm.knuckle(Some(&ax)).ok()).flatten(),
+                    || taper_sections(&sm, &ax),
+                )
+            },
         );
         let ring = ring?;
         let taper = measured_taper(sides, &ring);

@@ -2,6 +2,8 @@
 //! frames the session measures the ring from a bounded, evenly strided subset of the
 //! observations kept so far (reusing the landmark views and the located finger), so that
 //! guidance can say `Done` when the scan would measure `ok`, and otherwise what is missing.
+//! It fits the ring section only: the knuckle section enters neither the status nor the
+//! ring's value and uncertainty.
 //!
 //! Cost is bounded: at most [`PROVISIONAL_MAX_FRAMES`] frames' observations go into one
 //! provisional measurement, whatever the scan's length.
@@ -9,7 +11,7 @@
 //! [`SessionConfig::provisional_every`]: super::SessionConfig::provisional_every
 
 use super::{Hint, ScanSession};
-use crate::measure::{measure_detailed, MeasureInput, Reason, Status};
+use crate::measure::{measure_ring_only, MeasureInput, Reason, Status};
 use crate::mesh;
 use serde::{Deserialize, Serialize};
 
@@ -84,7 +86,7 @@ impl ScanSession {
             tracking: self.tracking_summary(),
             upstream: self.timings,
         };
-        match measure_detailed(&input, &opts) {
+        match measure_ring_only(&input, &opts) {
             Ok((m, _)) => Provisional {
                 frames_pushed,
                 ring_circumference_mm: m.ring_circumference_mm,

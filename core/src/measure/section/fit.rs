@@ -73,10 +73,29 @@ pub(super) fn solve_once(
     let mut ata = DMatrix::<f64>::zeros(p, p);
     let mut atb = DVector::<f64>::zeros(p);
     let mut row = vec![0.0; p];
+    // The support and taper block's tangent terms (row-major, upper triangle), summed apart
+    // from `ata` so the inner loop runs over a plain slice; only tangents add to it before
+    // the surface bins below.
+    let t1 = taper + 1;
+    let mut tri = vec![0.0; t1 * t1];
     for (i, o) in obs.iter().enumerate() {
         let w = weight[i] / (o.sigma * o.sigma);
         if w == 0.0 {
             continue;
+        }
+        if let ObsKind::Surface { at, .. } = o.kind {
+            if o.lf == NO_SHIFT {
+                // Only the grid bin's sufficient statistics (as below).
+                let j = idx[i];
+                let y = at.x * tab.cos1[j] + at.y * tab.sin1[j];
+                let b = &mut bins[j];
+                b[0] += w;
+                b[1] += w * o.s;
+                b[2] += w * o.s * o.s;
+                b[3] += w * y;
+                b[4] += w * o.s * y;
+                continue;
+            }
         }
         // The frame's pose-error offset d enters as (q + d)·n: row entries -n.
         let (n, y) = match o.kind {
@@ -125,8 +144,9 @@ pub(super) fn solve_once(
             for a in 0..=taper {
                 let wa = w * row[a];
                 atb[a] += wa * y;
-                for b in a..=taper {
-                    ata[(a, b)] += wa * row[b];
+                let dst = &mut tri[a * t1 + a..(a + 1) * t1];
+                for (d, r) in dst.iter_mut().zip(&row[a..=taper]) {
+                    *d += wa * r;
                 }
             }
         } else {
@@ -137,6 +157,11 @@ pub(super) fn solve_once(
             b[2] += w * o.s * o.s;
             b[3] += w * y;
             b[4] += w * o.s * y;
+        }
+    }
+    for a in 0..=taper {
+        for b in a..=taper {
+            ata[(a, b)] += tri[a * t1 + b];
         }
     }
     for (j, b) in bins.iter().enumerate() {
@@ -390,7 +415,8 @@ pub(super) const MAX_SLICE_POINTS: usize = 3000;
 /// docs/tuning.md#section.
 pub(super) const MAX_MEASURED_POINTS: usize = 16000;
 
-/// Fits one slice; returns its observations and fit.
+/// Fits one slice; returns its observations and fit. `blocks`: the cloud's blocks that can
+/// hold samples of the slab ([`slice_obs`]).
 pub(super) fn fit_slice(
     cloud: &Cloud,
     plane: &Plane,
@@ -398,12 +424,13 @@ pub(super) fn fit_slice(
     tab: &Table,
     position_m: f64,
     max_points: usize,
+    blocks: &[bool],
 ) -> Result<(Vec<Obs2>, Fit), SectionError> {
     // At most `max_points` samples per 1.2 mm of slab half width, every k-th of the cloud
     // (not of the slab): slices of nearby planes then share their samples, so a small
     // change of the plane changes the fit smoothly (thinning by rank within the slab
     // redrew the subsample for sub-degree changes of the axis; see docs/tuning.md#section).
-    let mut obs = slice_obs(cloud, plane, cfg, max_points);
+    let mut obs = slice_obs(cloud, plane, cfg, max_points, blocks);
     reindex_frames(&mut obs, cfg.frame_shifts);
     check_enough(&obs, position_m)?;
     let f = fit(&obs, cfg, tab, None, 30, &|_| true)?;

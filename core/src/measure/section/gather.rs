@@ -117,6 +117,27 @@ impl Cloud {
             + self.frames.capacity() * std::mem::size_of::<CloudFrame>()
     }
 
+    /// Least and greatest position along `dir` (metres from `origin`) of the surface
+    /// samples of each block of [`POINT_BLOCK`] samples, in order: what lets a slice skip
+    /// the blocks that cannot reach its slab.
+    pub(super) fn point_block_spans_m(
+        &self,
+        origin: &Point3<f64>,
+        dir: &Vector3<f64>,
+    ) -> Vec<(f64, f64)> {
+        self.points
+            .chunks(POINT_BLOCK)
+            .map(|c| {
+                c.iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), sp| {
+                        let p: Point3<f64> = sp.position.cast();
+                        let t = (p - origin).dot(dir);
+                        (lo.min(t), hi.max(t))
+                    })
+            })
+            .collect()
+    }
+
     /// Each frame's index with its samples' and tangents' index ranges.
     fn frame_ranges(
         &self,
@@ -206,6 +227,9 @@ impl Plane {
     }
 }
 
+/// Surface samples per block of the cloud's samples (in order) that [`slice_obs`] may skip.
+pub(super) const POINT_BLOCK: usize = 64;
+
 /// Most silhouette tangents in one slice, per [`MAX_SLICE_POINTS_UNIT_M`] of slab half
 /// width (an even subsample of the cloud's beyond this). A finger's silhouette gives each
 /// frame a few tangents per slab, so a scan within the fit's frame cap stays well below
@@ -220,13 +244,17 @@ pub(super) const MAX_SLICE_POINTS_UNIT_M: f64 = 0.0012;
 /// surface samples and [`MAX_SLICE_TANGENTS`] tangents (both per
 /// [`MAX_SLICE_POINTS_UNIT_M`] of slab half width), every k-th of the cloud's beyond that,
 /// so that slices of nearby planes share their samples and a small change of the plane
-/// changes the fit smoothly.
+/// changes the fit smoothly. `blocks[b]` false: no sample of block `b` ([`POINT_BLOCK`]
+/// samples of the cloud, in order) can be in the slab, so it is not looked at; an empty
+/// `blocks` looks at every sample.
 pub(super) fn slice_obs(
     cloud: &Cloud,
     plane: &Plane,
     cfg: &SectionConfig,
     max_points: usize,
+    blocks: &[bool],
 ) -> Vec<Obs2> {
+    let in_reach = |src: usize| blocks.get(src / POINT_BLOCK) != Some(&false);
     let surface = |frame: u32, cf: &CloudFrame, sp: &SurfacePoint| {
         let p: Point3<f64> = sp.position.cast();
         let d = p - plane.origin;
@@ -301,8 +329,8 @@ pub(super) fn slice_obs(
     // Count first, then keep every k-th: what a slice holds stays within its caps.
     let (mut npts, mut ntan) = (0usize, 0usize);
     for (frame, cf, points, tangents) in cloud.frame_ranges() {
-        for sp in &cloud.points[points] {
-            npts += surface(frame, cf, sp).is_some() as usize;
+        for (src, sp) in points.clone().zip(&cloud.points[points]) {
+            npts += (in_reach(src) && surface(frame, cf, sp).is_some()) as usize;
         }
         for t in &cloud.tangents[tangents] {
             ntan += tangent(frame, cf, t).is_some() as usize;
@@ -324,7 +352,7 @@ pub(super) fn slice_obs(
     let mut out = Vec::with_capacity(npts.div_ceil(keep_pts) + ntan.div_ceil(keep_tan));
     for (frame, cf, points, _) in cloud.frame_ranges() {
         for (src, sp) in points.clone().zip(&cloud.points[points]) {
-            if src.is_multiple_of(keep_pts) {
+            if src.is_multiple_of(keep_pts) && in_reach(src) {
                 out.extend(surface(frame, cf, sp));
             }
         }
@@ -469,7 +497,7 @@ mod tests {
         // to the caps, evenly (every k-th of the cloud's).
         let plane = Plane::new(Point3::new(0.02, 0.0, 0.0), Vector3::x());
         let max_points = 1000;
-        let slice = slice_obs(&cloud, &plane, &cfg, max_points);
+        let slice = slice_obs(&cloud, &plane, &cfg, max_points, &[]);
         let n_pts = slice.iter().filter(|o| !o.is_tangent()).count();
         let n_tan = slice.len() - n_pts;
         assert!(n_pts <= max_points && n_pts > max_points / 2, "{n_pts}");

@@ -30,6 +30,10 @@ pub struct SectionMeasurer<'a> {
     tab: Table,
     /// 1-sigma of the given axis's direction, radians per tilt component.
     pub(super) axis_sigma_rad: f64,
+    /// Least and greatest position along the given axis (from MCP, metres) of each block of
+    /// the cloud's surface samples, so that a slice looks only at the blocks that can reach
+    /// its slab.
+    block_span_m: Vec<(f64, f64)>,
 }
 
 impl<'a> SectionMeasurer<'a> {
@@ -53,7 +57,10 @@ impl<'a> SectionMeasurer<'a> {
             cfg.knuckle_half_range_m + 0.008,
             cfg,
         );
+        let dir = axis.direction().into_inner();
+        let block_span_m = cloud.point_block_spans_m(&axis.mcp, &dir);
         Ok(Self {
+            block_span_m,
             cloud,
             axis: *axis,
             cfg,
@@ -82,6 +89,23 @@ impl<'a> SectionMeasurer<'a> {
         self.cloud.len()
     }
 
+    /// Which blocks of the cloud can hold samples of the slab around `plane` with `cfg`: a
+    /// sample of the slab (within the slab half width `w` of the plane and the radius `R` of
+    /// its origin) lies within `w·|cos α| + R·sin α` of the origin along the given axis, at
+    /// an angle `α` between the axis and the plane's normal.
+    fn blocks_for(&self, plane: &Plane, cfg: &SectionConfig) -> Vec<bool> {
+        let dir = self.axis.direction().into_inner();
+        let cos = plane.n.dot(&dir).abs().min(1.0);
+        let sin = (1.0 - cos * cos).max(0.0).sqrt();
+        // The margin covers rounding in the positions (far below a micrometre).
+        let reach = cfg.slab_half_width_m * cos + cfg.max_radius_m * sin + 1e-6;
+        let t0 = (plane.origin - self.axis.mcp).dot(&dir);
+        self.block_span_m
+            .iter()
+            .map(|&(lo, hi)| hi >= t0 - reach && lo <= t0 + reach)
+            .collect()
+    }
+
     /// Fits the slice through `point` perpendicular to `direction`; with `recentre`, fits it
     /// again through the fitted centre with all its samples (the measured section).
     pub(super) fn slice(
@@ -105,6 +129,7 @@ impl<'a> SectionMeasurer<'a> {
             &self.tab,
             position_m,
             MAX_SLICE_POINTS,
+            &self.blocks_for(&plane, cfg),
         )?;
         if recentre {
             // Re-centre on the fitted centre (the radius cut then follows the finger) and
@@ -118,6 +143,7 @@ impl<'a> SectionMeasurer<'a> {
                     &self.tab,
                     position_m,
                     MAX_MEASURED_POINTS,
+                    &self.blocks_for(&p, cfg),
                 ) {
                     return Ok(Slice {
                         plane: p,

@@ -227,21 +227,35 @@ pub(super) fn h_grid(x: &DVector<f64>, tab: &Table) -> Vec<f64> {
         .collect()
 }
 
-/// Tangent line observation basis row at its exact normal angle.
+/// Tangent line observation basis row at its exact normal angle (`n` a unit normal: the
+/// harmonics follow from `cos θ = n.x`, `sin θ = n.y` by the angle-addition recurrence).
 pub(super) fn line_row(k: usize, n: &Vector2<f64>, row: &mut [f64]) {
-    let theta = n.y.atan2(n.x);
     row[ParamLayout::A0] = 1.0;
+    let (c1, s1) = (n.x, n.y);
+    let (mut c, mut s) = (1.0, 0.0);
     for j in 1..=k {
-        let (sn, cs) = (j as f64 * theta).sin_cos();
-        row[ParamLayout::cos(j)] = cs;
-        row[ParamLayout::sin(j)] = sn;
+        (c, s) = (c * c1 - s * s1, s * c1 + c * s1);
+        row[ParamLayout::cos(j)] = c;
+        row[ParamLayout::sin(j)] = s;
     }
+}
+
+/// The support function at the normal angle of unit normal `n` (the dot product of
+/// [`line_row`] with `x`, without the row).
+fn h_at_normal(k: usize, n: &Vector2<f64>, x: &DVector<f64>) -> f64 {
+    let (c1, s1) = (n.x, n.y);
+    let (mut c, mut s) = (1.0, 0.0);
+    let mut h = x[ParamLayout::A0];
+    for j in 1..=k {
+        (c, s) = (c * c1 - s * s1, s * c1 + c * s1);
+        h += c * x[ParamLayout::cos(j)] + s * x[ParamLayout::sin(j)];
+    }
+    h
 }
 
 /// Signed residual of an observation against the model (positive: observed outside).
 pub(super) fn residual(o: &Obs2, idx: usize, x: &DVector<f64>, hg: &[f64], tab: &Table) -> f64 {
     let lay = tab.layout();
-    let m = lay.support_len();
     let d = frame_shift(x, lay, o);
     match o.kind {
         ObsKind::Tangent {
@@ -249,9 +263,7 @@ pub(super) fn residual(o: &Obs2, idx: usize, x: &DVector<f64>, hg: &[f64], tab: 
             offset_m,
             bias_unit,
         } => {
-            let mut row = vec![0.0; m];
-            line_row(tab.k, &normal, &mut row);
-            let h: f64 = row.iter().zip(x.iter()).map(|(a, b)| a * b).sum();
+            let h = h_at_normal(tab.k, &normal, x);
             offset_m + bias_unit * x[lay.edge_bias()] + normal.dot(&d) - h - x[lay.taper()] * o.s
         }
         ObsKind::Surface { at, .. } => {
