@@ -84,7 +84,7 @@ fn rss_mib() -> (f64, f64) {
 fn sensor_depth_mib(s: &SimScan) -> f64 {
     s.frames
         .iter()
-        .map(|f| f.depth.depth_m().len() * std::mem::size_of::<f32>())
+        .map(|f| std::mem::size_of_val(f.depth.depth_m()))
         .sum::<usize>() as f64
         / (1 << 20) as f64
 }
