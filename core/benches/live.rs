@@ -13,7 +13,13 @@
 //! `cargo bench -p mandrel-core --bench live`; `MANDREL_LIVE_FRAMES=N` replays only the
 //! first N frames of each scan (the full replay of a scan whose tracking is lost takes
 //! minutes on a loaded machine); `MANDREL_LIVE_SCANS=a,b` picks scans (`virtual` for the
-//! virtual one).
+//! virtual one); `MANDREL_LIVE_NO_LANDMARKS=1` runs the sessions without landmarks (the
+//! hand's region carried from frame to frame instead of the landmarks' hull).
+//!
+//! Besides wall times it prints each frame's CPU time (median, p95; on a machine shared
+//! with other work the wall time also counts other processes' turns on the core) and the
+//! session's per-stage means (tracking with segmentation, fusion, observation extraction,
+//! and the rest: mostly the provisional measurement every `provisional_every` frames).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use mandrel_core::frame::Frame;
@@ -73,6 +79,15 @@ fn scans() -> Vec<(String, Target, Vec<Frame>)> {
     out
 }
 
+/// The session configuration of the bench (see `MANDREL_LIVE_NO_LANDMARKS`).
+fn config(target: Target) -> SessionConfig {
+    let mut c = SessionConfig::new(target);
+    if std::env::var_os("MANDREL_LIVE_NO_LANDMARKS").is_some_and(|v| v != "0") {
+        c.use_landmarks = false;
+    }
+    c
+}
+
 fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -80,21 +95,43 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
-/// Replays the scan into a fresh session: per-frame push times (ms), the frame (1-based)
-/// at which guidance first said `Done`, and the session.
-fn replay(target: Target, frames: &[Frame]) -> (Vec<f64>, Option<usize>, ScanSession) {
-    let mut s = ScanSession::new(SessionConfig::new(target)).expect("session");
+/// CPU time (nanoseconds) the process's threads have run so far, from the scheduler's
+/// per-thread statistics (Linux); `None` elsewhere. On a machine shared with other work a
+/// frame's wall time also counts the time other processes held the core; its CPU time
+/// does not (the calling thread waits on the one-thread pool without spinning, so the
+/// work is counted once).
+fn cpu_ns() -> Option<u64> {
+    let mut sum = 0u64;
+    for e in std::fs::read_dir("/proc/self/task").ok()? {
+        let path = e.ok()?.path().join("schedstat");
+        let text = std::fs::read_to_string(path).ok()?;
+        sum += text.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(sum)
+}
+
+/// Replays the scan into a fresh session: per-frame push wall times and CPU times (ms;
+/// CPU times empty where unavailable), the frame (1-based) at which guidance first said
+/// `Done`, and the session.
+fn replay(target: Target, frames: &[Frame]) -> (Vec<f64>, Vec<f64>, Option<usize>, ScanSession) {
+    let mut s = ScanSession::new(config(target)).expect("session");
     let mut times = Vec::with_capacity(frames.len());
+    let mut cpu = Vec::with_capacity(frames.len());
     let mut done = None;
     for (i, f) in frames.iter().enumerate() {
+        let f = f.clone();
+        let c = cpu_ns();
         let t = Instant::now();
-        let r = s.push_frame(f.clone());
+        let r = s.push_frame(f);
         times.push(t.elapsed().as_secs_f64() * 1e3);
+        if let (Some(a), Some(b)) = (c, cpu_ns()) {
+            cpu.push(b.saturating_sub(a) as f64 * 1e-6);
+        }
         if done.is_none() && r.is_ok_and(|r| r.guidance.hint == Hint::Done) {
             done = Some(i + 1);
         }
     }
-    (times, done, s)
+    (times, cpu, done, s)
 }
 
 fn bench(c: &mut Criterion) {
@@ -103,12 +140,64 @@ fn bench(c: &mut Criterion) {
         .num_threads(1)
         .build_global();
     for (name, target, frames) in scans() {
-        let (mut times, done, session) = replay(target, &frames);
+        let (mut times, mut cpu, done, session) = replay(target, &frames);
+        // The frames without a provisional measurement (every `provisional_every`-th).
+        let every = config(target).provisional_every.max(1);
+        let mut plain: Vec<f64> = times
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (i + 1) % every != 0)
+            .map(|(_, t)| *t)
+            .collect();
+        plain.sort_by(f64::total_cmp);
         times.sort_by(f64::total_cmp);
+        let mut cpu_plain: Vec<f64> = cpu
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (i + 1) % every != 0)
+            .map(|(_, t)| *t)
+            .collect();
+        cpu_plain.sort_by(f64::total_cmp);
+        cpu.sort_by(f64::total_cmp);
+        if !cpu.is_empty() {
+            println!(
+                "live bench {name}: push_frame CPU time median {:.1} ms, p95 {:.1} ms, max {:.1} ms; \
+                 without the frames of a provisional measurement median {:.1} ms, p95 {:.1} ms",
+                percentile(&cpu, 0.5),
+                percentile(&cpu, 0.95),
+                cpu.last().copied().unwrap_or(f64::NAN),
+                percentile(&cpu_plain, 0.5),
+                percentile(&cpu_plain, 0.95),
+            );
+        }
+        let c0 = cpu_ns();
         let t = Instant::now();
         let m = session.finish();
         let finish_ms = t.elapsed().as_secs_f64() * 1e3;
+        if let (Some(a), Some(b)) = (c0, cpu_ns()) {
+            println!(
+                "live bench {name}: finish CPU time {:.0} ms",
+                b.saturating_sub(a) as f64 * 1e-6
+            );
+        }
         let lost = session.tracking_summary().frames_lost;
+        // Per-stage means over the replay (one thread: the stages run one after another,
+        // so the rest is the per-frame work between them, mostly the provisional
+        // measurement).
+        let st = session.timings();
+        let n = frames.len().max(1) as f64;
+        println!(
+            "live bench {name}: frames without a provisional measurement: median {:.1} ms, \
+             p95 {:.1} ms; per frame track {:.1} ms, fuse {:.1} ms, observe {:.1} ms, \
+             rest {:.1} ms (total {:.1} ms)",
+            percentile(&plain, 0.5),
+            percentile(&plain, 0.95),
+            st.track / n,
+            st.fuse / n,
+            st.observe / n,
+            (st.total - st.track - st.fuse - st.observe) / n,
+            st.total / n,
+        );
         println!(
             "live bench {name}: {} frames, push_frame median {:.1} ms, p95 {:.1} ms, max {:.1} ms \
              (target <= {FRAME_BUDGET_MS} ms); finish {:.0} ms (target <= {FINISH_BUDGET_MS} ms); \
@@ -134,13 +223,13 @@ fn bench(c: &mut Criterion) {
         // push_frame over a replay: a session carried across iterations, restarted at the
         // end of the scan; only the push calls are timed.
         g.bench_function("push_frame", |b| {
-            let mut s = ScanSession::new(SessionConfig::new(target)).expect("session");
+            let mut s = ScanSession::new(config(target)).expect("session");
             let mut i = 0usize;
             b.iter_custom(|iters| {
                 let mut spent = Duration::ZERO;
                 for _ in 0..iters {
                     if i == frames.len() {
-                        s = ScanSession::new(SessionConfig::new(target)).expect("session");
+                        s = ScanSession::new(config(target)).expect("session");
                         i = 0;
                     }
                     let f = frames[i].clone();

@@ -277,7 +277,9 @@ impl<'a> Caster<'a> {
 }
 
 /// Zero crossing between (ta, sa ≥ 0) and (tb, sb < 0) from trilinear distances when
-/// available, nearest-voxel ones otherwise.
+/// available, nearest-voxel ones otherwise. `sa` and `sb` are the march's samples at `ta`
+/// and `tb`, taken at the same points with the same rule (trilinear where all 8 corners
+/// are observed), so they are not sampled again.
 fn refine(
     cur: &mut Sampler<'_>,
     o: &Vector3<f32>,
@@ -288,8 +290,7 @@ fn refine(
     sb: f32,
 ) -> f32 {
     let mut at = |t: f32| cur.sdf(&Point3::from(o + dir * t));
-    let (mut ta, mut tb) = (ta, tb);
-    let (mut sa, mut sb) = (at(ta).unwrap_or(sa), at(tb).unwrap_or(sb));
+    let (mut ta, mut tb, mut sa, mut sb) = (ta, tb, sa, sb);
     // A few secant steps on the trilinear field.
     for _ in 0..3 {
         if !(sa >= 0.0 && sb < 0.0) {

@@ -7,7 +7,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// Geodesic distances (metres, along the depth surface, 8-neighbour steps) from `sources`
-/// over the pixels of component `comp`; `f32::INFINITY` elsewhere.
+/// over the pixels of component `comp`; `f32::INFINITY` elsewhere. Only distances up to
+/// `limit_m` are final: the search stops at the first pixel farther than that (every
+/// pixel within `limit_m` has then its final distance, every other pixel one above
+/// `limit_m`, as every step adds a positive length).
 fn distances(
     depth: &[f32],
     width: usize,
@@ -15,18 +18,24 @@ fn distances(
     comps: &Components,
     comp: u32,
     sources: &[usize],
+    limit_m: f32,
 ) -> Vec<f32> {
     let n = depth.len();
     let height = n / width.max(1);
     let mut dist = vec![f32::INFINITY; n];
-    // Micrometres as the heap key: integer order, no float comparisons.
+    // Micrometres as the heap key (integer order, no float comparisons), in the high half
+    // of one `u64` with the pixel index in the low half: the order of (key, index) pairs.
     let mut heap = BinaryHeap::new();
     for &s in sources {
         dist[s] = 0.0;
-        heap.push(Reverse((0u32, s)));
+        heap.push(Reverse(s as u64));
     }
-    while let Some(Reverse((dk, i))) = heap.pop() {
+    while let Some(Reverse(entry)) = heap.pop() {
+        let (dk, i) = ((entry >> 32) as u32, (entry & 0xFFFF_FFFF) as usize);
         let d = dk as f32 * 1e-6;
+        if d > limit_m {
+            break;
+        }
         if d > dist[i] + 1e-6 {
             continue;
         }
@@ -58,7 +67,7 @@ fn distances(
             let nd = d + (lateral * lateral + dz * dz).sqrt();
             if nd < dist[j] {
                 dist[j] = nd;
-                heap.push(Reverse(((nd * 1e6) as u32, j)));
+                heap.push(Reverse((((nd * 1e6) as u32 as u64) << 32) | j as u64));
             }
         }
     }
@@ -88,14 +97,14 @@ pub(crate) fn free_end(
             member(i) && (u == 0 || v == 0 || u + 1 == width || v + 1 == height)
         })
         .collect();
-    let from_border = distances(depth, width, f, comps, comp, &border);
+    let from_border = distances(depth, width, f, comps, comp, &border, f32::INFINITY);
     let Some(tip) = (0..n)
         .filter(|&i| from_border[i].is_finite())
         .max_by(|&a, &b| from_border[a].total_cmp(&from_border[b]))
     else {
         return vec![false; n];
     };
-    let from_tip = distances(depth, width, f, comps, comp, &[tip]);
+    let from_tip = distances(depth, width, f, comps, comp, &[tip], hand_length_m);
     from_tip.iter().map(|&d| d <= hand_length_m).collect()
 }
 

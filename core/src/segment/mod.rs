@@ -208,8 +208,17 @@ impl Segmenter {
             if let (Some(b), Some(pose)) = (&self.ball, pose) {
                 let c = pose.inverse() * b.centre_w;
                 let r2 = b.radius_m * b.radius_m;
+                // A pixel whose depth alone is farther than the radius from the centre's
+                // is outside the ball (the squared distance only adds non-negative terms
+                // to the depth's): most of the background is rejected without unprojecting.
                 let r: Vec<bool> = (0..depth.len())
-                    .map(|i| comps.labels[i] != NONE && (unproject(i) - c).norm_squared() <= r2)
+                    .map(|i| {
+                        if comps.labels[i] == NONE {
+                            return false;
+                        }
+                        let dz = depth[i] as f64 - c.z;
+                        dz * dz <= r2 && (unproject(i) - c).norm_squared() <= r2
+                    })
                     .collect();
                 region = Some((r, MaskSource::Carried));
             }
