@@ -713,12 +713,14 @@ impl ScanSession {
         };
         // The focal-length check reads only the kept observations and their poses: it runs
         // beside the measurement.
+        let t = Instant::now();
         let kept = self.kept_with_platform_poses();
         let (measured, scale) = rayon::join(
             || measure_detailed(&input, &opts),
             || focal::scan_lateral_scale(&kept),
         );
         let (mut m, mut detail) = measured?;
+        m.timings_ms.total = m.timings_ms.total.max(upstream.total + ms(t));
         if let Some(Ok(est)) = scale {
             detail.lateral_scale = Some(est);
             focal::apply_lateral_scale(&mut m, &est);
@@ -729,9 +731,10 @@ impl ScanSession {
         Ok((m, detail))
     }
 
-    /// The kept observations, each with the platform pose (refined or not) it was placed
-    /// at, `None` for a frame whose pose was tracked. Observations are kept for a subset of
-    /// the frames, in order, and carry their pose's translation as the camera centre.
+    /// The kept observations, each with the pose it was placed at and the platform pose its
+    /// frame came with (`None` for a frame whose pose was tracked). Observations are kept
+    /// for a subset of the frames, in order, and carry their pose's translation as the
+    /// camera centre.
     fn kept_with_platform_poses(&self) -> Vec<focal::KeptView<'_>> {
         let mut metas = self
             .frames
