@@ -40,6 +40,7 @@ use std::time::Instant;
 mod provisional;
 pub use provisional::{Provisional, PROVISIONAL_MAX_FRAMES};
 mod budget;
+mod focal;
 
 /// Errors from a scan session.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -314,6 +315,9 @@ struct FrameMeta {
     pose: Option<Isometry3<f64>>,
     intrinsics: Intrinsics,
     has_landmarks: bool,
+    /// The platform pose the frame came with (before any refinement), which does not depend
+    /// on the intrinsics the way a tracked or refined pose does.
+    platform_pose: Option<Isometry3<f64>>,
 }
 
 /// A scan in progress. See the module documentation.
@@ -498,6 +502,7 @@ impl ScanSession {
                 pose: None,
                 intrinsics: frame.intrinsics,
                 has_landmarks: frame.landmarks.is_some(),
+                platform_pose: frame.pose,
             });
             return Ok(self.report(index, FrameOutcome::TrackingLost, None, 0));
         };
@@ -539,6 +544,7 @@ impl ScanSession {
                 pose: Some(pose),
                 intrinsics: frame.intrinsics,
                 has_landmarks: frame.landmarks.is_some(),
+                platform_pose: frame.pose,
             });
             return Ok(self.report(index, FrameOutcome::NoUsableDepth, Some(pose), 0));
         }
@@ -565,6 +571,7 @@ impl ScanSession {
             pose: Some(pose),
             intrinsics: frame.intrinsics,
             has_landmarks: frame.landmarks.is_some(),
+            platform_pose: frame.pose,
         });
         self.relocate();
         self.timings.observe += ms(t);
@@ -704,11 +711,47 @@ impl ScanSession {
             tracking,
             upstream,
         };
-        let (mut m, detail) = measure_detailed(&input, &opts)?;
+        // The focal-length check reads only the kept observations and their poses: it runs
+        // beside the measurement.
+        let t = Instant::now();
+        let kept = self.kept_with_platform_poses();
+        let (measured, scale) = rayon::join(
+            || measure_detailed(&input, &opts),
+            || focal::scan_lateral_scale(&kept),
+        );
+        let (mut m, mut detail) = measured?;
+        m.timings_ms.total = m.timings_ms.total.max(upstream.total + ms(t));
+        if let Some(Ok(est)) = scale {
+            detail.lateral_scale = Some(est);
+            focal::apply_lateral_scale(&mut m, &est);
+        }
         if m.status == Status::NeedsRescan && 2 * self.frames_out_of_range >= self.frames.len() {
             m.reasons.push(Reason::HandOutOfRange);
         }
         Ok((m, detail))
+    }
+
+    /// The kept observations, each with the pose it was placed at and the platform pose its
+    /// frame came with (`None` for a frame whose pose was tracked). Observations are kept
+    /// for a subset of the frames, in order, and carry their pose's translation as the
+    /// camera centre.
+    fn kept_with_platform_poses(&self) -> Vec<focal::KeptView<'_>> {
+        let mut metas = self
+            .frames
+            .iter()
+            .filter_map(|f| Some((f.pose?, f.platform_pose)));
+        self.observations
+            .iter()
+            .map(|o| {
+                let pose = metas
+                    .by_ref()
+                    .find(|(p, _)| Point3::from(p.translation.vector) == o.camera_centre);
+                focal::KeptView {
+                    observations: o,
+                    poses: pose.and_then(|(used, platform)| Some((used, platform?))),
+                }
+            })
+            .collect()
     }
 
     /// Tracking so far: frames pushed, tracked and lost, and the median tracker residual.

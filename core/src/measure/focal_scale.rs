@@ -58,12 +58,24 @@ pub struct LateralScale {
     pub pairs: usize,
     /// Point correspondences in the final solve.
     pub correspondences: usize,
+    /// The views' depth noise, 1-sigma metres at the depth of their samples (median over
+    /// views of each frame's `noise_coeff` times its median sample depth squared).
+    pub noise_m: f64,
+    /// What was added to the solved scale for that noise ([`SCALE_BIAS_PER_NOISE_VAR`]
+    /// times its square); included in `scale`.
+    pub noise_offset: f64,
 }
 
 /// One-sigma error of the estimator that the spread over views does not show: depth noise
 /// pulls the estimate low and flattens its response (docs/accuracy.md, "Lateral scale from
 /// the scan itself").
 pub const MODEL_SIGMA: f64 = 0.006;
+
+/// How far depth noise pulls the solved scale low, per square metre of the views' depth
+/// noise variance: nearest-neighbour matching of noisy samples favours a squeezed fit. Fitted
+/// on randomised virtual scans at the true focal length (docs/accuracy.md, "Lateral scale
+/// from the scan itself"); half the offset is added to the sigma as its own uncertainty.
+pub const SCALE_BIAS_PER_NOISE_VAR: f64 = 0.017e6;
 
 /// Smallest angle between two views' directions to the scene for the pair to be used.
 pub const MIN_PAIR_ANGLE_DEG: f64 = 25.0;
@@ -86,6 +98,8 @@ struct View {
     nrm: Vec<Vector3<f64>>,
     lat: Vec<Vector3<f64>>,
     dir: Vector3<f64>,
+    /// Depth noise, 1-sigma metres at the view's median sample depth.
+    noise_m: f64,
 }
 
 /// Estimates the scan's lateral scale from the agreement of its views; see the module docs.
@@ -110,7 +124,9 @@ pub fn estimate_lateral_scale(views: &[ScaleView<'_>]) -> Result<LateralScale, F
             nrm: vec![],
             lat: vec![],
             dir: Vector3::zeros(),
+            noise_m: 0.0,
         };
+        let mut depths = Vec::new();
         for p in pts.iter().step_by(step) {
             let q: Point3<f64> = p.position.cast();
             let n: Vector3<f64> = p.normal.cast();
@@ -118,6 +134,7 @@ pub fn estimate_lateral_scale(views: &[ScaleView<'_>]) -> Result<LateralScale, F
                 continue;
             }
             let r = q.coords - c;
+            depths.push(axis.dot(&r));
             view.lat.push(r - axis * axis.dot(&r));
             view.dir += r;
             view.pts.push(q);
@@ -127,6 +144,14 @@ pub fn estimate_lateral_scale(views: &[ScaleView<'_>]) -> Result<LateralScale, F
             continue;
         }
         view.dir = view.dir.normalize();
+        depths.sort_by(f64::total_cmp);
+        let depth = depths[depths.len() / 2];
+        let coeff = f64::from(v.observations.noise_coeff);
+        view.noise_m = if coeff.is_finite() && coeff > 0.0 {
+            coeff * depth * depth
+        } else {
+            0.0
+        };
         vs.push(view);
     }
     if vs.len() < 2 {
@@ -257,12 +282,18 @@ pub fn estimate_lateral_scale(views: &[ScaleView<'_>]) -> Result<LateralScale, F
     let ne = est.len() as f64;
     let m = est.iter().sum::<f64>() / ne;
     let spread = ((ne - 1.0) / ne * est.iter().map(|e| (e - m).powi(2)).sum::<f64>()).sqrt();
+    let mut noise: Vec<f64> = vs.iter().map(|v| v.noise_m).collect();
+    noise.sort_by(f64::total_cmp);
+    let noise_m = noise[noise.len() / 2];
+    let noise_offset = SCALE_BIAS_PER_NOISE_VAR * noise_m * noise_m;
     Ok(LateralScale {
-        scale: s,
-        sigma: spread.hypot(MODEL_SIGMA),
+        scale: s + noise_offset,
+        sigma: spread.hypot(MODEL_SIGMA).hypot(0.5 * noise_offset),
         sigma_views: spread,
         pairs: blocks.len(),
         correspondences: n_corr,
+        noise_m,
+        noise_offset,
     })
 }
 

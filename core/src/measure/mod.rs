@@ -16,7 +16,6 @@ pub mod fit_geometry;
 #[cfg(feature = "internals")]
 pub mod focal_scale;
 #[cfg(not(feature = "internals"))]
-#[allow(dead_code)]
 pub(crate) mod focal_scale;
 #[cfg(feature = "internals")]
 pub mod locate;
@@ -35,6 +34,7 @@ pub mod sizes;
 
 pub use dedup::Duplicates;
 pub use fit_geometry::{FingerFrame, FitGeometry, KnuckleFit};
+pub use focal_scale::LateralScale;
 pub use locate::{JointEstimate, LocateConfig, LocateMethod, LocatedFinger};
 pub use section::{FingerAxis, SectionConfig, SectionResult, SigmaParts, TangentLine2};
 
@@ -312,6 +312,9 @@ pub struct MeasureDetail {
     pub knuckle: Option<SectionResult>,
     /// Duplicate frames (replayed, or the same viewpoint again) left out of the measurement.
     pub duplicates: Duplicates,
+    /// The scan's lateral scale (how far its focal length is off), when a session with
+    /// platform poses estimated it; [`measure`] itself leaves it `None`.
+    pub lateral_scale: Option<LateralScale>,
 }
 
 /// Measures the target finger. Data problems give a `NeedsRescan` measurement, never an
@@ -376,6 +379,7 @@ fn measure_sections(
         ring: None,
         knuckle: None,
         duplicates: Duplicates::default(),
+        lateral_scale: None,
     };
     let finish = |mut m: Measurement, timings: Timings, t0: Instant| {
         let mut t = timings;
