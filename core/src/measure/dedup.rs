@@ -8,7 +8,7 @@
 //! each group is measured; the counts are reported in [`Duplicates`].
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use nalgebra::{Point3, Vector3};
@@ -85,11 +85,54 @@ fn near(a: &(Point3<f64>, Vector3<f64>), b: &(Point3<f64>, Vector3<f64>)) -> boo
         && a.1.dot(&b.1).clamp(-1.0, 1.0).acos() < NEAR_ANGLE_DEG.to_radians()
 }
 
+/// Kept items by the grid cell of their camera centre (cells [`NEAR_CENTRE_M`] wide), so
+/// that a new view is compared only with kept views within [`NEAR_CENTRE_M`] of it: finding
+/// the duplicates of a session's views costs time in proportion to their number, not its
+/// square.
+struct NearGrid<T> {
+    cells: HashMap<[i64; 3], Vec<T>>,
+}
+
+impl<T> NearGrid<T> {
+    fn new() -> Self {
+        Self {
+            cells: HashMap::new(),
+        }
+    }
+
+    fn cell(centre: &Vector3<f64>) -> [i64; 3] {
+        // Saturating casts: a non-finite or huge centre lands in an edge cell, where it
+        // is still compared exactly by the caller's predicate.
+        centre.map(|c| (c / NEAR_CENTRE_M).floor() as i64).into()
+    }
+
+    /// Whether any kept item in the cells around `centre` satisfies `near`.
+    fn any(&self, centre: &Vector3<f64>, near: impl Fn(&T) -> bool) -> bool {
+        let c = Self::cell(centre);
+        (-1..=1).any(|dx| {
+            (-1..=1).any(|dy| {
+                (-1..=1).any(|dz| {
+                    let k = [
+                        c[0].saturating_add(dx),
+                        c[1].saturating_add(dy),
+                        c[2].saturating_add(dz),
+                    ];
+                    self.cells.get(&k).is_some_and(|v| v.iter().any(&near))
+                })
+            })
+        })
+    }
+
+    fn insert(&mut self, centre: &Vector3<f64>, item: T) {
+        self.cells.entry(Self::cell(centre)).or_default().push(item);
+    }
+}
+
 /// Indices of the frames to measure (first of each duplicate group, in order) and the
 /// duplicates left out.
 pub fn distinct_frames(obs: &[FrameObservations]) -> (Vec<usize>, Duplicates) {
     let mut seen = HashSet::new();
-    let mut kept_views: Vec<(Point3<f64>, Vector3<f64>)> = Vec::new();
+    let mut kept_views = NearGrid::new();
     let mut keep = Vec::with_capacity(obs.len());
     let mut d = Duplicates::default();
     for (i, o) in obs.iter().enumerate() {
@@ -98,11 +141,11 @@ pub fn distinct_frames(obs: &[FrameObservations]) -> (Vec<usize>, Duplicates) {
             continue;
         }
         if let Some(v) = viewpoint(o) {
-            if kept_views.iter().any(|k| near(k, &v)) {
+            if kept_views.any(&v.0.coords, |k| near(k, &v)) {
                 d.near += 1;
                 continue;
             }
-            kept_views.push(v);
+            kept_views.insert(&v.0.coords, v);
         }
         keep.push(i);
     }
@@ -113,10 +156,12 @@ pub fn distinct_frames(obs: &[FrameObservations]) -> (Vec<usize>, Duplicates) {
 /// out, for the same reason as [`distinct_frames`].
 pub fn distinct_landmark_views(views: &[LandmarkView]) -> Vec<LandmarkView> {
     let mut kept: Vec<LandmarkView> = Vec::with_capacity(views.len());
+    let mut grid = NearGrid::new();
     for v in views {
-        let repeat = kept.iter().any(|k| {
-            let dc = (k.camera_to_world.translation.vector - v.camera_to_world.translation.vector)
-                .norm();
+        let centre = v.camera_to_world.translation.vector;
+        let repeat = grid.any(&centre, |&k: &usize| {
+            let k: &LandmarkView = &kept[k];
+            let dc = (k.camera_to_world.translation.vector - centre).norm();
             let da = k
                 .camera_to_world
                 .rotation
@@ -124,6 +169,7 @@ pub fn distinct_landmark_views(views: &[LandmarkView]) -> Vec<LandmarkView> {
             dc < NEAR_CENTRE_M && da < NEAR_ANGLE_DEG.to_radians()
         });
         if !repeat {
+            grid.insert(&centre, kept.len());
             kept.push(v.clone());
         }
     }
@@ -162,5 +208,47 @@ mod tests {
         assert_eq!(keep, vec![0, 1]);
         assert_eq!(d, Duplicates { exact: 2, near: 1 });
         assert_eq!(d.total(), 3);
+    }
+
+    /// The grid finds exactly the kept centres a pairwise comparison finds, including
+    /// centres across cell borders and on them.
+    #[test]
+    fn near_grid_agrees_with_comparing_every_pair() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut grid = NearGrid::new();
+        let mut kept: Vec<Vector3<f64>> = Vec::new();
+        let (mut repeats, mut borders) = (0, 0);
+        for i in 0..3000 {
+            // Centres within a few cells, some exactly on cell borders.
+            let mut c = Vector3::new(next(), next(), next()) * 4.0 * NEAR_CENTRE_M;
+            if i % 7 == 0 {
+                c.x = (c.x / NEAR_CENTRE_M).round() * NEAR_CENTRE_M;
+                borders += 1;
+            }
+            let close = |k: &Vector3<f64>| (k - c).norm() < NEAR_CENTRE_M;
+            let brute = kept.iter().any(close);
+            assert_eq!(
+                grid.any(&c, |&j: &usize| close(&kept[j])),
+                brute,
+                "centre {i}"
+            );
+            if brute {
+                repeats += 1;
+            } else {
+                grid.insert(&c, kept.len());
+                kept.push(c);
+            }
+        }
+        assert!(
+            repeats > 100 && kept.len() > 10 && borders > 0,
+            "{repeats} {}",
+            kept.len()
+        );
     }
 }
