@@ -1029,6 +1029,17 @@ mod tests {
     use super::*;
     use crate::frame::DepthFrame;
 
+    /// The per-frame record stays within what `docs/limits.md` ("What a session holds")
+    /// counts for it: the session's memory bound multiplies it by the frame cap.
+    #[test]
+    fn frame_record_fits_the_documented_bound() {
+        assert!(
+            std::mem::size_of::<FrameMeta>() <= 192,
+            "{}",
+            std::mem::size_of::<FrameMeta>()
+        );
+    }
+
     /// A wall 0.3 m in front of a 64x48 camera, seen from `x` metres along x.
     fn wall_frame(x: f64, timestamp: f64) -> Frame {
         let k = Intrinsics::new(64, 48, 60.0, 60.0, 31.5, 23.5).unwrap();

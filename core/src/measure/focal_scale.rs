@@ -83,7 +83,7 @@ pub const MIN_PAIR_ANGLE_DEG: f64 = 25.0;
 /// the same surface).
 const MAX_PAIR_ANGLE_DEG: f64 = 110.0;
 /// Surface samples used per view (evenly thinned).
-const SAMPLES_PER_VIEW: usize = 500;
+pub const SAMPLES_PER_VIEW: usize = 500;
 /// Pairs a view takes part in at most.
 const PAIRS_PER_VIEW: usize = 6;
 /// Largest distance of a correspondence, metres.

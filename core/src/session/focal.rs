@@ -9,7 +9,7 @@
 //! the estimate reads. Scans with tracked poses (no platform poses) are not checked.
 
 use crate::measure::focal_scale::{
-    estimate_lateral_scale, FocalScaleError, LateralScale, ScaleView,
+    estimate_lateral_scale, FocalScaleError, LateralScale, ScaleView, SAMPLES_PER_VIEW,
 };
 use crate::measure::observe::{FrameObservations, SurfacePoint, Tangent};
 use crate::measure::{Measurement, Reason, Status};
@@ -55,7 +55,7 @@ pub(crate) fn scan_lateral_scale(
         .filter_map(|v| {
             let (used, platform) = v.poses?;
             Some((
-                replace_observations(v.observations, &used, &platform, 1.0),
+                replace_observations(&scale_sample(v.observations), &used, &platform, 1.0),
                 platform,
             ))
         })
@@ -68,6 +68,21 @@ pub(crate) fn scan_lateral_scale(
         })
         .collect();
     Some(estimate_lateral_scale(&views))
+}
+
+/// The part of `o` the estimator reads: every k-th surface sample, the same ones it takes
+/// itself ([`SAMPLES_PER_VIEW`] per view), and no tangents. Copying only these keeps the
+/// check's memory a small fixed amount per view, whatever the kept frames hold.
+fn scale_sample(o: &FrameObservations) -> FrameObservations {
+    let step = o.points.len().div_ceil(SAMPLES_PER_VIEW).max(1);
+    FrameObservations {
+        camera_centre: o.camera_centre,
+        noise_coeff: o.noise_coeff,
+        noise_correlation_px: o.noise_correlation_px,
+        points: o.points.iter().step_by(step).copied().collect(),
+        tangents: Vec::new(),
+        timestamp: o.timestamp,
+    }
 }
 
 /// `o` (placed at `from`) moved to the camera pose `to`, as it would have been observed
