@@ -49,6 +49,17 @@ fn robust(u: f64, tukey: bool) -> f64 {
     }
 }
 
+/// Adds a surface sample (weight `w`, axial offset `s`, offset `y` along its grid
+/// direction) to its grid bin's sufficient statistics.
+#[inline]
+fn add_to_bin(b: &mut [f64; 5], w: f64, s: f64, y: f64) {
+    b[0] += w;
+    b[1] += w * s;
+    b[2] += w * s * s;
+    b[3] += w * y;
+    b[4] += w * s * y;
+}
+
 /// One weighted least-squares solve with harmonics limited to `k_active`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn solve_once(
@@ -88,12 +99,7 @@ pub(super) fn solve_once(
                 // Only the grid bin's sufficient statistics (as below).
                 let j = idx[i];
                 let y = at.x * tab.cos1[j] + at.y * tab.sin1[j];
-                let b = &mut bins[j];
-                b[0] += w;
-                b[1] += w * o.s;
-                b[2] += w * o.s * o.s;
-                b[3] += w * y;
-                b[4] += w * o.s * y;
+                add_to_bin(&mut bins[j], w, o.s, y);
                 continue;
             }
         }
@@ -150,13 +156,7 @@ pub(super) fn solve_once(
                 }
             }
         } else {
-            let j = idx[i];
-            let b = &mut bins[j];
-            b[0] += w;
-            b[1] += w * o.s;
-            b[2] += w * o.s * o.s;
-            b[3] += w * y;
-            b[4] += w * o.s * y;
+            add_to_bin(&mut bins[idx[i]], w, o.s, y);
         }
     }
     for a in 0..=taper {
