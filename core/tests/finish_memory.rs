@@ -7,8 +7,11 @@
 //! distinct TrueDepth frames whose samples all lie in the region the fit gathers from, so
 //! that the fit's input reaches its budget and every sample of it reaches the cloud.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
+
+#[path = "counting_alloc/mod.rs"]
+mod counting_alloc;
+use counting_alloc::{LIVE, PEAK};
 
 use mandrel_core::limits::{
     MAX_FIT_FRAMES, MAX_FIT_OBSERVATION_BYTES, MAX_SESSION_OBSERVATION_BYTES,
@@ -18,43 +21,6 @@ use mandrel_core::measure::observe::{FrameObservations, ObserveConfig};
 use mandrel_core::measure::{measure_detailed, MeasureInput, MeasureOptions, TrackingSummary};
 use mandrel_sim::{Sensor, SimOptions, SimScan};
 use nalgebra::{Point3, Vector3};
-
-/// The system allocator, counting the bytes live on the heap and their peak.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            if new_size >= layout.size() {
-                let grow = new_size - layout.size();
-                let now = LIVE.fetch_add(grow, Ordering::Relaxed) + grow;
-                PEAK.fetch_max(now, Ordering::Relaxed);
-            } else {
-                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-            }
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
 
 const MIB: usize = 1 << 20;
 
