@@ -20,9 +20,9 @@ use rayon::prelude::*;
 
 /// Largest |mean signed error| allowed per family, mm.
 const MAX_FAMILY_BIAS_MM: f64 = 0.15;
-/// Scans per family (`BIAS_SUBSET_PER_FAMILY` overrides; at least 2). Fewer or shorter
-/// scans move the flexed families' means by more than the limit, so the set is kept at
-/// this size; see docs/accuracy.md for its cost.
+/// Scans per family (`BIAS_SUBSET_PER_FAMILY` overrides; at least 2): the smallest set
+/// whose family means are steady well within the limit (docs/accuracy.md gives the sizing
+/// and its cost).
 const PER_FAMILY: usize = 8;
 /// Frames per scan (`BIAS_SUBSET_FRAMES` overrides).
 const FRAMES: usize = 32;
