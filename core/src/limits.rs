@@ -19,9 +19,10 @@ pub const MAX_FRAME_PIXELS: u64 = 2 * 1024 * 1024;
 pub const MAX_SESSION_FRAMES: u64 = 36_000;
 
 /// Largest number of surface samples (and, separately, silhouette tangents) kept from one
-/// frame before the finger is located: a denser frame is thinned evenly. A 640x480 frame
-/// of a hand yields fewer.
-pub const MAX_OBSERVATION_POINTS_PER_FRAME: u64 = 65_536;
+/// frame before the finger is located: a denser frame is thinned evenly. Sized with
+/// [`MAX_SESSION_OBSERVATION_BYTES`] so that a landmark-free scan, whose frames stay
+/// uncropped until `finish`, keeps enough distinct views in the store.
+pub const MAX_OBSERVATION_POINTS_PER_FRAME: u64 = 32_768;
 
 /// Budget for the observations a session keeps (bytes). Past it the store is thinned:
 /// every second kept frame is dropped and from then on only every second new frame is
