@@ -53,6 +53,11 @@ pub struct TrackConfig {
     /// The model is raycast at 1/`raycast_downscale` of the frame's resolution (1 = full).
     /// Model points are ~1 voxel apart anyway; 2 quarters the raycast cost.
     pub raycast_downscale: u32,
+    /// The same for frames without a platform pose (tracked from the motion prediction):
+    /// the point-to-SDF refinement that follows pairs every live point with the field at
+    /// full resolution, so ICP's coarser model pixels cost little accuracy and save rays.
+    /// See docs/tuning.md#track.
+    pub raycast_downscale_no_pose: u32,
     /// Model pixels within this many (model) pixels of live depth are raycast up front; any
     /// other pixel only when a live point projects to it (so the result is that of a full
     /// raycast, at the cost of the pixels actually used). See docs/tuning.md#track.
@@ -132,6 +137,7 @@ impl Default for TrackConfig {
             point_sigma_m: 0.001,
             effective_points: 400.0,
             raycast_downscale: 2,
+            raycast_downscale_no_pose: 3,
             raycast_window_px: 0,
             platform_model_stride: 2,
             platform_first_level: 0,
@@ -270,11 +276,13 @@ impl TrackConfig {
                 self.sdf_gate_m
             ));
         }
-        if !(1..=8).contains(&self.raycast_downscale) {
-            return bad(format!(
-                "raycast_downscale = {} (allowed 1..=8)",
-                self.raycast_downscale
-            ));
+        for (name, v) in [
+            ("raycast_downscale", self.raycast_downscale),
+            ("raycast_downscale_no_pose", self.raycast_downscale_no_pose),
+        ] {
+            if !(1..=8).contains(&v) {
+                return bad(format!("{name} = {v} (allowed 1..=8)"));
+            }
         }
         if !(1..=8).contains(&self.platform_model_stride) {
             return bad(format!(

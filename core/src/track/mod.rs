@@ -311,7 +311,12 @@ impl Tracker {
             // The SDF's basin is the truncation band: fall back to raycast + ICP.
             self.lost_since_last = lost_before;
         }
-        let s = self.config.raycast_downscale.max(1);
+        let s = if prior.is_some() {
+            self.config.raycast_downscale
+        } else {
+            self.config.raycast_downscale_no_pose
+        }
+        .max(1);
         let k_model = if s > 1 && k.width / s >= 16 && k.height / s >= 16 {
             k.scaled_to(k.width / s, k.height / s)?
         } else {
