@@ -74,7 +74,7 @@ const THINNER_RATIO: f64 = 0.95;
 /// 3. The four others are ordered across the hand from the thumb's side; adjacent axes
 ///    must be a finger's width apart (8–40 mm at the bases).
 /// 4. Checks, else the naming is refused: each of the four is at least
-///    [`MIN_LENGTH_SHARE`] as long as the second longest (whole fingers, not fragments of partly
+///    [`MIN_LENGTH_SHARE`] as long as the longest (whole fingers, not fragments of partly
 ///    seen ones); the little finger is not clearly wider than the index (median tubular
 ///    radii, [`THINNER_RATIO`]).
 pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError> {
@@ -181,19 +181,19 @@ pub fn name_fingers(cands: &[FingerCandidate]) -> Result<[usize; 5], LocateError
         }
     }
     // Whole fingers, not fragments of a partly seen one: each at least 60 % as long as the
-    // second longest (little fingers run ~70–80 % of the middle finger). Not the longest:
-    // an index finger's tube can run on along the palm's radial edge.
-    let mut lengths: Vec<f64> = ordered.iter().map(|&i| cands[i].length_m()).collect();
-    lengths.sort_by(|a, b| b.total_cmp(a));
-    let reference = lengths.get(1).copied().unwrap_or(0.0);
+    // longest (little fingers run ~70–80 % of the middle finger).
+    let longest = ordered
+        .iter()
+        .map(|&i| cands[i].length_m())
+        .fold(0.0, f64::max);
     if let Some(&short) = ordered
         .iter()
-        .find(|&&i| cands[i].length_m() < MIN_LENGTH_SHARE * reference)
+        .find(|&&i| cands[i].length_m() < MIN_LENGTH_SHARE * longest)
     {
         return Err(LocateError::NotFound(format!(
-            "a finger candidate is {:.0} mm long against {:.0} mm for the second longest: fingers are only partly seen",
+            "a finger candidate is {:.0} mm long against {:.0} mm for the longest: fingers are only partly seen",
             cands[short].length_m() * 1e3,
-            reference * 1e3
+            longest * 1e3
         )));
     }
     let (r_index, r_little) = (
