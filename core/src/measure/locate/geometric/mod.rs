@@ -15,15 +15,17 @@
 //!    the others; from the thumb's side, the remaining bases are index, middle, ring,
 //!    little, which must lie side by side a finger's width apart, with the little finger
 //!    not wider than the index.
-//! 4. **Joints** ([`joints_of`]): the PIP is the knuckle, the most prominent widening of
-//!    the finger's surface radius profile ([`radius_profile`], [`pip_from_profile`]); the
-//!    MCP lies back along the axis by a share of the PIP→fingertip length
-//!    ([`MCP_PIP_PER_DISTAL`]), whose spread between hands sets the MCP's uncertainty. The
-//!    section fit then re-aims the axis and centres the slice.
+//! 4. **Joints** ([`joints_of`]): the PIP is the knuckle, a prominent widening of the
+//!    finger's surface radius profile ([`radius_profile`], [`pip_from_profile`]), when it
+//!    lies where the proportion from the fingertip expects it ([`DISTAL_PER_RADIUS`]);
+//!    otherwise the proportion itself, with its spread as the PIP's uncertainty. The MCP
+//!    lies back along the axis by a share of the PIP→fingertip length
+//!    ([`MCP_PIP_PER_DISTAL`]), whose spread between hands and the PIP's uncertainty set
+//!    the MCP's. The section fit then re-aims the axis and centres the slice.
 //!
 //! Guarantees: never panics; returns [`LocateError::NotFound`] with the reason when the
 //! hand does not show five separable fingers, the naming cues disagree, or the target's
-//! knuckle does not stand out. The hand side of the target is not needed: the thumb sets
+//! surface is seen from one side only. The hand side of the target is not needed: the thumb sets
 //! the order, mirrored hands included.
 
 mod candidates;
@@ -34,13 +36,13 @@ pub use candidates::find_fingers;
 pub use candidates::{find_fingers_on, FingerCandidate, Surface};
 #[cfg(feature = "internals")]
 pub use profile::ProfileSample;
-pub use profile::{pip_from_profile, radius_profile};
+pub use profile::{knuckle_between, pip_from_profile, radius_profile};
 
 use super::{check_plausible, JointEstimate, LocateError, LocateMethod, LocatedFinger};
 use crate::hand::{Finger, Target};
 use crate::numeric::upper_median;
 use nalgebra::{Matrix3, Point3, SymmetricEigen, Vector3};
-use profile::centre_at;
+use profile::{centre_at, ProfileSample as Sample};
 
 /// Median tubular radius of a candidate (metres).
 fn median_radius(c: &FingerCandidate) -> f64 {
@@ -236,15 +238,75 @@ fn base_conflict_m(t_pip_m: f64, mcp_pip_m: f64) -> f64 {
     (MIN_BASE_SHARE - base_share).max(0.0) * mcp_pip_m
 }
 
-/// Places MCP and PIP on a finger candidate; returns them with the MCP's 1-sigma position
-/// uncertainty (metres; the PIP's is [`PIP_SIGMA_M`]). The PIP is the knuckle on the surface radius profile
-/// ([`pip_from_profile`]); the MCP lies [`MCP_PIP_PER_DISTAL`] times the PIP→fingertip
-/// distance back along the axis (phalanx proportions). Its uncertainty is the proportions'
-/// spread plus any disagreement with where the free finger starts ([`base_conflict_m`]).
+/// PIP→end-of-tubular-part distance per median tubular radius, index to little finger
+/// (middle plus distal phalanx over the finger's thickness). See docs/tuning.md#locate.
+pub const DISTAL_PER_RADIUS: [f64; 4] = [4.7, 5.5, 5.4, 4.5];
+
+/// 1-sigma spread of [`DISTAL_PER_RADIUS`] between hands, as a share of the distance.
+/// See docs/tuning.md#locate.
+const DISTAL_SPREAD: f64 = 0.2;
+
+/// Least prominence (metres) of a radius-profile widening for it to be taken as the PIP
+/// knuckle with [`PIP_SIGMA_M`]; weaker ones (a hand without knuckle widening, a
+/// palm edge) do not override the proportion. See docs/tuning.md#locate.
+const STRONG_KNUCKLE_M: f64 = 0.0004;
+
+/// Where the PIP is expected from the fingertip by proportion: `(t, 1-sigma)` in metres
+/// along the candidate, [`DISTAL_PER_RADIUS`] times the median tubular radius back from the
+/// tube's end.
+fn pip_by_proportion(c: &FingerCandidate, finger: Finger) -> (f64, f64) {
+    let k = match finger {
+        Finger::Index | Finger::Thumb => DISTAL_PER_RADIUS[0],
+        Finger::Middle => DISTAL_PER_RADIUS[1],
+        Finger::Ring => DISTAL_PER_RADIUS[2],
+        Finger::Little => DISTAL_PER_RADIUS[3],
+    };
+    let d = k * median_radius(c);
+    (c.length_m() - d, DISTAL_SPREAD * d)
+}
+
+/// The PIP along the candidate, `(t, 1-sigma)` in metres, from two cues: the knuckle on the
+/// radius profile and the proportion from the fingertip ([`pip_by_proportion`]). A
+/// prominent knuckle ([`STRONG_KNUCKLE_M`]) within two sigmas of the proportion is taken
+/// with [`PIP_SIGMA_M`] (the widest between 20 % and 65 % of the tube first, as it always
+/// was, else the widest in that window); otherwise the proportion stands, with its own
+/// sigma: no widening is trusted where the proportions put no knuckle, and a knuckle-less
+/// finger is still located, with the uncertainty that makes it ask for a rescan rather than
+/// report a confident size.
+fn pip_along(profile: &[Sample], c: &FingerCandidate, finger: Finger) -> (f64, f64) {
+    let len = c.length_m();
+    let (t_prop, sigma_prop) = pip_by_proportion(c, finger);
+    let (lo, hi) = (t_prop - 2.0 * sigma_prop, t_prop + 2.0 * sigma_prop);
+    let strong_inside = |k: Option<(f64, f64)>| {
+        k.filter(|&(t, prom)| prom >= STRONG_KNUCKLE_M && (lo..=hi).contains(&t))
+    };
+    strong_inside(pip_from_profile(profile, len))
+        .or_else(|| strong_inside(knuckle_between(profile, lo.max(0.0), hi.min(len))))
+        .map_or((t_prop, sigma_prop.max(PIP_SIGMA_M)), |(t, _)| {
+            (t, PIP_SIGMA_M)
+        })
+}
+
+/// The MCP is placed from the PIP: a PIP error e moves it by (1 + [`MCP_PIP_PER_DISTAL`]) e
+/// and the ring point by half of (2 + [`MCP_PIP_PER_DISTAL`]) e; the measurement takes the
+/// ring point's uncertainty as half the two joints' sigmas combined as if independent, so
+/// the MCP's sigma carries this factor times the PIP's extra uncertainty beyond
+/// [`PIP_SIGMA_M`] to make that come out right.
+fn mcp_carry() -> f64 {
+    ((2.0 + MCP_PIP_PER_DISTAL).powi(2) - 1.0).sqrt()
+}
+
+/// Places MCP and PIP on a finger candidate; returns them with the MCP's and the PIP's
+/// 1-sigma position uncertainty (metres). The PIP comes from [`pip_along`]; the MCP lies
+/// [`MCP_PIP_PER_DISTAL`] times the PIP→fingertip distance back along the axis (phalanx
+/// proportions). Its uncertainty is the proportions' spread, the PIP's uncertainty carried
+/// over ([`mcp_carry`]) and any disagreement with where the free finger starts
+/// ([`base_conflict_m`]).
 pub fn joints_of(
     surface: &Surface,
     c: &FingerCandidate,
-) -> Result<(Point3<f64>, Point3<f64>, f64), LocateError> {
+    finger: Finger,
+) -> Result<(Point3<f64>, Point3<f64>, f64, f64), LocateError> {
     let len = c.length_m();
     if !(0.03..=0.14).contains(&len) {
         return Err(LocateError::NotFound(format!(
@@ -265,9 +327,13 @@ pub fn joints_of(
             "the target finger's surface is seen over {median_cov:.0}° around its axis ({MIN_PROFILE_COVERAGE_DEG:.0}° needed to find its knuckle)"
         )));
     }
-    let (t_pip, _) = pip_from_profile(&profile, len).ok_or_else(|| {
-        LocateError::NotFound("no PIP knuckle stands out on the target finger".into())
-    })?;
+    let (t_pip, sigma_pip) = pip_along(&profile, c, finger);
+    if !(t_pip > 0.0 && t_pip < len) {
+        return Err(LocateError::NotFound(format!(
+            "the target finger's tubular part ({:.0} mm) is too short for its PIP by proportion",
+            len * 1e3
+        )));
+    }
     let pip = centre_at(c, t_pip);
     let rest = len - t_pip;
     let mcp_pip = MCP_PIP_PER_DISTAL * rest;
@@ -275,10 +341,14 @@ pub fn joints_of(
     let mcp = pip - c.direction * mcp_pip;
     // Proportions vary by ~10 % of the distal length between hands; the knuckle peak by ~1 mm.
     let sigma_proportion = (0.1 * mcp_pip).hypot(PIP_SIGMA_M);
+    let carried = mcp_carry() * (sigma_pip.powi(2) - PIP_SIGMA_M.powi(2)).max(0.0).sqrt();
     Ok((
         mcp,
         pip,
-        sigma_proportion.hypot(base_conflict_m(t_pip, mcp_pip)),
+        sigma_proportion
+            .hypot(carried)
+            .hypot(base_conflict_m(t_pip, mcp_pip)),
+        sigma_pip,
     ))
 }
 
@@ -308,7 +378,7 @@ pub fn locate(
     let c = cands
         .get(names[k])
         .ok_or_else(|| LocateError::NotFound("finger index out of range".into()))?;
-    let (mcp, pip, sigma_mcp) = joints_of(&surface, c)?;
+    let (mcp, pip, sigma_mcp, sigma_pip) = joints_of(&surface, c, target.finger)?;
     let est = |p: Point3<f64>, sigma_m: f64| JointEstimate {
         position: p,
         sigma_m,
@@ -319,7 +389,7 @@ pub fn locate(
     };
     let found = LocatedFinger {
         mcp: est(mcp, sigma_mcp),
-        pip: est(pip, PIP_SIGMA_M),
+        pip: est(pip, sigma_pip),
         method: LocateMethod::Geometric,
     };
     check_plausible(&found)?;
@@ -341,5 +411,79 @@ mod base_conflict_tests {
         let c = base_conflict_m(0.033, 0.0202);
         assert!((c - (0.033 - 0.0202 * 1.15)).abs() < 1e-12, "{c}");
         assert!(c > 0.009, "{c}");
+    }
+}
+
+#[cfg(test)]
+mod pip_cue_tests {
+    use super::*;
+
+    /// A straight 80 mm ring-finger candidate of 8 mm tubular radius along x.
+    fn candidate() -> FingerCandidate {
+        FingerCandidate {
+            direction: Vector3::x(),
+            base: Point3::origin(),
+            end: Point3::new(0.080, 0.0, 0.0),
+            profile: (0..=80).map(|k| (k as f64 * 0.001, 0.008)).collect(),
+            axis_points: (0..=80)
+                .map(|k| Point3::new(k as f64 * 0.001, 0.0, 0.0))
+                .collect(),
+            bend: None,
+        }
+    }
+
+    /// Radius profile with a slow taper and, if `knuckle` is given, a Gaussian widening
+    /// (3 mm wide) of that height at that position (metres).
+    fn profile(knuckle: Option<(f64, f64)>) -> Vec<Sample> {
+        (0..=80)
+            .map(|k| {
+                let t = k as f64 * 0.001;
+                let bump =
+                    knuckle.map_or(0.0, |(c, h)| h * (-((t - c) / 0.003).powi(2) / 2.0).exp());
+                Sample {
+                    t_m: t,
+                    radius_m: 0.009 - 0.01 * t + bump,
+                    points: 50,
+                    coverage_deg: 360.0,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn knuckle_near_the_proportion_is_taken_with_the_knuckle_sigma() {
+        let c = candidate();
+        let (t_prop, _) = pip_by_proportion(&c, Finger::Ring);
+        let at = t_prop + 0.004;
+        let (t, s) = pip_along(&profile(Some((at, 0.0008))), &c, Finger::Ring);
+        assert!((t - at).abs() < 0.0005, "{t} vs {at}");
+        assert_eq!(s, PIP_SIGMA_M);
+    }
+
+    #[test]
+    fn missing_weak_or_misplaced_knuckle_leaves_the_proportion_and_its_spread() {
+        let c = candidate();
+        let (t_prop, s_prop) = pip_by_proportion(&c, Finger::Ring);
+        assert!(s_prop > 3.0 * PIP_SIGMA_M, "{s_prop}");
+        for knuckle in [
+            None,
+            // Too weak to be a knuckle.
+            Some((t_prop, 0.0002)),
+            // Prominent, but where the proportions put no PIP.
+            Some((t_prop - 2.5 * s_prop, 0.0015)),
+        ] {
+            let (t, s) = pip_along(&profile(knuckle), &c, Finger::Ring);
+            assert_eq!((t, s), (t_prop, s_prop), "{knuckle:?}");
+        }
+    }
+
+    #[test]
+    fn an_uncertain_pip_makes_the_ring_point_uncertain_by_its_lever() {
+        // Ring point = PIP − MCP_PIP_PER_DISTAL/2 · (end − PIP): a PIP error e moves it by
+        // (1 + MCP_PIP_PER_DISTAL/2) e; half the joints' combined sigma must say the same.
+        let extra = 0.005_f64;
+        let sigma_mcp = mcp_carry() * extra;
+        let ring = 0.5 * sigma_mcp.hypot(extra);
+        assert!((ring - (1.0 + MCP_PIP_PER_DISTAL / 2.0) * extra).abs() < 1e-12);
     }
 }

@@ -122,14 +122,21 @@ pub fn radius_profile(surface: &Surface, c: &FingerCandidate) -> Vec<ProfileSamp
 const PEAK_FIT_HALF_M: f64 = 0.003;
 
 /// The PIP knuckle on a finger's surface radius profile ([`radius_profile`]): the most
-/// prominent local widening (radius above the mean of the profile 6–12 mm either side)
-/// between 20 % and 65 % of the tubular part (the DIP, at ~80 %, and the palm, at the
-/// base, are outside). The position is the vertex of a least-squares parabola through the
-/// prominence curve within ±3 mm of its highest sample (kept within that window), not the
-/// highest 1 mm sample itself: a pick on the 1 mm grid jumps by a whole step when noise
-/// tips two near-equal samples, and the ring point moves by 1.5 times that. Returns
-/// `(t, prominence)` in metres, or `None` when no widening of at least 0.15 mm stands out.
+/// prominent local widening between 20 % and 65 % of the tubular part (the DIP, at ~80 %,
+/// and the palm, at the base, are outside); see [`knuckle_between`]. Returns `(t,
+/// prominence)` in metres, or `None` when no widening of at least 0.15 mm stands out.
 pub fn pip_from_profile(profile: &[ProfileSample], length_m: f64) -> Option<(f64, f64)> {
+    knuckle_between(profile, 0.2 * length_m, 0.65 * length_m)
+}
+
+/// The most prominent local widening of a radius profile (radius above the mean of the
+/// profile 6–12 mm either side) with its peak between `lo_m` and `hi_m` along the axis. The
+/// position is the vertex of a least-squares parabola through the prominence curve within
+/// ±3 mm of its highest sample (kept within that window), not the highest 1 mm sample
+/// itself: a pick on the 1 mm grid jumps by a whole step when noise tips two near-equal
+/// samples, and the ring point moves by 1.5 times that. Returns `(t, prominence)` in
+/// metres, or `None` when no widening of at least 0.15 mm stands out.
+pub fn knuckle_between(profile: &[ProfileSample], lo_m: f64, hi_m: f64) -> Option<(f64, f64)> {
     let mean_in = |a: f64, b: f64| {
         let v: Vec<f64> = profile
             .iter()
@@ -149,7 +156,7 @@ pub fn pip_from_profile(profile: &[ProfileSample], length_m: f64) -> Option<(f64
     let curve: Vec<(f64, f64)> = profile
         .iter()
         .map(|p| p.t_m)
-        .filter(|&t| t >= 0.2 * length_m && t <= 0.65 * length_m)
+        .filter(|&t| t >= lo_m && t <= hi_m)
         .filter_map(|t| Some((t, prominence(t)?)))
         .collect();
     let best = curve
