@@ -847,3 +847,207 @@ fn growing_model_registration_shift() {
         }
     }
 }
+
+/// Where an edge model's error enters a session with platform poses: one stage at a time.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Stage {
+    /// The section fit alone: exact poses, exact axis.
+    Fit,
+    /// The section fit alone at the poses a session refined (exact axis); `drift` starts
+    /// the refinement from drifted platform poses, else from the exact ones.
+    FitRefinedPoses { drift: bool },
+    /// The whole session (its own finger location and axis); `refine` switches the pose
+    /// refinement, `drift` the platform poses' drift.
+    Session { drift: bool, refine: bool },
+    /// The whole session, frames without poses (tracked).
+    SessionNoPoses,
+}
+
+/// Ring error (mm) of one scan at one [`Stage`], frames eroded (`erode`) or with the
+/// simulator's own edges.
+fn stage_err(seed: u64, noise_mm: f64, erode: bool, stage: Stage) -> Option<f64> {
+    let drift = match stage {
+        Stage::Fit | Stage::SessionNoPoses => false,
+        Stage::FitRefinedPoses { drift } | Stage::Session { drift, .. } => drift,
+    };
+    let scan = SimScan::generate(
+        seed,
+        &SimOptions {
+            frames: 32,
+            poses_given: stage != Stage::SessionNoPoses,
+            pose_drift: if drift {
+                PoseDrift::default()
+            } else {
+                PoseDrift::none()
+            },
+            noise: Some(NoiseModel {
+                sigma_at_30cm_m: noise_mm * 1e-3,
+                ..NoiseModel::truedepth()
+            }),
+            ..SimOptions::default()
+        },
+    )
+    .ok()?;
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed ^ 0xe0de);
+    let frames: Vec<_> = scan
+        .frames
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            if erode {
+                f.depth = match std::env::var("ABLATION_DROP")
+                    .ok()
+                    .and_then(|v| v.parse::<f64>().ok())
+                {
+                    Some(p) => erode_with(&f.depth, &mut rng, p),
+                    None => harness::erode_edges(&f.depth, &mut rng),
+                };
+            }
+            f
+        })
+        .collect();
+    let ft = &scan.finger_truth;
+    let session = |refine: bool| -> Option<(ScanSession, Vec<Option<nalgebra::Isometry3<f64>>>)> {
+        let mut cfg = SessionConfig::new(scan.target);
+        cfg.refine_platform_poses = refine;
+        if let Some(r) = std::env::var("ABLATION_EDGE_JUMP")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            cfg.track.edge_jump_ratio = r;
+        }
+        let mut s = ScanSession::new(cfg).ok()?;
+        let mut poses = Vec::new();
+        for f in &frames {
+            poses.push(s.push_frame(f.clone()).ok()?.pose);
+        }
+        Some((s, poses))
+    };
+    let poses: Vec<nalgebra::Isometry3<f64>> = match stage {
+        Stage::Session { .. } | Stage::SessionNoPoses => {
+            let (s, _) = session(!matches!(stage, Stage::Session { refine: false, .. }))?;
+            let m = s.finish().ok()?;
+            return Some(m.ring_circumference_mm? - scan.truth.ring_circumference_mm);
+        }
+        Stage::Fit => scan.true_poses.clone(),
+        Stage::FitRefinedPoses { .. } => session(true)?.1.into_iter().collect::<Option<_>>()?,
+    };
+    let axis = FingerAxis::new(ft.mcp, ft.pip).ok()?;
+    let cfg = ObserveConfig {
+        roi: Some(Roi::around_finger(axis.mcp, axis.pip, 0.03)),
+        ..Default::default()
+    };
+    let obs: Vec<FrameObservations> = frames
+        .iter()
+        .zip(&poses)
+        .filter_map(|(f, p)| FrameObservations::extract_with(f, p, &cfg).ok())
+        .collect();
+    let sc = SectionConfig::default();
+    let m = SectionMeasurer::new(&obs, &axis, &sc).ok()?;
+    let (r, _) = m.ring().ok()?;
+    Some((r.perimeter_m - ft.ring_circumference_m) * 1e3)
+}
+
+/// The eroded-edge error split by stage (`ABLATION_EDGES=sim` for the simulator's own
+/// edges, `ABLATION_DROP` the share of eroded edge pixels dropped rather than pushed back,
+/// `ABLATION_EDGE_JUMP` the tracker's edge threshold, `ABLATION_NOISE`, `ABLATION_SEEDS`,
+/// `ABLATION_ONLY` as above).
+#[test]
+#[ignore = "diagnostic: prints the edge model's error per session stage"]
+fn edge_stage_ablation() {
+    let erode = std::env::var("ABLATION_EDGES").map_or(true, |v| v != "sim");
+    let noise = ablation_noise();
+    let seeds = ablation_seeds();
+    for (name, stage) in [
+        ("fit, true poses, true axis", Stage::Fit),
+        (
+            "fit, refined exact poses, true axis",
+            Stage::FitRefinedPoses { drift: false },
+        ),
+        (
+            "fit, refined drifted poses, true axis",
+            Stage::FitRefinedPoses { drift: true },
+        ),
+        (
+            "session, exact poses, no refinement",
+            Stage::Session {
+                drift: false,
+                refine: false,
+            },
+        ),
+        (
+            "session, exact poses, refined",
+            Stage::Session {
+                drift: false,
+                refine: true,
+            },
+        ),
+        (
+            "session, drifted poses, refined",
+            Stage::Session {
+                drift: true,
+                refine: true,
+            },
+        ),
+        ("session, no poses (tracked)", Stage::SessionNoPoses),
+    ] {
+        if let Ok(only) = std::env::var("ABLATION_ONLY") {
+            if !name.contains(only.as_str()) {
+                continue;
+            }
+        }
+        let e: Vec<f64> = seeds
+            .par_iter()
+            .filter_map(|&s| stage_err(s, noise, erode, stage))
+            .collect();
+        let mean = e.iter().sum::<f64>() / e.len().max(1) as f64;
+        let sd = (e.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (e.len().max(2) - 1) as f64)
+            .sqrt();
+        let txt: Vec<String> = e.iter().map(|v| format!("{v:+.2}")).collect();
+        println!(
+            "{} noise {noise} {name:40} n {} mean {mean:+.3} sd {sd:.3} mm: {}",
+            if erode { "eroded" } else { "sim" },
+            e.len(),
+            txt.join(" ")
+        );
+    }
+}
+
+/// The harness's edge erosion with the share of dropped (rather than pushed-back) edge
+/// pixels set to `p_drop`.
+fn erode_with(
+    d: &mandrel_core::frame::DepthFrame,
+    rng: &mut rand_pcg::Pcg64,
+    p_drop: f64,
+) -> mandrel_core::frame::DepthFrame {
+    use rand::RngExt;
+    let (w, h) = (d.width() as usize, d.height() as usize);
+    let src = d.depth_m();
+    let mut out = src.to_vec();
+    for v in 0..h {
+        for u in 0..w {
+            let z = src[v * w + u];
+            if z <= 0.0 {
+                continue;
+            }
+            let edge = [(-1i64, 0i64), (1, 0), (0, -1), (0, 1)]
+                .iter()
+                .any(|(du, dv)| {
+                    let (x, y) = (u as i64 + du, v as i64 + dv);
+                    if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 {
+                        return false;
+                    }
+                    let n = src[y as usize * w + x as usize];
+                    n <= 0.0 || n > z + 0.008
+                });
+            if edge {
+                out[v * w + u] = if rng.random::<f64>() < p_drop {
+                    0.0
+                } else {
+                    z + 0.0005 + 0.0025 * rng.random::<f32>()
+                };
+            }
+        }
+    }
+    mandrel_core::frame::DepthFrame::from_metres(d.width(), d.height(), out).expect("same size")
+}
