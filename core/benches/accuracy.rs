@@ -4,11 +4,13 @@
 //! coverage; 30–120 frames; with and without poses and landmarks; two sensor edge models),
 //! each measured by the real [`ScanSession`], summarised per family and per noise band.
 //!
-//! `cargo bench -p mandrel-core --bench accuracy -- [--n 240] [--seed 1] [--rows]`
+//! `cargo bench -p mandrel-core --bench accuracy -- [--n 240] [--seed 1] [--rows] [--diag]`
 //!
 //! `--n` sets the number of scans (the set for a seed is a prefix-stable sequence: `--n 40`
 //! is the first 40 scans of `--n 240`), `--rows` prints every scan
-//! (to stderr), `--summary FILE` prints the tables of such rows. Scans run in parallel
+//! (to stderr), `--diag` prints every scan with the parts of its σ and, with poses, where
+//! its ring plane sits against the truth (to stderr, no tables), `--summary FILE` prints
+//! the tables of such rows. Scans run in parallel
 //! on rayon's pool (`RAYON_NUM_THREADS` bounds it). The WebXR families need
 //! `../shared/data/webxr_generic_hand` and are skipped with a message without it.
 
@@ -46,6 +48,24 @@ fn main() {
     let t0 = std::time::Instant::now();
     let hands = Hands::load();
     let cases = plan(seed, n, hands.webxr_available());
+    if args.iter().any(|a| a == "--diag") {
+        let skip = value("--skip").unwrap_or(0) as usize;
+        // `--cover dorsal|partial|full` keeps the cases of one coverage.
+        let cover = args
+            .iter()
+            .position(|a| a == "--cover")
+            .and_then(|i| args.get(i + 1))
+            .map(|v| v.to_lowercase());
+        let keep = |c: &&harness::Case| {
+            cover
+                .as_deref()
+                .is_none_or(|v| format!("{:?}", c.cover).to_lowercase() == v)
+        };
+        cases.par_iter().skip(skip).filter(keep).for_each(|c| {
+            eprintln!("{}", harness::diag_case(&hands, c));
+        });
+        return;
+    }
     let results: Vec<_> = cases
         .par_iter()
         .map(|c| {

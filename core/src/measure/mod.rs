@@ -502,9 +502,12 @@ fn measure_sections(
     // bridges the arc by extrapolating its observed ends, which multiplies their noise.
     // More views of the same side barely help; seeing the missing side does (the palm side
     // after a scan from the back). Views from one side of the finger only count as such a
-    // gap whatever the arc measured. See docs/tuning.md#measure.
-    let unseen = sigma_mm > options.max_uncertainty_mm
-        && (ring.largest_gap_deg > options.max_gap_deg || ring.view_span_deg < MIN_VIEW_SPAN_DEG);
+    // gap whatever the arc measured. An arc wider than `MAX_CONFIDENT_GAP_DEG` is a coverage
+    // problem even when the uncertainty looks small. See docs/tuning.md#measure.
+    let unseen = ring.largest_gap_deg > MAX_CONFIDENT_GAP_DEG
+        || (sigma_mm > options.max_uncertainty_mm
+            && (ring.largest_gap_deg > options.max_gap_deg
+                || ring.view_span_deg < MIN_VIEW_SPAN_DEG));
     if ring.coverage_deg < options.min_coverage_deg || unseen {
         m.reasons.push(Reason::InsufficientCoverage);
     }
@@ -530,6 +533,20 @@ fn measure_sections(
     }
     Ok((finish(m, timings, t0), detail))
 }
+
+/// The part of the error (mm of circumference, 1-sigma) that the terms of the uncertainty
+/// do not see because they come from the data of this one scan: where the ring plane sits
+/// against the true MCP→PIP midpoint beyond the joints' own scatter, and how the section
+/// model's smooth contour differs from the finger's true hull. Added in quadrature, so it
+/// matters only where the data's own terms are small. Calibrated on randomised virtual
+/// scans; see docs/tuning.md#measure.
+pub const MODEL_SIGMA_MM: f64 = 0.2;
+
+/// Widest arc of the ring section's outline (degrees) that may go unobserved in an `ok`
+/// measurement, whatever its uncertainty: across a wider arc the contour is the section
+/// prior's guess, and that prior is not a model of the unseen side of a finger (its palmar
+/// pad), so the sigma it gives there cannot be trusted. See docs/tuning.md#measure.
+pub const MAX_CONFIDENT_GAP_DEG: f64 = 45.0;
 
 /// Smallest taper assumed (perimeter change per unit of axial position, mm per mm): the
 /// slope of a typical proximal phalanx near the ring position, and about the noise floor of
@@ -625,7 +642,7 @@ fn combined_sigma_mm(
         0.5 * (found.mcp.sigma_m.powi(2) + found.pip.sigma_m.powi(2)).sqrt() * 1000.0;
     let loc_var = (slope * pos_sigma_mm).powi(2) + 0.5 * (curvature * pos_sigma_mm.powi(2)).powi(2);
     let tilt_mm = ring.perimeter_m * 1000.0 * tilt_sigma_rad.powi(2) / std::f64::consts::SQRT_2;
-    ((ring.sigma_m * 1000.0).powi(2) + loc_var + tilt_mm.powi(2)).sqrt()
+    ((ring.sigma_m * 1000.0).powi(2) + loc_var + tilt_mm.powi(2) + MODEL_SIGMA_MM.powi(2)).sqrt()
 }
 
 /// Size labels and recommendation for a measured finger, from the sizing tables

@@ -262,6 +262,14 @@ impl Hands {
             flexed: Default::default(),
         }
     }
+    /// No WebXR hands: only the parametric families can run.
+    pub fn load_parametric() -> Self {
+        Self {
+            skinned: None,
+            smooth: Default::default(),
+            flexed: Default::default(),
+        }
+    }
     /// Whether the WebXR families can run.
     pub fn webxr_available(&self) -> bool {
         self.skinned.is_some()
@@ -467,6 +475,69 @@ pub fn run_case(hands: &Hands, c: &Case) -> CaseResult {
             error: Some(e),
         },
     }
+}
+
+/// One diagnostic line for a case: its row, the parts of σ, and for scans with poses (whose
+/// world is the simulator's) how far the measured ring plane sits from the true one along
+/// the true axis and how far its normal is tilted from it. For `--diag`.
+pub fn diag_case(hands: &Hands, c: &Case) -> String {
+    let (frames, truth, target, joints) = match build_with_joints(hands, c) {
+        Ok(b) => b,
+        Err(e) => return format!("#{} build: {e}", c.index),
+    };
+    let mut cfg = SessionConfig::new(target);
+    cfg.use_landmarks = c.landmarks;
+    let measured = (|| {
+        let mut s = ScanSession::new(cfg).map_err(|e| e.to_string())?;
+        for f in frames {
+            s.push_frame(f).map_err(|e| e.to_string())?;
+        }
+        s.finish_detailed().map_err(|e| e.to_string())
+    })();
+    let (m, d) = match measured {
+        Ok(v) => v,
+        Err(e) => return format!("#{} session: {e}", c.index),
+    };
+    let r = CaseResult {
+        case: c.clone(),
+        truth_mm: Some(truth),
+        measurement: Some(Outcome::from_measurement(&m)),
+        error: None,
+    };
+    let mut line = row_line(&r);
+    if let (Some(ring), Some(f)) = (d.ring.as_ref(), d.finger.as_ref()) {
+        let p = &ring.sigma_parts;
+        line += &format!(
+            " | sec {:.3} fit {:.3} fr {:.3} pose {:.3} unobs {:.3} | span {:.0} surf {:.0} gap {:.0} | mcp_s {:.2} pip_s {:.2} {:?}",
+            ring.sigma_m * 1e3,
+            p.fit_m * 1e3,
+            p.frames_m * 1e3,
+            p.pose_m * 1e3,
+            p.unobserved_m * 1e3,
+            ring.view_span_deg,
+            ring.surface_coverage_deg,
+            ring.largest_gap_deg,
+            f.mcp.sigma_m * 1e3,
+            f.pip.sigma_m * 1e3,
+            f.method,
+        );
+        if c.poses {
+            let along = (ring.centre - joints.ring_point).dot(&joints.axis) * 1e3;
+            let tilt = ring
+                .axis_direction
+                .dot(&joints.axis)
+                .abs()
+                .min(1.0)
+                .acos()
+                .to_degrees();
+            let mcp_along = (f.mcp.position - joints.mcp).dot(&joints.axis) * 1e3;
+            let pip_along = (f.pip.position - joints.pip).dot(&joints.axis) * 1e3;
+            line += &format!(
+                " | plane_along {along:+.2} tilt {tilt:.2} mcp_err {mcp_along:+.2} pip_err {pip_along:+.2}"
+            );
+        }
+    }
+    line
 }
 
 /// One line per scan, for `--rows`.
