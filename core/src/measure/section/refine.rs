@@ -47,32 +47,54 @@ pub(super) fn refined_perimeter(obs: &[Obs2], f: &Fit) -> f64 {
 
 /// Mean residual of the inlier surface samples per bin where it is significant (more than
 /// [`REFINE_SIGNIFICANCE_SE`] standard errors from zero, with at least
-/// [`REFINE_MIN_SAMPLES`] samples); zero elsewhere.
+/// [`REFINE_MIN_SAMPLES`] samples from two or more frames, and both neighbouring bins
+/// observed); zero elsewhere. The standard
+/// error treats each frame's samples as one cluster (a frame's depth noise is correlated
+/// between neighbouring pixels, and its pose error is common to all of them), and is never
+/// below the one of independent samples.
 fn bin_offsets(obs: &[Obs2], f: &Fit) -> Vec<f64> {
     let nb = GRID.div_ceil(REFINE_BIN_STEPS);
-    // Per bin: count, Σr, Σr².
-    let mut acc = vec![(0usize, 0.0f64, 0.0f64); nb];
-    for (i, o) in obs.iter().enumerate() {
-        if o.is_tangent() || f.weight[i] < 0.5 || f.idx[i] >= GRID {
+    // (bin, frame, residual) of the inlier surface samples, grouped by bin then frame.
+    let mut v: Vec<(usize, u32, f64)> = obs
+        .iter()
+        .enumerate()
+        .filter(|&(i, o)| !o.is_tangent() && f.weight[i] >= 0.5 && f.idx[i] < GRID)
+        .map(|(i, o)| (f.idx[i] / REFINE_BIN_STEPS, o.frame, f.resid[i]))
+        .collect();
+    v.sort_unstable_by_key(|&(b, fr, _)| (b, fr));
+    let mut out = vec![0.0; nb];
+    let mut counts = vec![0usize; nb];
+    for bin in v.chunk_by(|a, b| a.0 == b.0) {
+        let n = bin.len();
+        if n < REFINE_MIN_SAMPLES {
             continue;
         }
-        let r = f.resid[i];
-        let b = &mut acc[f.idx[i] / REFINE_BIN_STEPS];
-        b.0 += 1;
-        b.1 += r;
-        b.2 += r * r;
+        let nf = n as f64;
+        let mean = bin.iter().map(|e| e.2).sum::<f64>() / nf;
+        let var = bin.iter().map(|e| (e.2 - mean).powi(2)).sum::<f64>() / (nf - 1.0);
+        // Cluster-robust variance of the mean over frames.
+        let (mut groups, mut ss) = (0usize, 0.0);
+        for fr in bin.chunk_by(|a, b| a.1 == b.1) {
+            groups += 1;
+            ss += fr.iter().map(|e| e.2 - mean).sum::<f64>().powi(2);
+        }
+        if groups < 2 {
+            continue;
+        }
+        let g = groups as f64;
+        let se = (var / nf).max(ss * g / (g - 1.0) / (nf * nf)).sqrt();
+        if mean.abs() > REFINE_SIGNIFICANCE_SE * se {
+            out[bin[0].0] = mean;
+        }
+        counts[bin[0].0] = n;
     }
-    acc.iter()
-        .map(|&(n, s, s2)| {
-            if n < REFINE_MIN_SAMPLES {
-                return 0.0;
-            }
-            let nf = n as f64;
-            let mean = s / nf;
-            let var = ((s2 - nf * mean * mean) / (nf - 1.0)).max(0.0);
-            let se = (var / nf).sqrt();
-            if mean.abs() > REFINE_SIGNIFICANCE_SE * se {
-                mean
+    // The ends of an observed arc keep the model too: there the fit extrapolates into the
+    // unobserved arc, and its residuals say more about the gap than about a corner.
+    (0..nb)
+        .map(|b| {
+            let ok = |j: usize| counts[j] >= REFINE_MIN_SAMPLES;
+            if ok((b + nb - 1) % nb) && ok((b + 1) % nb) {
+                out[b]
             } else {
                 0.0
             }
