@@ -316,6 +316,7 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
     };
     SectionResult {
         perimeter_m: perimeter,
+        model_perimeter_m: TAU * f.x[a0],
         sigma_m: sigma,
         sigma_parts: SigmaParts {
             fit_m: sigma_fit,
