@@ -576,7 +576,7 @@ fn measured_taper(sides: Option<TaperSections>, ring: &SectionResult) -> (f64, f
     let Some(((lo, s_lo), (hi, s_hi))) = sides else {
         return (MIN_TAPER, 0.0, false);
     };
-    let (mid, s_mid) = (ring.perimeter_m * 1000.0, section_noise_mm(ring));
+    let (mid, s_mid) = (ring.model_perimeter_m * 1000.0, section_noise_mm(ring));
     let slope = (hi - lo) / (2.0 * step_mm);
     let slope_noise_sq = (s_lo * s_lo + s_hi * s_hi) / (2.0 * step_mm).powi(2);
     let curvature = (hi - 2.0 * mid + lo) / (step_mm * step_mm);
@@ -615,7 +615,7 @@ fn taper_sections(sm: &SectionMeasurer, ax: &section::RefinedAxis) -> Option<Tap
             sign * TAPER_STEP_M,
         )
         .ok()
-        .map(|r| (r.perimeter_m * 1000.0, section_noise_mm(&r)))
+        .map(|r| (r.model_perimeter_m * 1000.0, section_noise_mm(&r)))
         .filter(|(p, s)| p.is_finite() && s.is_finite())
     };
     match rayon::join(|| at(-1.0), || at(1.0)) {

@@ -10,6 +10,7 @@ use super::coverage::{coverage, largest_gap, view_span};
 use super::fit::{fit_slice, Fit, MAX_MEASURED_POINTS, MAX_SLICE_POINTS};
 use super::gather::{Cloud, Obs2, ObsKind, Plane};
 use super::model::{eval_dh, frame_shift, ParamLayout, Table, GRID};
+use super::refine::refined_perimeter;
 use super::types::{
     FingerAxis, RefinedAxis, SectionConfig, SectionError, SectionResult, SigmaParts, TangentLine2,
 };
@@ -258,7 +259,7 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
         ParamLayout::CENTRE_X,
         ParamLayout::CENTRE_Y,
     );
-    let perimeter = TAU * f.x[a0];
+    let perimeter = refined_perimeter(obs, f);
     let sigma_fit = TAU * f.cov[(a0, a0)].max(0.0).sqrt();
     let sigma_frames = jackknife_sigma(obs, f, cfg, tab);
     let sigma_unobserved = unobserved_sigma(obs, f, cfg, tab).min(sigma_fit);
@@ -315,6 +316,7 @@ fn finish(s: &Slice, cfg: &SectionConfig, tab: &Table, axis_correction_deg: f64)
     };
     SectionResult {
         perimeter_m: perimeter,
+        model_perimeter_m: TAU * f.x[a0],
         sigma_m: sigma,
         sigma_parts: SigmaParts {
             fit_m: sigma_fit,

@@ -17,6 +17,10 @@
 //!   uncertainty shows up in the perimeter's variance instead of being hidden.
 //! - Robust IRLS (Huber, then Tukey) rejects neighbouring fingers, flying pixels and stray
 //!   silhouettes.
+//! - The reported perimeter is that of the convex hull of the fitted contour moved, per 2°
+//!   bin of normal direction, by the surface samples' mean residual where it is significant
+//!   (`refine`): the smooth model cuts real corners (a coarse polygonal mesh), the hull of
+//!   the refined contour keeps those the data show; elsewhere it equals `2π·a0`.
 //!
 //! Uncertainty (`sigma_m`) = the posterior standard deviation of `2π·a0` (noise scaled by the
 //! observed residuals, prior for unobserved arcs) combined with a delete-a-group jackknife
@@ -30,7 +34,7 @@
 //!
 //! Files, one concept each: `types` (the public types), `gather` (observations
 //! around the axis and slicing), `model` (the support function and its parameter layout),
-//! `fit` (the robust fit of one slice), `coverage`, `uncertainty` (jackknife and noise
+//! `fit` (the robust fit of one slice), `refine` (the reported perimeter), `coverage`, `uncertainty` (jackknife and noise
 //! terms), `axis` (re-aiming the axis) and `measurer` ([`SectionMeasurer`]).
 
 mod axis;
@@ -39,6 +43,7 @@ mod fit;
 mod gather;
 mod measurer;
 mod model;
+mod refine;
 mod types;
 mod uncertainty;
 

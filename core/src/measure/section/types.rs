@@ -274,6 +274,11 @@ pub const UNOBSERVED_DATA_GAIN: f64 = 1000.0;
 pub struct SectionResult {
     /// Perimeter of the convex section (what a ring measures), metres.
     pub perimeter_m: f64,
+    /// Perimeter of the fitted smooth contour alone (`2π·a0`), metres: what the uncertainty
+    /// terms describe, and what differences of nearby sections (the taper) are taken of, so
+    /// that bins that pass the refinement's significance test in one section and not in the
+    /// next do not show up as taper.
+    pub model_perimeter_m: f64,
     /// 1-sigma uncertainty of `perimeter_m`, metres.
     pub sigma_m: f64,
     /// Its parts.
