@@ -28,7 +28,12 @@ pub(super) const REFINE_BIN_STEPS: usize = 2;
 pub(super) const REFINE_MIN_SAMPLES: usize = 6;
 
 /// A bin's mean residual moves the contour only beyond this many standard errors.
-pub(super) const REFINE_SIGNIFICANCE_SE: f64 = 3.0;
+pub(super) const REFINE_SIGNIFICANCE_SE: f64 = 4.0;
+
+/// Consecutive frames that share a cluster of the standard error: tracked poses err
+/// alike over neighbouring frames (the registration drifts), so a bin's residual mean is
+/// only as reliable as the number of such runs of frames behind it.
+pub(super) const REFINE_CLUSTER_FRAMES: u32 = 8;
 
 /// Perimeter (metres) of the convex hull of the contour refined by the binned residuals.
 pub(super) fn refined_perimeter(obs: &[Obs2], f: &Fit) -> f64 {
@@ -59,7 +64,13 @@ fn bin_offsets(obs: &[Obs2], f: &Fit) -> Vec<f64> {
         .iter()
         .enumerate()
         .filter(|&(i, o)| !o.is_tangent() && f.weight[i] >= 0.5 && f.idx[i] < GRID)
-        .map(|(i, o)| (f.idx[i] / REFINE_BIN_STEPS, o.frame, f.resid[i]))
+        .map(|(i, o)| {
+            (
+                f.idx[i] / REFINE_BIN_STEPS,
+                o.frame / REFINE_CLUSTER_FRAMES,
+                f.resid[i],
+            )
+        })
         .collect();
     v.sort_unstable_by_key(|&(b, fr, _)| (b, fr));
     let mut out = vec![0.0; nb];

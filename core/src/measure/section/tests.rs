@@ -313,10 +313,11 @@ fn polygon_perimeter(v: &[(f64, f64)]) -> f64 {
 fn octagonal_section_keeps_its_corners() {
     let verts = regular_polygon(8, 0.0098);
     let truth = polygon_perimeter(&verts);
+    // 48 views: six clusters of the refinement's standard error, as in a short scan.
     let errs: Vec<(f64, f64, f64)> = [(0.0, 11), (0.0003, 12)]
         .into_iter()
         .map(|(noise, seed)| {
-            let obs = prism_obs(&verts, 16, noise, seed);
+            let obs = prism_obs(&verts, 48, noise, seed);
             let r = SectionMeasurer::new(&obs, &axis(), &exact_poses())
                 .unwrap()
                 .ring()
