@@ -54,9 +54,10 @@ pub(super) fn refined_perimeter(obs: &[Obs2], f: &Fit) -> f64 {
 /// [`REFINE_SIGNIFICANCE_SE`] standard errors from zero, with at least
 /// [`REFINE_MIN_SAMPLES`] samples from two or more frames, and both neighbouring bins
 /// observed); zero elsewhere. The standard
-/// error treats each frame's samples as one cluster (a frame's depth noise is correlated
-/// between neighbouring pixels, and its pose error is common to all of them), and is never
-/// below the one of independent samples.
+/// error treats the samples of each run of [`REFINE_CLUSTER_FRAMES`] consecutive frames as
+/// one cluster (a frame's depth noise is correlated between neighbouring pixels, and a
+/// pose error is common to all of a frame's samples and shared by its neighbours), and is
+/// never below the one of independent samples.
 fn bin_offsets(obs: &[Obs2], f: &Fit) -> Vec<f64> {
     let nb = GRID.div_ceil(REFINE_BIN_STEPS);
     // (bin, frame, residual) of the inlier surface samples, grouped by bin then frame.

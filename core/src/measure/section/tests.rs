@@ -324,12 +324,6 @@ fn octagonal_section_keeps_its_corners() {
                 .unwrap()
                 .0;
             let smooth = contour_length(&r.contour_2d) - truth;
-            eprintln!(
-                "octagon noise {noise}: err {:.3} mm, sigma {:.3} mm, fitted contour {:.3} mm",
-                (r.perimeter_m - truth) * 1e3,
-                r.sigma_m * 1e3,
-                smooth * 1e3
-            );
             (noise, r.perimeter_m - truth, smooth)
         })
         .collect();
@@ -377,10 +371,6 @@ fn refined_hull_leaves_smooth_sections_unchanged() {
             .unwrap()
             .0;
         let d = r.perimeter_m - contour_length(&r.contour_2d);
-        eprintln!(
-            "ellipse seed {seed}: refined minus contour {:.3} mm",
-            d * 1e3
-        );
         assert!(d.abs() < 5e-5, "seed {seed}: {:.3} mm", d * 1e3);
         sum += d;
     }
