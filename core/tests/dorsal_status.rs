@@ -16,8 +16,8 @@ use harness::{plan, run_case, Cover, Hands};
 use rayon::prelude::*;
 
 /// The dorsal cases with landmarks among the set's first 130 scans: both edge models, with
-/// and without poses, four fingers. Before [`MAX_CONFIDENT_GAP_DEG`] #110 ended `ok` here;
-/// docs/accuracy.md lists the dorsal scans of the full set that did.
+/// and without poses, four fingers, one of them with sigma under the `ok` gate, so the
+/// unseen-arc rule ([`MAX_CONFIDENT_GAP_DEG`]) is what sends it back for a rescan.
 ///
 /// [`MAX_CONFIDENT_GAP_DEG`]: mandrel_core::measure::MAX_CONFIDENT_GAP_DEG
 const DORSAL_CASES: [usize; 6] = [20, 103, 110, 112, 122, 126];
