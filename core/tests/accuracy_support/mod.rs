@@ -452,16 +452,7 @@ pub fn run_case(hands: &Hands, c: &Case) -> CaseResult {
             }
         }
     };
-    let mut cfg = SessionConfig::new(target);
-    cfg.use_landmarks = c.landmarks;
-    let measured = (|| {
-        let mut s = ScanSession::new(cfg).map_err(|e| e.to_string())?;
-        for f in frames {
-            s.push_frame(f).map_err(|e| e.to_string())?;
-        }
-        s.finish().map_err(|e| e.to_string())
-    })();
-    match measured {
+    match run_session(frames, target, c.landmarks).map(|(m, _)| m) {
         Ok(m) => CaseResult {
             case: c.clone(),
             truth_mm: Some(truth),
@@ -477,6 +468,21 @@ pub fn run_case(hands: &Hands, c: &Case) -> CaseResult {
     }
 }
 
+/// The session as an app drives it: every frame pushed, then `finish_detailed`.
+fn run_session(
+    frames: Vec<Frame>,
+    target: Target,
+    landmarks: bool,
+) -> Result<(Measurement, mandrel_core::measure::MeasureDetail), String> {
+    let mut cfg = SessionConfig::new(target);
+    cfg.use_landmarks = landmarks;
+    let mut s = ScanSession::new(cfg).map_err(|e| e.to_string())?;
+    for f in frames {
+        s.push_frame(f).map_err(|e| e.to_string())?;
+    }
+    s.finish_detailed().map_err(|e| e.to_string())
+}
+
 /// One diagnostic line for a case: its row, the parts of σ, and for scans with poses (whose
 /// world is the simulator's) how far the measured ring plane sits from the true one along
 /// the true axis and how far its normal is tilted from it. For `--diag`.
@@ -485,16 +491,7 @@ pub fn diag_case(hands: &Hands, c: &Case) -> String {
         Ok(b) => b,
         Err(e) => return format!("#{} build: {e}", c.index),
     };
-    let mut cfg = SessionConfig::new(target);
-    cfg.use_landmarks = c.landmarks;
-    let measured = (|| {
-        let mut s = ScanSession::new(cfg).map_err(|e| e.to_string())?;
-        for f in frames {
-            s.push_frame(f).map_err(|e| e.to_string())?;
-        }
-        s.finish_detailed().map_err(|e| e.to_string())
-    })();
-    let (m, d) = match measured {
+    let (m, d) = match run_session(frames, target, c.landmarks) {
         Ok(v) => v,
         Err(e) => return format!("#{} session: {e}", c.index),
     };
