@@ -1089,7 +1089,8 @@ mod tests {
     fn a_provisional_measurement_is_spread_over_the_frames_after_it_is_due() {
         // No landmarks, and a wall: the surface's extraction and the (failed) search for the
         // finger on it take a frame each, so a measurement started on frame 5 is published
-        // with frame 6 (a finger found would take two more: the ring, then the taper).
+        // with frame 6 (a finger found would take three more: the axis's second pass, the
+        // ring, then the taper).
         assert_eq!(provisional_frames(5, 16), vec![6, 11, 16]);
         // Due more often than its steps: taken whole when due.
         assert_eq!(provisional_frames(2, 6), vec![2, 4, 6]);

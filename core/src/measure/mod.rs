@@ -582,9 +582,10 @@ fn measurer_of<'a>(
 /// [`measure_detailed`] gives on the same input (the knuckle enters none of them), while
 /// the knuckle circumference, the fit geometry's knuckle and the size recommendation (which
 /// sizes for the larger of ring and knuckle) are left out or use the ring alone. Steps: the
-/// finger located, its observations gathered and the axis refined; the ring section; the
-/// taper sections and the status. The measurer is gathered again at each step from the
-/// kept fit observations (it borrows its settings, so it cannot be kept between calls).
+/// finger located, its observations gathered and the axis refinement's first pass; each
+/// further pass; the ring section; the taper sections and the status. The measurer is
+/// gathered again at each step from the kept fit observations (it borrows its settings, so
+/// it cannot be kept between calls).
 #[derive(Debug, Clone)]
 pub(crate) struct RingJob {
     m: Measurement,
@@ -593,7 +594,10 @@ pub(crate) struct RingJob {
     /// The located finger's observations, cropped for the fit.
     fit_obs: Vec<FrameObservations>,
     found: LocatedFinger,
+    /// The axis as refined so far.
     axis: section::RefinedAxis,
+    /// Passes of the axis refinement still to take.
+    axis_passes_left: usize,
     ring: Option<SectionResult>,
 }
 
@@ -607,7 +611,8 @@ pub(crate) enum RingStep {
 }
 
 impl RingJob {
-    /// The first step: locates the finger, gathers its observations and refines the axis.
+    /// The first step: locates the finger, gathers its observations and takes the axis
+    /// refinement's first pass.
     /// Timings are left at the input's.
     pub(crate) fn start(
         input: &MeasureInput<'_>,
@@ -625,7 +630,17 @@ impl RingJob {
         let (mcp, pip) = (found.mcp.position, found.pip.position);
         let fit_obs =
             fit_frames::fit_observations(input.observations, &keep, &mcp, &pip, &options.section);
-        let Ok(axis) = measurer_of(&fit_obs, &found, options).map(|sm| sm.ring_axis()) else {
+        // The axis refinement's first pass (the given axis when it is off).
+        let first_pass = measurer_of(&fit_obs, &found, options).map(|sm| {
+            let given = sm.given_axis();
+            match options.section.refine_axis {
+                true => sm
+                    .refine_axis_pass(&given)
+                    .map_or((given, 0), |a| (a, section::AXIS_PASSES - 1)),
+                false => (given, 0),
+            }
+        });
+        let Ok((axis, axis_passes_left)) = first_pass else {
             m.reasons.push(Reason::FingerNotFound);
             return done(m, detail);
         };
@@ -636,14 +651,36 @@ impl RingJob {
             fit_obs,
             found,
             axis,
+            axis_passes_left,
             ring: None,
         })))
     }
 
-    /// The next step: the ring section, then the taper sections and the status.
+    /// The next step: the axis refinement's next pass, the ring section, then the taper
+    /// sections and the status.
     pub(crate) fn step(mut self) -> RingStep {
         let ax = self.axis;
         let sm = measurer_of(&self.fit_obs, &self.found, &self.options);
+        if self.axis_passes_left > 0 {
+            // The next pass of the axis refinement; a pass that keeps the given axis ends
+            // it there (as `SectionMeasurer::refine_axis` does).
+            let Ok(sm) = sm else {
+                let RingJob { mut m, detail, .. } = self;
+                m.reasons.push(Reason::FingerNotFound);
+                return RingStep::Done(Box::new((m, detail)));
+            };
+            match sm.refine_axis_pass(&self.axis) {
+                Some(a) => {
+                    self.axis = a;
+                    self.axis_passes_left -= 1;
+                }
+                None => {
+                    self.axis = sm.given_axis();
+                    self.axis_passes_left = 0;
+                }
+            }
+            return RingStep::Pending(Box::new(self));
+        }
         let sections = sm.and_then(|sm| match &self.ring {
             None => sm
                 .measure_at(&ax.ring_point, &ax.direction, 0.0)

@@ -17,6 +17,7 @@
 
 use super::{Hint, ScanSession};
 use crate::measure::observe::FrameObservations;
+use crate::measure::section::AXIS_PASSES;
 use crate::measure::{
     MeasureError, MeasureInput, MeasureOptions, Reason, RingJob, RingStep, Status,
 };
@@ -60,8 +61,10 @@ enum JobStep {
     Ring(Box<RingJob>),
 }
 
-/// Steps of a provisional measurement with landmarks (see [`RingJob`]); one more without.
-const RING_STEPS: usize = 3;
+/// Steps of a provisional measurement with landmarks (see [`RingJob`]: the first pass of the
+/// axis refinement with the finger's location, each further pass, the ring, the taper);
+/// one more without.
+const RING_STEPS: usize = AXIS_PASSES + 2;
 
 impl ScanSession {
     /// Advances the provisional measurement by one step per pushed frame: starts one when

@@ -50,6 +50,7 @@ mod uncertainty;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use axis::AXIS_PASSES;
 pub(crate) use coverage::angular_span_deg;
 pub use measurer::SectionMeasurer;
 #[cfg(any(test, feature = "internals"))]
