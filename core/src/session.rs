@@ -354,6 +354,8 @@ pub struct ScanSession {
     push_wall_ms: f64,
     /// The latest provisional measurement.
     provisional: Option<Provisional>,
+    /// The provisional measurement under way.
+    provisional_job: Option<provisional::ProvisionalJob>,
 }
 
 /// Camera speed above which guidance asks to slow down (metres per second).
@@ -408,6 +410,7 @@ impl ScanSession {
             timings: Timings::default(),
             push_wall_ms: 0.0,
             provisional: None,
+            provisional_job: None,
         })
     }
 
@@ -1056,6 +1059,42 @@ mod tests {
         c.refine_platform_poses = false;
         c.keep_observations = keep_observations;
         ScanSession::new(c).unwrap()
+    }
+
+    /// The frames (1-based) whose report carries a provisional measurement published with
+    /// them, over `n` frames of a wall pushed with `provisional_every` = `every` (each says
+    /// the finger was not found).
+    fn provisional_frames(every: usize, n: usize) -> Vec<usize> {
+        let mut c = SessionConfig::new(Target {
+            hand: crate::hand::Hand::Left,
+            finger: crate::hand::Finger::Ring,
+        });
+        c.refine_platform_poses = false;
+        c.provisional_every = every;
+        let mut s = ScanSession::new(c).unwrap();
+        (1..=n)
+            .filter(|&i| {
+                let f = wall_frame(0.002 * i as f64, i as f64 / 30.0);
+                let r = s.push_frame(f).unwrap();
+                let p = r.guidance.provisional.filter(|p| p.frames_pushed == i);
+                if let Some(p) = p {
+                    assert_eq!(p.missing, Some(Reason::FingerNotFound), "{p:?}");
+                }
+                p.is_some()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_provisional_measurement_is_spread_over_the_frames_after_it_is_due() {
+        // No landmarks, and a wall: the surface's extraction and the (failed) search for the
+        // finger on it take a frame each, so a measurement started on frame 5 is published
+        // with frame 6 (a finger found would take three more: the axis's second pass, the
+        // ring, then the taper).
+        assert_eq!(provisional_frames(5, 16), vec![6, 11, 16]);
+        // Due more often than its steps: taken whole when due.
+        assert_eq!(provisional_frames(2, 6), vec![2, 4, 6]);
+        assert!(provisional_frames(0, 6).is_empty());
     }
 
     #[test]

@@ -331,31 +331,67 @@ pub fn measure_detailed(
     input: &MeasureInput<'_>,
     options: &MeasureOptions,
 ) -> Result<(Measurement, MeasureDetail), MeasureError> {
-    measure_sections(input, options, true)
+    measure_sections(input, options)
 }
 
-/// [`measure_detailed`] without the knuckle section, for a provisional measurement while
-/// scanning: the ring circumference, its uncertainty, the status and the reasons are the
-/// ones [`measure_detailed`] gives (the knuckle enters none of them), while the knuckle
-/// circumference, the fit geometry's knuckle and the size recommendation (which sizes for
-/// the larger of ring and knuckle) are left out or use the ring alone.
-pub(crate) fn measure_ring_only(
-    input: &MeasureInput<'_>,
-    options: &MeasureOptions,
-) -> Result<(Measurement, MeasureDetail), MeasureError> {
-    measure_sections(input, options, false)
-}
-
-/// [`measure_detailed`], with or without the knuckle section.
+/// [`measure_detailed`]: the finger located, its ring, knuckle and taper sections fitted,
+/// the status concluded.
 fn measure_sections(
     input: &MeasureInput<'_>,
     options: &MeasureOptions,
-    with_knuckle: bool,
 ) -> Result<(Measurement, MeasureDetail), MeasureError> {
     options.validate()?;
     let t0 = Instant::now();
     let mut timings = input.upstream;
-    let mut m = Measurement {
+    let mut m = empty_measurement(options, timings);
+    let mut detail = empty_detail();
+    let Some((keep, found)) = locate_finger(input, options, &mut m, &mut detail, &mut timings)
+    else {
+        return Ok((finish_timings(m, input, timings, t0), detail));
+    };
+
+    // 2. Cross-sections.
+    let ts = Instant::now();
+    let axis = FingerAxis {
+        mcp: found.mcp.position,
+        pip: found.pip.position,
+    };
+    // What the fit gathers from, bounded whatever the length of the scan; freed once the
+    // measurer has gathered its cloud from it, before any section is fitted.
+    let measurer = {
+        let observations = fit_frames::fit_observations(
+            input.observations,
+            &keep,
+            &axis.mcp,
+            &axis.pip,
+            &options.section,
+        );
+        measurer_of(&observations, &found, options)
+    };
+    let sections = measurer.and_then(|sm| {
+        // The ring section (as `sm.ring()`), the knuckle scan and the two taper
+        // sections only share the axis: measured side by side.
+        let ax = sm.ring_axis();
+        let (ring, (knuckle, sides)) = rayon::join(
+            || sm.measure_at(&ax.ring_point, &ax.direction, 0.0),
+            || rayon::join(|| sm.knuckle(Some(&ax)).ok(), || taper_sections(&sm, &ax)),
+        );
+        let ring = ring?;
+        Ok((ring, knuckle, sides, ax))
+    });
+    timings.section = ms(ts);
+    match sections {
+        Ok((ring, knuckle, sides, ax)) => {
+            conclude(&mut m, &mut detail, options, ring, knuckle, sides, &ax);
+        }
+        Err(_) => m.reasons.push(Reason::FingerNotFound),
+    }
+    Ok((finish_timings(m, input, timings, t0), detail))
+}
+
+/// A measurement with nothing measured yet (`NeedsRescan`, no reasons).
+fn empty_measurement(options: &MeasureOptions, timings: Timings) -> Measurement {
+    Measurement {
         format: measurement_format(),
         version: MEASUREMENT_VERSION,
         status: Status::NeedsRescan,
@@ -373,28 +409,49 @@ fn measure_sections(
         timings_ms: timings,
         fit_geometry: None,
         duplicate_frames: Duplicates::default(),
-    };
-    let mut detail = MeasureDetail {
+    }
+}
+
+/// A detail with nothing located or fitted yet.
+fn empty_detail() -> MeasureDetail {
+    MeasureDetail {
         finger: None,
         ring: None,
         knuckle: None,
         duplicates: Duplicates::default(),
         lateral_scale: None,
+    }
+}
+
+/// `m` with its timings: the caller's wall time when given (stages may have overlapped),
+/// else the sum of its stages; plus this call's own wall time since `t0`.
+fn finish_timings(
+    mut m: Measurement,
+    input: &MeasureInput<'_>,
+    mut timings: Timings,
+    t0: Instant,
+) -> Measurement {
+    let up = &input.upstream;
+    let upstream_ms = if up.total > 0.0 {
+        up.total
+    } else {
+        up.track + up.fuse + up.observe
     };
-    let finish = |mut m: Measurement, timings: Timings, t0: Instant| {
-        let mut t = timings;
-        // The caller's wall time when given (stages may have overlapped), else the sum of
-        // its stages; plus this call's own wall time.
-        let up = &input.upstream;
-        let upstream_ms = if up.total > 0.0 {
-            up.total
-        } else {
-            up.track + up.fuse + up.observe
-        };
-        t.total = upstream_ms + ms(t0);
-        m.timings_ms = t;
-        m
-    };
+    timings.total = upstream_ms + ms(t0);
+    m.timings_ms = timings;
+    m
+}
+
+/// The first steps of measuring: the tracking check, the duplicate frames left out and the
+/// finger located. Returns the kept frames' indices and the located finger, or `None` when
+/// `m` already says why nothing can be measured (its reasons filled).
+fn locate_finger(
+    input: &MeasureInput<'_>,
+    options: &MeasureOptions,
+    m: &mut Measurement,
+    detail: &mut MeasureDetail,
+    timings: &mut Timings,
+) -> Option<(Vec<usize>, LocatedFinger)> {
     let tracking = input.tracking;
     if tracking.frames_total > 0
         && tracking.frames_lost as f64 > options.max_lost_fraction * tracking.frames_total as f64
@@ -403,7 +460,7 @@ fn measure_sections(
     }
     if input.observations.is_empty() {
         m.reasons.push(Reason::NoFrames);
-        return Ok((finish(m, timings, t0), detail));
+        return None;
     }
     // Repeated views carry no new information: measure each viewpoint once.
     let (keep, duplicates) = dedup::distinct_frames(input.observations);
@@ -427,63 +484,34 @@ fn measure_sections(
         }
     };
     timings.locate = ms(tl);
-    let found = match located {
-        Ok(f) => f,
-        Err(_) => {
-            m.reasons.push(Reason::FingerNotFound);
-            return Ok((finish(m, timings, t0), detail));
-        }
+    let Ok(found) = located else {
+        m.reasons.push(Reason::FingerNotFound);
+        return None;
     };
     m.locate_method = Some(found.method);
     detail.finger = Some(found);
+    Some((keep, found))
+}
 
-    // 2. Cross-sections.
-    let ts = Instant::now();
-    let axis = FingerAxis {
-        mcp: found.mcp.position,
-        pip: found.pip.position,
+/// The last step of measuring: the ring's figures, its uncertainty, the fit geometry and
+/// the status from the fitted sections (`sides`: the two taper sections of
+/// [`taper_sections`]) on the axis `ax`; sizes when `ok`.
+fn conclude(
+    m: &mut Measurement,
+    detail: &mut MeasureDetail,
+    options: &MeasureOptions,
+    ring: SectionResult,
+    knuckle: Option<SectionResult>,
+    sides: Option<TaperSections>,
+    ax: &section::RefinedAxis,
+) {
+    let Some(found) = detail.finger else {
+        m.reasons.push(Reason::FingerNotFound);
+        return;
     };
-    // What the fit gathers from, bounded whatever the length of the scan; freed once the
-    // measurer has gathered its cloud from it, before any section is fitted.
-    let measurer = {
-        let observations = fit_frames::fit_observations(
-            input.observations,
-            &keep,
-            &axis.mcp,
-            &axis.pip,
-            &options.section,
-        );
-        SectionMeasurer::new(&observations, &axis, &options.section)
-    };
-    let sections = measurer.and_then(|sm| {
-        let sm = sm.with_axis_sigma_rad(found.direction_sigma_rad());
-        // The ring section (as `sm.ring()`), the knuckle scan and the two taper
-        // sections only share the axis: measured side by side.
-        let ax = sm.ring_axis();
-        let (ring, (knuckle, sides)) = rayon::join(
-            || sm.measure_at(&ax.ring_point, &ax.direction, 0.0),
-            || {
-                rayon::join(
-                    || with_knuckle.then(|| sm.knuckle(Some(&ax)).ok()).flatten(),
-                    || taper_sections(&sm, &ax),
-                )
-            },
-        );
-        let ring = ring?;
-        let taper = measured_taper(sides, &ring);
-        Ok((ring, knuckle, taper, ax.direction_sigma_rad, ax.ring_point))
-    });
-    timings.section = ms(ts);
-    let (ring, knuckle, (slope, curvature, taper_capped), tilt_sigma_rad, ring_point) =
-        match sections {
-            Ok(v) => v,
-            Err(_) => {
-                m.reasons.push(Reason::FingerNotFound);
-                return Ok((finish(m, timings, t0), detail));
-            }
-        };
+    let (slope, curvature, taper_capped) = measured_taper(sides, &ring);
     let ring_mm = ring.perimeter_m * 1000.0;
-    let sigma_mm = combined_sigma_mm(&ring, &found, (slope, curvature), tilt_sigma_rad);
+    let sigma_mm = combined_sigma_mm(&ring, &found, (slope, curvature), ax.direction_sigma_rad);
     m.ring_circumference_mm = Some(ring_mm);
     m.knuckle_circumference_mm = knuckle.as_ref().map(|k| k.perimeter_m * 1000.0);
     m.uncertainty_mm = Some(sigma_mm);
@@ -491,11 +519,9 @@ fn measure_sections(
     m.frames_used = ring.frames_used;
     m.fit_geometry = Some(FitGeometry::from_sections(
         &ring,
-        &ring_point,
+        &ax.ring_point,
         knuckle.as_ref(),
     ));
-    detail.ring = Some(ring.clone());
-    detail.knuckle = knuckle;
 
     // 3. Status.
     // Too large an uncertainty with a wide unobserved arc is a coverage problem: the fit
@@ -531,7 +557,162 @@ fn measure_sections(
         m.sizes = labels;
         m.recommended = rec;
     }
-    Ok((finish(m, timings, t0), detail))
+    detail.ring = Some(ring);
+    detail.knuckle = knuckle;
+}
+
+/// The measurer of the located finger `found` from its cropped observations (as
+/// [`measure_detailed`] makes it).
+fn measurer_of<'a>(
+    fit_obs: &[FrameObservations],
+    found: &LocatedFinger,
+    options: &'a MeasureOptions,
+) -> Result<SectionMeasurer<'a>, section::SectionError> {
+    let axis = FingerAxis {
+        mcp: found.mcp.position,
+        pip: found.pip.position,
+    };
+    SectionMeasurer::new(fit_obs, &axis, &options.section)
+        .map(|sm| sm.with_axis_sigma_rad(found.direction_sigma_rad()))
+}
+
+/// A ring-only measurement taken in steps, one per call, for a provisional measurement
+/// while scanning (its cost spread over the frames pushed between two of them): the
+/// ring circumference, its uncertainty, the status and the reasons are the ones
+/// [`measure_detailed`] gives on the same input (the knuckle enters none of them), while
+/// the knuckle circumference, the fit geometry's knuckle and the size recommendation (which
+/// sizes for the larger of ring and knuckle) are left out or use the ring alone. Steps: the
+/// finger located, its observations gathered and the axis refinement's first pass; each
+/// further pass; the ring section; the taper sections and the status. The measurer is
+/// gathered again at each step from the kept fit observations (it borrows its settings, so
+/// it cannot be kept between calls).
+#[derive(Debug, Clone)]
+pub(crate) struct RingJob {
+    m: Measurement,
+    detail: MeasureDetail,
+    options: MeasureOptions,
+    /// The located finger's observations, cropped for the fit.
+    fit_obs: Vec<FrameObservations>,
+    found: LocatedFinger,
+    /// The axis as refined so far.
+    axis: section::RefinedAxis,
+    /// Passes of the axis refinement still to take.
+    axis_passes_left: usize,
+    ring: Option<SectionResult>,
+}
+
+/// What a step of a [`RingJob`] leaves.
+#[derive(Debug, Clone)]
+pub(crate) enum RingStep {
+    /// The measurement (and its detail).
+    Done(Box<(Measurement, MeasureDetail)>),
+    /// Steps still to take.
+    Pending(Box<RingJob>),
+}
+
+impl RingJob {
+    /// The first step: locates the finger, gathers its observations and takes the axis
+    /// refinement's first pass.
+    /// Timings are left at the input's.
+    pub(crate) fn start(
+        input: &MeasureInput<'_>,
+        options: &MeasureOptions,
+    ) -> Result<RingStep, MeasureError> {
+        options.validate()?;
+        let mut timings = input.upstream;
+        let mut m = empty_measurement(options, timings);
+        let mut detail = empty_detail();
+        let done = |m, detail| Ok(RingStep::Done(Box::new((m, detail))));
+        let Some((keep, found)) = locate_finger(input, options, &mut m, &mut detail, &mut timings)
+        else {
+            return done(m, detail);
+        };
+        let (mcp, pip) = (found.mcp.position, found.pip.position);
+        let fit_obs =
+            fit_frames::fit_observations(input.observations, &keep, &mcp, &pip, &options.section);
+        // The axis refinement's first pass (the given axis when it is off).
+        let first_pass = measurer_of(&fit_obs, &found, options).map(|sm| {
+            let given = sm.given_axis();
+            match options.section.refine_axis {
+                true => sm
+                    .refine_axis_pass(&given)
+                    .map_or((given, 0), |a| (a, section::AXIS_PASSES - 1)),
+                false => (given, 0),
+            }
+        });
+        let Ok((axis, axis_passes_left)) = first_pass else {
+            m.reasons.push(Reason::FingerNotFound);
+            return done(m, detail);
+        };
+        Ok(RingStep::Pending(Box::new(RingJob {
+            m,
+            detail,
+            options: options.clone(),
+            fit_obs,
+            found,
+            axis,
+            axis_passes_left,
+            ring: None,
+        })))
+    }
+
+    /// The next step: the axis refinement's next pass, the ring section, then the taper
+    /// sections and the status.
+    pub(crate) fn step(mut self) -> RingStep {
+        let ax = self.axis;
+        let sm = measurer_of(&self.fit_obs, &self.found, &self.options);
+        if self.axis_passes_left > 0 {
+            // The next pass of the axis refinement; a pass that keeps the given axis ends
+            // it there (as `SectionMeasurer::refine_axis` does).
+            let Ok(sm) = sm else {
+                let RingJob { mut m, detail, .. } = self;
+                m.reasons.push(Reason::FingerNotFound);
+                return RingStep::Done(Box::new((m, detail)));
+            };
+            match sm.refine_axis_pass(&self.axis) {
+                Some(a) => {
+                    self.axis = a;
+                    self.axis_passes_left -= 1;
+                }
+                None => {
+                    self.axis = sm.given_axis();
+                    self.axis_passes_left = 0;
+                }
+            }
+            return RingStep::Pending(Box::new(self));
+        }
+        let sections = sm.and_then(|sm| match &self.ring {
+            None => sm
+                .measure_at(&ax.ring_point, &ax.direction, 0.0)
+                .map(|r| (Some(r), None)),
+            Some(_) => Ok((None, Some(taper_sections(&sm, &ax)))),
+        });
+        match sections {
+            Ok((Some(ring), _)) => {
+                self.ring = Some(ring);
+                RingStep::Pending(Box::new(self))
+            }
+            Ok((None, Some(sides))) => {
+                let RingJob {
+                    mut m,
+                    mut detail,
+                    options,
+                    ring,
+                    ..
+                } = self;
+                match ring {
+                    Some(ring) => conclude(&mut m, &mut detail, &options, ring, None, sides, &ax),
+                    None => m.reasons.push(Reason::FingerNotFound),
+                }
+                RingStep::Done(Box::new((m, detail)))
+            }
+            _ => {
+                let RingJob { mut m, detail, .. } = self;
+                m.reasons.push(Reason::FingerNotFound);
+                RingStep::Done(Box::new((m, detail)))
+            }
+        }
+    }
 }
 
 /// The part of the error (mm of circumference, 1-sigma) that the terms of the uncertainty
@@ -604,18 +785,20 @@ fn section_noise_mm(r: &SectionResult) -> f64 {
 /// position.
 type TaperSections = ((f64, f64), (f64, f64));
 
-/// The two sections of [`measured_taper`] along the refined axis (measured side by side);
+/// The two sections of [`measured_taper`] along the refined axis (measured side by side;
+/// their model perimeters and [`section_noise_mm`] only, without a reported section's
+/// jackknife);
 /// `None` when either cannot be fitted.
 fn taper_sections(sm: &SectionMeasurer, ax: &section::RefinedAxis) -> Option<TaperSections> {
     let d = ax.direction.into_inner() * TAPER_STEP_M;
     let at = |sign: f64| {
-        sm.measure_at(
+        sm.model_perimeter_at(
             &(ax.ring_point + d * sign),
             &ax.direction,
             sign * TAPER_STEP_M,
         )
         .ok()
-        .map(|r| (r.model_perimeter_m * 1000.0, section_noise_mm(&r)))
+        .map(|(p, noise_m)| (p * 1000.0, noise_m * 1000.0))
         .filter(|(p, s)| p.is_finite() && s.is_finite())
     };
     match rayon::join(|| at(-1.0), || at(1.0)) {

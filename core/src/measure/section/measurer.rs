@@ -181,6 +181,26 @@ impl<'a> SectionMeasurer<'a> {
         ))
     }
 
+    /// The model perimeter (`2π·a0`, metres) of the section [`SectionMeasurer::measure_at`]
+    /// fits at the same place, and the part of its sigma that is independent between nearby
+    /// sections (metres): the fit's posterior and the floor, [`SigmaParts::fit_m`] and
+    /// [`SigmaParts::floor_m`] in quadrature. What a taper estimate needs, without the frame
+    /// jackknife, the refined perimeter and the coverage figures a reported section carries.
+    pub fn model_perimeter_at(
+        &self,
+        point: &Point3<f64>,
+        direction: &Unit<Vector3<f64>>,
+        position_m: f64,
+    ) -> Result<(f64, f64), SectionError> {
+        let s = self.slice(point, direction, position_m, true, &self.ring_cfg)?;
+        let a0 = ParamLayout::A0;
+        let sigma_fit = TAU * s.fit.cov[(a0, a0)].max(0.0).sqrt();
+        Ok((
+            TAU * s.fit.x[a0],
+            sigma_fit.hypot(self.ring_cfg.sigma_floor_m),
+        ))
+    }
+
     /// The ring section: at the MCP→PIP midpoint, perpendicular to the (refined) axis.
     #[cfg(any(test, feature = "internals"))]
     pub fn ring(&self) -> Result<(SectionResult, RefinedAxis), SectionError> {

@@ -50,10 +50,13 @@ mod uncertainty;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use axis::AXIS_PASSES;
 pub(crate) use coverage::angular_span_deg;
 pub use measurer::SectionMeasurer;
 #[cfg(any(test, feature = "internals"))]
 pub use measurer::{contour_length, ring_section};
+#[cfg(not(feature = "internals"))]
+pub(crate) use types::SectionError;
 pub use types::{FingerAxis, RefinedAxis, SectionConfig, SectionResult, SigmaParts, TangentLine2};
 #[cfg(feature = "internals")]
 pub use types::{SectionError, MAX_AXIS_LENGTH_M, MIN_AXIS_LENGTH_M, UNOBSERVED_DATA_GAIN};
