@@ -148,7 +148,6 @@ struct Row {
     err_mm: Option<f64>,
     sigma_mm: Option<f64>,
     ok: bool,
-    parts: String,
 }
 
 fn measure(sim: &SimScan, poses: &[Isometry3<f64>]) -> (Option<f64>, Option<f64>, bool, String) {
@@ -277,7 +276,6 @@ fn pose_jitter_ablation() {
                             err_mm,
                             sigma_mm,
                             ok,
-                            parts,
                         });
                     }
                 }
@@ -319,7 +317,6 @@ fn pose_jitter_ablation() {
                     100.0 * sized.iter().filter(|(e, s)| e.abs() <= k * s).count() as f64
                         / sized.len().max(1) as f64
                 };
-                let _ = &sel.first().map(|r| &r.parts);
                 println!(
                     "| {sc:?} | {} | {level:.2} | {} | {:.0} | {:+.3} | {:+.3} ± {:.3} | {:.3} | {:.3} | {:.3} | {:.0} % | {:.0} % |",
                     if level == 0.0 { "none".to_string() } else { format!("{kind:?}") },
