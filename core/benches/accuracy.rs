@@ -10,7 +10,8 @@
 //! is the first 40 scans of `--n 240`), `--rows` prints every scan
 //! (to stderr), `--diag` prints every scan with the parts of its σ and, with poses, where
 //! its ring plane sits against the truth (to stderr, no tables), `--summary FILE` prints
-//! the tables of such rows. Scans run in parallel
+//! the tables of such rows, `--poses yes|no` keeps the scans with (without) platform
+//! poses. Scans run in parallel
 //! on rayon's pool (`RAYON_NUM_THREADS` bounds it). The WebXR families need
 //! `../shared/data/webxr_generic_hand` and are skipped with a message without it.
 
@@ -47,7 +48,15 @@ fn main() {
     }
     let t0 = std::time::Instant::now();
     let hands = Hands::load();
-    let cases = plan(seed, n, hands.webxr_available());
+    let poses = args
+        .iter()
+        .position(|a| a == "--poses")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v == "yes");
+    let cases: Vec<_> = plan(seed, n, hands.webxr_available())
+        .into_iter()
+        .filter(|c| poses.is_none_or(|p| c.poses == p))
+        .collect();
     if args.iter().any(|a| a == "--diag") {
         let skip = value("--skip").unwrap_or(0) as usize;
         // `--cover dorsal|partial|full` keeps the cases of one coverage.

@@ -154,6 +154,12 @@ pub struct SectionConfig {
     pub frame_depth_shift_prior_m: f64,
     /// Frame groups for the jackknife (0 or 1 disables it).
     pub jackknife_groups: usize,
+    /// Also run the jackknife over runs of consecutive frames (capture order) and keep the
+    /// larger of the two: frames dealt in turn into groups (the default) see errors that
+    /// differ from frame to frame, while a pose error that wanders slowly (a tracker's, which
+    /// neighbouring frames share) moves every group alike and shows only when a whole run of
+    /// frames is left out. Off by default; see docs/tuning.md#section.
+    pub jackknife_runs: bool,
     /// Lower bound of the reported 1-sigma (metres of perimeter).
     pub sigma_floor_m: f64,
     /// Knuckle search: half range around PIP (metres) and step (metres).
@@ -182,6 +188,7 @@ impl Default for SectionConfig {
             edge_bias_prior_px: 1.5,
             frame_depth_shift_prior_m: 0.0002,
             jackknife_groups: 8,
+            jackknife_runs: false,
             sigma_floor_m: 0.00005,
             knuckle_half_range_m: 0.005,
             knuckle_step_m: 0.001,

@@ -11,30 +11,56 @@ use super::types::{SectionConfig, UNOBSERVED_DATA_GAIN};
 
 /// Delete-a-group jackknife of the perimeter over frames: the frames are dealt into up to
 /// [`SectionConfig::jackknife_groups`] groups and the fit is re-run (warm-started) without
-/// each in turn; 0 with fewer than two groups or estimates.
+/// each in turn; 0 with fewer than two groups or estimates. With
+/// [`SectionConfig::jackknife_runs`] the groups are also formed of consecutive frames, and the
+/// larger sigma is kept.
 pub(super) fn jackknife_sigma(obs: &[Obs2], f: &Fit, cfg: &SectionConfig, tab: &Table) -> f64 {
     let mut frames: Vec<u32> = obs.iter().map(|o| o.frame).collect();
     frames.sort_unstable();
     frames.dedup();
     let g = cfg.jackknife_groups.min(frames.len());
-    let mut sigma_frames = 0.0;
-    if g >= 2 {
-        let group_of = |fr: u32| frames.binary_search(&fr).unwrap_or(0) % g;
-        let mut est = Vec::with_capacity(g);
-        for gi in 0..g {
-            let inc = |o: &Obs2| group_of(o.frame) != gi;
-            if let Ok(fj) = fit(obs, cfg, tab, Some(f), 4, &inc) {
-                est.push(TAU * fj.x[ParamLayout::A0]);
-            }
+    if g < 2 {
+        return 0.0;
+    }
+    let n = frames.len();
+    let group = |fr: u32, runs: bool| {
+        let i = frames.binary_search(&fr).unwrap_or(0);
+        if runs {
+            i * g / n
+        } else {
+            i % g
         }
-        if est.len() >= 2 {
-            let n = est.len() as f64;
-            let m = est.iter().sum::<f64>() / n;
-            sigma_frames =
-                ((n - 1.0) / n * est.iter().map(|e| (e - m).powi(2)).sum::<f64>()).sqrt();
+    };
+    let dealt = jackknife_with(obs, f, cfg, tab, g, &|fr| group(fr, false));
+    if cfg.jackknife_runs {
+        dealt.max(jackknife_with(obs, f, cfg, tab, g, &|fr| group(fr, true)))
+    } else {
+        dealt
+    }
+}
+
+/// The jackknife sigma of the perimeter over `g` groups of frames, `group_of` a frame's group.
+fn jackknife_with(
+    obs: &[Obs2],
+    f: &Fit,
+    cfg: &SectionConfig,
+    tab: &Table,
+    g: usize,
+    group_of: &dyn Fn(u32) -> usize,
+) -> f64 {
+    let mut est = Vec::with_capacity(g);
+    for gi in 0..g {
+        let inc = |o: &Obs2| group_of(o.frame) != gi;
+        if let Ok(fj) = fit(obs, cfg, tab, Some(f), 4, &inc) {
+            est.push(TAU * fj.x[ParamLayout::A0]);
         }
     }
-    sigma_frames
+    if est.len() < 2 {
+        return 0.0;
+    }
+    let n = est.len() as f64;
+    let m = est.iter().sum::<f64>() / n;
+    ((n - 1.0) / n * est.iter().map(|e| (e - m).powi(2)).sum::<f64>()).sqrt()
 }
 
 /// Uncertainty of the perimeter from per-frame depth-direction pose errors (see
