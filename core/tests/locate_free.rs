@@ -361,7 +361,7 @@ fn landmark_free_base_cue_diagnostic() {
         } else {
             finger
         };
-        let side = if (i / 4) % 2 == 0 { Hand::Left } else { Hand::Right };
+        let side = if (i / 4).is_multiple_of(2) { Hand::Left } else { Hand::Right };
         let (frames, truth): (Vec<(mandrel_core::DepthFrame, mandrel_core::Intrinsics, nalgebra::Isometry3<f64>)>, mandrel_sim::FingerTruth) = if label.starts_with("param") {
             let Ok(s) = SimScan::generate(
                 9900 + i as u64,
@@ -392,7 +392,7 @@ fn landmark_free_base_cue_diagnostic() {
             let c = Case {
                 index: i,
                 seed: 9600 + i as u64,
-                family: if i % 2 == 0 { Family::WebxrFaceted } else { Family::WebxrSmooth },
+                family: if i.is_multiple_of(2) { Family::WebxrFaceted } else { Family::WebxrSmooth },
                 side,
                 finger: target_finger,
                 noise_mm: 0.3,
@@ -441,21 +441,23 @@ fn landmark_free_base_cue_diagnostic() {
         let t_mcp = t(&truth.mcp);
         let surface = geometric::Surface::new(&m.vertices, &m.normals);
         let prof = geometric::radius_profile(&surface, c);
-        // Where the finger stops being seen all the way round: walking proximally from the
-        // middle of the tube, the last sample of the unbroken run with at least `sectors`
-        // of the twelve 30° sectors covered.
-        let onset = |sectors: f64| {
+        // Where the free finger starts: walking proximally from the middle of the tube, the
+        // last sample of the unbroken run (one missing 1 mm step tolerated) seen over at
+        // least 330° (11 of the 12 sectors); proximally the flanks turn into the web. None
+        // when the run reaches the profile's proximal end.
+        let free_start = || {
             let mut run: Option<f64> = None;
             for p in prof.iter().rev().filter(|p| p.t_m <= 0.5 * c.length_m()) {
-                let adjacent = run.is_none_or(|t| t - p.t_m <= 0.0015);
-                if p.coverage_deg >= 30.0 * sectors && adjacent {
+                let adjacent = run.is_none_or(|t| t - p.t_m <= 0.0025);
+                if p.coverage_deg >= 330.0 && adjacent {
                     run = Some(p.t_m);
                 } else {
-                    break;
+                    return run;
                 }
             }
-            run.map_or("-".to_string(), |t| format!("{:.1}", (t - t_mcp) * 1e3))
+            None
         };
+        let free = free_start().map_or("-".to_string(), |t| format!("{:.1}", (t - t_mcp) * 1e3));
         let joints = geometric::joints_of(&surface, c, target_finger).map_or_else(
             |e| format!("joints: {e}"),
             |(mcp, pip, s_mcp, s_pip)| {
@@ -469,11 +471,9 @@ fn landmark_free_base_cue_diagnostic() {
             },
         );
         let mut s = format!(
-            "BASE {label} {i} {target_finger:?} mcp_pip {:.1} base {:.1} onset12 {} onset11 {} pip {:.1} end {:.1} | {joints}\n ",
+            "BASE {label} {i} {target_finger:?} mcp_pip {:.1} base {:.1} free {free} pip {:.1} end {:.1} | {joints}\n ",
             (truth.pip - truth.mcp).norm() * 1e3,
             -t_mcp * 1e3,
-            onset(12.0),
-            onset(11.0),
             (t(&truth.pip) - t_mcp) * 1e3,
             (c.length_m() - t_mcp) * 1e3,
         );
