@@ -318,3 +318,173 @@ fn landmark_free_joint_cues_diagnostic() {
         );
     });
 }
+
+/// Diagnostic for a cue to the finger's base: parametric hands (with and without skin
+/// webs) and the WebXR meshes, fused with their true poses. The candidate nearest the true
+/// ring point is taken (no naming, so the WebXR hands are covered too). Prints, along its
+/// axis relative to the true MCP (mm): the tube's base, where the finger stops being seen
+/// all the way round (the free finger's start: the web, or the palm on hands without
+/// webs), the finder's joints (`joints_of`) and the radius profile (radius/sectors).
+#[test]
+#[ignore = "diagnostic output only; run with --ignored --nocapture"]
+fn landmark_free_base_cue_diagnostic() {
+    use mandrel_core::fuse::{TsdfConfig, TsdfVolume};
+    use mandrel_core::measure::locate::geometric;
+    use mandrel_core::mesh;
+    use mandrel_sim::{Coverage, SimOptions, SimScan};
+    let n: usize = std::env::var("LOCATE_FREE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let hands = Hands::load();
+    let fingers = [Finger::Index, Finger::Middle, Finger::Ring, Finger::Little];
+    // (label, finger, frames with poses, truth)
+    let jobs: Vec<(String, usize)> = (0..3 * n)
+        .map(|k| {
+            (
+                match k / n {
+                    0 => "param".to_string(),
+                    1 => "param-webs".to_string(),
+                    _ => "webxr".to_string(),
+                },
+                k,
+            )
+        })
+        .collect();
+    jobs.par_iter().for_each(|(label, k)| {
+        let k = *k;
+        let i = k % n;
+        let finger = fingers[i % 4];
+        // The WebXR little finger's ring plane reaches into the palm (no truth there).
+        let target_finger = if label == "webxr" && i % 4 == 3 {
+            Finger::Ring
+        } else {
+            finger
+        };
+        let side = if (i / 4).is_multiple_of(2) { Hand::Left } else { Hand::Right };
+        let (frames, truth): (Vec<(mandrel_core::DepthFrame, mandrel_core::Intrinsics, nalgebra::Isometry3<f64>)>, mandrel_sim::FingerTruth) = if label.starts_with("param") {
+            let Ok(s) = SimScan::generate(
+                9900 + i as u64,
+                &SimOptions {
+                    coverage: Coverage::Full,
+                    frames: 48,
+                    poses_given: true,
+                    finger: target_finger,
+                    hand_side: Some(side),
+                    webs: label == "param-webs",
+                    ..SimOptions::default()
+                },
+            ) else {
+                return;
+            };
+            (
+                s.frames
+                    .iter()
+                    .zip(&s.true_poses)
+                    .map(|(f, p)| (f.depth.clone(), f.intrinsics, *p))
+                    .collect(),
+                s.finger_truth.clone(),
+            )
+        } else {
+            if !hands.webxr_available() {
+                return;
+            }
+            let c = Case {
+                index: i,
+                seed: 9600 + i as u64,
+                family: if i.is_multiple_of(2) { Family::WebxrFaceted } else { Family::WebxrSmooth },
+                side,
+                finger: target_finger,
+                noise_mm: 0.3,
+                cover: Cover::Full,
+                frames: 48,
+                poses: true,
+                landmarks: false,
+                edge: Edge::Sim,
+            };
+            let Ok((frames, _, _, truth)) = harness::build_with_joints(&hands, &c) else {
+                return;
+            };
+            (
+                frames
+                    .iter()
+                    .map(|f| (f.depth.clone(), f.intrinsics, f.pose.expect("pose")))
+                    .collect(),
+                truth,
+            )
+        };
+        let mut vol = TsdfVolume::new(TsdfConfig {
+            memory_cap_bytes: 256 << 20,
+            ..TsdfConfig::default()
+        })
+        .expect("volume");
+        for (d, kk, p) in &frames {
+            vol.integrate(d, kk, p).expect("fuse");
+        }
+        let mut m = mesh::extract(&vol);
+        m.remove_small_components(200);
+        let cands = geometric::find_fingers(&m.vertices, &m.normals);
+        let off = |c: &geometric::FingerCandidate, p: &nalgebra::Point3<f64>| {
+            let d = p - c.base;
+            (d - c.direction * d.dot(&c.direction)).norm()
+        };
+        let Some(c) = cands
+            .iter()
+            .filter(|c| c.direction.dot(&truth.axis) > 0.8)
+            .min_by(|a, b| off(a, &truth.ring_point).total_cmp(&off(b, &truth.ring_point)))
+            .filter(|c| off(c, &truth.ring_point) < 0.006)
+        else {
+            println!("BASE {label} {i} {finger:?}: no candidate on the finger");
+            return;
+        };
+        let t = |p: &nalgebra::Point3<f64>| (p - c.base).dot(&c.direction);
+        let t_mcp = t(&truth.mcp);
+        let surface = geometric::Surface::new(&m.vertices, &m.normals);
+        let prof = geometric::radius_profile(&surface, c);
+        // Where the free finger starts: walking proximally from the middle of the tube, the
+        // last sample of the unbroken run (one missing 1 mm step tolerated) seen over at
+        // least 330° (11 of the 12 sectors); proximally the flanks turn into the web. None
+        // when the run reaches the profile's proximal end.
+        let free_start = || {
+            let mut run: Option<f64> = None;
+            for p in prof.iter().rev().filter(|p| p.t_m <= 0.5 * c.length_m()) {
+                let adjacent = run.is_none_or(|t| t - p.t_m <= 0.0025);
+                if p.coverage_deg >= 330.0 && adjacent {
+                    run = Some(p.t_m);
+                } else {
+                    return run;
+                }
+            }
+            None
+        };
+        let free = free_start().map_or("-".to_string(), |t| format!("{:.1}", (t - t_mcp) * 1e3));
+        let joints = geometric::joints_of(&surface, c, target_finger).map_or_else(
+            |e| format!("joints: {e}"),
+            |(mcp, pip, s_mcp, s_pip)| {
+                format!(
+                    "mcp {:+.1} σ {:.1} pip {:+.1} σ {:.1}",
+                    (t(&mcp) - t_mcp) * 1e3,
+                    s_mcp * 1e3,
+                    (t(&pip) - t(&truth.pip)) * 1e3,
+                    s_pip * 1e3
+                )
+            },
+        );
+        let mut s = format!(
+            "BASE {label} {i} {target_finger:?} mcp_pip {:.1} base {:.1} free {free} pip {:.1} end {:.1} | {joints}\n ",
+            (truth.pip - truth.mcp).norm() * 1e3,
+            -t_mcp * 1e3,
+            (t(&truth.pip) - t_mcp) * 1e3,
+            (c.length_m() - t_mcp) * 1e3,
+        );
+        for p in prof.iter().filter(|p| p.t_m <= t(&truth.pip) + 0.003) {
+            s += &format!(
+                " {:.0}:{:.1}/{:.0}",
+                (p.t_m - t_mcp) * 1e3,
+                p.radius_m * 1e3,
+                p.coverage_deg / 30.0,
+            );
+        }
+        println!("{s}");
+    });
+}
