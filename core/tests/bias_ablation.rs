@@ -899,7 +899,7 @@ fn stage_err(seed: u64, noise_mm: f64, erode: bool, stage: Stage) -> Option<f64>
                     .ok()
                     .and_then(|v| v.parse::<f64>().ok())
                 {
-                    Some(p) => erode_with(&f.depth, &mut rng, p),
+                    Some(p) => harness::erode_edges_with(&f.depth, &mut rng, p),
                     None => harness::erode_edges(&f.depth, &mut rng),
                 };
             }
@@ -1011,43 +1011,4 @@ fn edge_stage_ablation() {
             txt.join(" ")
         );
     }
-}
-
-/// The harness's edge erosion with the share of dropped (rather than pushed-back) edge
-/// pixels set to `p_drop`.
-fn erode_with(
-    d: &mandrel_core::frame::DepthFrame,
-    rng: &mut rand_pcg::Pcg64,
-    p_drop: f64,
-) -> mandrel_core::frame::DepthFrame {
-    use rand::RngExt;
-    let (w, h) = (d.width() as usize, d.height() as usize);
-    let src = d.depth_m();
-    let mut out = src.to_vec();
-    for v in 0..h {
-        for u in 0..w {
-            let z = src[v * w + u];
-            if z <= 0.0 {
-                continue;
-            }
-            let edge = [(-1i64, 0i64), (1, 0), (0, -1), (0, 1)]
-                .iter()
-                .any(|(du, dv)| {
-                    let (x, y) = (u as i64 + du, v as i64 + dv);
-                    if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 {
-                        return false;
-                    }
-                    let n = src[y as usize * w + x as usize];
-                    n <= 0.0 || n > z + 0.008
-                });
-            if edge {
-                out[v * w + u] = if rng.random::<f64>() < p_drop {
-                    0.0
-                } else {
-                    z + 0.0005 + 0.0025 * rng.random::<f32>()
-                };
-            }
-        }
-    }
-    mandrel_core::frame::DepthFrame::from_metres(d.width(), d.height(), out).expect("same size")
 }

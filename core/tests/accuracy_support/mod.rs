@@ -307,6 +307,12 @@ impl Hands {
 /// Drops (60 %) or pushes back by 0.5–3 mm (40 %) every valid pixel on the foreground side
 /// of a silhouette: next to an empty pixel or to one more than 8 mm farther.
 pub fn erode_edges<R: Rng + ?Sized>(d: &DepthFrame, rng: &mut R) -> DepthFrame {
+    erode_edges_with(d, rng, 0.6)
+}
+
+/// [`erode_edges`] with the share of edge pixels dropped (rather than pushed back) set to
+/// `p_drop`.
+pub fn erode_edges_with<R: Rng + ?Sized>(d: &DepthFrame, rng: &mut R, p_drop: f64) -> DepthFrame {
     let (w, h) = (d.width() as usize, d.height() as usize);
     let src = d.depth_m();
     let mut out = src.to_vec();
@@ -329,7 +335,7 @@ pub fn erode_edges<R: Rng + ?Sized>(d: &DepthFrame, rng: &mut R) -> DepthFrame {
                 }
             }
             if edge {
-                out[v * w + u] = if rng.random::<f64>() < 0.6 {
+                out[v * w + u] = if rng.random::<f64>() < p_drop {
                     0.0
                 } else {
                     z + uniform(rng, 0.0005, 0.003) as f32

@@ -268,8 +268,8 @@ fn pip_by_proportion(c: &FingerCandidate, finger: Finger) -> (f64, f64) {
 /// The PIP along the candidate, `(t, 1-sigma)` in metres, from two cues: the knuckle on the
 /// radius profile and the proportion from the fingertip ([`pip_by_proportion`]). A
 /// prominent knuckle ([`STRONG_KNUCKLE_M`]) within two sigmas of the proportion is taken
-/// with [`PIP_SIGMA_M`] (the widest between 20 % and 65 % of the tube first, as it always
-/// was, else the widest in that window); otherwise the proportion stands, with its own
+/// with [`PIP_SIGMA_M`] (the widest between 20 % and 65 % of the tube first, else the
+/// widest in that window); otherwise the proportion stands, with its own
 /// sigma: no widening is trusted where the proportions put no knuckle, and a knuckle-less
 /// finger is still located, with the uncertainty that makes it ask for a rescan rather than
 /// report a confident size.
