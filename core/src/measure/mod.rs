@@ -563,11 +563,11 @@ fn conclude(
 
 /// The measurer of the located finger `found` from its cropped observations (as
 /// [`measure_detailed`] makes it).
-fn measurer_of<'a>(
+fn measurer_of(
     fit_obs: &[FrameObservations],
     found: &LocatedFinger,
-    options: &'a MeasureOptions,
-) -> Result<SectionMeasurer<'a>, section::SectionError> {
+    options: &MeasureOptions,
+) -> Result<SectionMeasurer, section::SectionError> {
     let axis = FingerAxis {
         mcp: found.mcp.position,
         pip: found.pip.position,
@@ -583,22 +583,31 @@ fn measurer_of<'a>(
 /// the knuckle circumference, the fit geometry's knuckle and the size recommendation (which
 /// sizes for the larger of ring and knuckle) are left out or use the ring alone. Steps: the
 /// finger located, its observations gathered and the axis refinement's first pass; each
-/// further pass; the ring section; the taper sections and the status. The measurer is
-/// gathered again at each step from the kept fit observations (it borrows its settings, so
-/// it cannot be kept between calls).
-#[derive(Debug, Clone)]
+/// further pass; the ring section; the taper sections and the status. The measurer (the
+/// located finger's observations gathered around its axis) is made once, by the first
+/// step, and kept between steps.
+#[derive(Clone)]
 pub(crate) struct RingJob {
     m: Measurement,
     detail: MeasureDetail,
     options: MeasureOptions,
-    /// The located finger's observations, cropped for the fit.
-    fit_obs: Vec<FrameObservations>,
-    found: LocatedFinger,
+    /// The located finger's measurer.
+    sm: SectionMeasurer,
     /// The axis as refined so far.
     axis: section::RefinedAxis,
     /// Passes of the axis refinement still to take.
     axis_passes_left: usize,
     ring: Option<SectionResult>,
+}
+
+impl std::fmt::Debug for RingJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RingJob")
+            .field("axis", &self.axis)
+            .field("axis_passes_left", &self.axis_passes_left)
+            .field("ring", &self.ring)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a step of a [`RingJob`] leaves.
@@ -630,26 +639,24 @@ impl RingJob {
         let (mcp, pip) = (found.mcp.position, found.pip.position);
         let fit_obs =
             fit_frames::fit_observations(input.observations, &keep, &mcp, &pip, &options.section);
-        // The axis refinement's first pass (the given axis when it is off).
-        let first_pass = measurer_of(&fit_obs, &found, options).map(|sm| {
-            let given = sm.given_axis();
-            match options.section.refine_axis {
-                true => sm
-                    .refine_axis_pass(&given)
-                    .map_or((given, 0), |a| (a, section::AXIS_PASSES - 1)),
-                false => (given, 0),
-            }
-        });
-        let Ok((axis, axis_passes_left)) = first_pass else {
+        let Ok(sm) = measurer_of(&fit_obs, &found, options) else {
             m.reasons.push(Reason::FingerNotFound);
             return done(m, detail);
+        };
+        drop(fit_obs);
+        // The axis refinement's first pass (the given axis when it is off).
+        let given = sm.given_axis();
+        let (axis, axis_passes_left) = match options.section.refine_axis {
+            true => sm
+                .refine_axis_pass(&given)
+                .map_or((given, 0), |a| (a, section::AXIS_PASSES - 1)),
+            false => (given, 0),
         };
         Ok(RingStep::Pending(Box::new(RingJob {
             m,
             detail,
             options: options.clone(),
-            fit_obs,
-            found,
+            sm,
             axis,
             axis_passes_left,
             ring: None,
@@ -660,15 +667,10 @@ impl RingJob {
     /// sections and the status.
     pub(crate) fn step(mut self) -> RingStep {
         let ax = self.axis;
-        let sm = measurer_of(&self.fit_obs, &self.found, &self.options);
+        let sm = &self.sm;
         if self.axis_passes_left > 0 {
             // The next pass of the axis refinement; a pass that keeps the given axis ends
             // it there (as `SectionMeasurer::refine_axis` does).
-            let Ok(sm) = sm else {
-                let RingJob { mut m, detail, .. } = self;
-                m.reasons.push(Reason::FingerNotFound);
-                return RingStep::Done(Box::new((m, detail)));
-            };
             match sm.refine_axis_pass(&self.axis) {
                 Some(a) => {
                     self.axis = a;
@@ -681,12 +683,12 @@ impl RingJob {
             }
             return RingStep::Pending(Box::new(self));
         }
-        let sections = sm.and_then(|sm| match &self.ring {
+        let sections = match &self.ring {
             None => sm
                 .measure_at(&ax.ring_point, &ax.direction, 0.0)
                 .map(|r| (Some(r), None)),
-            Some(_) => Ok((None, Some(taper_sections(&sm, &ax)))),
-        });
+            Some(_) => Ok((None, Some(taper_sections(sm, &ax)))),
+        };
         match sections {
             Ok((Some(ring), _)) => {
                 self.ring = Some(ring);

@@ -13,7 +13,7 @@ use crate::numeric::weighted_line;
 /// Passes of [`SectionMeasurer::refine_axis`] (the second at the first's direction).
 pub(crate) const AXIS_PASSES: usize = 2;
 
-impl SectionMeasurer<'_> {
+impl SectionMeasurer {
     /// Angle between `direction` and the given axis, degrees.
     pub(super) fn correction_deg(&self, direction: &Unit<Vector3<f64>>) -> f64 {
         direction

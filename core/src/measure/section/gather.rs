@@ -12,6 +12,7 @@ use crate::numeric::orthonormal_basis;
 /// precision): each sample and tangent is kept in the form the frame gave it, and what the
 /// slices derive from it (sigma, line of sight) is worked out per slice from its frame, so
 /// the cloud is never larger than the observations it was gathered from.
+#[derive(Clone)]
 pub(super) struct Cloud {
     /// Surface samples, frame after frame.
     points: Vec<SurfacePoint>,
@@ -26,6 +27,7 @@ pub(super) struct Cloud {
 }
 
 /// One frame of a [`Cloud`]: its camera, its noise, and where its samples end.
+#[derive(Clone)]
 struct CloudFrame {
     camera_centre: Point3<f64>,
     noise_coeff: f32,

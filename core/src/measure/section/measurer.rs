@@ -18,13 +18,14 @@ use super::uncertainty::{jackknife_sigma, pose_depth_sigma, unobserved_sigma};
 use crate::measure::observe::FrameObservations;
 
 /// Measures cross-sections of one finger from per-frame observations.
-pub struct SectionMeasurer<'a> {
+#[derive(Clone)]
+pub struct SectionMeasurer {
     /// Observations gathered around the axis.
     cloud: Cloud,
     /// The given axis.
     pub(super) axis: FingerAxis,
     /// Settings (knuckle slab).
-    pub(super) cfg: &'a SectionConfig,
+    pub(super) cfg: SectionConfig,
     /// `cfg` with the ring slab (ring section and axis refinement).
     pub(super) ring_cfg: SectionConfig,
     /// Model basis on the angle grid.
@@ -37,12 +38,12 @@ pub struct SectionMeasurer<'a> {
     block_span_m: Vec<(f64, f64)>,
 }
 
-impl<'a> SectionMeasurer<'a> {
+impl SectionMeasurer {
     /// Gathers the observations around `axis` (once) for measuring it.
     pub fn new(
         obs: &[FrameObservations],
         axis: &FingerAxis,
-        cfg: &'a SectionConfig,
+        cfg: &SectionConfig,
     ) -> Result<Self, SectionError> {
         cfg.validate()?;
         axis.validate()?;
@@ -64,7 +65,7 @@ impl<'a> SectionMeasurer<'a> {
             block_span_m,
             cloud,
             axis: *axis,
-            cfg,
+            cfg: cfg.clone(),
             ring_cfg: SectionConfig {
                 slab_half_width_m: cfg.ring_slab_half_width_m,
                 ..cfg.clone()
@@ -225,7 +226,7 @@ impl<'a> SectionMeasurer<'a> {
             .into_par_iter()
             .map(|j| {
                 let t = to_pip + j as f64 * self.cfg.knuckle_step_m;
-                self.slice(&(p0 + dir.into_inner() * t), &dir, t, false, self.cfg)
+                self.slice(&(p0 + dir.into_inner() * t), &dir, t, false, &self.cfg)
             })
             .collect();
         for slice in slices {
@@ -243,9 +244,9 @@ impl<'a> SectionMeasurer<'a> {
             Some(b) => {
                 // Re-centre the largest slice on the finger before reporting it.
                 let s = self
-                    .slice(&b.plane.origin, &dir, b.position_m, true, self.cfg)
+                    .slice(&b.plane.origin, &dir, b.position_m, true, &self.cfg)
                     .unwrap_or(b);
-                Ok(finish(&s, self.cfg, &self.tab, self.correction_deg(&dir)))
+                Ok(finish(&s, &self.cfg, &self.tab, self.correction_deg(&dir)))
             }
             None => Err(last_err.unwrap_or(SectionError::NoObservations)),
         }

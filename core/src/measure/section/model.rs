@@ -148,6 +148,7 @@ pub(super) fn assign_theta(
 }
 
 /// cos/sin of kθ on the grid, k = 0..=K.
+#[derive(Clone)]
 pub(super) struct Table {
     /// Highest harmonic.
     pub(super) k: usize,
