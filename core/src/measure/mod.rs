@@ -382,7 +382,17 @@ fn measure_sections(
     timings.section = ms(ts);
     match sections {
         Ok((ring, knuckle, sides, ax)) => {
-            conclude(&mut m, &mut detail, options, ring, knuckle, sides, &ax);
+            let tracked = tracked_share(&input.tracking);
+            conclude(
+                &mut m,
+                &mut detail,
+                options,
+                ring,
+                knuckle,
+                sides,
+                &ax,
+                tracked,
+            );
         }
         Err(_) => m.reasons.push(Reason::FingerNotFound),
     }
@@ -495,7 +505,9 @@ fn locate_finger(
 
 /// The last step of measuring: the ring's figures, its uncertainty, the fit geometry and
 /// the status from the fitted sections (`sides`: the two taper sections of
-/// [`taper_sections`]) on the axis `ax`; sizes when `ok`.
+/// [`taper_sections`]) on the axis `ax`; sizes when `ok`. `tracked` is the share of the
+/// fused frames whose pose the tracker estimated ([`tracked_share`]).
+#[allow(clippy::too_many_arguments)]
 fn conclude(
     m: &mut Measurement,
     detail: &mut MeasureDetail,
@@ -504,6 +516,7 @@ fn conclude(
     knuckle: Option<SectionResult>,
     sides: Option<TaperSections>,
     ax: &section::RefinedAxis,
+    tracked: f64,
 ) {
     let Some(found) = detail.finger else {
         m.reasons.push(Reason::FingerNotFound);
@@ -511,7 +524,13 @@ fn conclude(
     };
     let (slope, curvature, taper_capped) = measured_taper(sides, &ring);
     let ring_mm = ring.perimeter_m * 1000.0;
-    let sigma_mm = combined_sigma_mm(&ring, &found, (slope, curvature), ax.direction_sigma_rad);
+    let sigma_mm = combined_sigma_mm(
+        &ring,
+        &found,
+        (slope, curvature),
+        ax.direction_sigma_rad,
+        tracked,
+    );
     m.ring_circumference_mm = Some(ring_mm);
     m.knuckle_circumference_mm = knuckle.as_ref().map(|k| k.perimeter_m * 1000.0);
     m.uncertainty_mm = Some(sigma_mm);
@@ -598,6 +617,8 @@ pub(crate) struct RingJob {
     /// Passes of the axis refinement still to take.
     axis_passes_left: usize,
     ring: Option<SectionResult>,
+    /// [`tracked_share`] of the input.
+    tracked: f64,
 }
 
 impl std::fmt::Debug for RingJob {
@@ -660,6 +681,7 @@ impl RingJob {
             axis,
             axis_passes_left,
             ring: None,
+            tracked: tracked_share(&input.tracking),
         })))
     }
 
@@ -700,10 +722,20 @@ impl RingJob {
                     mut detail,
                     options,
                     ring,
+                    tracked,
                     ..
                 } = self;
                 match ring {
-                    Some(ring) => conclude(&mut m, &mut detail, &options, ring, None, sides, &ax),
+                    Some(ring) => conclude(
+                        &mut m,
+                        &mut detail,
+                        &options,
+                        ring,
+                        None,
+                        sides,
+                        &ax,
+                        tracked,
+                    ),
                     None => m.reasons.push(Reason::FingerNotFound),
                 }
                 RingStep::Done(Box::new((m, detail)))
@@ -724,6 +756,26 @@ impl RingJob {
 /// matters only where the data's own terms are small. Calibrated on randomised virtual
 /// scans; see docs/tuning.md#measure.
 pub const MODEL_SIGMA_MM: f64 = 0.2;
+
+/// The part of the error (mm of circumference, 1-sigma) that tracked poses add on top of
+/// [`MODEL_SIGMA_MM`]: frames registered to the model they build share its registration
+/// error, so neither the jackknife over frames nor their depth offsets see it. Added in
+/// quadrature, scaled by the share of tracked frames, so scans with platform poses keep
+/// their sigma. Calibrated on randomised virtual scans (orbit and front camera, two edge
+/// models); see docs/tuning.md#measure.
+pub const TRACKED_POSE_SIGMA_MM: f64 = 0.2;
+
+/// Share of the fused frames whose pose came from the tracker (no platform pose): 0 for a
+/// scan with platform poses, 1 for a pose-less one.
+fn tracked_share(t: &TrackingSummary) -> f64 {
+    let tracked = t.frames_tracked.saturating_sub(t.frames_lost);
+    let fused = t.frames_total.saturating_sub(t.frames_lost).max(tracked);
+    if fused == 0 {
+        0.0
+    } else {
+        tracked as f64 / fused as f64
+    }
+}
 
 /// Widest arc of the ring section's outline (degrees) that may go unobserved in an `ok`
 /// measurement, whatever its uncertainty: across a wider arc the contour is the section
@@ -815,19 +867,23 @@ fn taper_sections(sm: &SectionMeasurer, ax: &section::RefinedAxis) -> Option<Tap
 /// is slope²σp² + curvature²σp⁴/2. An axis tilt α (a 2-vector, 1-sigma `tilt_sigma_rad` per
 /// component after the section's re-aiming) lengthens the slice's perimeter P by about
 /// P·|α|²/4 (a cylinder cut obliquely); |α|² is σ²χ²₂, mean 2σ² and standard deviation 2σ²,
-/// so the term's root mean square is P·σ²/√2.
+/// so the term's root mean square is P·σ²/√2. `tracked` (the share of tracked frames)
+/// scales the variance of [`TRACKED_POSE_SIGMA_MM`].
 fn combined_sigma_mm(
     ring: &SectionResult,
     found: &LocatedFinger,
     taper: (f64, f64),
     tilt_sigma_rad: f64,
+    tracked: f64,
 ) -> f64 {
     let (slope, curvature) = taper;
     let pos_sigma_mm =
         0.5 * (found.mcp.sigma_m.powi(2) + found.pip.sigma_m.powi(2)).sqrt() * 1000.0;
     let loc_var = (slope * pos_sigma_mm).powi(2) + 0.5 * (curvature * pos_sigma_mm.powi(2)).powi(2);
     let tilt_mm = ring.perimeter_m * 1000.0 * tilt_sigma_rad.powi(2) / std::f64::consts::SQRT_2;
-    ((ring.sigma_m * 1000.0).powi(2) + loc_var + tilt_mm.powi(2) + MODEL_SIGMA_MM.powi(2)).sqrt()
+    let model_var =
+        MODEL_SIGMA_MM.powi(2) + tracked.clamp(0.0, 1.0) * TRACKED_POSE_SIGMA_MM.powi(2);
+    ((ring.sigma_m * 1000.0).powi(2) + loc_var + tilt_mm.powi(2) + model_var).sqrt()
 }
 
 /// Size labels and recommendation for a measured finger, from the sizing tables
@@ -850,6 +906,29 @@ fn ms(t: Instant) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tracked_share_counts_fused_tracked_frames_only() {
+        let summary = |total, tracked, lost| TrackingSummary {
+            frames_total: total,
+            frames_tracked: tracked,
+            frames_lost: lost,
+            median_residual_m: 0.0,
+        };
+        assert_eq!(tracked_share(&summary(40, 0, 0)), 0.0, "platform poses");
+        assert_eq!(
+            tracked_share(&summary(64, 64, 4)),
+            1.0,
+            "pose-less, some lost"
+        );
+        assert_eq!(tracked_share(&summary(40, 10, 0)), 0.25, "mixed");
+        assert_eq!(tracked_share(&summary(0, 0, 0)), 0.0, "nothing pushed");
+        assert_eq!(
+            tracked_share(&summary(5, 5, 5)),
+            0.0,
+            "every tracked frame lost"
+        );
+    }
 
     #[test]
     fn size_outputs_fill_every_system_and_recommend_at_least_the_ring() {
