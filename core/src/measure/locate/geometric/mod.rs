@@ -357,7 +357,7 @@ fn mcp_carry() -> f64 {
 /// searched from [`WEB_SEARCH_FROM_PIP_M`] before the PIP), the MCP placed from it
 /// ([`mcp_from_web`]) is combined with the proportion's when they agree
 /// ([`combine_if_consistent`]); a hand without webs, whose free finger starts at the MCP,
-/// puts that cue too far from the proportion's to be combined.
+/// mostly puts that cue too far from the proportion's to be combined.
 pub fn joints_of(
     surface: &Surface,
     c: &FingerCandidate,
