@@ -4,8 +4,8 @@
 //!
 //! 36 hands vary in side, size, ellipticity, curl and placement (from the seed), target
 //! finger (ring, middle, index, little in turn), coverage (every fifth dorsal) and sensor
-//! (every seventh LiDAR-like); `LOCATE_N` sets the number, `LOCATE_WEBS=1` gives them
-//! finger webs, `LOCATE_FLYING=p` sets the flying-pixel probability at depth edges
+//! (every seventh LiDAR-like); `LOCATE_N` sets the number, `LOCATE_WEBS=0` leaves out
+//! their finger webs (on by default), `LOCATE_FLYING=p` sets the flying-pixel probability at depth edges
 //! (TrueDepth model 0.35). Frames are fused with their true poses so that the finder
 //! alone is tested. Asserted:
 //! - landmark triangulation: ring point within 2.5 mm on every hand;
@@ -51,7 +51,7 @@ fn run(seed: u64) -> Row {
         } else {
             Sensor::TrueDepth
         },
-        webs: std::env::var("LOCATE_WEBS").is_ok_and(|v| v == "1"),
+        webs: std::env::var("LOCATE_WEBS").map_or(true, |v| v != "0"),
         // Harsher edges: the flying-pixel probability at depth discontinuities.
         noise: std::env::var("LOCATE_FLYING")
             .ok()

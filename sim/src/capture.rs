@@ -126,7 +126,8 @@ pub struct SimOptions {
     /// sample scan (`None`: present for dorsal coverage only).
     pub table: Option<bool>,
     /// Skin webs between the randomised hand's long fingers
-    /// ([`HandParams::with_random_webs`]; ignored when `hand` is given). Off by default.
+    /// ([`HandParams::with_random_webs`]; ignored when `hand` is given). On by default, as
+    /// on real hands; off gives the web-less hands earlier measurements were made on.
     /// See docs/tuning.md#sim for what webs do to the virtual measurements.
     pub webs: bool,
     /// Turn scenario only: the torso and face behind the hand, fixed to the camera
@@ -152,7 +153,7 @@ impl Default for SimOptions {
             hand: None,
             noise: None,
             table: None,
-            webs: false,
+            webs: true,
             body_behind: None,
             structured_light: None,
         }

@@ -395,7 +395,8 @@ pub fn build_with_joints(
             )
         }
         Family::ParamFlexed => {
-            let mut p = HandParams::random(&mut rng, c.side);
+            // Skin webs as `SimOptions` gives the other parametric hands.
+            let mut p = HandParams::random(&mut rng, c.side).with_random_webs();
             let f = &mut p.fingers[finger_slot(c.finger)];
             f.flexion_rad = [
                 uniform(&mut rng, 15.0, 35.0).to_radians(),

@@ -21,7 +21,11 @@
 //!    otherwise the proportion itself, with its spread as the PIP's uncertainty. The MCP
 //!    lies back along the axis by a share of the PIP→fingertip length
 //!    ([`MCP_PIP_PER_DISTAL`]), whose spread between hands and the PIP's uncertainty set
-//!    the MCP's. The section fit then re-aims the axis and centres the slice.
+//!    the MCP's. A second MCP cue, independent of the phalanx proportions, is where the
+//!    free finger starts ([`free_start`]: proximally the flanks turn into the skin web),
+//!    which lies a share of MCP→PIP beyond the MCP ([`WEB_SHARE`]); when the two agree they
+//!    are combined by their uncertainties. The section fit then re-aims the axis and
+//!    centres the slice.
 //!
 //! Guarantees: never panics; returns [`LocateError::NotFound`] with the reason when the
 //! hand does not show five separable fingers, the naming cues disagree, or the target's
@@ -36,7 +40,7 @@ pub use candidates::find_fingers;
 pub use candidates::{find_fingers_on, FingerCandidate, Surface};
 #[cfg(feature = "internals")]
 pub use profile::ProfileSample;
-pub use profile::{knuckle_between, pip_from_profile, radius_profile};
+pub use profile::{free_start, knuckle_between, pip_from_profile, radius_profile};
 
 use super::{check_plausible, JointEstimate, LocateError, LocateMethod, LocatedFinger};
 use crate::hand::{Finger, Target};
@@ -238,6 +242,54 @@ fn base_conflict_m(t_pip_m: f64, mcp_pip_m: f64) -> f64 {
     (MIN_BASE_SHARE - base_share).max(0.0) * mcp_pip_m
 }
 
+/// Where the free finger starts ([`free_start`]: the web between the fingers) beyond the
+/// MCP, as a share of MCP→PIP; its spread between hands ([`WEB_SHARE_SPREAD`]) goes into
+/// the MCP's uncertainty from this cue. See docs/tuning.md#locate.
+const WEB_SHARE: f64 = 0.37;
+
+/// 1-sigma spread of [`WEB_SHARE`] between hands. See docs/tuning.md#locate.
+const WEB_SHARE_SPREAD: f64 = 0.09;
+
+/// 1-sigma of the free finger's start on the radius profile (metres): the profile's step.
+const FREE_START_SIGMA_M: f64 = 0.001;
+
+/// The MCP along the candidate from where the free finger starts (`t_free_m`) and the PIP:
+/// the start lies [`WEB_SHARE`] of MCP→PIP beyond the MCP. Returns `(t, 1-sigma)` in
+/// metres; the sigma is the share's spread over `mcp_pip_m` and the start's own
+/// uncertainty, carried through the relation (a PIP error moves this MCP the other way by
+/// a fraction of it, so leaving it out keeps the ring point's sigma on the safe side).
+///
+/// `mcp_pip_m` is the MCP→PIP length of the estimate this one is tested against (the
+/// proportion's), not the length this cue implies: a hand without webs starts its free
+/// finger at the MCP, which puts this MCP over half of MCP→PIP too far back, and scaling
+/// the spread with that inflated length would widen the sigma enough to let the wrong
+/// place pass [`combine_if_consistent`].
+fn mcp_from_web(t_free_m: f64, t_pip_m: f64, mcp_pip_m: f64) -> (f64, f64) {
+    let keep = 1.0 - WEB_SHARE;
+    (
+        (t_free_m - WEB_SHARE * t_pip_m) / keep,
+        (WEB_SHARE_SPREAD * mcp_pip_m).hypot(FREE_START_SIGMA_M) / keep,
+    )
+}
+
+/// Inverse-variance combination of two `(t, 1-sigma)` estimates when they agree within two
+/// sigmas of their difference; `None` otherwise, and the caller keeps the first (the web
+/// cue only refines the proportion's MCP, it does not overrule it).
+fn combine_if_consistent(a: (f64, f64), b: (f64, f64)) -> Option<(f64, f64)> {
+    let spread = a.1.hypot(b.1);
+    // Written so that a NaN anywhere is no agreement.
+    let agree = (a.0 - b.0).abs() <= 2.0 * spread && a.1 > 0.0 && b.1 > 0.0;
+    if !agree {
+        return None;
+    }
+    let (wa, wb) = (a.1.powi(-2), b.1.powi(-2));
+    Some(((wa * a.0 + wb * b.0) / (wa + wb), (wa + wb).sqrt().recip()))
+}
+
+/// How far before the PIP (metres) the search for the free finger's start begins: clear of
+/// the knuckle, on the proximal phalanx.
+const WEB_SEARCH_FROM_PIP_M: f64 = 0.005;
+
 /// PIP→end-of-tubular-part distance per median tubular radius, index to little finger
 /// (middle plus distal phalanx over the finger's thickness). See docs/tuning.md#locate.
 pub const DISTAL_PER_RADIUS: [f64; 4] = [4.7, 5.5, 5.4, 4.5];
@@ -299,14 +351,48 @@ fn mcp_carry() -> f64 {
 /// Places MCP and PIP on a finger candidate; returns them with the MCP's and the PIP's
 /// 1-sigma position uncertainty (metres). The PIP comes from [`pip_along`]; the MCP lies
 /// [`MCP_PIP_PER_DISTAL`] times the PIP→fingertip distance back along the axis (phalanx
-/// proportions). Its uncertainty is the proportions' spread, the PIP's uncertainty carried
-/// over ([`mcp_carry`]) and any disagreement with where the free finger starts
-/// ([`base_conflict_m`]).
+/// proportions), with the proportions' spread, the PIP's uncertainty carried over
+/// ([`mcp_carry`]) and any disagreement with the tubular part's base ([`base_conflict_m`])
+/// as its uncertainty. Where the profile shows the free finger's start ([`free_start`],
+/// searched from [`WEB_SEARCH_FROM_PIP_M`] before the PIP), the MCP placed from it
+/// ([`mcp_from_web`]) is combined with the proportion's when they agree
+/// ([`combine_if_consistent`]); a hand without webs, whose free finger starts at the MCP,
+/// mostly puts that cue too far from the proportion's to be combined.
 pub fn joints_of(
     surface: &Surface,
     c: &FingerCandidate,
     finger: Finger,
 ) -> Result<(Point3<f64>, Point3<f64>, f64, f64), LocateError> {
+    joint_cues(surface, c, finger).map(|j| (j.mcp, j.pip, j.sigma_mcp_m, j.sigma_pip_m))
+}
+
+/// What [`joints_of`] places, with the MCP's two cues apart (for tests and diagnostics).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JointCues {
+    /// The MCP [`joints_of`] returns.
+    pub mcp: Point3<f64>,
+    /// The PIP [`joints_of`] returns.
+    pub pip: Point3<f64>,
+    /// The MCP's 1-sigma position uncertainty, metres.
+    pub sigma_mcp_m: f64,
+    /// The PIP's 1-sigma position uncertainty, metres.
+    pub sigma_pip_m: f64,
+    /// The MCP by phalanx proportion alone: distance from the candidate's base along its
+    /// direction and 1-sigma, metres.
+    pub mcp_by_proportion_m: (f64, f64),
+    /// Where the free finger starts ([`free_start`]), metres from the candidate's base;
+    /// `None` when the profile does not show it.
+    pub free_start_m: Option<f64>,
+    /// Whether the MCP from the free finger's start was combined with the proportion's.
+    pub web_combined: bool,
+}
+
+/// [`joints_of`] with its cues: see there.
+pub fn joint_cues(
+    surface: &Surface,
+    c: &FingerCandidate,
+    finger: Finger,
+) -> Result<JointCues, LocateError> {
     let len = c.length_m();
     if !(0.03..=0.14).contains(&len) {
         return Err(LocateError::NotFound(format!(
@@ -337,19 +423,31 @@ pub fn joints_of(
     let pip = centre_at(c, t_pip);
     let rest = len - t_pip;
     let mcp_pip = MCP_PIP_PER_DISTAL * rest;
-    // Along the proximal piece's direction (the finger may bend at the PIP).
-    let mcp = pip - c.direction * mcp_pip;
     // Proportions vary by ~10 % of the distal length between hands; the knuckle peak by ~1 mm.
     let sigma_proportion = (0.1 * mcp_pip).hypot(PIP_SIGMA_M);
     let carried = mcp_carry() * (sigma_pip.powi(2) - PIP_SIGMA_M.powi(2)).max(0.0).sqrt();
-    Ok((
-        mcp,
-        pip,
+    let by_proportion = (
+        t_pip - mcp_pip,
         sigma_proportion
             .hypot(carried)
             .hypot(base_conflict_m(t_pip, mcp_pip)),
-        sigma_pip,
-    ))
+    );
+    let free = free_start(&profile, t_pip - WEB_SEARCH_FROM_PIP_M)
+        .filter(|&t| t < t_pip - WEB_SEARCH_FROM_PIP_M);
+    let combined = free.and_then(|t_free| {
+        combine_if_consistent(by_proportion, mcp_from_web(t_free, t_pip, mcp_pip))
+    });
+    let (t_mcp, sigma_mcp) = combined.unwrap_or(by_proportion);
+    Ok(JointCues {
+        // Along the proximal piece's direction (the finger may bend at the PIP).
+        mcp: pip - c.direction * (t_pip - t_mcp),
+        pip,
+        sigma_mcp_m: sigma_mcp,
+        sigma_pip_m: sigma_pip,
+        mcp_by_proportion_m: by_proportion,
+        free_start_m: free,
+        web_combined: combined.is_some(),
+    })
 }
 
 /// Locates `target`'s MCP and PIP from a surface (points with outward unit normals).
@@ -485,5 +583,61 @@ mod pip_cue_tests {
         let sigma_mcp = mcp_carry() * extra;
         let ring = 0.5 * sigma_mcp.hypot(extra);
         assert!((ring - (1.0 + MCP_PIP_PER_DISTAL / 2.0) * extra).abs() < 1e-12);
+    }
+}
+
+#[cfg(test)]
+mod web_cue_tests {
+    use super::*;
+
+    #[test]
+    fn the_web_places_the_mcp_by_its_share_of_mcp_pip() {
+        // MCP at 0, PIP at 40 mm: the free finger starts WEB_SHARE of the way.
+        let (t, s) = mcp_from_web(WEB_SHARE * 0.040, 0.040, 0.040);
+        assert!(t.abs() < 1e-12, "{t}");
+        let expected = (WEB_SHARE_SPREAD * 0.040).hypot(FREE_START_SIGMA_M) / (1.0 - WEB_SHARE);
+        assert!((s - expected).abs() < 1e-12, "{s} vs {expected}");
+    }
+
+    #[test]
+    fn agreeing_cues_are_weighted_and_disagreeing_ones_leave_the_first() {
+        let (t, s) = combine_if_consistent((0.010, 0.004), (0.004, 0.003)).unwrap();
+        // Weights 1/16 and 1/9.
+        assert!((t - (0.010 / 16.0 + 0.004 / 9.0) / (1.0 / 16.0 + 1.0 / 9.0)).abs() < 1e-12);
+        assert!(s < 0.003 && s > 0.0, "{s}");
+        // 20 mm apart, 2 sigma of the difference is 10 mm.
+        assert_eq!(combine_if_consistent((0.010, 0.004), (-0.010, 0.003)), None);
+        // A degenerate sigma or a NaN is not combined.
+        assert_eq!(combine_if_consistent((0.010, 0.004), (0.010, 0.0)), None);
+        assert_eq!(
+            combine_if_consistent((0.010, 0.004), (f64::NAN, 0.003)),
+            None
+        );
+    }
+
+    /// A hand without webs starts its free finger at its MCP (give or take a few mm), a
+    /// webbed one about a third of MCP→PIP beyond it. Against a proportion's MCP in the
+    /// right place, with the sigma `joints_of` gives it, only the second is combined.
+    #[test]
+    fn a_free_finger_starting_at_the_mcp_is_not_taken_for_a_web() {
+        let mcp_pip: f64 = 0.040;
+        let by_proportion = (0.0, (0.1 * mcp_pip).hypot(PIP_SIGMA_M));
+        for share in [-0.1, 0.0, 0.1] {
+            let web = mcp_from_web(share * mcp_pip, mcp_pip, mcp_pip);
+            assert_eq!(
+                combine_if_consistent(by_proportion, web),
+                None,
+                "web-less, free finger from {share} of MCP→PIP: {web:?}"
+            );
+        }
+        for share in [0.25, WEB_SHARE, 0.49] {
+            let web = mcp_from_web(share * mcp_pip, mcp_pip, mcp_pip);
+            let (t, s) = combine_if_consistent(by_proportion, web)
+                .unwrap_or_else(|| panic!("web at {share} of MCP→PIP not combined: {web:?}"));
+            assert!(
+                t.abs() <= web.0.abs() && s < by_proportion.1,
+                "{share}: {t} {s}"
+            );
+        }
     }
 }

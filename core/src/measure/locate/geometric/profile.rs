@@ -117,6 +117,30 @@ pub fn radius_profile(surface: &Surface, c: &FingerCandidate) -> Vec<ProfileSamp
     out
 }
 
+/// Least angular coverage (degrees) of a profile sample for the finger to count as seen
+/// all the way round: eleven of the twelve 30° sectors, so one sector lost to noise does not
+/// end the free finger.
+const FREE_COVERAGE_DEG: f64 = 330.0;
+
+/// Where the free finger starts: walking proximally from `from_m` along the radius profile,
+/// the last sample of the unbroken run (1 mm steps, one missing step tolerated) seen all
+/// the way round ([`FREE_COVERAGE_DEG`]). Proximally the finger's flanks turn into the skin
+/// web between the fingers (or the palm), whose surface faces dorsally or palmarly and
+/// leaves the sectors towards the neighbours empty. `None` when the sample at `from_m` is not
+/// seen all the way round, or the run reaches the profile's proximal end (no start seen).
+pub fn free_start(profile: &[ProfileSample], from_m: f64) -> Option<f64> {
+    let mut run: Option<f64> = None;
+    for p in profile.iter().rev().filter(|p| p.t_m <= from_m + 1e-9) {
+        let adjacent = run.is_none_or(|t| t - p.t_m <= 0.0025);
+        if p.coverage_deg >= FREE_COVERAGE_DEG && adjacent {
+            run = Some(p.t_m);
+        } else {
+            return run;
+        }
+    }
+    None
+}
+
 /// Half-width of the window (metres) over which the knuckle's prominence curve is fitted
 /// with a parabola around its highest sample.
 const PEAK_FIT_HALF_M: f64 = 0.003;
@@ -239,6 +263,44 @@ mod knuckle_tests {
             assert!(t > last, "{t} after {last}");
             last = t;
         }
+    }
+
+    /// Samples every 1 mm from −8 to 60 mm, seen all the way round from `free_m` on and
+    /// over 180° before it.
+    fn coverage_profile(free_m: f64) -> Vec<ProfileSample> {
+        (-8..=60)
+            .map(|k| {
+                let t = k as f64 * 0.001;
+                ProfileSample {
+                    t_m: t,
+                    radius_m: 0.009,
+                    points: 50,
+                    coverage_deg: if t >= free_m - 1e-9 { 360.0 } else { 180.0 },
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_free_finger_starts_where_the_full_coverage_ends() {
+        let p = coverage_profile(0.015);
+        assert_eq!(free_start(&p, 0.040), Some(0.015));
+        // One missing sample does not end the run; two do.
+        let gap1: Vec<ProfileSample> = p
+            .iter()
+            .copied()
+            .filter(|s| (s.t_m - 0.030).abs() > 1e-6)
+            .collect();
+        assert_eq!(free_start(&gap1, 0.040), Some(0.015));
+        let gap2: Vec<ProfileSample> = p
+            .iter()
+            .copied()
+            .filter(|s| (s.t_m - 0.0295).abs() > 0.001)
+            .collect();
+        assert!(free_start(&gap2, 0.040).is_some_and(|t| t > 0.029));
+        // Not seen all the way round where the search starts, or never ending: no start.
+        assert_eq!(free_start(&p, 0.010), None);
+        assert_eq!(free_start(&coverage_profile(-0.1), 0.040), None);
     }
 
     #[test]
