@@ -261,11 +261,11 @@ impl DepthFrame {
         }
         let mut depth_m = depth_m;
         let mut rejected = 0;
+        // Branch-free (vectorises): a rejected sample becomes 0 and is counted.
         for d in depth_m.iter_mut() {
-            if !d.is_finite() || *d < 0.0 {
-                *d = 0.0;
-                rejected += 1;
-            }
+            let bad = !(d.is_finite() && *d >= 0.0);
+            *d = if bad { 0.0 } else { *d };
+            rejected += bad as usize;
         }
         Ok(Self {
             width,
