@@ -276,6 +276,35 @@ impl DepthFrame {
         })
     }
 
+    /// This frame with no depth (0) wherever `keep` (one flag per pixel, row-major) is
+    /// false, its confidence kept: what [`DepthFrame::from_metres`] and
+    /// [`DepthFrame::with_confidence`] build from the masked samples, without checking them
+    /// again (a frame's samples and confidences passed those checks already).
+    pub(crate) fn masked(&self, keep: &[bool]) -> Result<Self, FrameError> {
+        if keep.len() != self.depth_m.len() {
+            return Err(FrameError::BufferLength {
+                what: "mask",
+                actual: keep.len(),
+                expected: self.depth_m.len(),
+                width: self.width,
+                height: self.height,
+                bytes_per_sample: 1,
+            });
+        }
+        Ok(Self {
+            width: self.width,
+            height: self.height,
+            depth_m: self
+                .depth_m
+                .iter()
+                .zip(keep)
+                .map(|(&z, &k)| if k { z } else { 0.0 })
+                .collect(),
+            confidence: self.confidence.clone(),
+            rejected_non_finite: 0,
+        })
+    }
+
     /// Attaches a confidence map in `[0, 1]` (1 = fully trusted), one value per pixel.
     /// Values outside `[0, 1]` or non-finite are clamped to the range / treated as 0.
     pub fn with_confidence(mut self, confidence: Vec<f32>) -> Result<Self, FrameError> {
@@ -450,6 +479,32 @@ impl Frame {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn masked_is_the_frame_built_from_the_masked_samples() {
+        let depth = vec![0.3, f32::NAN, 0.5, -1.0, 0.0, 0.7];
+        let conf = vec![0.5, 2.0, f32::NAN, 1.0, 0.2, 0.9];
+        let keep = [true, true, false, true, false, true];
+        let f = DepthFrame::from_metres(3, 2, depth)
+            .unwrap()
+            .with_confidence(conf.clone())
+            .unwrap();
+        let cut: Vec<f32> = f
+            .depth_m()
+            .iter()
+            .zip(&keep)
+            .map(|(&z, &k)| if k { z } else { 0.0 })
+            .collect();
+        let want = DepthFrame::from_metres(3, 2, cut)
+            .unwrap()
+            .with_confidence(f.confidence().unwrap().to_vec())
+            .unwrap();
+        assert_eq!(f.masked(&keep).unwrap(), want);
+        assert!(matches!(
+            f.masked(&keep[..5]),
+            Err(FrameError::BufferLength { what: "mask", .. })
+        ));
+    }
     use super::*;
 
     #[test]

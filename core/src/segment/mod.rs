@@ -28,7 +28,7 @@ mod mask;
 
 pub use mask::{HandMask, MaskRun};
 
-use crate::frame::{DepthFrame, Frame, FrameError, ValidFrame};
+use crate::frame::{Frame, FrameError, ValidFrame};
 use components::{Components, NONE};
 use hull::GrownHull;
 use nalgebra::{Isometry3, Point2, Point3};
@@ -134,17 +134,7 @@ impl Segmenter {
         let (flags, pending) = self.flags(&frame, pose, range);
         let frame = frame.into_frame();
         let (w, h) = (frame.depth.width(), frame.depth.height());
-        let depth: Vec<f32> = frame
-            .depth
-            .depth_m()
-            .iter()
-            .zip(&flags)
-            .map(|(&z, &keep)| if keep { z } else { 0.0 })
-            .collect();
-        let mut masked = DepthFrame::from_metres(w, h, depth)?;
-        if let Some(c) = frame.depth.confidence() {
-            masked = masked.with_confidence(c.to_vec())?;
-        }
+        let masked = frame.depth.masked(&flags)?;
         self.last_source = Some(pending.map_or(MaskSource::Empty, |p| p.source));
         self.pending = pending;
         self.last_mask = Some(HandMask::from_flags(w, h, &flags));
