@@ -95,15 +95,17 @@ impl GrownHull {
                 prev = None;
                 continue;
             };
-            // The run's ends, walked from the previous row's (each at or left of the seed,
-            // resp. right of it) or else from the seed.
-            let (mut a, mut b) = prev.unwrap_or((seed, seed + 1));
+            // The run's ends, walked from the previous row's where those lie on the seed's
+            // side (the left end at or left of the seed, the right one past it), else from
+            // the seed; the walks towards the seed stop there.
+            let (pa, pb) = prev.unwrap_or((seed, seed + 1));
+            let (mut a, mut b) = (pa.min(seed), pb.max(seed + 1));
             if inside(a, v) {
                 while a > u0 && inside(a - 1, v) {
                     a -= 1;
                 }
             } else {
-                while !inside(a, v) {
+                while a < seed && !inside(a, v) {
                     a += 1;
                 }
             }
@@ -112,7 +114,7 @@ impl GrownHull {
                     b += 1;
                 }
             } else {
-                while !inside(b - 1, v) {
+                while b > seed + 1 && !inside(b - 1, v) {
                     b -= 1;
                 }
             }
@@ -176,12 +178,26 @@ mod tests {
         };
         let (w, h) = (64u32, 48u32);
         for case in 0..200 {
-            // 1 to 21 points (collinear and single-point hulls included), some off the image.
+            // 1 to 21 points (collinear and single-point hulls included), some off the image;
+            // every third case a thin slanted capsule, whose runs in consecutive rows need
+            // not overlap.
             let n = 1 + case % 21;
-            let pts: Vec<Point2<f64>> = (0..n)
-                .map(|_| Point2::new(next() * 90.0 - 13.0, next() * 70.0 - 11.0))
-                .collect();
-            let margin = next() * 8.0;
+            let pts: Vec<Point2<f64>> = if case % 3 == 0 {
+                let (x, y) = (next() * 20.0, next() * 48.0);
+                vec![
+                    Point2::new(x, y),
+                    Point2::new(x + 40.0 + next() * 20.0, y + next() * 6.0),
+                ]
+            } else {
+                (0..n)
+                    .map(|_| Point2::new(next() * 90.0 - 13.0, next() * 70.0 - 11.0))
+                    .collect()
+            };
+            let margin = if case % 3 == 0 {
+                next() * 1.5
+            } else {
+                next() * 8.0
+            };
             let hull = GrownHull::new(&pts, margin);
             let mut by_runs = vec![false; (w * h) as usize];
             for (v, a, b) in hull.row_runs(w, h) {
