@@ -261,11 +261,11 @@ impl DepthFrame {
         }
         let mut depth_m = depth_m;
         let mut rejected = 0;
+        // Branch-free (vectorises): a rejected sample becomes 0 and is counted.
         for d in depth_m.iter_mut() {
-            if !d.is_finite() || *d < 0.0 {
-                *d = 0.0;
-                rejected += 1;
-            }
+            let bad = !(d.is_finite() && *d >= 0.0);
+            *d = if bad { 0.0 } else { *d };
+            rejected += bad as usize;
         }
         Ok(Self {
             width,
@@ -273,6 +273,35 @@ impl DepthFrame {
             depth_m,
             confidence: None,
             rejected_non_finite: rejected,
+        })
+    }
+
+    /// This frame with no depth (0) wherever `keep` (one flag per pixel, row-major) is
+    /// false, its confidence kept: what [`DepthFrame::from_metres`] and
+    /// [`DepthFrame::with_confidence`] build from the masked samples, without checking them
+    /// again (a frame's samples and confidences passed those checks already).
+    pub(crate) fn masked(&self, keep: &[bool]) -> Result<Self, FrameError> {
+        if keep.len() != self.depth_m.len() {
+            return Err(FrameError::BufferLength {
+                what: "mask",
+                actual: keep.len(),
+                expected: self.depth_m.len(),
+                width: self.width,
+                height: self.height,
+                bytes_per_sample: 1,
+            });
+        }
+        Ok(Self {
+            width: self.width,
+            height: self.height,
+            depth_m: self
+                .depth_m
+                .iter()
+                .zip(keep)
+                .map(|(&z, &k)| if k { z } else { 0.0 })
+                .collect(),
+            confidence: self.confidence.clone(),
+            rejected_non_finite: 0,
         })
     }
 
@@ -450,6 +479,32 @@ impl Frame {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn masked_is_the_frame_built_from_the_masked_samples() {
+        let depth = vec![0.3, f32::NAN, 0.5, -1.0, 0.0, 0.7];
+        let conf = vec![0.5, 2.0, f32::NAN, 1.0, 0.2, 0.9];
+        let keep = [true, true, false, true, false, true];
+        let f = DepthFrame::from_metres(3, 2, depth)
+            .unwrap()
+            .with_confidence(conf.clone())
+            .unwrap();
+        let cut: Vec<f32> = f
+            .depth_m()
+            .iter()
+            .zip(&keep)
+            .map(|(&z, &k)| if k { z } else { 0.0 })
+            .collect();
+        let want = DepthFrame::from_metres(3, 2, cut)
+            .unwrap()
+            .with_confidence(f.confidence().unwrap().to_vec())
+            .unwrap();
+        assert_eq!(f.masked(&keep).unwrap(), want);
+        assert!(matches!(
+            f.masked(&keep[..5]),
+            Err(FrameError::BufferLength { what: "mask", .. })
+        ));
+    }
     use super::*;
 
     #[test]

@@ -991,19 +991,44 @@ impl ScanSession {
 /// The frame's near depth: the 10th percentile of its depths > 0 (metres); `None` when it
 /// has none.
 fn near_depth_m(frame: &Frame) -> Option<f32> {
-    let mut d: Vec<f32> = frame
-        .depth
-        .depth_m()
-        .iter()
-        .copied()
-        .filter(|&z| z > 0.0)
-        .collect();
-    if d.is_empty() {
+    nth_positive(frame.depth.depth_m(), |n| n / 10)
+}
+
+/// The `at(n)`-th smallest (0-based) of the values > 0 in `values`, where `n` is how many
+/// there are; `None` when there are none. Exactly the element a selection over all of them
+/// would give, found without copying them all: positive floats order as their bit
+/// patterns, so a count per top 16 bits names the bucket that holds it, and only that
+/// bucket's values are selected among.
+fn nth_positive(values: &[f32], at: impl Fn(usize) -> usize) -> Option<f32> {
+    const SHIFT: u32 = 16;
+    let mut counts = vec![0u32; 1 << (32 - SHIFT)];
+    let mut n = 0usize;
+    for &z in values {
+        if z > 0.0 {
+            counts[(z.to_bits() >> SHIFT) as usize] += 1;
+            n += 1;
+        }
+    }
+    if n == 0 {
         return None;
     }
-    let k = d.len() / 10;
-    let (_, near, _) = d.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
-    Some(*near)
+    let k = at(n).min(n - 1);
+    let mut below = 0usize;
+    let mut bucket = 0u32;
+    for (b, &c) in counts.iter().enumerate() {
+        if below + c as usize > k {
+            bucket = b as u32;
+            break;
+        }
+        below += c as usize;
+    }
+    let mut d: Vec<f32> = values
+        .iter()
+        .copied()
+        .filter(|&z| z > 0.0 && z.to_bits() >> SHIFT == bucket)
+        .collect();
+    let (_, nth, _) = d.select_nth_unstable_by(k - below, |a, b| a.total_cmp(b));
+    Some(*nth)
 }
 
 /// The capsule kept around a located finger: from 10 mm before MCP to 15 mm past PIP.
@@ -1029,6 +1054,38 @@ fn _assert_send_sync() {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn nth_positive_is_the_selection_over_all_positive_values() {
+        // A small linear congruential generator: uniform in [0, 1).
+        let mut state = 33u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        for case in 0..50 {
+            let n = 1 + case * 37;
+            // Depths with holes, repeats and a few far or tiny values.
+            let v: Vec<f32> = (0..n)
+                .map(|i| match i % 7 {
+                    0 => 0.0,
+                    1 => 0.25,
+                    2 => next() * 1e-3,
+                    3 => 5.0 + next() * 100.0,
+                    _ => 0.1 + next() * 0.9,
+                })
+                .collect();
+            let mut all: Vec<f32> = v.iter().copied().filter(|&z| z > 0.0).collect();
+            all.sort_by(f32::total_cmp);
+            for q in [0usize, 1, 5, 9] {
+                let want = (!all.is_empty()).then(|| all[(all.len() * q / 10).min(all.len() - 1)]);
+                assert_eq!(nth_positive(&v, |m| m * q / 10), want, "case {case}, q {q}");
+            }
+        }
+        assert_eq!(nth_positive(&[0.0, -1.0, f32::NAN], |m| m / 10), None);
+    }
     use super::*;
     use crate::frame::DepthFrame;
 

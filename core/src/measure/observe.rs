@@ -467,13 +467,18 @@ fn roi_window(
 /// [`FrameObservations::noise_correlation_px`]).
 fn estimate_noise_coeff(depth: &[f32], w: usize, h: usize) -> (f32, f32) {
     use rayon::prelude::*;
+    // The sampled rows (every second one; plenty of samples remain) that hold any depth: a
+    // row without depth gives no sample at any lag (a frame cut to the hand has many).
+    let rows: Vec<usize> = (0..h)
+        .step_by(2)
+        .filter(|&v| depth[v * w..(v + 1) * w].iter().any(|&z| z > 0.0))
+        .collect();
     // Each lag's median in parallel (independent), combined in lag order.
     let per_lag: Vec<Option<f32>> = (1..=NOISE_MAX_LAG)
         .into_par_iter()
         .map(|k| {
             let mut samples: Vec<f32> = Vec::new();
-            // Subsample rows for speed; plenty of samples remain.
-            for v in (0..h).step_by(2) {
+            for &v in &rows {
                 let row = &depth[v * w..(v + 1) * w];
                 for i in k..w.saturating_sub(k) {
                     let (a, b, c) = (row[i - k], row[i], row[i + k]);

@@ -54,20 +54,23 @@ impl Components {
             let row = &depth[v * width..(v + 1) * width];
             let out = &mut run_of[v * width..(v + 1) * width];
             let mut open = false;
+            // Whether the pixel at `u` is in range (carried from the previous pixel's test
+            // of its right neighbour).
+            let mut here = width > 0 && ok(row[0]);
             for u in 0..width {
                 let z = row[u];
-                if !ok(z) {
+                let next = u + 1 < width && ok(row[u + 1]);
+                if !here {
                     open = false;
+                    here = next;
                     continue;
                 }
                 if !open {
                     runs += 1;
                 }
                 out[u] = runs - 1;
-                open = u + 1 < width && {
-                    let e = row[u + 1];
-                    ok(e) && (e - z).abs() <= jump_m(z, f)
-                };
+                open = next && (row[u + 1] - z).abs() <= jump_m(z, f);
+                here = next;
             }
         }
         // 2. Vertical links join runs (a pair just joined is not looked up again).
@@ -76,12 +79,12 @@ impl Components {
             let mut last = (NONE, NONE);
             for u in 0..width {
                 let i = v * width + u;
-                let z = depth[i];
-                if !ok(z) {
+                // In range exactly where a run was assigned.
+                if run_of[i] == NONE || run_of[i + width] == NONE {
                     continue;
                 }
-                let e = depth[i + width];
-                if ok(e) && (e - z).abs() <= jump_m(z, f) {
+                let (z, e) = (depth[i], depth[i + width]);
+                if (e - z).abs() <= jump_m(z, f) {
                     let pair = (run_of[i], run_of[i + width]);
                     if pair != last {
                         uf.union(pair.0 as usize, pair.1 as usize);

@@ -28,7 +28,7 @@ mod mask;
 
 pub use mask::{HandMask, MaskRun};
 
-use crate::frame::{DepthFrame, Frame, FrameError, ValidFrame};
+use crate::frame::{Frame, FrameError, ValidFrame};
 use components::{Components, NONE};
 use hull::GrownHull;
 use nalgebra::{Isometry3, Point2, Point3};
@@ -134,17 +134,7 @@ impl Segmenter {
         let (flags, pending) = self.flags(&frame, pose, range);
         let frame = frame.into_frame();
         let (w, h) = (frame.depth.width(), frame.depth.height());
-        let depth: Vec<f32> = frame
-            .depth
-            .depth_m()
-            .iter()
-            .zip(&flags)
-            .map(|(&z, &keep)| if keep { z } else { 0.0 })
-            .collect();
-        let mut masked = DepthFrame::from_metres(w, h, depth)?;
-        if let Some(c) = frame.depth.confidence() {
-            masked = masked.with_confidence(c.to_vec())?;
-        }
+        let masked = frame.depth.masked(&flags)?;
         self.last_source = Some(pending.map_or(MaskSource::Empty, |p| p.source));
         self.pending = pending;
         self.last_mask = Some(HandMask::from_flags(w, h, &flags));
@@ -272,19 +262,23 @@ impl Segmenter {
             }
         }
         // The hand's place in this frame: centroid of the kept points, and their spread.
-        let pts: Vec<Point3<f64>> = flags
-            .iter()
-            .enumerate()
-            .filter(|(_, &f)| f)
-            .map(|(i, _)| unproject(i))
-            .collect();
-        if pts.is_empty() {
+        // Two passes over the kept pixels (unprojected in each) rather than a stored list
+        // of points: the same sums in the same order.
+        let kept = || {
+            flags
+                .iter()
+                .enumerate()
+                .filter(|(_, &f)| f)
+                .map(|(i, _)| unproject(i))
+        };
+        let (sum, count) = kept().fold((nalgebra::Vector3::<f64>::zeros(), 0usize), |(s, n), p| {
+            (s + p.coords, n + 1)
+        });
+        if count == 0 {
             return (flags, None);
         }
-        let centre = Point3::from(
-            pts.iter().map(|p| p.coords).sum::<nalgebra::Vector3<f64>>() / pts.len() as f64,
-        );
-        let mut d: Vec<f64> = pts.iter().map(|p| (p - centre).norm()).collect();
+        let centre = Point3::from(sum / count as f64);
+        let mut d: Vec<f64> = kept().map(|p| (p - centre).norm()).collect();
         let q = (d.len() * 98 / 100).min(d.len() - 1);
         let (_, spread, _) = d.select_nth_unstable_by(q, |a, b| a.total_cmp(b));
         let radius_m = (*spread + RADIUS_MARGIN_M).clamp(HAND_RADIUS_MIN_M, HAND_RADIUS_MAX_M);
@@ -364,19 +358,11 @@ fn landmark_region(
     let z_med = *z_med;
     let margin_px = HULL_MARGIN_M * k.fx.max(k.fy) / z_med as f64;
     let hull = GrownHull::new(landmarks, margin_px);
-    let (u0, v0, u1, v1) = hull.pixel_box(k.width, k.height);
     let mut r = vec![false; depth.len()];
-    for v in v0..v1 {
-        for u in u0..u1 {
-            let i = v * w + u;
+    for (v, u0, u1) in hull.row_runs(k.width, k.height) {
+        for i in v * w + u0..v * w + u1 {
             let z = depth[i];
-            if z >= range.0
-                && z <= range.1
-                && (z - z_med).abs() <= LANDMARK_BAND_M
-                && hull.contains(&Point2::new(u as f64, v as f64))
-            {
-                r[i] = true;
-            }
+            r[i] = z >= range.0 && z <= range.1 && (z - z_med).abs() <= LANDMARK_BAND_M;
         }
     }
     // Seeds: the samples within the band (a landmark whose window only saw background

@@ -2,7 +2,7 @@
 //! border, a wall behind, a second object beside.
 
 use super::*;
-use crate::frame::{Intrinsics, Landmarks};
+use crate::frame::{DepthFrame, Intrinsics, Landmarks};
 
 const W: u32 = 160;
 const H: u32 = 120;
