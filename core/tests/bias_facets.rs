@@ -135,6 +135,7 @@ fn slice_frames(hand: &MeshHand, f: Finger) -> Option<Vec<FrameObservations>> {
         .enumerate()
         .map(|(i, c)| FrameObservations {
             camera_centre: *c,
+            camera_rotation: nalgebra::UnitQuaternion::identity(),
             noise_coeff: 0.0002 / 0.09,
             noise_correlation_px: 1.0,
             points: Vec::new(),

@@ -46,10 +46,6 @@ fn check(poses_given: bool) {
         &SimOptions {
             frames: 32,
             poses_given,
-            // The hand this test was written on, without skin webs: with them (the default)
-            // one still copy is not grouped with its twin and the measurement uses one frame
-            // more than the single pass, with σ not smaller (docs/tuning.md#sim).
-            webs: false,
             ..SimOptions::default()
         },
     )

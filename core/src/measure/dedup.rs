@@ -3,25 +3,27 @@
 //! depth pattern, the same outline), so it must not make the estimate look more certain.
 //!
 //! A frame is an exact duplicate of an earlier one when its kept observations are bit for
-//! bit the same; a near duplicate when its camera centre and viewing direction are within
-//! [`NEAR_CENTRE_M`] and [`NEAR_ANGLE_DEG`] of an earlier kept frame's. Only the first of
-//! each group is measured; the counts are reported in [`Duplicates`].
+//! bit the same; a near duplicate when its camera pose is within [`NEAR_CENTRE_M`] and
+//! [`NEAR_ANGLE_DEG`] of an earlier kept frame's. The pose is compared, not what the frame
+//! kept: the session crops each frame to the region around the finger located when it
+//! arrived, so two frames from one viewpoint can keep different parts of the same view.
+//! Only the first of each group is measured; the counts are reported in [`Duplicates`].
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
-use nalgebra::{Point3, Vector3};
+use nalgebra::{Point3, UnitQuaternion, Vector3};
 
 use super::locate::LandmarkView;
 use super::observe::FrameObservations;
 
-/// Two views whose camera centres are closer than this (metres) and whose viewing
-/// directions differ by less than [`NEAR_ANGLE_DEG`] see the same thing: at 0.2–0.35 m a
+/// Two views whose camera centres are closer than this (metres) and whose camera
+/// rotations differ by less than [`NEAR_ANGLE_DEG`] see the same thing: at 0.2–0.35 m a
 /// hand-held orbit moves the camera several millimetres between frames.
 pub const NEAR_CENTRE_M: f64 = 0.0015;
 
-/// Viewing-direction tolerance for a near duplicate, degrees.
+/// Camera-rotation tolerance for a near duplicate, degrees.
 pub const NEAR_ANGLE_DEG: f64 = 0.5;
 
 /// Duplicate frames found in a scan and left out of the measurement.
@@ -63,26 +65,13 @@ fn content_hash(o: &FrameObservations) -> u64 {
     h.finish()
 }
 
-/// Where a view looks: its camera centre and the unit direction to the centroid of what it
-/// saw (`None` when it saw nothing).
-fn viewpoint(o: &FrameObservations) -> Option<(Point3<f64>, Vector3<f64>)> {
-    let n = o.points.len() + o.tangents.len();
-    if n == 0 {
-        return None;
-    }
-    let sum = o
-        .points
-        .iter()
-        .map(|p| p.position.coords.cast::<f64>())
-        .chain(o.tangents.iter().map(|t| t.point.coords.cast::<f64>()))
-        .fold(Vector3::zeros(), |a, b| a + b);
-    let d = sum / n as f64 - o.camera_centre.coords;
-    (d.norm() > 1e-9).then(|| (o.camera_centre, d.normalize()))
-}
+/// A camera pose: its centre and camera-to-world rotation (world, metres).
+type Pose = (Point3<f64>, UnitQuaternion<f64>);
 
-fn near(a: &(Point3<f64>, Vector3<f64>), b: &(Point3<f64>, Vector3<f64>)) -> bool {
-    (a.0 - b.0).norm() < NEAR_CENTRE_M
-        && a.1.dot(&b.1).clamp(-1.0, 1.0).acos() < NEAR_ANGLE_DEG.to_radians()
+/// Whether two camera poses are the same viewpoint within [`NEAR_CENTRE_M`] and
+/// [`NEAR_ANGLE_DEG`].
+fn near(a: &Pose, b: &Pose) -> bool {
+    (a.0 - b.0).norm() < NEAR_CENTRE_M && a.1.angle_to(&b.1) < NEAR_ANGLE_DEG.to_radians()
 }
 
 /// Kept items by the grid cell of their camera centre (cells [`NEAR_CENTRE_M`] wide), so
@@ -129,7 +118,8 @@ impl<T> NearGrid<T> {
 }
 
 /// Indices of the frames to measure (first of each duplicate group, in order) and the
-/// duplicates left out.
+/// duplicates left out. A frame that kept nothing is neither a near duplicate nor claims
+/// its viewpoint (a later frame from there may keep more).
 pub fn distinct_frames(obs: &[FrameObservations]) -> (Vec<usize>, Duplicates) {
     let mut seen = HashSet::new();
     let mut kept_views = NearGrid::new();
@@ -140,7 +130,8 @@ pub fn distinct_frames(obs: &[FrameObservations]) -> (Vec<usize>, Duplicates) {
             d.exact += 1;
             continue;
         }
-        if let Some(v) = viewpoint(o) {
+        if !(o.points.is_empty() && o.tangents.is_empty()) {
+            let v = (o.camera_centre, o.camera_rotation);
             if kept_views.any(&v.0.coords, |k| near(k, &v)) {
                 d.near += 1;
                 continue;
@@ -158,18 +149,16 @@ pub fn distinct_landmark_views(views: &[LandmarkView]) -> Vec<LandmarkView> {
     let mut kept: Vec<LandmarkView> = Vec::with_capacity(views.len());
     let mut grid = NearGrid::new();
     for v in views {
-        let centre = v.camera_to_world.translation.vector;
-        let repeat = grid.any(&centre, |&k: &usize| {
-            let k: &LandmarkView = &kept[k];
-            let dc = (k.camera_to_world.translation.vector - centre).norm();
-            let da = k
-                .camera_to_world
-                .rotation
-                .angle_to(&v.camera_to_world.rotation);
-            dc < NEAR_CENTRE_M && da < NEAR_ANGLE_DEG.to_radians()
-        });
+        let pose_of = |v: &LandmarkView| -> Pose {
+            (
+                Point3::from(v.camera_to_world.translation.vector),
+                v.camera_to_world.rotation,
+            )
+        };
+        let pose = pose_of(v);
+        let repeat = grid.any(&pose.0.coords, |&k: &usize| near(&pose_of(&kept[k]), &pose));
         if !repeat {
-            grid.insert(&centre, kept.len());
+            grid.insert(&pose.0.coords, kept.len());
             kept.push(v.clone());
         }
     }
@@ -183,11 +172,23 @@ mod tests {
     use nalgebra::Point3;
 
     fn frame(centre: [f64; 3], seed: f32) -> FrameObservations {
+        seen(centre, UnitQuaternion::identity(), seed, 10)
+    }
+
+    /// A view from `centre` turned by `rotation` that kept the first `n` of a row of
+    /// samples 1 mm apart along x, each moved by `seed` micrometres (its noise).
+    fn seen(
+        centre: [f64; 3],
+        rotation: UnitQuaternion<f64>,
+        seed: f32,
+        n: usize,
+    ) -> FrameObservations {
         FrameObservations {
             camera_centre: Point3::from(centre),
+            camera_rotation: rotation,
             noise_coeff: 0.005,
             noise_correlation_px: 1.0,
-            points: (0..10)
+            points: (0..n)
                 .map(|i| SurfacePoint {
                     position: Point3::new(0.001 * i as f32 + seed * 1e-6, 0.0, 0.0),
                     normal: Vector3::new(0.0, 0.0, -1.0),
@@ -208,6 +209,55 @@ mod tests {
         assert_eq!(keep, vec![0, 1]);
         assert_eq!(d, Duplicates { exact: 2, near: 1 });
         assert_eq!(d.total(), 3);
+    }
+
+    /// A still camera's next frame is a duplicate even when it kept a different part of the
+    /// view (the session crops each frame to the finger located when it arrived: a
+    /// relocation between the two moves what is kept, and with it the kept samples'
+    /// centroid, by more than the angle tolerance as seen from the camera).
+    #[test]
+    fn still_frame_cropped_differently_is_a_duplicate() {
+        let centre = [0.0, 0.0, -0.3];
+        let first = seen(centre, UnitQuaternion::identity(), 0.0, 30);
+        let still = seen(centre, UnitQuaternion::identity(), 1.0, 50);
+        let (keep, d) = distinct_frames(&[first, still]);
+        assert_eq!(keep, vec![0]);
+        assert_eq!(d, Duplicates { exact: 0, near: 1 });
+    }
+
+    /// A camera that stayed put but turned sees a new view once the turn passes the
+    /// tolerance, whatever it kept; below the tolerance it is the same view.
+    #[test]
+    fn turned_camera_is_a_new_view_past_the_tolerance() {
+        let centre = [0.0, 0.0, -0.3];
+        let turn = |deg: f64| UnitQuaternion::from_euler_angles(0.0, deg.to_radians(), 0.0);
+        let obs = [
+            seen(centre, turn(0.0), 0.0, 20),
+            seen(centre, turn(0.4 * NEAR_ANGLE_DEG), 1.0, 20),
+            seen(centre, turn(2.0 * NEAR_ANGLE_DEG), 2.0, 20),
+            // Rolled about the optical axis only: the camera turned all the same.
+            seen(
+                centre,
+                UnitQuaternion::from_euler_angles(0.0, 0.0, (2.0 * NEAR_ANGLE_DEG).to_radians()),
+                3.0,
+                20,
+            ),
+        ];
+        let (keep, d) = distinct_frames(&obs);
+        assert_eq!(keep, vec![0, 2, 3]);
+        assert_eq!(d, Duplicates { exact: 0, near: 1 });
+    }
+
+    /// A frame that kept nothing does not claim its viewpoint: a later frame from there
+    /// that kept samples is measured.
+    #[test]
+    fn empty_frame_claims_no_viewpoint() {
+        let centre = [0.0, 0.0, -0.3];
+        let empty = seen(centre, UnitQuaternion::identity(), 0.0, 0);
+        let full = seen(centre, UnitQuaternion::identity(), 0.0, 10);
+        let (keep, d) = distinct_frames(&[empty, full]);
+        assert_eq!(keep, vec![0, 1]);
+        assert!(d.is_none());
     }
 
     /// The grid finds exactly the kept centres a pairwise comparison finds, including

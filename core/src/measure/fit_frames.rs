@@ -107,6 +107,7 @@ fn crop(o: &FrameObservations, region: &FitRegion) -> FrameObservations {
     tangents.extend(o.tangents.iter().filter(inside).copied());
     FrameObservations {
         camera_centre: o.camera_centre,
+        camera_rotation: o.camera_rotation,
         noise_coeff: o.noise_coeff,
         noise_correlation_px: o.noise_correlation_px,
         points,
@@ -249,6 +250,7 @@ mod tests {
             .collect();
         FrameObservations {
             camera_centre: Point3::new(0.02, 0.25 * a.cos(), 0.25 * a.sin()),
+            camera_rotation: nalgebra::UnitQuaternion::identity(),
             noise_coeff: 0.005,
             noise_correlation_px: 1.0,
             points,

@@ -387,6 +387,7 @@ mod tests {
                 }
                 let obs = FrameObservations {
                     camera_centre: Point3::from(eye),
+                    camera_rotation: nalgebra::UnitQuaternion::identity(),
                     noise_coeff: 0.0,
                     noise_correlation_px: 1.0,
                     points,

@@ -2,7 +2,8 @@
 //! depth image has been fused and dropped.
 //!
 //! What a [`FrameObservations`] holds (and nothing else):
-//! - the camera centre in world coordinates and the frame's estimated depth-noise level;
+//! - the camera pose (centre and rotation) in world coordinates and the frame's estimated
+//!   depth-noise level;
 //! - **surface samples**: world-space points with unit normals (facing the camera), from
 //!   depth pixels that are continuous with at least one neighbour along each image axis
 //!   (flying pixels, which sit between a foreground and a background surface, and isolated
@@ -17,7 +18,7 @@
 //! this module. Size: 24 bytes per surface sample and 24 bytes per tangent; with a region of
 //! interest around one finger a frame is typically a few tens of kilobytes.
 
-use nalgebra::{Isometry3, Point3, Unit, Vector3};
+use nalgebra::{Isometry3, Point3, Unit, UnitQuaternion, Vector3};
 
 use crate::frame::{pose, Frame, FrameError};
 
@@ -133,6 +134,9 @@ pub struct Tangent {
 pub struct FrameObservations {
     /// Camera centre in world coordinates (metres).
     pub camera_centre: Point3<f64>,
+    /// Camera-to-world rotation: with `camera_centre`, the camera's pose. It tells repeated
+    /// views apart by where the camera looked, whatever part of the view was kept.
+    pub camera_rotation: UnitQuaternion<f64>,
     /// Depth noise estimated from this frame: 1-sigma metres = `noise_coeff * depth²`
     /// (depth in metres); estimated from second differences on smooth surface.
     pub noise_coeff: f32,
@@ -401,6 +405,7 @@ impl FrameObservations {
 
         Ok(Self {
             camera_centre: Point3::from(camera_to_world.translation.vector),
+            camera_rotation: camera_to_world.rotation,
             noise_coeff,
             noise_correlation_px,
             points,

@@ -120,6 +120,7 @@ mod tests {
     fn obs(points: usize, timestamp: f64) -> FrameObservations {
         FrameObservations {
             camera_centre: Point3::origin(),
+            camera_rotation: nalgebra::UnitQuaternion::identity(),
             noise_coeff: 0.001,
             noise_correlation_px: 1.0,
             points: vec![

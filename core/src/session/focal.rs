@@ -77,6 +77,7 @@ fn scale_sample(o: &FrameObservations) -> FrameObservations {
     let step = o.points.len().div_ceil(SAMPLES_PER_VIEW).max(1);
     FrameObservations {
         camera_centre: o.camera_centre,
+        camera_rotation: o.camera_rotation,
         noise_coeff: o.noise_coeff,
         noise_correlation_px: o.noise_correlation_px,
         points: o.points.iter().step_by(step).copied().collect(),
@@ -137,6 +138,7 @@ pub(crate) fn replace_observations(
         .collect();
     FrameObservations {
         camera_centre: centre,
+        camera_rotation: to.rotation,
         noise_coeff: o.noise_coeff,
         noise_correlation_px: o.noise_correlation_px,
         points,
@@ -181,6 +183,7 @@ mod tests {
         let n_cam = Vector3::new(0.3, -0.4, -0.8).normalize();
         let o = FrameObservations {
             camera_centre: Point3::from(pose.translation.vector),
+            camera_rotation: pose.rotation,
             noise_coeff: 0.001,
             noise_correlation_px: 1.0,
             points: vec![SurfacePoint {

@@ -467,6 +467,7 @@ mod tests {
             .collect();
         FrameObservations {
             camera_centre: Point3::new(0.02, 0.25 * a.cos(), 0.25 * a.sin()),
+            camera_rotation: nalgebra::UnitQuaternion::identity(),
             noise_coeff: 0.005,
             noise_correlation_px: 1.0,
             points,

@@ -85,6 +85,7 @@ fn cylinder_obs(
         let _ = view;
         out.push(FrameObservations {
             camera_centre: cam,
+            camera_rotation: nalgebra::UnitQuaternion::identity(),
             noise_coeff: (noise_m / 0.0625) as f32,
             noise_correlation_px: 1.0,
             points,
@@ -280,6 +281,7 @@ fn prism_obs(
         }
         out.push(FrameObservations {
             camera_centre: cam,
+            camera_rotation: nalgebra::UnitQuaternion::identity(),
             noise_coeff: (noise_m.max(1e-5) / 0.0625) as f32,
             noise_correlation_px: 1.0,
             points,
