@@ -27,6 +27,56 @@ const MIN_FOUND: f64 = 0.9;
 /// Largest mean |err| over `ok` scans, mm.
 const MAX_OK_MEAN_ABS_MM: f64 = 0.5;
 
+/// `LOCATE_FREE_N`, or `default`.
+fn locate_free_n(default: usize) -> usize {
+    std::env::var("LOCATE_FREE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The surface of `frames` (depth, intrinsics, camera-to-world pose) fused at their given
+/// poses, without its small components.
+fn fused_at_poses<'a>(
+    frames: impl IntoIterator<
+        Item = (
+            &'a mandrel_core::DepthFrame,
+            &'a mandrel_core::Intrinsics,
+            &'a nalgebra::Isometry3<f64>,
+        ),
+    >,
+) -> mandrel_core::mesh::Mesh {
+    use mandrel_core::fuse::{TsdfConfig, TsdfVolume};
+    let mut vol = TsdfVolume::new(TsdfConfig {
+        memory_cap_bytes: 256 << 20,
+        ..TsdfConfig::default()
+    })
+    .expect("volume");
+    for (d, k, p) in frames {
+        vol.integrate(d, k, p).expect("fuse");
+    }
+    let mut m = mandrel_core::mesh::extract(&vol);
+    m.remove_small_components(200);
+    m
+}
+
+/// The candidate along the true axis (within about 37°) whose axis passes nearest the true
+/// ring point, if that is within 6 mm (no naming).
+fn candidate_on_finger<'a>(
+    cands: &'a [mandrel_core::measure::locate::geometric::FingerCandidate],
+    truth: &mandrel_sim::FingerTruth,
+) -> Option<&'a mandrel_core::measure::locate::geometric::FingerCandidate> {
+    let off = |c: &mandrel_core::measure::locate::geometric::FingerCandidate| {
+        let d = truth.ring_point - c.base;
+        (d - c.direction * d.dot(&c.direction)).norm()
+    };
+    cands
+        .iter()
+        .filter(|c| c.direction.dot(&truth.axis) > 0.8)
+        .min_by(|a, b| off(a).total_cmp(&off(b)))
+        .filter(|c| off(c) < 0.006)
+}
+
 fn cases(per_family: usize, webxr: bool) -> Vec<Case> {
     let fingers = [Finger::Index, Finger::Middle, Finger::Ring, Finger::Little];
     let families = [Family::Param, Family::WebxrFaceted, Family::WebxrSmooth];
@@ -95,10 +145,7 @@ fn line(r: &CaseResult) -> String {
 #[test]
 #[ignore = "minutes of CPU; run with --ignored"]
 fn landmark_free_finding_generalises() {
-    let per_family: usize = std::env::var("LOCATE_FREE_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(8);
+    let per_family = locate_free_n(8);
     let hands = Hands::load();
     let results: Vec<CaseResult> = cases(per_family, hands.webxr_available())
         .par_iter()
@@ -158,9 +205,7 @@ fn landmark_free_finding_generalises() {
 #[test]
 #[ignore = "diagnostic output only; run with --ignored --nocapture"]
 fn landmark_free_candidates_diagnostic() {
-    use mandrel_core::fuse::{TsdfConfig, TsdfVolume};
     use mandrel_core::measure::locate::geometric;
-    use mandrel_core::mesh;
     let hands = Hands::load();
     let cases: Vec<Case> = cases(8, hands.webxr_available())
         .into_iter()
@@ -174,17 +219,13 @@ fn landmark_free_candidates_diagnostic() {
         let Ok((frames, _, target, truth)) = harness::build_with_joints(&hands, c) else {
             return;
         };
-        let mut vol = TsdfVolume::new(TsdfConfig {
-            memory_cap_bytes: 256 << 20,
-            ..TsdfConfig::default()
-        })
-        .expect("volume");
-        for f in &frames {
-            vol.integrate(&f.depth, &f.intrinsics, &f.pose.expect("pose"))
-                .expect("fuse");
-        }
-        let mut m = mesh::extract(&vol);
-        m.remove_small_components(200);
+        let poses: Vec<_> = frames.iter().map(|f| f.pose.expect("pose")).collect();
+        let m = fused_at_poses(
+            frames
+                .iter()
+                .zip(&poses)
+                .map(|(f, p)| (&f.depth, &f.intrinsics, p)),
+        );
         let cands = geometric::find_fingers(&m.vertices, &m.normals);
         let mut s = format!("{} {:?} {:?} {:?}:\n", c.family.name(), c.side, c.finger, c.edge);
         for (i, k) in cands.iter().enumerate() {
@@ -246,9 +287,7 @@ fn landmark_free_candidates_diagnostic() {
 #[test]
 #[ignore = "diagnostic output only; run with --ignored --nocapture"]
 fn landmark_free_joint_cues_diagnostic() {
-    use mandrel_core::fuse::{TsdfConfig, TsdfVolume};
     use mandrel_core::measure::locate::geometric;
-    use mandrel_core::mesh;
     use mandrel_sim::{Coverage, SimOptions, SimScan};
     let n: u64 = std::env::var("LOCATE_FREE_N")
         .ok()
@@ -273,16 +312,12 @@ fn landmark_free_joint_cues_diagnostic() {
         ) else {
             return;
         };
-        let mut vol = TsdfVolume::new(TsdfConfig {
-            memory_cap_bytes: 256 << 20,
-            ..TsdfConfig::default()
-        })
-        .expect("volume");
-        for (f, p) in s.frames.iter().zip(&s.true_poses) {
-            vol.integrate(&f.depth, &f.intrinsics, p).expect("fuse");
-        }
-        let mut m = mesh::extract(&vol);
-        m.remove_small_components(200);
+        let m = fused_at_poses(
+            s.frames
+                .iter()
+                .zip(&s.true_poses)
+                .map(|(f, p)| (&f.depth, &f.intrinsics, p)),
+        );
         let cands = geometric::find_fingers(&m.vertices, &m.normals);
         let Ok(names) = geometric::name_fingers(&cands) else {
             println!("CUE {k} webs {webs} {finger:?}: not named");
@@ -330,14 +365,9 @@ fn landmark_free_joint_cues_diagnostic() {
 #[test]
 #[ignore = "diagnostic output only; run with --ignored --nocapture"]
 fn landmark_free_base_cue_diagnostic() {
-    use mandrel_core::fuse::{TsdfConfig, TsdfVolume};
     use mandrel_core::measure::locate::geometric;
-    use mandrel_core::mesh;
     use mandrel_sim::{Coverage, SimOptions, SimScan};
-    let n: usize = std::env::var("LOCATE_FREE_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(8);
+    let n = locate_free_n(8);
     let hands = Hands::load();
     let fingers = [Finger::Index, Finger::Middle, Finger::Ring, Finger::Little];
     // (label, finger, frames with poses, truth)
@@ -415,27 +445,9 @@ fn landmark_free_base_cue_diagnostic() {
                 truth,
             )
         };
-        let mut vol = TsdfVolume::new(TsdfConfig {
-            memory_cap_bytes: 256 << 20,
-            ..TsdfConfig::default()
-        })
-        .expect("volume");
-        for (d, kk, p) in &frames {
-            vol.integrate(d, kk, p).expect("fuse");
-        }
-        let mut m = mesh::extract(&vol);
-        m.remove_small_components(200);
+        let m = fused_at_poses(frames.iter().map(|(d, k, p)| (d, k, p)));
         let cands = geometric::find_fingers(&m.vertices, &m.normals);
-        let off = |c: &geometric::FingerCandidate, p: &nalgebra::Point3<f64>| {
-            let d = p - c.base;
-            (d - c.direction * d.dot(&c.direction)).norm()
-        };
-        let Some(c) = cands
-            .iter()
-            .filter(|c| c.direction.dot(&truth.axis) > 0.8)
-            .min_by(|a, b| off(a, &truth.ring_point).total_cmp(&off(b, &truth.ring_point)))
-            .filter(|c| off(c, &truth.ring_point) < 0.006)
-        else {
+        let Some(c) = candidate_on_finger(&cands, &truth) else {
             println!("BASE {label} {i} {finger:?}: no candidate on the finger");
             return;
         };
@@ -443,23 +455,8 @@ fn landmark_free_base_cue_diagnostic() {
         let t_mcp = t(&truth.mcp);
         let surface = geometric::Surface::new(&m.vertices, &m.normals);
         let prof = geometric::radius_profile(&surface, c);
-        // Where the free finger starts: walking proximally from the middle of the tube, the
-        // last sample of the unbroken run (one missing 1 mm step tolerated) seen over at
-        // least 330° (11 of the 12 sectors); proximally the flanks turn into the web. None
-        // when the run reaches the profile's proximal end.
-        let free_start = || {
-            let mut run: Option<f64> = None;
-            for p in prof.iter().rev().filter(|p| p.t_m <= 0.5 * c.length_m()) {
-                let adjacent = run.is_none_or(|t| t - p.t_m <= 0.0025);
-                if p.coverage_deg >= 330.0 && adjacent {
-                    run = Some(p.t_m);
-                } else {
-                    return run;
-                }
-            }
-            None
-        };
-        let free = free_start().map_or("-".to_string(), |t| format!("{:.1}", (t - t_mcp) * 1e3));
+        // Where the free finger starts, walking proximally from the middle of the tube.
+        let free = geometric::free_start(&prof, 0.5 * c.length_m()).map_or("-".to_string(), |t| format!("{:.1}", (t - t_mcp) * 1e3));
         let joints = geometric::joints_of(&surface, c, target_finger).map_or_else(
             |e| format!("joints: {e}"),
             |(mcp, pip, s_mcp, s_pip)| {
@@ -497,17 +494,12 @@ fn landmark_free_base_cue_diagnostic() {
 /// starts at the MCP (the palm's edge, not a web), it is rejected on all but at most one
 /// in eight and leaves the MCP error as the proportion's. Frames fused with their true
 /// poses; the candidate nearest the true ring point is taken (no naming). `LOCATE_FREE_N`
-/// sets the hands per kind (default 8, about a minute of CPU: run in CI).
+/// sets the hands per kind (default 8, the CI size).
 #[test]
 fn base_cue_is_taken_on_webbed_hands_only() {
-    use mandrel_core::fuse::{TsdfConfig, TsdfVolume};
     use mandrel_core::measure::locate::geometric;
-    use mandrel_core::mesh;
     use mandrel_sim::{Coverage, SimOptions, SimScan};
-    let n: u64 = std::env::var("LOCATE_FREE_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(8);
+    let n = locate_free_n(8) as u64;
     let fingers = [Finger::Index, Finger::Middle, Finger::Ring, Finger::Little];
     // (webs, combined, |MCP err| with the cue, |MCP err| by proportion), mm along the axis.
     let rows: Vec<(bool, bool, f64, f64)> = (0..2 * n)
@@ -531,27 +523,15 @@ fn base_cue_is_taken_on_webbed_hands_only() {
                 },
             )
             .expect("simulated scan");
-            let mut vol = TsdfVolume::new(TsdfConfig {
-                memory_cap_bytes: 256 << 20,
-                ..TsdfConfig::default()
-            })
-            .expect("volume");
-            for (f, p) in s.frames.iter().zip(&s.true_poses) {
-                vol.integrate(&f.depth, &f.intrinsics, p).expect("fuse");
-            }
-            let mut m = mesh::extract(&vol);
-            m.remove_small_components(200);
+            let m = fused_at_poses(
+                s.frames
+                    .iter()
+                    .zip(&s.true_poses)
+                    .map(|(f, p)| (&f.depth, &f.intrinsics, p)),
+            );
             let truth = &s.finger_truth;
             let cands = geometric::find_fingers(&m.vertices, &m.normals);
-            let off = |c: &geometric::FingerCandidate| {
-                let d = truth.ring_point - c.base;
-                (d - c.direction * d.dot(&c.direction)).norm()
-            };
-            let Some(c) = cands
-                .iter()
-                .filter(|c| c.direction.dot(&truth.axis) > 0.8 && off(c) < 0.006)
-                .min_by(|a, b| off(a).total_cmp(&off(b)))
-            else {
+            let Some(c) = candidate_on_finger(&cands, truth) else {
                 eprintln!("hand {k} (webs {webs}): no candidate on the finger");
                 return None;
             };
