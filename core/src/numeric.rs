@@ -1,10 +1,13 @@
 //! Small numeric helpers shared by the measurement code: robust weights, the median, a
-//! union-find, a basis perpendicular to a direction and a weighted line fit.
+//! union-find, a basis perpendicular to a direction, a weighted line fit and a hasher for
+//! grid-cell keys.
 //!
 //! Each helper keeps the exact arithmetic of the copies it replaced, so moving a call site
 //! here changes no result bit; where two copies differed, both are kept under clear names.
 
 use nalgebra::Vector3;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Tuning constant of the Tukey biweight for 95% efficiency under Gaussian noise.
 pub(crate) const TUKEY_C: f64 = 4.685;
@@ -229,3 +232,49 @@ mod tests {
         assert!(weighted_line(&[(1.0, 2.0, 1.0), (1.0, 3.0, 1.0)]).is_none());
     }
 }
+
+/// Hasher for small integer keys (grid cells `[i64; 3]`, packed block keys `u64`, voxel edge
+/// keys `u128`): a 64-bit mix per 8 bytes. Maps keyed with it find exactly the entries std's
+/// SipHash maps find (keys are compared in full); only the cost of hashing differs, which
+/// dominates lookups of such small keys.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct CellHasher(u64);
+
+impl Hasher for CellHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(b as u64);
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        let mut h = (self.0 ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^= h >> 29;
+        h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^= h >> 32;
+        self.0 = h;
+    }
+    #[inline]
+    fn write_u128(&mut self, i: u128) {
+        self.write_u64(i as u64);
+        self.write_u64((i >> 64) as u64);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+/// A hash map keyed by grid cells, hashed with [`CellHasher`].
+pub(crate) type CellMap<V> = HashMap<[i64; 3], V, BuildHasherDefault<CellHasher>>;

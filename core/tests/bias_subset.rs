@@ -1,7 +1,8 @@
 //! A CI-sized, fixed-seed subset of the accuracy harness (`benches/accuracy.rs`): per hand
 //! family, eight full-coverage scans with poses and landmarks (32 frames, noise 0.3–1.2 mm,
 //! both edge models, all four fingers), measured by the session; `BIAS_SUBSET_PER_FAMILY`
-//! and `BIAS_SUBSET_FRAMES` change the size. Fails if any family's mean
+//! and `BIAS_SUBSET_FRAMES` change the size (`BIAS_SUBSET_DIAG` prints each scan's σ parts
+//! and joint errors instead of judging). Fails if any family's mean
 //! signed ring error (over the scans that report a size) exceeds 0.15 mm in magnitude.
 //! WebXR families need `../shared/data/webxr_generic_hand` (skipped without it, as the
 //! shared-data tests are).
@@ -14,7 +15,7 @@ mod harness;
 #[path = "webxr_hand/load.rs"]
 mod load;
 
-use harness::{run_case, stats, Case, Cover, Edge, Family, Hands};
+use harness::{diag_case, row_line, run_case, stats, Case, Cover, Edge, Family, Hands};
 use mandrel_core::hand::{Finger, Hand};
 use rayon::prelude::*;
 
@@ -72,15 +73,24 @@ fn cases(webxr: bool, per_family: usize, frames: usize) -> Vec<Case> {
 }
 
 #[test]
-#[ignore = "fails on webxr-faceted: the smooth section model against the mesh's coarse polygonal finger sections (docs/accuracy.md); run with --ignored"]
+#[ignore = "fails on webxr-faceted (its corners are below the noise of any one direction) and on the parametric families (their little fingers' sections take in the skin web); docs/accuracy.md; run with --ignored"]
 fn family_bias_within_limit() {
     let hands = Hands::load();
     let per_family = env_usize("BIAS_SUBSET_PER_FAMILY", PER_FAMILY).max(2);
     let frames = env_usize("BIAS_SUBSET_FRAMES", FRAMES);
-    let results: Vec<_> = cases(hands.webxr_available(), per_family, frames)
-        .par_iter()
-        .map(|c| run_case(&hands, c))
-        .collect();
+    let cases = cases(hands.webxr_available(), per_family, frames);
+    if std::env::var_os("BIAS_SUBSET_DIAG").is_some() {
+        // The parts of σ, the plane's and joints' errors per scan; no verdict.
+        let lines: Vec<_> = cases.par_iter().map(|c| diag_case(&hands, c)).collect();
+        for l in lines {
+            println!("{l}");
+        }
+        return;
+    }
+    let results: Vec<_> = cases.par_iter().map(|c| run_case(&hands, c)).collect();
+    for r in &results {
+        println!("{}", row_line(r));
+    }
     let mut bad = Vec::new();
     for f in Family::ALL {
         let s = stats(results.iter().filter(|r| r.case.family == f));

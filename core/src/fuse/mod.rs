@@ -26,9 +26,10 @@ pub(crate) use raycast::Caster;
 pub use raycast::RaycastImage;
 
 use crate::frame::{DepthFrame, DepthView, FrameError, Intrinsics};
+use crate::numeric::CellHasher;
 use nalgebra::{Isometry3, Point3, Vector3};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 /// Voxels per block side.
 pub const BLOCK_SIDE: usize = 8;
@@ -259,32 +260,8 @@ pub struct IntegrateStats {
     pub voxels_updated: usize,
 }
 
-/// Hasher for packed block keys (a 64-bit mix; std's SipHash is far slower here).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        let mut h = (self.0 ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        h ^= h >> 29;
-        h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        h ^= h >> 32;
-        self.0 = h;
-    }
-}
-
-pub(crate) type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+/// A hash map keyed by packed block keys ([`pack_key`]).
+pub(crate) type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<CellHasher>>;
 
 /// Packs block coordinates (each within ±[`BLOCK_COORD_LIMIT`]) into one `u64`.
 #[inline]
@@ -597,7 +574,19 @@ impl<'a> Sampler<'a> {
     #[inline]
     fn corners(&mut self, p: &Point3<f32>) -> Option<([f32; 8], [f32; 3])> {
         let vs = self.vol.config.voxel_size_m;
-        let g = [p.x / vs, p.y / vs, p.z / vs];
+        self.corners_grid([p.x / vs, p.y / vs, p.z / vs])
+    }
+
+    /// [`Sampler::sdf`] at grid coordinates `g` (the point divided by the voxel size).
+    #[inline]
+    pub(crate) fn sdf_grid(&mut self, g: [f32; 3]) -> Option<f32> {
+        let (c, f) = self.corners_grid(g)?;
+        Some(Trilinear::new(&c, &f).value)
+    }
+
+    /// [`Sampler::corners`] at grid coordinates `g`.
+    #[inline]
+    fn corners_grid(&mut self, g: [f32; 3]) -> Option<([f32; 8], [f32; 3])> {
         if !g.iter().all(|c| c.is_finite()) {
             return None;
         }
@@ -654,13 +643,15 @@ impl<'a> Sampler<'a> {
     #[inline]
     pub(crate) fn gradient(&mut self, p: &Point3<f32>) -> Option<Vector3<f32>> {
         let h = self.vol.config.voxel_size_m;
+        // Grid coordinates of `p`; each sample moves one of them (as `sdf` of the moved
+        // point would compute them).
+        let g0 = [p.x / h, p.y / h, p.z / h];
         let mut g = Vector3::zeros();
         for j in 0..3 {
-            let mut a = *p;
-            let mut b = *p;
-            a[j] -= h;
-            b[j] += h;
-            g[j] = self.sdf(&b)? - self.sdf(&a)?;
+            let (mut a, mut b) = (g0, g0);
+            a[j] = (p[j] - h) / h;
+            b[j] = (p[j] + h) / h;
+            g[j] = self.sdf_grid(b)? - self.sdf_grid(a)?;
         }
         let n = g.norm();
         if n > 0.0 && n.is_finite() {

@@ -160,7 +160,8 @@ impl TsdfVolume {
                 Some(vox) => {
                     // Trilinear distance where all 8 neighbours are observed, else the
                     // nearest voxel's.
-                    let (s, exact) = match cur.sdf(&Point3::from(p)) {
+                    // (At `p`'s grid coordinates, computed above: `cur.sdf(&p)`.)
+                    let (s, exact) = match cur.sdf_grid([gf.x, gf.y, gf.z]) {
                         Some(s) => (s, true),
                         None => (vox.sdf_m, false),
                     };

@@ -9,14 +9,14 @@
 //! arrived, so two frames from one viewpoint can keep different parts of the same view.
 //! Only the first of each group is measured; the counts are reported in [`Duplicates`].
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use nalgebra::{Point3, UnitQuaternion, Vector3};
 
 use super::locate::LandmarkView;
 use super::observe::FrameObservations;
+use crate::numeric::{CellHasher, CellMap};
 
 /// Two views whose camera centres are closer than this (metres) and whose camera
 /// rotations differ by less than [`NEAR_ANGLE_DEG`] see the same thing: at 0.2–0.35 m a
@@ -48,21 +48,38 @@ impl Duplicates {
     }
 }
 
+/// The bits of an observation set's values, two `f32` to a `u64`, in a fixed order: what
+/// [`content_hash`] hashes and [`same_content`] compares.
+fn content_words(o: &FrameObservations) -> impl Iterator<Item = u64> + '_ {
+    let points = o.points.iter().flat_map(|p| {
+        let (a, n) = (p.position, p.normal);
+        [[a.x, a.y], [a.z, n.x], [n.y, n.z]]
+    });
+    let tangents = o.tangents.iter().flat_map(|t| {
+        let (a, n) = (t.point, t.occupied);
+        [[a.x, a.y], [a.z, n.x], [n.y, n.z]]
+    });
+    points
+        .chain(tangents)
+        .map(|[a, b]| (a.to_bits() as u64) << 32 | b.to_bits() as u64)
+}
+
+/// A hash of what a frame kept (sample and tangent counts, then every value's bits).
 fn content_hash(o: &FrameObservations) -> u64 {
-    let mut h = DefaultHasher::new();
-    o.points.len().hash(&mut h);
-    o.tangents.len().hash(&mut h);
-    for p in &o.points {
-        for c in p.position.iter().chain(p.normal.iter()) {
-            c.to_bits().hash(&mut h);
-        }
-    }
-    for t in &o.tangents {
-        for c in t.point.iter().chain(t.occupied.iter()) {
-            c.to_bits().hash(&mut h);
-        }
+    let mut h = CellHasher::default();
+    h.write_u64(o.points.len() as u64);
+    h.write_u64(o.tangents.len() as u64);
+    for w in content_words(o) {
+        h.write_u64(w);
     }
     h.finish()
+}
+
+/// Whether two frames kept bit for bit the same observations.
+fn same_content(a: &FrameObservations, b: &FrameObservations) -> bool {
+    a.points.len() == b.points.len()
+        && a.tangents.len() == b.tangents.len()
+        && content_words(a).eq(content_words(b))
 }
 
 /// A camera pose: its centre and camera-to-world rotation (world, metres).
@@ -79,13 +96,13 @@ fn near(a: &Pose, b: &Pose) -> bool {
 /// the duplicates of a session's views costs time in proportion to their number, not its
 /// square.
 struct NearGrid<T> {
-    cells: HashMap<[i64; 3], Vec<T>>,
+    cells: CellMap<Vec<T>>,
 }
 
 impl<T> NearGrid<T> {
     fn new() -> Self {
         Self {
-            cells: HashMap::new(),
+            cells: CellMap::default(),
         }
     }
 
@@ -121,15 +138,19 @@ impl<T> NearGrid<T> {
 /// duplicates left out. A frame that kept nothing is neither a near duplicate nor claims
 /// its viewpoint (a later frame from there may keep more).
 pub fn distinct_frames(obs: &[FrameObservations]) -> (Vec<usize>, Duplicates) {
-    let mut seen = HashSet::new();
+    // Content hash -> the frames with that hash that are no exact duplicate (compared in
+    // full on a match: a hash collision is not a duplicate).
+    let mut seen: HashMap<u64, Vec<usize>, BuildHasherDefault<CellHasher>> = HashMap::default();
     let mut kept_views = NearGrid::new();
     let mut keep = Vec::with_capacity(obs.len());
     let mut d = Duplicates::default();
     for (i, o) in obs.iter().enumerate() {
-        if !seen.insert(content_hash(o)) {
+        let same = seen.entry(content_hash(o)).or_default();
+        if same.iter().any(|&j| same_content(&obs[j], o)) {
             d.exact += 1;
             continue;
         }
+        same.push(i);
         if !(o.points.is_empty() && o.tangents.is_empty()) {
             let v = (o.camera_centre, o.camera_rotation);
             if kept_views.any(&v.0.coords, |k| near(k, &v)) {

@@ -50,7 +50,8 @@ pub struct LateralScale {
     /// (1.03 when the given focal length is 3 % too long, making sizes 3 % too small).
     pub scale: f64,
     /// One-sigma uncertainty of `scale`: the spread over views combined with the
-    /// estimator's own error on noisy virtual scans ([`MODEL_SIGMA`]), which dominates.
+    /// estimator's own error on noisy virtual scans (the module's `MODEL_SIGMA`), which
+    /// dominates.
     pub sigma: f64,
     /// The leave-one-view-out (jackknife) spread alone.
     pub sigma_views: f64,
@@ -61,8 +62,8 @@ pub struct LateralScale {
     /// The views' depth noise, 1-sigma metres at the depth of their samples (median over
     /// views of each frame's `noise_coeff` times its median sample depth squared).
     pub noise_m: f64,
-    /// What was added to the solved scale for that noise ([`SCALE_BIAS_PER_NOISE_VAR`]
-    /// times its square); included in `scale`.
+    /// What was added to the solved scale for that noise (the module's
+    /// `SCALE_BIAS_PER_NOISE_VAR` times its square); included in `scale`.
     pub noise_offset: f64,
 }
 

@@ -472,20 +472,28 @@ fn roi_window(
 /// [`FrameObservations::noise_correlation_px`]).
 fn estimate_noise_coeff(depth: &[f32], w: usize, h: usize) -> (f32, f32) {
     use rayon::prelude::*;
-    // The sampled rows (every second one; plenty of samples remain) that hold any depth: a
-    // row without depth gives no sample at any lag (a frame cut to the hand has many).
-    let rows: Vec<usize> = (0..h)
+    // The sampled rows (every second one; plenty of samples remain) that hold any depth,
+    // with their first and last pixel with depth: a row without depth gives no sample at any
+    // lag (a frame cut to the hand has many), and a sample needs depth at both ends of its
+    // lag, so only the span between those pixels is scanned (the same samples in the same
+    // order as a scan of the whole row).
+    let rows: Vec<(usize, usize, usize)> = (0..h)
         .step_by(2)
-        .filter(|&v| depth[v * w..(v + 1) * w].iter().any(|&z| z > 0.0))
+        .filter_map(|v| {
+            let row = &depth[v * w..(v + 1) * w];
+            let first = row.iter().position(|&z| z > 0.0)?;
+            let last = row.iter().rposition(|&z| z > 0.0)?;
+            Some((v, first, last))
+        })
         .collect();
     // Each lag's median in parallel (independent), combined in lag order.
     let per_lag: Vec<Option<f32>> = (1..=NOISE_MAX_LAG)
         .into_par_iter()
         .map(|k| {
             let mut samples: Vec<f32> = Vec::new();
-            for &v in &rows {
+            for &(v, first, last) in &rows {
                 let row = &depth[v * w..(v + 1) * w];
-                for i in k..w.saturating_sub(k) {
+                for i in (first + k)..(last + 1).saturating_sub(k) {
                     let (a, b, c) = (row[i - k], row[i], row[i + k]);
                     if a > 0.0 && b > 0.0 && c > 0.0 {
                         let dd = (a - 2.0 * b + c).abs();

@@ -11,9 +11,10 @@
 
 use super::Mesh;
 use crate::fuse::{TsdfVolume, Voxel, BLOCK_SIDE};
+use crate::numeric::CellHasher;
 use nalgebra::{Point3, Vector3};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
 /// Corner offsets, corner index = x + 2y + 4z.
@@ -128,30 +129,6 @@ fn case_triangles(mask: u8) -> Vec<[u8; 3]> {
     tris
 }
 
-#[derive(Default, Clone, Copy)]
-struct EdgeHasher(u64);
-impl Hasher for EdgeHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    fn write_u64(&mut self, i: u64) {
-        let mut h = (self.0 ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        h ^= h >> 29;
-        h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        h ^= h >> 32;
-        self.0 = h;
-    }
-    fn write_u128(&mut self, i: u128) {
-        self.write_u64(i as u64);
-        self.write_u64((i >> 64) as u64);
-    }
-}
-
 /// Global voxel edge key: lower corner voxel and axis.
 fn edge_key(g: [i32; 3], axis: usize) -> u128 {
     let f = |c: i32| ((c as i64 + (1 << 30)) as u128) & 0xFFFF_FFFF;
@@ -171,7 +148,7 @@ pub fn extract(vol: &TsdfVolume) -> Mesh {
     let vs = vol.config().voxel_size_m;
     let s = BLOCK_SIDE as i32;
     let mut mesh = Mesh::default();
-    let mut verts: HashMap<u128, u32, BuildHasherDefault<EdgeHasher>> = HashMap::default();
+    let mut verts: HashMap<u128, u32, BuildHasherDefault<CellHasher>> = HashMap::default();
     let mut grid = vec![Voxel::default(); P * P * P];
     for &key in vol.block_keys() {
         // Gather voxels -1..=9 around the block from it and its 26 neighbours.

@@ -2,7 +2,7 @@
 //! weighted normal equations, with the harmonics' shape prior, a convexity penalty and the
 //! per-frame pose-error offsets.
 
-use nalgebra::{DMatrix, DVector, Vector2};
+use nalgebra::{Cholesky, DMatrix, DVector, Dyn, Vector2};
 
 use super::gather::{
     check_enough, frame_count, reindex_frames, slice_obs, Cloud, Obs2, ObsKind, Plane, NO_SHIFT,
@@ -60,7 +60,9 @@ fn add_to_bin(b: &mut [f64; 5], w: f64, s: f64, y: f64) {
     b[4] += w * s * y;
 }
 
-/// One weighted least-squares solve with harmonics limited to `k_active`.
+/// One weighted least-squares solve with harmonics limited to `k_active`: the solution and
+/// the factor of its normal matrix (the posterior covariance is [`covariance`] of it, left
+/// to the caller: an IRLS loop needs it of its last pass only).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn solve_once(
     obs: &[Obs2],
@@ -72,7 +74,7 @@ pub(super) fn solve_once(
     k_active: usize,
     scale: f64,
     convex_pen: &[usize],
-) -> Option<(DVector<f64>, DMatrix<f64>)> {
+) -> Option<(DVector<f64>, Cholesky<f64, Dyn>)> {
     let k = tab.k;
     let lay = tab.layout();
     // Support coefficients 0..m, then the taper (at m) and the edge bias.
@@ -135,10 +137,12 @@ pub(super) fn solve_once(
         }
         if o.lf != NO_SHIFT {
             let fo = lay.shift(o.lf);
-            for a in 0..=taper {
-                let wa = w * row[a];
-                ata[(a, fo)] -= wa * n.x;
-                ata[(a, fo + 1)] -= wa * n.y;
+            // Rows 0..=taper of columns fo and fo + 1 (column-major: contiguous).
+            let (col_x, col_y) = ata.as_mut_slice()[fo * p..(fo + 2) * p].split_at_mut(p);
+            for ((cx, cy), r) in col_x.iter_mut().zip(col_y.iter_mut()).zip(&row[..=taper]) {
+                let wa = w * r;
+                *cx -= wa * n.x;
+                *cy -= wa * n.y;
             }
             ata[(fo, fo)] += w * n.x * n.x;
             ata[(fo, fo + 1)] += w * n.x * n.y;
@@ -159,11 +163,9 @@ pub(super) fn solve_once(
             add_to_bin(&mut bins[idx[i]], w, o.s, y);
         }
     }
-    for a in 0..=taper {
-        for b in a..=taper {
-            ata[(a, b)] += tri[a * t1 + b];
-        }
-    }
+    // The surface bins and the convexity penalties add to the same block, after the
+    // tangents and in the same order as when they were added to `ata` one by one (which held
+    // nothing else there): summed in the plain triangle, then moved into `ata` once.
     for (j, b) in bins.iter().enumerate() {
         if b[0] == 0.0 {
             continue;
@@ -171,13 +173,15 @@ pub(super) fn solve_once(
         let r = tab.row(j);
         for a in 0..m {
             atb[a] += r[a] * b[3];
-            ata[(a, taper)] += r[a] * b[1];
-            for c in a..m {
-                ata[(a, c)] += r[a] * r[c] * b[0];
+            let ra = r[a];
+            let dst = &mut tri[a * t1..(a + 1) * t1];
+            dst[taper] += ra * b[1];
+            for (d, rc) in dst[a..m].iter_mut().zip(&r[a..m]) {
+                *d += ra * rc * b[0];
             }
         }
         atb[taper] += b[4];
-        ata[(taper, taper)] += b[2];
+        tri[taper * t1 + taper] += b[2];
     }
     // Convexity penalties: h + h'' >= 0 pushed towards a small positive radius of curvature.
     let w_pen = 1.0 / (1e-4f64).powi(2);
@@ -185,9 +189,16 @@ pub(super) fn solve_once(
         let c = tab.curv(j);
         for a in 0..m {
             atb[a] += w_pen * c[a] * MIN_CURVATURE_RADIUS_M;
-            for b in a..m {
-                ata[(a, b)] += w_pen * c[a] * c[b];
+            let wa = w_pen * c[a];
+            let dst = &mut tri[a * t1..(a + 1) * t1];
+            for (d, cb) in dst[a..m].iter_mut().zip(&c[a..m]) {
+                *d += wa * cb;
             }
+        }
+    }
+    for a in 0..=taper {
+        for b in a..=taper {
+            ata[(a, b)] += tri[a * t1 + b];
         }
     }
     let prior = prior_diag(cfg, k, nf, a0, k_active);
@@ -219,10 +230,15 @@ pub(super) fn solve_once(
             }
         }
     }
-    let chol = ata.clone().cholesky()?;
+    let chol = ata.cholesky()?;
     let x = chol.solve(&atb);
-    let cov = chol.inverse() * (scale * scale);
-    Some((x, cov))
+    Some((x, chol))
+}
+
+/// The posterior covariance of a [`solve_once`] solution from its factor and the residual
+/// scale it was solved with.
+pub(super) fn covariance(chol: &Cholesky<f64, Dyn>, scale: f64) -> DMatrix<f64> {
+    chol.inverse() * (scale * scale)
 }
 
 /// Diagonal of the prior precision: harmonics `k ≥ 2` sized to real finger shapes (only up
@@ -293,7 +309,9 @@ pub(super) fn fit(
     };
     let mut weight = vec![1.0; obs.len()];
     let mut scale = start.map_or(1.0, |f| f.scale);
-    let mut cov = DMatrix::zeros(p, p);
+    // The factor of the last pass's normal matrix and its scale: the covariance is
+    // computed once, after the loop.
+    let mut last: Option<(Cholesky<f64, Dyn>, f64)> = None;
     let mut convex_pen: Vec<usize> = Vec::new();
     // Stages from a cold start: 4 passes of an ellipse-like model (K = 2) with Huber
     // weights, 6 more with K = 2 and Tukey (an ellipse cannot bend towards a neighbouring
@@ -332,7 +350,7 @@ pub(super) fn fit(
         }
         // Residual scale relative to the nominal sigmas (never below 1).
         scale = (chi2 / (wsum - p as f64).max(1.0)).sqrt().max(1.0);
-        let (xn, cn) = solve_once(
+        let (xn, chol) = solve_once(
             obs,
             &idx,
             &weight,
@@ -346,7 +364,7 @@ pub(super) fn fit(
         .ok_or_else(|| SectionError::FitFailed("normal equations are singular".into()))?;
         let step = (&xn - &x).amax();
         x = xn;
-        cov = cn;
+        last = Some((chol, scale));
         // Convexity h + h'' >= 0: penalise (towards a small positive radius of curvature)
         // the grid angles where the current solution violates it; re-evaluated every pass.
         convex_pen.clear();
@@ -371,6 +389,10 @@ pub(super) fn fit(
             x[A0] * 1e3
         )));
     }
+    let cov = match &last {
+        Some((chol, s)) => covariance(chol, *s),
+        None => DMatrix::zeros(p, p),
+    };
     let hg = h_grid(&x, tab);
     assign_theta(obs, &x, &hg, tab, &mut idx);
     let resid = obs

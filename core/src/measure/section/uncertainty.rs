@@ -4,7 +4,7 @@
 
 use std::f64::consts::TAU;
 
-use super::fit::{fit, solve_once, Fit};
+use super::fit::{covariance, fit, solve_once, Fit};
 use super::gather::Obs2;
 use super::model::{ParamLayout, Table, GRID};
 use super::types::{SectionConfig, UNOBSERVED_DATA_GAIN};
@@ -119,7 +119,10 @@ pub(super) fn unobserved_sigma(obs: &[Obs2], f: &Fit, cfg: &SectionConfig, tab: 
         1.0,
         &[],
     ) {
-        Some((_, cov)) => TAU * cov[(ParamLayout::A0, ParamLayout::A0)].max(0.0).sqrt(),
+        Some((_, chol)) => {
+            let cov = covariance(&chol, 1.0);
+            TAU * cov[(ParamLayout::A0, ParamLayout::A0)].max(0.0).sqrt()
+        }
         None => 0.0,
     }
 }

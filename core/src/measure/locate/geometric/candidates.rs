@@ -4,7 +4,7 @@
 use nalgebra::{Matrix3, Point3, SymmetricEigen, Vector3};
 use std::collections::{BTreeMap, HashMap};
 
-use crate::numeric::UnionFind;
+use crate::numeric::{CellMap, UnionFind};
 
 /// Neighbourhood radius for the tubular test (metres).
 const PATCH_RADIUS_M: f64 = 0.006;
@@ -59,12 +59,12 @@ fn cell(p: &Point3<f64>, size: f64) -> [i64; 3] {
 /// A uniform hash grid over points for radius queries.
 pub(super) struct Grid {
     size: f64,
-    cells: HashMap<[i64; 3], Vec<u32>>,
+    cells: CellMap<Vec<u32>>,
 }
 
 impl Grid {
     fn new(points: &[Point3<f64>], size: f64) -> Self {
-        let mut cells: HashMap<[i64; 3], Vec<u32>> = HashMap::new();
+        let mut cells: CellMap<Vec<u32>> = CellMap::default();
         for (i, p) in points.iter().enumerate() {
             cells.entry(cell(p, size)).or_default().push(i as u32);
         }

@@ -40,7 +40,7 @@ pub use candidates::find_fingers;
 pub use candidates::{find_fingers_on, FingerCandidate, Surface};
 #[cfg(feature = "internals")]
 pub use profile::ProfileSample;
-pub use profile::{free_start, knuckle_between, pip_from_profile, radius_profile};
+pub use profile::{free_start, knuckle_between, mcp_knuckle, pip_from_profile, radius_profile};
 
 use super::{check_plausible, JointEstimate, LocateError, LocateMethod, LocatedFinger};
 use crate::hand::{Finger, Target};
@@ -272,6 +272,53 @@ fn mcp_from_web(t_free_m: f64, t_pip_m: f64, mcp_pip_m: f64) -> (f64, f64) {
     )
 }
 
+/// The direction of the proximal phalanx: the least-squares line through the candidate's
+/// axis points from `from_m` to `to_m` along it (metres from its base), oriented like the
+/// candidate. A finger slightly flexed at its PIP or DIP (under the chaining's bend angle)
+/// tilts the whole tube's direction away from the proximal phalanx, which places the MCP
+/// off to the side by that angle times MCP→PIP. `None` when the axis points there span
+/// less than [`MIN_PROXIMAL_SPAN_M`], or the line departs from the candidate's direction
+/// by more than [`MAX_PROXIMAL_TURN_DEG`].
+pub fn proximal_direction(c: &FingerCandidate, from_m: f64, to_m: f64) -> Option<Vector3<f64>> {
+    let pts: Vec<&Point3<f64>> = c
+        .axis_points
+        .iter()
+        .filter(|p| {
+            let t = (*p - c.base).dot(&c.direction);
+            t >= from_m && t <= to_m
+        })
+        .collect();
+    if pts.len() < 6 {
+        return None;
+    }
+    let mean = pts.iter().fold(Vector3::zeros(), |s, p| s + p.coords) / pts.len() as f64;
+    let mut m = Matrix3::zeros();
+    for p in &pts {
+        let d = p.coords - mean;
+        m += d * d.transpose();
+    }
+    let e = SymmetricEigen::new(m);
+    let mut d: Vector3<f64> = e.eigenvectors.column(e.eigenvalues.imax()).into_owned();
+    if d.dot(&c.direction) < 0.0 {
+        d = -d;
+    }
+    let ts = pts.iter().map(|p| (p.coords - mean).dot(&d));
+    let span = ts.clone().fold(f64::NEG_INFINITY, f64::max) - ts.fold(f64::INFINITY, f64::min);
+    (span >= MIN_PROXIMAL_SPAN_M && angle_deg(&d, &c.direction) <= MAX_PROXIMAL_TURN_DEG)
+        .then_some(d)
+}
+
+/// 1-sigma of the MCP placed at the MCP knuckle's crest ([`mcp_knuckle`]), metres. See
+/// docs/tuning.md#locate.
+const MCP_KNUCKLE_SIGMA_M: f64 = 0.003;
+
+/// Least span of axis points (metres) for [`proximal_direction`].
+const MIN_PROXIMAL_SPAN_M: f64 = 0.012;
+
+/// Largest turn (degrees) of the proximal phalanx's direction from the candidate's for
+/// [`proximal_direction`]: beyond it the chaining would have split the finger at a bend.
+const MAX_PROXIMAL_TURN_DEG: f64 = 20.0;
+
 /// Inverse-variance combination of two `(t, 1-sigma)` estimates when they agree within two
 /// sigmas of their difference; `None` otherwise, and the caller keeps the first (the web
 /// cue only refines the proportion's MCP, it does not overrule it).
@@ -385,6 +432,12 @@ pub struct JointCues {
     pub free_start_m: Option<f64>,
     /// Whether the MCP from the free finger's start was combined with the proportion's.
     pub web_combined: bool,
+    /// The MCP knuckle ([`mcp_knuckle`]), metres from the candidate's base; `None` when the
+    /// surface shows none where the other cues expect the MCP.
+    pub mcp_knuckle_m: Option<f64>,
+    /// The proximal phalanx's direction ([`proximal_direction`]) the MCP was placed along;
+    /// `None` when the candidate's own direction was used.
+    pub proximal_direction: Option<Vector3<f64>>,
 }
 
 /// [`joints_of`] with its cues: see there.
@@ -438,15 +491,33 @@ pub fn joint_cues(
         combine_if_consistent(by_proportion, mcp_from_web(t_free, t_pip, mcp_pip))
     });
     let (t_mcp, sigma_mcp) = combined.unwrap_or(by_proportion);
+    // The proximal phalanx's own direction, from its axis points clear of the PIP knuckle.
+    let proximal = proximal_direction(c, t_mcp, t_pip - WEB_SEARCH_FROM_PIP_M);
+    let dir = proximal.unwrap_or(c.direction);
+    // The MCP knuckle where the cues so far expect the MCP, searched along that direction.
+    let behind = t_pip - t_mcp;
+    let knuckle = mcp_knuckle(
+        surface,
+        &pip,
+        &dir,
+        median_radius(c),
+        behind - 2.0 * sigma_mcp,
+        behind + 2.0 * sigma_mcp,
+    )
+    .map(|(s, _)| t_pip - s);
+    let (t_mcp, sigma_mcp) = knuckle
+        .and_then(|t_k| combine_if_consistent((t_mcp, sigma_mcp), (t_k, MCP_KNUCKLE_SIGMA_M)))
+        .unwrap_or((t_mcp, sigma_mcp));
     Ok(JointCues {
-        // Along the proximal piece's direction (the finger may bend at the PIP).
-        mcp: pip - c.direction * (t_pip - t_mcp),
+        mcp: pip - dir * (t_pip - t_mcp),
         pip,
         sigma_mcp_m: sigma_mcp,
         sigma_pip_m: sigma_pip,
         mcp_by_proportion_m: by_proportion,
         free_start_m: free,
         web_combined: combined.is_some(),
+        mcp_knuckle_m: knuckle,
+        proximal_direction: proximal,
     })
 }
 
@@ -583,6 +654,48 @@ mod pip_cue_tests {
         let sigma_mcp = mcp_carry() * extra;
         let ring = 0.5 * sigma_mcp.hypot(extra);
         assert!((ring - (1.0 + MCP_PIP_PER_DISTAL / 2.0) * extra).abs() < 1e-12);
+    }
+}
+
+#[cfg(test)]
+mod proximal_direction_tests {
+    use super::*;
+
+    /// An 80 mm candidate along x whose axis points run `deg` degrees off x (in the x–z
+    /// plane) up to 40 mm and along x beyond (a finger flexed at its PIP).
+    fn bent(deg: f64) -> FingerCandidate {
+        let d = Vector3::new(deg.to_radians().cos(), 0.0, deg.to_radians().sin());
+        let axis_points: Vec<Point3<f64>> = (0..=80)
+            .map(|k| {
+                let t = k as f64 * 0.001;
+                if t <= 0.040 {
+                    Point3::from(d * t)
+                } else {
+                    Point3::from(d * 0.040) + Vector3::x() * (t - 0.040)
+                }
+            })
+            .collect();
+        FingerCandidate {
+            direction: Vector3::x(),
+            base: Point3::origin(),
+            end: Point3::new(0.080, 0.0, 0.0),
+            profile: (0..=80).map(|k| (k as f64 * 0.001, 0.008)).collect(),
+            axis_points,
+            bend: None,
+        }
+    }
+
+    #[test]
+    fn the_proximal_phalanx_sets_the_direction() {
+        let d = proximal_direction(&bent(7.0), 0.0, 0.035).expect("direction");
+        assert!((angle_deg(&d, &Vector3::x()) - 7.0).abs() < 0.1, "{d:?}");
+        assert!(d.z > 0.0 && d.x > 0.0);
+    }
+
+    #[test]
+    fn too_short_or_too_turned_a_piece_gives_none() {
+        assert_eq!(proximal_direction(&bent(7.0), 0.0, 0.008), None);
+        assert_eq!(proximal_direction(&bent(30.0), 0.0, 0.035), None);
     }
 }
 

@@ -141,6 +141,126 @@ pub fn free_start(profile: &[ProfileSample], from_m: f64) -> Option<f64> {
     None
 }
 
+/// Angular sectors around the axis for [`mcp_knuckle`] (30° each).
+const KNUCKLE_SECTORS: usize = 12;
+
+/// The MCP knuckle: the head of the metacarpal raises the skin over the joint above the
+/// proximal phalanx distally and the back of the hand proximally. Walking from the PIP
+/// (`pip`) back along the proximal phalanx's direction `dir` (unit, proximal → distal) in
+/// 1 mm steps, each of twelve 30° sectors around the axis keeps the median distance from
+/// the axis of its outward-facing surface points (within 2.2x the finger's radius
+/// `radius_m`); a sector's knuckle is a widening above both sides (the least of its rise
+/// over the mean 5–10 mm proximally and over the mean 5–10 mm distally), and the most
+/// prominent one with its peak between `lo_m` and `hi_m` behind the PIP is returned as
+/// `(distance behind the PIP, prominence)` in metres, the position refined by a parabola
+/// as in [`knuckle_between`]. A rise that goes on (the web, the palm's pad) has no
+/// proximal side below it and is not a knuckle. `None` when no sector shows a widening of
+/// at least 0.3 mm.
+pub fn mcp_knuckle(
+    surface: &Surface,
+    pip: &Point3<f64>,
+    dir: &Vector3<f64>,
+    radius_m: f64,
+    lo_m: f64,
+    hi_m: f64,
+) -> Option<(f64, f64)> {
+    if !(lo_m.is_finite() && hi_m.is_finite() && radius_m > 0.0 && lo_m < hi_m) {
+        return None;
+    }
+    let reach = 2.2 * radius_m;
+    let helper = if dir.cross(&Vector3::x()).norm() > 0.1 {
+        Vector3::x()
+    } else {
+        Vector3::y()
+    };
+    let (u, v) = cross_basis(dir, &helper);
+    let first = (lo_m.max(0.0) / 0.001).floor() as i64 - 11;
+    let last = (hi_m / 0.001).ceil() as i64 + 11;
+    // Per step (distance behind the PIP) and sector: the median radius, if seen.
+    let mut rows: Vec<(f64, [Option<f64>; KNUCKLE_SECTORS])> = vec![];
+    let mut nb = Vec::new();
+    for k in first.max(0)..=last {
+        let s = k as f64 * 0.001;
+        let centre = pip - dir * s;
+        surface
+            .grid
+            .within(&surface.pts, &centre, reach.hypot(0.001), &mut nb);
+        let mut by_sector: [Vec<f64>; KNUCKLE_SECTORS] = Default::default();
+        for &i in &nb {
+            let i = i as usize;
+            if !surface.ok[i] {
+                continue;
+            }
+            let d = surface.pts[i] - centre;
+            let along = d.dot(dir);
+            if along.abs() > 0.001 {
+                continue;
+            }
+            let radial = d - dir * along;
+            let r = radial.norm();
+            if r < 1e-4 || r > reach || surface.nrm[i].dot(&(radial / r)) < 0.5 {
+                continue;
+            }
+            let a = radial
+                .dot(&v)
+                .atan2(radial.dot(&u))
+                .to_degrees()
+                .rem_euclid(360.0);
+            let b = ((a / (360.0 / KNUCKLE_SECTORS as f64)) as usize).min(KNUCKLE_SECTORS - 1);
+            by_sector[b].push(r);
+        }
+        let medians =
+            by_sector.map(|mut rs| (rs.len() >= 3).then(|| upper_median(&mut rs)).flatten());
+        rows.push((s, medians));
+    }
+    let mean_in = |sector: usize, a: f64, b: f64| {
+        let v: Vec<f64> = rows
+            .iter()
+            .filter(|(s, _)| *s >= a - 1e-9 && *s <= b + 1e-9)
+            .filter_map(|(_, m)| m[sector])
+            .collect();
+        (v.len() >= 2).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let prominence = |sector: usize, s: f64| {
+        let here = mean_in(sector, s - 0.0015, s + 0.0015)?;
+        let distal = mean_in(sector, s - 0.010, s - 0.005)?;
+        let proximal = mean_in(sector, s + 0.005, s + 0.010)?;
+        Some((here - distal).min(here - proximal))
+    };
+    let mut best: Option<(usize, f64, f64)> = None;
+    for sector in 0..KNUCKLE_SECTORS {
+        let curve: Vec<(f64, f64)> = rows
+            .iter()
+            .map(|(s, _)| *s)
+            .filter(|&s| s >= lo_m && s <= hi_m)
+            .filter_map(|s| Some((s, prominence(sector, s)?)))
+            .collect();
+        for &(s, p) in &curve {
+            if best.is_none_or(|b| p > b.2) {
+                best = Some((sector, s, p));
+            }
+        }
+    }
+    let (sector, s0, prom) = best.filter(|b| b.2 >= MIN_MCP_KNUCKLE_M)?;
+    // The crest itself: the sector's highest radius near the most prominent place (the
+    // prominence's own peak leans towards the side that falls away more).
+    let top = rows
+        .iter()
+        .filter(|(s, _)| (s - s0).abs() <= PEAK_FIT_HALF_M + 1e-9)
+        .filter_map(|(s, m)| Some((*s, m[sector]?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(s0, |t| t.0);
+    let window: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|(s, _)| (s - top).abs() <= PEAK_FIT_HALF_M + 1e-9)
+        .filter_map(|(s, m)| Some((*s, m[sector]?)))
+        .collect();
+    Some((refine_peak(&window, top).unwrap_or(top), prom))
+}
+
+/// Least prominence (metres) of a sector's widening for [`mcp_knuckle`].
+const MIN_MCP_KNUCKLE_M: f64 = 0.0003;
+
 /// Half-width of the window (metres) over which the knuckle's prominence curve is fitted
 /// with a parabola around its highest sample.
 const PEAK_FIT_HALF_M: f64 = 0.003;
@@ -301,6 +421,81 @@ mod knuckle_tests {
         // Not seen all the way round where the search starts, or never ending: no start.
         assert_eq!(free_start(&p, 0.010), None);
         assert_eq!(free_start(&coverage_profile(-0.1), 0.040), None);
+    }
+
+    /// A finger surface along −x from a PIP at the origin (radius 8 mm, points every
+    /// 0.5 mm and 5°, radial normals), its radius raised on the +z side by `raise(s, cos θ)`
+    /// at `s` metres behind the PIP.
+    fn finger_surface(raise: impl Fn(f64, f64) -> f64) -> Surface {
+        let (mut pts, mut nrm) = (vec![], vec![]);
+        for k in 0..=140 {
+            let s = k as f64 * 0.0005;
+            for a in 0..72 {
+                let th = (a as f64 * 5.0).to_radians();
+                let n = Vector3::new(0.0, th.sin(), th.cos());
+                let r = 0.008 + raise(s, th.cos());
+                let p = Point3::new(-s, 0.0, 0.0) + n * r;
+                pts.push(p.cast::<f32>());
+                nrm.push(n.cast::<f32>());
+            }
+        }
+        Surface::new(&pts, &nrm)
+    }
+
+    #[test]
+    fn the_mcp_knuckle_is_the_dorsal_crest() {
+        let bump = |s: f64, c: f64| {
+            0.002 * (-((s - 0.045) / 0.003).powi(2) / 2.0).exp() * c.max(0.0).powi(2)
+        };
+        let surface = finger_surface(bump);
+        let (s, prom) = mcp_knuckle(
+            &surface,
+            &Point3::origin(),
+            &Vector3::x(),
+            0.008,
+            0.035,
+            0.055,
+        )
+        .expect("knuckle");
+        assert!((s - 0.045).abs() < 0.0005, "crest at {:.2} mm", s * 1e3);
+        assert!(prom > 0.001, "prominence {prom}");
+        // Outside the window it is not looked for.
+        assert_eq!(
+            mcp_knuckle(
+                &surface,
+                &Point3::origin(),
+                &Vector3::x(),
+                0.008,
+                0.010,
+                0.030
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_rise_that_goes_on_is_no_knuckle() {
+        // The palm's pad: the surface rises 2 mm from 45 mm behind the PIP and stays up.
+        let step =
+            |s: f64, c: f64| 0.002 / (1.0 + (-(s - 0.045) / 0.001).exp()) * c.max(0.0).powi(2);
+        let surface = finger_surface(step);
+        assert_eq!(
+            mcp_knuckle(
+                &surface,
+                &Point3::origin(),
+                &Vector3::x(),
+                0.008,
+                0.035,
+                0.055
+            ),
+            None
+        );
+        // Nor is a plain tube, nor a degenerate window.
+        let plain = finger_surface(|_, _| 0.0);
+        let at = |lo, hi| mcp_knuckle(&plain, &Point3::origin(), &Vector3::x(), 0.008, lo, hi);
+        assert_eq!(at(0.035, 0.055), None);
+        assert_eq!(at(0.055, 0.035), None);
+        assert_eq!(at(f64::NAN, 0.035), None);
     }
 
     #[test]
