@@ -4,6 +4,8 @@
 //! and `BIAS_SUBSET_FRAMES` change the size (`BIAS_SUBSET_DIAG` prints each scan's σ parts
 //! and joint errors instead of judging). Fails if any family's mean
 //! signed ring error (over the scans that report a size) exceeds 0.15 mm in magnitude.
+//! `family_bias_within_limit` runs in CI on every family but the faceted WebXR hand, whose
+//! test stays ignored until its shortfall is fixed.
 //! WebXR families need `../shared/data/webxr_generic_hand` (skipped without it, as the
 //! shared-data tests are).
 
@@ -35,10 +37,15 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn cases(webxr: bool, per_family: usize, frames: usize) -> Vec<Case> {
+fn cases(families: &[Family], webxr: bool, per_family: usize, frames: usize) -> Vec<Case> {
     let fingers = [Finger::Index, Finger::Middle, Finger::Ring, Finger::Little];
     let mut v = Vec::new();
+    // Seeds follow the family's place in `Family::ALL`, so a family's scans are the same
+    // whichever test runs it.
     for (fi, family) in Family::ALL.into_iter().enumerate() {
+        if !families.contains(&family) {
+            continue;
+        }
         if !webxr && family != Family::Param && family != Family::ParamFlexed {
             continue;
         }
@@ -72,13 +79,30 @@ fn cases(webxr: bool, per_family: usize, frames: usize) -> Vec<Case> {
     v
 }
 
+/// The families the CI gate holds to the limit: all but the faceted WebXR hand.
+const GATED: [Family; 4] = [
+    Family::Param,
+    Family::ParamFlexed,
+    Family::WebxrSmooth,
+    Family::WebxrFlexed,
+];
+
 #[test]
-#[ignore = "fails on webxr-faceted (its corners are below the noise of any one direction) and on the parametric families (their little fingers' sections take in the skin web); docs/accuracy.md; run with --ignored"]
 fn family_bias_within_limit() {
+    check_families(&GATED);
+}
+
+#[test]
+#[ignore = "fails: the faceted WebXR hand's corners are below the noise of any one direction, so its sections come out short (docs/accuracy.md); run with --ignored"]
+fn faceted_webxr_bias_within_limit() {
+    check_families(&[Family::WebxrFaceted]);
+}
+
+fn check_families(families: &[Family]) {
     let hands = Hands::load();
     let per_family = env_usize("BIAS_SUBSET_PER_FAMILY", PER_FAMILY).max(2);
     let frames = env_usize("BIAS_SUBSET_FRAMES", FRAMES);
-    let cases = cases(hands.webxr_available(), per_family, frames);
+    let cases = cases(families, hands.webxr_available(), per_family, frames);
     if std::env::var_os("BIAS_SUBSET_DIAG").is_some() {
         // The parts of σ, the plane's and joints' errors per scan; no verdict.
         let lines: Vec<_> = cases.par_iter().map(|c| diag_case(&hands, c)).collect();
@@ -92,7 +116,7 @@ fn family_bias_within_limit() {
         println!("{}", row_line(r));
     }
     let mut bad = Vec::new();
-    for f in Family::ALL {
+    for &f in families {
         let s = stats(results.iter().filter(|r| r.case.family == f));
         if s.n == 0 {
             continue;

@@ -159,3 +159,89 @@ fn webs_leave_the_finger_truth_unchanged() {
         }
     }
 }
+
+/// The webs end before every finger's ring plane: no point of that plane lies inside the
+/// webbed hand but outside the plain one on the finger's side of the midline to each
+/// neighbour. A web there would be part of the surface a ring plane cuts while the finger's
+/// truth leaves it out (`scan-format.md`'s ring position is on the free finger).
+#[test]
+fn webs_end_before_every_ring_plane() {
+    let fingers = [Finger::Index, Finger::Middle, Finger::Ring, Finger::Little];
+    for seed in 0..16u64 {
+        let side = if seed % 2 == 0 {
+            Hand::Left
+        } else {
+            Hand::Right
+        };
+        let p = HandParams::random(&mut Pcg64::seed_from_u64(seed), side);
+        let plain = HandModel::new(p.clone()).unwrap();
+        let webbed = HandModel::new(p.with_random_webs()).unwrap();
+        for (fi, &f) in fingers.iter().enumerate() {
+            let j = webbed.joints(f).points;
+            let axis = (j[1] - j[0]).normalize();
+            let c = j[0] + (j[1] - j[0]) * 0.5;
+            let (_, side_v, _) = webbed.finger_frame(f).unwrap();
+            let u = (side_v - axis * side_v.dot(&axis)).normalize();
+            let w = axis.cross(&u);
+            let neighbours: Vec<Point3<f64>> = [fi.checked_sub(1), Some(fi + 1)]
+                .into_iter()
+                .flatten()
+                .filter(|&k| k < 4)
+                .map(|k| {
+                    let q = webbed.joints(fingers[k]).points;
+                    q[0] + (q[1] - q[0]) * 0.5
+                })
+                .collect();
+            let off_axis = |q: &Point3<f64>, m: &Point3<f64>| {
+                let d = q - m;
+                (d - axis * d.dot(&axis)).norm()
+            };
+            let mut web_cells = 0;
+            let mut reach_m: f64 = 0.0;
+            // 0.2 mm grid over a 30 mm square centred on the ring point.
+            for a in -75..=75 {
+                for b in -75..=75 {
+                    let q = c + u * (a as f64 * 2e-4) + w * (b as f64 * 2e-4);
+                    if !inside(webbed.scene(), &q) || inside(plain.scene(), &q) {
+                        continue;
+                    }
+                    let own = off_axis(&q, &c);
+                    if neighbours.iter().any(|m| off_axis(&q, m) < own) {
+                        continue;
+                    }
+                    web_cells += 1;
+                    reach_m = reach_m.max(own);
+                }
+            }
+            assert_eq!(
+                web_cells,
+                0,
+                "seed {seed} {f:?}: web in the ring plane over {:.1} mm², reaching {:.1} mm from the axis",
+                web_cells as f64 * 0.04,
+                reach_m * 1e3
+            );
+        }
+    }
+}
+
+/// Inside the union of closed primitives: a ray from `q` crosses some primitive an odd
+/// number of times.
+fn inside(scene: &dyn Surface, q: &Point3<f64>) -> bool {
+    let ray = Ray::new(*q, Vector3::new(0.3, 0.5, 0.8).normalize()).unwrap();
+    let mut hit = false;
+    scene.for_each_primitive(&mut |p| {
+        if hit {
+            return;
+        }
+        let (mut t0, mut n) = (0.0, 0);
+        while let Some(h) = p.intersect(&ray, t0, 1.0) {
+            n += 1;
+            t0 = h.t + 1e-9;
+            if n > 8 {
+                break;
+            }
+        }
+        hit = n % 2 == 1;
+    });
+    hit
+}

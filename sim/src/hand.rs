@@ -9,7 +9,8 @@
 //! hidden from most viewpoints, as in real scans. Optionally
 //! ([`HandParams::with_random_webs`]) adjacent long fingers are joined by a skin web
 //! (interdigital commissure) from the MCP to a web line some 25–45 % of the proximal
-//! phalanx beyond it, lower on the dorsal side than on the palmar side
+//! phalanx beyond it (never past 45 % of either finger's own), lower on the dorsal side
+//! than on the palmar side
 //! ([`HandParams::web_shares`]); the web belongs to the hand, not to a finger's truth.
 //!
 //! Ground truth ([`HandModel::finger_truth`]) follows `scan-format.md`: the ring
@@ -25,6 +26,10 @@ use mandrel_core::hand::{Finger, Hand};
 use nalgebra::{Isometry3, Point2, Point3, Rotation3, Unit, Vector3};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_pcg::Pcg64;
+
+/// Furthest a skin web reaches beyond a finger's MCP, as a share of that finger's proximal
+/// phalanx: short of the ring plane at half of it.
+const MAX_WEB_SHARE: f64 = 0.45;
 
 /// Number of directions sampled around the axis for a ground-truth section.
 const SECTION_RAYS: usize = 2048;
@@ -65,7 +70,8 @@ pub struct HandParams {
     pub gaps_m: [f64; 3],
     /// Skin webs between adjacent long fingers (index–middle, middle–ring, ring–little):
     /// how far the web reaches beyond the MCP line as a share of the two fingers' mean
-    /// proximal phalanx length, `(dorsal, palmar)`. 0 = no web ([`HandParams::random`]
+    /// proximal phalanx length, `(dorsal, palmar)`, never past 45 % of either finger's own
+    /// phalanx beyond its own MCP. 0 = no web ([`HandParams::random`]
     /// has none; [`HandParams::with_random_webs`] adds them). The normal commissure slopes
     /// from dorsal-proximal to palmar-distal, its palmar edge near the middle of the
     /// proximal phalanx and its dorsal edge lower (hand-surgery descriptions of the normal
@@ -204,9 +210,9 @@ impl HandParams {
     }
 
     /// The same hand with skin webs between its long fingers ([`HandParams::web_shares`]):
-    /// dorsal web line 25–34 %, palmar 36–45 % of the proximal phalanx beyond the MCP
-    /// (the WebXR generic hand's webs end at 40–44 % dorsally and 45–47 % palmarly as
-    /// `locate_webs.rs` probes them; these virtual ones at 32–39 % and 37–45 %). The shares are
+    /// dorsal web line 25–34 %, palmar 36–45 % of the proximal phalanx beyond the MCP, never
+    /// reaching a ring plane (`locate_webs.rs` compares these webs with the WebXR generic
+    /// hand's, which end at 40–47 %). The shares are
     /// drawn from a generator seeded by the hand's gaps, so a seeded hand keeps every
     /// other parameter and the caller's random stream is untouched.
     pub fn with_random_webs(mut self) -> Self {
@@ -475,20 +481,33 @@ impl HandModel {
             let lat = lat.normalize();
             let dorsal = f0.dorsal + f1.dorsal;
             let dorsal = (dorsal - axis * dorsal.dot(&axis) - lat * dorsal.dot(&lat)).normalize();
-            let len = 0.5 * (params.fingers[k].lengths_m[0] + params.fingers[k + 1].lengths_m[0]);
+            let (len0, len1) = (
+                params.fingers[k].lengths_m[0],
+                params.fingers[k + 1].lengths_m[0],
+            );
             let b = 0.5 * (b0 + b1);
             let mid = nalgebra::center(&m0, &m1);
+            // The web reaches a share of the pair's mean proximal phalanx beyond `mid`, but
+            // never past [`MAX_WEB_SHARE`] of either finger's own phalanx beyond its own MCP
+            // (a little finger's MCP sits lower and its phalanx is shorter, so the pair's
+            // mean alone would carry the web past its ring plane).
+            let reach = |share: f64| {
+                (share * 0.5 * (len0 + len1))
+                    .min(MAX_WEB_SHARE * len0 - (mid - m0).dot(&axis))
+                    .min(MAX_WEB_SHARE * len1 - (mid - m1).dot(&axis))
+            };
             // At the MCP line the web is flush with the fingers' dorsal and palmar skin, so
             // the finger only stands free beyond the web line.
             for (share, lift) in [(w_palmar, -0.35), (w_dorsal, 0.3)] {
-                if share * len < 0.002 {
+                let reach_m = reach(share);
+                if reach_m < 0.002 {
                     continue;
                 }
                 scene.push(Ellipsoid::new(
                     mid + dorsal * (lift * b),
                     axis,
                     lat,
-                    Vector3::new(half_span, 0.68 * b, share * len),
+                    Vector3::new(half_span, 0.68 * b, reach_m),
                 )?);
             }
         }
