@@ -448,29 +448,16 @@ mod knuckle_tests {
             0.002 * (-((s - 0.045) / 0.003).powi(2) / 2.0).exp() * c.max(0.0).powi(2)
         };
         let surface = finger_surface(bump);
-        let (s, prom) = mcp_knuckle(
-            &surface,
-            &Point3::origin(),
-            &Vector3::x(),
-            0.008,
-            0.035,
-            0.055,
-        )
-        .expect("knuckle");
+        let (s, prom) = knuckle_in(&surface, 0.035, 0.055).expect("knuckle");
         assert!((s - 0.045).abs() < 0.0005, "crest at {:.2} mm", s * 1e3);
         assert!(prom > 0.001, "prominence {prom}");
         // Outside the window it is not looked for.
-        assert_eq!(
-            mcp_knuckle(
-                &surface,
-                &Point3::origin(),
-                &Vector3::x(),
-                0.008,
-                0.010,
-                0.030
-            ),
-            None
-        );
+        assert_eq!(knuckle_in(&surface, 0.010, 0.030), None);
+    }
+
+    /// [`mcp_knuckle`] behind a PIP at the origin, along +x, for a finger of radius 8 mm.
+    fn knuckle_in(surface: &Surface, lo_m: f64, hi_m: f64) -> Option<(f64, f64)> {
+        mcp_knuckle(surface, &Point3::origin(), &Vector3::x(), 0.008, lo_m, hi_m)
     }
 
     #[test]
@@ -479,23 +466,12 @@ mod knuckle_tests {
         let step =
             |s: f64, c: f64| 0.002 / (1.0 + (-(s - 0.045) / 0.001).exp()) * c.max(0.0).powi(2);
         let surface = finger_surface(step);
-        assert_eq!(
-            mcp_knuckle(
-                &surface,
-                &Point3::origin(),
-                &Vector3::x(),
-                0.008,
-                0.035,
-                0.055
-            ),
-            None
-        );
+        assert_eq!(knuckle_in(&surface, 0.035, 0.055), None);
         // Nor is a plain tube, nor a degenerate window.
         let plain = finger_surface(|_, _| 0.0);
-        let at = |lo, hi| mcp_knuckle(&plain, &Point3::origin(), &Vector3::x(), 0.008, lo, hi);
-        assert_eq!(at(0.035, 0.055), None);
-        assert_eq!(at(0.055, 0.035), None);
-        assert_eq!(at(f64::NAN, 0.035), None);
+        assert_eq!(knuckle_in(&plain, 0.035, 0.055), None);
+        assert_eq!(knuckle_in(&plain, 0.055, 0.035), None);
+        assert_eq!(knuckle_in(&plain, f64::NAN, 0.035), None);
     }
 
     #[test]
